@@ -1,0 +1,70 @@
+/* crypto: checksums, hashes, MACs, KDFs and signatures for Cairn. Plain C, builds
+ * for the image and for the host. Functions that can fail return 0 or a negative
+ * CAIRN_E* code (cairn/err.h). */
+#ifndef CRYPTO_H
+#define CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- CRC32-C ----------------------------------------------------------------- */
+
+/* crypto_crc32c: CRC32-C (Castagnoli, reflected polynomial 0x82F63B78) of buf,
+ * continuing from crc (pass 0 to start). crypto_crc32c(0, "123456789", 9) is
+ * 0xE3069283. Pre/post inversion is done inside, so calls chain:
+ * crc32c(crc32c(0, a), b) == crc32c(0, a||b). */
+uint32_t crypto_crc32c(uint32_t crc, const void *buf, size_t len);
+
+/* ---- SHA-256 (FIPS 180-4) ------------------------------------------------------ */
+
+#define CRYPTO_SHA256_SIZE 32
+#define CRYPTO_SHA256_BLOCK 64
+
+struct crypto_sha256 {
+	uint32_t h[8];
+	uint64_t total;                     /* bytes hashed so far */
+	uint8_t buf[CRYPTO_SHA256_BLOCK];
+	size_t buflen;
+};
+
+void crypto_sha256_init(struct crypto_sha256 *s);
+void crypto_sha256_update(struct crypto_sha256 *s, const void *data, size_t len);
+/* crypto_sha256_final: write the digest and wipe the context. */
+void crypto_sha256_final(struct crypto_sha256 *s, uint8_t out[CRYPTO_SHA256_SIZE]);
+void crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_SIZE]);
+
+/* ---- HMAC-SHA256 (RFC 2104) and HKDF-SHA256 (RFC 5869) ------------------------- */
+
+void crypto_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
+			uint8_t out[CRYPTO_SHA256_SIZE]);
+/* crypto_hkdf_sha256: extract-then-expand into okm; CAIRN_EINVAL when
+ * okmlen > 255 * 32. salt may be NULL (treated as 32 zero bytes). */
+int crypto_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm, size_t ikmlen,
+		       const void *info, size_t infolen, uint8_t *okm, size_t okmlen);
+
+/* ---- Ed25519 (RFC 8032) --------------------------------------------------------- */
+
+#define CRYPTO_ED25519_SEED 32
+#define CRYPTO_ED25519_PUBLIC 32
+#define CRYPTO_ED25519_SIG 64
+
+/* crypto_ed25519_public: derive the public key from a 32-byte secret seed. */
+void crypto_ed25519_public(const uint8_t seed[CRYPTO_ED25519_SEED], uint8_t pub[CRYPTO_ED25519_PUBLIC]);
+/* crypto_ed25519_sign: sign msg with seed (pub must be the seed's public key). */
+void crypto_ed25519_sign(uint8_t sig[CRYPTO_ED25519_SIG], const void *msg, size_t len,
+			 const uint8_t seed[CRYPTO_ED25519_SEED], const uint8_t pub[CRYPTO_ED25519_PUBLIC]);
+/* crypto_ed25519_verify: 0 when sig is a valid signature of msg under pub;
+ * CAIRN_EBADMSG otherwise (including non-canonical S or R/A encodings and
+ * small-order A or R, which are rejected). */
+int crypto_ed25519_verify(const uint8_t sig[CRYPTO_ED25519_SIG], const void *msg, size_t len,
+			  const uint8_t pub[CRYPTO_ED25519_PUBLIC]);
+
+/* ---- Utilities ------------------------------------------------------------------ */
+
+/* crypto_ct_equal: true when a and b are equal, in time independent of content. */
+bool crypto_ct_equal(const void *a, const void *b, size_t len);
+/* crypto_wipe: zero len bytes at p in a way the compiler cannot elide. */
+void crypto_wipe(void *p, size_t len);
+
+#endif
