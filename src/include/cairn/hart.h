@@ -1,0 +1,80 @@
+/* Harts: per-hart areas, SMP bring-up, IPIs and cross-hart calls.
+ *
+ * Each online hart has a struct hart, reached through `tp` (hart_self()). Its
+ * first member is the TLS block picolibc addresses through tp (errno), so tp
+ * serves both. Fields are per-hart: only the owning hart writes them unless noted. */
+#ifndef CAIRN_HART_H
+#define CAIRN_HART_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cairn/riscv.h"
+#include "cairn/spinlock.h"
+
+#define HART_TLS_RESERVE 256 /* bytes kept for picolibc's TLS block; link.ld asserts */
+#define HART_STACK_SIZE 16384
+
+struct thread;
+
+struct context {
+	uint64_t ra, sp;
+	uint64_t s[12];
+};
+
+enum ipi_reason {
+	IPI_RESCHED = 1u << 0,
+	IPI_CALL = 1u << 1,
+	IPI_HALT = 1u << 2,
+};
+
+struct hart {
+	_Alignas(64) uint8_t tls[HART_TLS_RESERVE];
+
+	/* Immutable after bring-up: */
+	unsigned index;      /* logical index 0..nharts-1 (boot hart is 0) */
+	uint32_t hartid;     /* the platform's hart id */
+	int plic_context;    /* S-mode external interrupt context, -1 if none */
+	uintptr_t stack_top; /* this hart's scheduler stack */
+
+	/* Owned by this hart (interrupts off when touched): */
+	int noff;            /* push_off depth */
+	int intena;          /* were interrupts on before the first push_off? */
+	struct thread *current;
+	struct context sched_ctx;
+	uint64_t next_tick;  /* timer deadline in timebase ticks */
+
+	/* Written by this hart, read by others (atomics): */
+	uint64_t ticks;      /* timer interrupts taken; relaxed loads are fine */
+	uint32_t online;     /* 1 once in the scheduler */
+	uint32_t idle;       /* 1 while waiting in wfi; protected by sched_lock */
+
+	/* Written by other harts: */
+	uint32_t ipi_pending;          /* enum ipi_reason bits; atomic or/exchange */
+	uint32_t call_busy;            /* cross-hart call slot taken; atomic CAS */
+	void (*call_fn)(void *arg);    /* valid while call_busy */
+	void *call_arg;
+	uint32_t call_done;            /* set (release) by this hart after call_fn */
+};
+
+/* hart_self: this hart's area. Re-read after anything that may switch threads. */
+static inline struct hart *hart_self(void) { return (struct hart *)read_tp(); }
+
+unsigned hart_count(void);                 /* harts online (stable after boot) */
+struct hart *hart_get(unsigned index);     /* NULL when index >= count */
+
+/* hart_send_ipi: set reason bits on hart h and interrupt it. */
+void hart_send_ipi(struct hart *h, uint32_t reasons);
+/* hart_call: run fn(arg) on hart h in interrupt context and wait for it;
+ * CAIRN_ETIMEDOUT if it did not run within timeout_us. Running on h itself
+ * calls fn directly. */
+int hart_call(struct hart *h, void (*fn)(void *), void *arg, uint64_t timeout_us);
+/* hart_halt_others: stop every other hart (panic path). */
+void hart_halt_others(void);
+
+/* Boot-time internals. */
+void hart_boot_init(uint32_t hartid, unsigned max_harts);
+void hart_start_secondaries(void);
+void hart_handle_ipi(void);
+
+#endif

@@ -1,0 +1,110 @@
+/* Kernel threads on one shared run queue for all harts: preemptive on timer
+ * ticks, voluntary yield, sleep, wait queues, mutexes and semaphores. Every
+ * thread records the component that owns it; capability checks read it from
+ * here, never from arguments. */
+#ifndef CAIRN_SCHED_H
+#define CAIRN_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cairn/hart.h"
+#include "cairn/list.h"
+#include "cairn/spinlock.h"
+
+#define THREAD_NAME_MAX 16
+#define THREAD_STACK_DEFAULT 16384
+
+enum thread_state { T_RUNNABLE, T_RUNNING, T_SLEEPING, T_ZOMBIE };
+
+struct waitq {
+	struct list_node waiters; /* threads; protected by sched_lock */
+};
+#define WAITQ_INIT(w) { LIST_INIT((w).waiters) }
+
+struct thread {
+	struct context ctx;        /* saved registers while not running */
+
+	/* Protected by sched_lock: */
+	enum thread_state state;
+	struct list_node qnode;    /* on the run queue or a wait queue */
+	struct list_node tnode;    /* on the timer list while wake_at != 0 */
+	uint64_t wake_at;          /* timebase deadline, 0 = none */
+	int wake_reason;           /* 0 woken, CAIRN_ETIMEDOUT */
+	struct waitq joinq;        /* threads waiting in thread_join */
+	bool detached;             /* freed by the scheduler at exit */
+	uint64_t harts_run;        /* bit i: ran on hart index i */
+
+	/* Immutable after thread_create: */
+	uint64_t id;
+	char name[THREAD_NAME_MAX];
+	uint16_t component;        /* owning component id (0 = kernel core) */
+	void (*entry)(void *arg);
+	void *arg;
+	uint8_t *stack;            /* lowest address; canary lives here */
+	size_t stack_size;
+
+	int exit_code;             /* written before ZOMBIE */
+};
+
+/* sched_lock: protects the run queue, every wait queue and thread state. It is
+ * the innermost lock but for the console lock. */
+extern struct spinlock sched_lock;
+
+/* thread_create: new runnable thread running entry(arg), owned by component.
+ * Returns CAIRN_ENOMEM when the stack or struct cannot be allocated. A detached
+ * thread is freed at exit; others must be joined. */
+int thread_create(struct thread **out, const char *name, uint16_t component,
+		  void (*entry)(void *), void *arg, bool detached);
+/* thread_join: wait for t to exit, free it, return its exit code. */
+int thread_join(struct thread *t);
+/* thread_exit: end the calling thread. */
+_Noreturn void thread_exit(int code);
+struct thread *thread_current(void);
+/* thread_component: the calling thread's component id (0 outside threads). */
+uint16_t thread_component(void);
+
+void sched_yield(void);
+/* sched_sleep_us: sleep at least us microseconds (tick granularity). */
+void sched_sleep_us(uint64_t us);
+
+void waitq_init(struct waitq *wq);
+/* waitq_wait: atomically release lk and sleep on wq until woken or timeout_us
+ * passes (0 = no timeout); lk is held again on return. 0 when woken,
+ * CAIRN_ETIMEDOUT on timeout. Caller must hold lk (not sched_lock). */
+int waitq_wait(struct waitq *wq, struct spinlock *lk, uint64_t timeout_us);
+/* waitq_wake_one/all: make the first/every waiter runnable. Returns how many. */
+int waitq_wake_one(struct waitq *wq);
+int waitq_wake_all(struct waitq *wq);
+
+struct mutex {
+	struct spinlock lk;
+	/* Protected by lk: */
+	bool locked;
+	struct thread *owner;
+	struct waitq wq;
+};
+void mutex_init(struct mutex *m, const char *name);
+void mutex_lock(struct mutex *m);
+void mutex_unlock(struct mutex *m);
+bool mutex_held(struct mutex *m); /* by the calling thread */
+
+struct semaphore {
+	struct spinlock lk;
+	/* Protected by lk: */
+	int64_t count;
+	struct waitq wq;
+};
+void sem_init(struct semaphore *s, int64_t count);
+/* sem_down: take one unit, waiting up to timeout_us (0 = forever);
+ * 0 or CAIRN_ETIMEDOUT. */
+int sem_down(struct semaphore *s, uint64_t timeout_us);
+void sem_up(struct semaphore *s);
+
+/* Kernel internals. */
+void sched_init(void);
+_Noreturn void sched_run(void);        /* enter this hart's scheduler loop */
+void sched_tick(void);                 /* timer interrupt, interrupts off */
+bool sched_in_thread(void);
+
+#endif

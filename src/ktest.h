@@ -1,0 +1,12 @@
+/* Kernel-core selftests (SMP, IPI, scheduler), run from the init thread. */
+#ifndef KTEST_H
+#define KTEST_H
+
+/* ktest_ipi_boot: boot hart calls every other hart; prints the ipi markers. */
+void ktest_ipi_boot(void);
+/* ktest_run_all: every selftest; returns the number that failed. */
+int ktest_run_all(void);
+/* ktest_crash: provoke a load access fault (tests the trap report). */
+_Noreturn void ktest_crash(void);
+
+#endif
