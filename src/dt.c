@@ -338,6 +338,10 @@ int dt_parse(const void *fdt, size_t max_size, struct dt_platform *p, char *err,
 		return fail(&c, CAIRN_EBADMSG, "dtb: bad header (%s)", fdt_strerror(rc));
 	if (fdt_totalsize(fdt) > max_size)
 		return fail(&c, CAIRN_EBADMSG, "dtb: totalsize %u exceeds %zu", fdt_totalsize(fdt), max_size);
+	/* libfdt loads the reservation map as 64-bit words and the structure block
+	 * as 32-bit words: refuse misaligned blocks before it touches them. */
+	if (((uintptr_t)fdt & 7) || (fdt_off_mem_rsvmap(fdt) & 7) || (fdt_off_dt_struct(fdt) & 3))
+		return fail(&c, CAIRN_EBADMSG, "dtb: misaligned blob or block offsets");
 	if (fdt_path_offset(fdt, "/") < 0)
 		return fail(&c, CAIRN_EBADMSG, "dtb: structure block unreadable");
 	if ((rc = parse_memory(&c, p)) || (rc = parse_reserved(&c, p)) || (rc = parse_cpus(&c, p)) ||
