@@ -13,6 +13,12 @@
 #include "cairn/sbi.h"
 #include "cairn/sched.h"
 #include "ktest.h"
+#if CAIRN_HAVE_VIRTIO_BLK
+#include "drivers/virtio_blk_glue.h"
+#endif
+#if CAIRN_HAVE_CRYPTO
+#include "crypto.h"
+#endif
 
 #ifndef CAIRN_MAX_HARTS
 #define CAIRN_MAX_HARTS 4
@@ -60,6 +66,9 @@ static void kinit(void *arg)
 {
 	(void)arg;
 	unsigned n = hart_count();
+#if CAIRN_HAVE_VIRTIO_BLK
+	(void)virtio_blk_probe_all();
+#endif
 	kprintf("cairn: ready t=%llu harts=%u timer=%s\n", (unsigned long long)time_us(), n,
 		timer_uses_sstc() ? "sstc" : "sbi");
 	if (dt_bootargs_has(platform.bootargs, "crashtest"))
@@ -83,6 +92,14 @@ void kmain(unsigned long hartid, const void *dtb)
 	plic_init();
 	unsigned want = platform.nharts < CAIRN_MAX_HARTS ? platform.nharts : CAIRN_MAX_HARTS;
 	kprintf("cairn: boot hart=%lu harts=%u\n", hartid, want);
+#if CAIRN_HAVE_CRYPTO
+	/* Zbc only when every hart has it: threads migrate between harts. */
+	bool zbc = platform.nharts > 0;
+	for (unsigned i = 0; i < platform.nharts; i++)
+		zbc = zbc && platform.harts[i].has_zbc;
+	crypto_crc32c_use_zbc(zbc);
+	kprintf("crypto: crc32c %s\n", crypto_crc32c_zbc_active() ? "zbc (clmul)" : "table");
+#endif
 	hart_start_secondaries();
 	ktest_ipi_boot();
 	/* Only now: kinit must see every hart online. */

@@ -8,6 +8,9 @@
 #include "cairn/hart.h"
 #include "cairn/kernel.h"
 #include "cairn/sched.h"
+#if CAIRN_HAVE_CRYPTO
+#include "crypto.h"
+#endif
 
 #define SCHED_THREADS 64
 #define SCHED_ITERS 200
@@ -129,6 +132,17 @@ int ktest_run_all(void)
 	failed += test_ticks();
 	failed += test_ipi();
 	failed += test_sched();
+#if CAIRN_HAVE_CRYPTO
+	if (crypto_selftest_kat() == 0) {
+		kprintf("SELFTEST: crypto kat ok\n");
+	} else {
+		kprintf("ktest: crypto kat FAILED\n");
+		failed++;
+	}
+#endif
+#if CAIRN_HAVE_VIRTIO_BLK
+	failed += ktest_blk();
+#endif
 	kprintf("SELFTEST: done failed=%d\n", failed);
 	return failed;
 }

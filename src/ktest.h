@@ -6,6 +6,8 @@
 void ktest_ipi_boot(void);
 /* ktest_run_all: every selftest; returns the number that failed. */
 int ktest_run_all(void);
+/* ktest_blk: virtio-blk selftests on the scratch/ro disks, when attached. */
+int ktest_blk(void);
 /* ktest_crash: provoke a load access fault (tests the trap report). */
 _Noreturn void ktest_crash(void);
 

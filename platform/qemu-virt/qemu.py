@@ -33,7 +33,7 @@ def qemu_command(a, dtb=None):
         parts = spec.split(":")
         path, serial = parts[0], parts[1] if len(parts) > 1 else f"disk{i}"
         ro = len(parts) > 2 and parts[2] == "ro"
-        bs = parts[3] if len(parts) > 3 else None
+        bs = parts[3] if len(parts) > 3 and parts[3] else None
         drive = f"file={path},if=none,format=raw,id=d{i}" + (",readonly=on" if ro else "")
         dev = f"virtio-blk-device,drive=d{i},serial={serial}"
         if bs:
