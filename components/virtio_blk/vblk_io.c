@@ -1,0 +1,418 @@
+/* Requests: slot allocation, submission, completion (IRQ and polled), timeouts,
+ * status mapping, and the byte-level read/write/flush/GET_ID built on them.
+ *
+ * Locking: every field under "Protected by the device lock" in vblk_dev and
+ * vblk_slot is touched only between ops->lock and ops->unlock (ops->wait drops and
+ * re-takes it atomically). Functions named *_locked require the lock held. The IRQ
+ * path (vblk_irq) only acknowledges, pops used entries, frees their descriptors
+ * and wakes: O(completions), no allocation, no sleeping. */
+#include <stdio.h>
+
+#include "vblk_internal.h"
+
+#define SLOT_DMA_BYTES 32u /* per slot: 16-byte header, status byte, padding */
+
+/* Read the status byte the device wrote (DMA memory). */
+static uint8_t ld_status(const struct vblk_slot *s)
+{
+	return *(const volatile uint8_t *)s->status;
+}
+
+/* vblk_alloc_slots: one DMA block for every slot's header and status byte plus the
+ * GET_ID buffer. The number of slots makes descriptor exhaustion impossible while a
+ * slot is held: 3 * nslots <= queue size. Call after vblk_setup_queue. */
+int vblk_alloc_slots(struct vblk_dev *d)
+{
+	unsigned n = d->vq.num / 3u;
+	void *va;
+	uint64_t pa;
+
+	n = n < VBLK_SLOTS_MAX ? n : VBLK_SLOTS_MAX;
+	int err = d->ops->dma_alloc(d->ctx, (size_t)(n + 1u) * SLOT_DMA_BYTES, 16u, &va, &pa);
+	if (err)
+		return err;
+	unsigned char *mem = va;
+	for (unsigned i = 0; i < n; i++) {
+		struct vblk_slot *s = &d->slots[i];
+		s->hdr = (struct vblk_reqhdr *)(void *)(mem + i * SLOT_DMA_BYTES);
+		s->status = mem + i * SLOT_DMA_BYTES + sizeof(struct vblk_reqhdr);
+		s->hdr_pa = pa + i * SLOT_DMA_BYTES;
+		s->status_pa = s->hdr_pa + sizeof(struct vblk_reqhdr);
+	}
+	d->id_buf = mem + n * SLOT_DMA_BYTES;
+	d->id_pa = pa + n * SLOT_DMA_BYTES;
+	d->nslots = n;
+	d->free_slots = n;
+	return 0;
+}
+
+/* vblk_map_status: device status byte -> error code. UNSUPP is CAIRN_ENOTSUP (the
+ * device does not implement that request type); unknown values are CAIRN_EIO. */
+int vblk_map_status(uint8_t status)
+{
+	switch (status) {
+	case VBLK_S_OK:
+		return 0;
+	case VBLK_S_UNSUPP:
+		return CAIRN_ENOTSUP;
+	default:
+		return CAIRN_EIO;
+	}
+}
+
+/* Give up on the device: reset it so it stops touching our rings and buffers,
+ * mark it FAILED, and wake every waiter (they return CAIRN_ESHUTDOWN). Lock held;
+ * may run in IRQ context (bounded). */
+static void fail_locked(struct vblk_dev *d)
+{
+	if (d->failed)
+		return;
+	__atomic_store_n(&d->failed, true, __ATOMIC_RELAXED); /* lock-free fast-path read */
+	vblk_reset(d);
+	vblk_set_status(d, VSTAT_FAILED);
+	for (unsigned i = 0; i < d->nslots; i++)
+		if (d->slots[i].busy)
+			d->ops->wake(d->ctx, &d->slots[i]);
+	d->ops->wake(d->ctx, &d->free_slots);
+}
+
+/* Complete the chain with head id: free its descriptors, mark its slot done, wake
+ * its waiter. An id we did not hand out means a broken device: fail it. Lock held. */
+static void complete_locked(struct vblk_dev *d, uint32_t id)
+{
+	if (id >= d->vq.num || d->head_slot[id] == 0) {
+		fail_locked(d);
+		return;
+	}
+	struct vblk_slot *s = &d->slots[d->head_slot[id] - 1u];
+	d->head_slot[id] = 0;
+	if (vblk_vq_free_chain(&d->vq, (uint16_t)id) == 0) {
+		fail_locked(d);
+		return;
+	}
+	s->done = true;
+	d->ops->wake(d->ctx, s);
+}
+
+/* Reap every used-ring entry the device has produced. Lock held. */
+static void reap_locked(struct vblk_dev *d)
+{
+	uint32_t id, len;
+
+	while (!d->failed && vblk_vq_pop_used(&d->vq, d->ops, d->ctx, &id, &len))
+		complete_locked(d, id);
+}
+
+/* vblk_irq: interrupt handler body: ack, then reap and wake (see header). */
+int vblk_irq(struct vblk_dev *d)
+{
+	d->ops->lock(d->ctx);
+	uint32_t st = vblk_rd(d, VMMIO_INTERRUPT_STATUS);
+	if (st) {
+		vblk_wr(d, VMMIO_INTERRUPT_ACK, st);
+		/* Ack before reading used->idx: a completion posted after our read then
+		 * raises a fresh interrupt instead of being lost. */
+		d->ops->mb(d->ctx);
+		reap_locked(d);
+	}
+	d->ops->unlock(d->ctx);
+	return st != 0;
+}
+
+/* vblk_set_polled: switch completion mode; polled also sets the NO_INTERRUPT hint. */
+void vblk_set_polled(struct vblk_dev *d, bool polled)
+{
+	d->ops->lock(d->ctx);
+	d->polled = polled;
+	vblk_vq_set_no_interrupt(&d->vq, polled);
+	d->ops->unlock(d->ctx);
+}
+
+/* vblk_failed: whether a timeout or protocol error disabled the device. */
+bool vblk_failed(struct vblk_dev *d)
+{
+	d->ops->lock(d->ctx);
+	bool f = d->failed;
+	d->ops->unlock(d->ctx);
+	return f;
+}
+
+/* One polled-mode step: reap; if still not done, check the deadline, then drop the
+ * lock for one relax so other harts (and the IRQ path) can get in. Lock held. */
+static int poll_step_locked(struct vblk_dev *d, const struct vblk_slot *s, uint64_t deadline)
+{
+	reap_locked(d);
+	if (s == NULL ? d->free_slots != 0 : s->done)
+		return 0;
+	if (d->ops->now_us(d->ctx) >= deadline)
+		return CAIRN_ETIMEDOUT;
+	d->ops->unlock(d->ctx);
+	if (d->ops->relax)
+		d->ops->relax(d->ctx);
+	d->ops->lock(d->ctx);
+	return 0;
+}
+
+/* Take a free slot, waiting up to deadline unless try_only. Lock held. */
+static int acquire_slot_locked(struct vblk_dev *d, bool try_only, uint64_t deadline,
+                               struct vblk_slot **out)
+{
+	while (!d->failed && d->free_slots == 0) {
+		if (try_only)
+			return CAIRN_EAGAIN;
+		int err = d->polled ? poll_step_locked(d, NULL, deadline)
+		                    : d->ops->wait(d->ctx, &d->free_slots, deadline);
+		if (!err && !d->polled && d->ops->now_us(d->ctx) >= deadline)
+			err = CAIRN_ETIMEDOUT;
+		if (err == CAIRN_ETIMEDOUT && d->free_slots == 0)
+			return CAIRN_ETIMEDOUT; /* the holders' own timeouts fail the device */
+	}
+	if (d->failed)
+		return CAIRN_ESHUTDOWN;
+	for (unsigned i = 0; i < d->nslots; i++) {
+		if (!d->slots[i].busy) {
+			d->slots[i].busy = true;
+			d->slots[i].done = false;
+			d->free_slots--;
+			*out = &d->slots[i];
+			return 0;
+		}
+	}
+	return CAIRN_EAGAIN; /* unreachable: free_slots counts non-busy slots */
+}
+
+/* Build the chain header [data] status for slot s and hand it to the device:
+ * descriptors, wmb, avail->idx (vblk_vq_publish), mb, QueueNotify. Lock held.
+ * CAIRN_EIO only if the descriptor accounting is broken (cannot happen). */
+static int submit_locked(struct vblk_dev *d, struct vblk_slot *s, uint32_t type,
+                          uint64_t sector, uint64_t data_pa, uint32_t len)
+{
+	struct vq_buf bufs[3];
+	unsigned n = 0;
+
+	s->hdr->type = type;
+	s->hdr->reserved = 0;
+	s->hdr->sector = sector;
+	*(volatile uint8_t *)s->status = 0xffu; /* a device that never writes it -> EIO */
+	bufs[n++] = (struct vq_buf){ s->hdr_pa, sizeof(struct vblk_reqhdr), false };
+	if (len)
+		bufs[n++] = (struct vq_buf){ data_pa, len, type != VBLK_T_OUT };
+	bufs[n++] = (struct vq_buf){ s->status_pa, 1u, true };
+	int head = vblk_vq_add_chain(&d->vq, bufs, n); /* 3 * nslots <= num: never -1 */
+	if (head < 0)
+		return CAIRN_EIO;
+	s->head = (uint16_t)head;
+	d->head_slot[head] = (uint8_t)(s - d->slots + 1);
+	vblk_vq_publish(&d->vq, s->head, d->ops, d->ctx);
+	/* avail->idx must be visible before the device is told to look at it. */
+	d->ops->mb(d->ctx);
+	vblk_wr(d, VMMIO_QUEUE_NOTIFY, 0);
+	return 0;
+}
+
+/* Shared body of vblk_start / vblk_start_try. */
+static int start(struct vblk_dev *d, bool try_only, uint32_t type, uint64_t sector,
+                 uint64_t data_pa, uint32_t len, struct vblk_slot **out)
+{
+	uint64_t deadline = d->ops->now_us(d->ctx) + d->timeout_us;
+	struct vblk_slot *s = NULL;
+
+	d->ops->lock(d->ctx);
+	int err = d->failed ? CAIRN_ESHUTDOWN : acquire_slot_locked(d, try_only, deadline, &s);
+	if (!err)
+		err = submit_locked(d, s, type, sector, data_pa, len);
+	if (err && s) { /* give the slot back: nothing was submitted */
+		s->busy = false;
+		d->free_slots++;
+		s = NULL;
+	}
+	d->ops->unlock(d->ctx);
+	*out = s;
+	return err;
+}
+
+/* vblk_start: submit one request (len bytes at data_pa, len 0 = no data segment),
+ * waiting for a free slot if all are in flight. 0 and *out, or an error with
+ * nothing submitted. Pair every success with vblk_finish. */
+int vblk_start(struct vblk_dev *d, uint32_t type, uint64_t sector, uint64_t data_pa,
+               uint32_t len, struct vblk_slot **out)
+{
+	return start(d, false, type, sector, data_pa, len, out);
+}
+
+/* vblk_start_try: as vblk_start, but CAIRN_EAGAIN instead of waiting for a slot. */
+int vblk_start_try(struct vblk_dev *d, uint32_t type, uint64_t sector, uint64_t data_pa,
+                   uint32_t len, struct vblk_slot **out)
+{
+	return start(d, true, type, sector, data_pa, len, out);
+}
+
+/* Wait until s completes, the device fails, or the deadline passes (which fails the
+ * device). Returns 0 when s completed. Lock held. */
+static int await_locked(struct vblk_dev *d, struct vblk_slot *s, uint64_t deadline)
+{
+	while (!s->done && !d->failed) {
+		int err = d->polled ? poll_step_locked(d, s, deadline)
+		                    : d->ops->wait(d->ctx, s, deadline);
+		/* Also trust the clock: a wait that keeps waking spuriously cannot hang us. */
+		if (!err && !d->polled && d->ops->now_us(d->ctx) >= deadline)
+			err = CAIRN_ETIMEDOUT;
+		if (err == CAIRN_ETIMEDOUT && !s->done) {
+			fail_locked(d);
+			return CAIRN_ETIMEDOUT;
+		}
+	}
+	return s->done ? 0 : CAIRN_ESHUTDOWN;
+}
+
+/* vblk_finish: wait for the request in slot s, release the slot, and return the
+ * mapped device status (or CAIRN_ETIMEDOUT / CAIRN_ESHUTDOWN). */
+int vblk_finish(struct vblk_dev *d, struct vblk_slot *s, uint64_t deadline_us)
+{
+	d->ops->lock(d->ctx);
+	int err = await_locked(d, s, deadline_us);
+	if (!err)
+		err = vblk_map_status(ld_status(s));
+	s->busy = false;
+	d->free_slots++;
+	d->ops->wake(d->ctx, &d->free_slots);
+	d->ops->unlock(d->ctx);
+	return err;
+}
+
+/* One request, start to finish. */
+static int request(struct vblk_dev *d, uint32_t type, uint64_t sector, uint64_t pa,
+                   uint32_t len)
+{
+	struct vblk_slot *s;
+	int err = vblk_start(d, type, sector, pa, len, &s);
+	if (err)
+		return err;
+	return vblk_finish(d, s, d->ops->now_us(d->ctx) + d->timeout_us);
+}
+
+/* vblk_parse_serial: GET_ID bytes -> C string. The 20 bytes are NUL-padded and
+ * unterminated when full; bytes outside printable ASCII (0x21..0x7e) become '?' so
+ * a serial can never break a marker line or a log. */
+void vblk_parse_serial(const uint8_t raw[VBLK_ID_BYTES], char out[BLKDEV_SERIAL_MAX + 1])
+{
+	unsigned i = 0;
+	for (; i < VBLK_ID_BYTES && raw[i] != 0; i++)
+		out[i] = (raw[i] >= 0x21u && raw[i] <= 0x7eu) ? (char)raw[i] : '?';
+	for (; i <= BLKDEV_SERIAL_MAX; i++)
+		out[i] = '\0';
+}
+
+/* vblk_get_id: read the serial with VIRTIO_BLK_T_GET_ID. A device that rejects it
+ * (UNSUPP or IOERR) simply has an empty serial; timeouts and failures propagate. */
+int vblk_get_id(struct vblk_dev *d, char serial[BLKDEV_SERIAL_MAX + 1])
+{
+	uint8_t raw[VBLK_ID_BYTES];
+
+	for (unsigned i = 0; i < VBLK_ID_BYTES; i++)
+		((volatile uint8_t *)d->id_buf)[i] = 0;
+	int err = request(d, VBLK_T_GET_ID, 0, d->id_pa, VBLK_ID_BYTES);
+	if (err == CAIRN_EIO || err == CAIRN_ENOTSUP) {
+		serial[0] = '\0';
+		return 0;
+	}
+	if (err)
+		return err;
+	for (unsigned i = 0; i < VBLK_ID_BYTES; i++)
+		raw[i] = ((const volatile uint8_t *)d->id_buf)[i];
+	vblk_parse_serial(raw, serial);
+	return 0;
+}
+
+/* Record a refused operation through the optional audit op. */
+static void audit(struct vblk_dev *d, const char *op)
+{
+	char line[96];
+
+	if (!d->ops->audit)
+		return;
+	snprintf(line, sizeof(line), "virtio-blk: %s refused: read-only serial=%s", op,
+	         d->bd.info.serial);
+	d->ops->audit(d->ctx, line);
+}
+
+/* Validate a byte-level request: alignment to the logical block, then range. */
+static int check_io(const struct vblk_dev *d, uint64_t sector, const void *buf, size_t len)
+{
+	uint64_t per_block = d->blk_size / VBLK_SECTOR_SIZE;
+	uint64_t usable = d->bd.info.sector_count * per_block; /* whole blocks only */
+
+	if (!buf || len == 0)
+		return CAIRN_EINVAL;
+	if (sector % per_block != 0 || len % d->blk_size != 0)
+		return CAIRN_EINVAL;
+	uint64_t sectors = (uint64_t)len / VBLK_SECTOR_SIZE;
+	if (sector >= usable || sectors > usable - sector)
+		return CAIRN_ERANGE;
+	return 0;
+}
+
+/* Checked transfer split into max_transfer-sized device requests, one at a time. */
+static int xfer(struct vblk_dev *d, uint32_t type, uint64_t sector, unsigned char *buf,
+                size_t len)
+{
+	if (__atomic_load_n(&d->failed, __ATOMIC_RELAXED))
+		return CAIRN_ESHUTDOWN;
+	int err = check_io(d, sector, buf, len);
+	while (!err && len) {
+		uint32_t chunk = len < d->max_transfer ? (uint32_t)len : d->max_transfer;
+		uint64_t pa;
+		err = d->ops->dma_addr(d->ctx, buf, chunk, &pa);
+		if (err)
+			return CAIRN_EFAULT;
+		err = request(d, type, sector, pa, chunk);
+		sector += chunk / VBLK_SECTOR_SIZE;
+		buf += chunk;
+		len -= chunk;
+	}
+	return err;
+}
+
+/* vblk_read: checked, split read of len bytes at 512-byte sector. */
+int vblk_read(struct vblk_dev *d, uint64_t sector, void *buf, size_t len)
+{
+	if (!d)
+		return CAIRN_EINVAL;
+	return xfer(d, VBLK_T_IN, sector, buf, len);
+}
+
+/* vblk_check_writable: CAIRN_EROFS (audited, nothing sent) on a read-only disk. */
+int vblk_check_writable(struct vblk_dev *d, const char *op)
+{
+	if (!d->bd.info.read_only)
+		return 0;
+	audit(d, op);
+	return CAIRN_EROFS;
+}
+
+/* vblk_write: checked, split write; read-only disks refuse before anything is sent. */
+int vblk_write(struct vblk_dev *d, uint64_t sector, const void *buf, size_t len)
+{
+	if (!d)
+		return CAIRN_EINVAL;
+	int err = vblk_check_writable(d, "write");
+	if (err)
+		return err;
+	/* The device only reads this buffer; the cast serves the shared xfer path. */
+	return xfer(d, VBLK_T_OUT, sector, (unsigned char *)(uintptr_t)buf, len);
+}
+
+/* vblk_flush: durability barrier (FLUSH request, or nothing on write-through). */
+int vblk_flush(struct vblk_dev *d)
+{
+	if (!d)
+		return CAIRN_EINVAL;
+	int err = vblk_check_writable(d, "flush");
+	if (err)
+		return err;
+	if (__atomic_load_n(&d->failed, __ATOMIC_RELAXED))
+		return CAIRN_ESHUTDOWN;
+	if (!(d->features & VBLK_FEATURE(VBLK_F_FLUSH)))
+		return 0; /* no FLUSH negotiated: the device is write-through (spec 5.2.5) */
+	return request(d, VBLK_T_FLUSH, 0, 0, 0);
+}

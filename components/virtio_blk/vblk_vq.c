@@ -1,0 +1,152 @@
+/* Split virtqueue: layout, free-descriptor list, publishing chains, reaping the used
+ * ring. Callers hold the device lock; nothing here sleeps or touches registers.
+ *
+ * Ordering (virtio 1.x 2.6.13 / 2.6.14):
+ *   publish: write descriptors and avail->ring[] entry; wmb; store avail->idx.
+ *            (the caller then does mb before the QueueNotify register write.)
+ *   reap:    load used->idx; rmb; read used->ring[] entries. */
+#include "vblk_internal.h"
+
+/* Volatile accessors for ring fields the device reads or writes concurrently. */
+static uint16_t ld16(const uint16_t *p)
+{
+	return *(const volatile uint16_t *)p;
+}
+
+static uint32_t ld32(const uint32_t *p)
+{
+	return *(const volatile uint32_t *)p;
+}
+
+static void st16(uint16_t *p, uint16_t v)
+{
+	*(volatile uint16_t *)p = v;
+}
+
+/* Round x up to a multiple of align (a power of two). */
+static size_t align_up(size_t x, size_t align)
+{
+	return (x + align - 1u) & ~(align - 1u);
+}
+
+/* vblk_vq_layout: bytes needed for a queue of num descriptors in the legacy layout
+ * (descriptors, avail ring right after, used ring at the next align boundary); the
+ * same layout satisfies the modern alignment rules (16/2/4). */
+size_t vblk_vq_layout(uint16_t num, size_t align, size_t *avail_off, size_t *used_off)
+{
+	size_t desc_bytes = sizeof(struct vq_desc) * num;
+	size_t avail_bytes = sizeof(uint16_t) * (3u + (size_t)num);
+	size_t used_bytes = sizeof(uint16_t) * 3u + sizeof(struct vq_used_elem) * num;
+
+	*avail_off = desc_bytes;
+	*used_off = align_up(desc_bytes + avail_bytes, align);
+	return align_up(*used_off + used_bytes, align);
+}
+
+/* vblk_vq_init: lay the queue out in zeroed memory mem (physical pa) and thread every
+ * descriptor onto the free list. */
+void vblk_vq_init(struct vblk_vq *vq, uint16_t num, void *mem, uint64_t pa, size_t align)
+{
+	size_t avail_off, used_off;
+	unsigned char *base = mem;
+
+	(void)vblk_vq_layout(num, align, &avail_off, &used_off);
+	vq->num = num;
+	vq->desc = (struct vq_desc *)(void *)base;
+	vq->avail = (struct vq_avail *)(void *)(base + avail_off);
+	vq->used = (struct vq_used *)(void *)(base + used_off);
+	vq->desc_pa = pa;
+	vq->avail_pa = pa + avail_off;
+	vq->used_pa = pa + used_off;
+	for (uint16_t i = 0; i < num; i++)
+		vq->desc[i].next = (uint16_t)(i + 1u < num ? i + 1u : 0u);
+	vq->free_head = 0;
+	vq->num_free = num;
+	vq->avail_idx = 0;
+	vq->last_used = 0;
+}
+
+/* vblk_vq_add_chain: take n descriptors from the free list and fill them with bufs,
+ * linked by NEXT. Returns the head index, or -1 when fewer than n are free (the
+ * list is left untouched). Not yet visible to the device: see vblk_vq_publish. */
+int vblk_vq_add_chain(struct vblk_vq *vq, const struct vq_buf *bufs, unsigned n)
+{
+	if (n == 0 || n > vq->num_free)
+		return -1;
+	uint16_t head = vq->free_head;
+	uint16_t i = head;
+	for (unsigned k = 0; k < n; k++) {
+		struct vq_desc *d = &vq->desc[i];
+		uint16_t next = d->next;
+		d->addr = bufs[k].pa;
+		d->len = bufs[k].len;
+		d->flags = (uint16_t)((bufs[k].device_writes ? VQ_DESC_F_WRITE : 0u) |
+		                      (k + 1u < n ? VQ_DESC_F_NEXT : 0u));
+		if (k + 1u < n)
+			i = next;
+		else
+			vq->free_head = next;
+	}
+	vq->num_free = (uint16_t)(vq->num_free - n);
+	return head;
+}
+
+/* vblk_vq_free_chain: return the chain starting at head to the free list. Returns the
+ * number of descriptors freed (0 if head is out of range or the chain is longer
+ * than the queue, i.e. corrupt). */
+unsigned vblk_vq_free_chain(struct vblk_vq *vq, uint16_t head)
+{
+	unsigned n = 1;
+	uint16_t tail = head;
+
+	if (head >= vq->num)
+		return 0;
+	while (vq->desc[tail].flags & VQ_DESC_F_NEXT) {
+		tail = vq->desc[tail].next;
+		if (tail >= vq->num || ++n > vq->num)
+			return 0;
+	}
+	vq->desc[tail].flags = 0;
+	vq->desc[tail].next = vq->free_head;
+	vq->free_head = head;
+	vq->num_free = (uint16_t)(vq->num_free + n);
+	return n;
+}
+
+/* vblk_vq_publish: make the chain at head available: ring entry, wmb, then the index
+ * store the device polls. avail_idx is free-running; the slot is idx mod num. */
+void vblk_vq_publish(struct vblk_vq *vq, uint16_t head, const struct vblk_platform_ops *ops,
+                void *ctx)
+{
+	uint16_t slot = (uint16_t)(vq->avail_idx & (vq->num - 1u));
+
+	st16(&vq->avail->ring[slot], head);
+	/* The device must see the descriptors and ring entry before the new index. */
+	ops->wmb(ctx);
+	vq->avail_idx = (uint16_t)(vq->avail_idx + 1u);
+	st16(&vq->avail->idx, vq->avail_idx);
+}
+
+/* vblk_vq_pop_used: consume one used-ring entry if the device has produced one.
+ * Returns false when used->idx equals our position (nothing new). */
+bool vblk_vq_pop_used(struct vblk_vq *vq, const struct vblk_platform_ops *ops, void *ctx,
+                 uint32_t *id, uint32_t *len)
+{
+	uint16_t dev_idx = ld16(&vq->used->idx);
+
+	if (dev_idx == vq->last_used)
+		return false;
+	/* The entry's contents must be read after the index that published it. */
+	ops->rmb(ctx);
+	const struct vq_used_elem *e = &vq->used->ring[vq->last_used & (vq->num - 1u)];
+	*id = ld32(&e->id);
+	*len = ld32(&e->len);
+	vq->last_used = (uint16_t)(vq->last_used + 1u);
+	return true;
+}
+
+/* vblk_vq_set_no_interrupt: ask the device not to interrupt (polled mode); a hint only. */
+void vblk_vq_set_no_interrupt(struct vblk_vq *vq, bool off)
+{
+	st16(&vq->avail->flags, off ? (uint16_t)VQ_AVAIL_F_NO_INTERRUPT : (uint16_t)0);
+}
