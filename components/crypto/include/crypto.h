@@ -15,6 +15,12 @@
  * 0xE3069283. Pre/post inversion is done inside, so calls chain:
  * crc32c(crc32c(0, a), b) == crc32c(0, a||b). */
 uint32_t crypto_crc32c(uint32_t crc, const void *buf, size_t len);
+/* crypto_crc32c_use_zbc: select the Zbc (clmul) implementation when on is true.
+ * Call it once at boot, before other harts run, when the DTB ISA string lists
+ * "zbc". On a build without the Zbc code (the host) it has no effect. */
+void crypto_crc32c_use_zbc(bool on);
+/* crypto_crc32c_zbc_active: true when crypto_crc32c is using the Zbc code. */
+bool crypto_crc32c_zbc_active(void);
 
 /* ---- SHA-256 (FIPS 180-4) ------------------------------------------------------ */
 
@@ -33,6 +39,24 @@ void crypto_sha256_update(struct crypto_sha256 *s, const void *data, size_t len)
 /* crypto_sha256_final: write the digest and wipe the context. */
 void crypto_sha256_final(struct crypto_sha256 *s, uint8_t out[CRYPTO_SHA256_SIZE]);
 void crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_SIZE]);
+
+/* ---- SHA-512 (FIPS 180-4; needed by Ed25519, exported for reuse) ------------ */
+
+#define CRYPTO_SHA512_SIZE 64
+#define CRYPTO_SHA512_BLOCK 128
+
+struct crypto_sha512 {
+	uint64_t h[8];
+	uint64_t total;                     /* bytes hashed so far (< 2^61 supported) */
+	uint8_t buf[CRYPTO_SHA512_BLOCK];
+	size_t buflen;
+};
+
+void crypto_sha512_init(struct crypto_sha512 *s);
+void crypto_sha512_update(struct crypto_sha512 *s, const void *data, size_t len);
+/* crypto_sha512_final: write the digest and wipe the context. */
+void crypto_sha512_final(struct crypto_sha512 *s, uint8_t out[CRYPTO_SHA512_SIZE]);
+void crypto_sha512(const void *data, size_t len, uint8_t out[CRYPTO_SHA512_SIZE]);
 
 /* ---- HMAC-SHA256 (RFC 2104) and HKDF-SHA256 (RFC 5869) ------------------------- */
 
@@ -66,5 +90,13 @@ int crypto_ed25519_verify(const uint8_t sig[CRYPTO_ED25519_SIG], const void *msg
 bool crypto_ct_equal(const void *a, const void *b, size_t len);
 /* crypto_wipe: zero len bytes at p in a way the compiler cannot elide. */
 void crypto_wipe(void *p, size_t len);
+
+/* ---- Self test ---------------------------------------------------------------- */
+
+/* crypto_selftest_kat: run the built-in known-answer tests (CRC32-C, SHA-256,
+ * SHA-512, HMAC-SHA256, HKDF-SHA256, Ed25519 RFC 8032 7.1). Returns 0 when all
+ * pass, CAIRN_EIO when any fails. Uses under 3 KiB of stack, no heap. When the
+ * Zbc CRC is active the same CRC checks run through it. */
+int crypto_selftest_kat(void);
 
 #endif

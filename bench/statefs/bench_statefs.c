@@ -1,0 +1,276 @@
+/* statefs benchmark: puts/s (sync after every put and after every 100 puts, 100 B
+ * and 4 KiB values), gets/s, write amplification, mount time for 1/16/64 MiB
+ * journals and compaction time -- statefs over a file device with real fsync,
+ * next to SQLite (WAL, synchronous=FULL) and LMDB (default durable mode) on the
+ * same file system in the same run. Usage: bench_statefs [WORKDIR] */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench_engines.h"
+#include "blkdev_host.h"
+#include "statefs.h"
+
+#define NKEYS 1000
+#define CASE_SECONDS 4.0
+#define REGION_BYTES (32ull << 20)
+
+static const struct bench_engine *const engines[] = {
+	&bench_statefs_engine, &bench_sqlite_engine, &bench_lmdb_engine,
+};
+#define NENG 3
+static const char *workdir = "bench-statefs-work";
+
+/* now: monotonic seconds. */
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* wchar: bytes this process passed to write-type syscalls (/proc/self/io). */
+static unsigned long long wchar(void)
+{
+	unsigned long long v = 0;
+	char line[128];
+	FILE *fp = fopen("/proc/self/io", "r");
+	if (!fp)
+		return 0;
+	while (fgets(line, sizeof(line), fp))
+		if (sscanf(line, "wchar: %llu", &v) == 1)
+			break;
+	fclose(fp);
+	return v;
+}
+
+/* fresh_dir: an empty per-engine directory under the work dir. */
+static const char *fresh_dir(const char *engine)
+{
+	static char dir[512];
+	static const char *const files[] = { "statefs.img", "sqlite.db", "sqlite.db-wal", "sqlite.db-shm",
+					     "data.mdb", "lock.mdb" };
+	char path[600];
+	snprintf(dir, sizeof(dir), "%s/%s", workdir, engine);
+	(void)mkdir(workdir, 0755);
+	(void)mkdir(dir, 0755);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		(void)unlink(path);
+	}
+	return dir;
+}
+
+/* key_of: the i-th benchmark key. */
+static const char *key_of(unsigned i)
+{
+	static char key[40];
+	snprintf(key, sizeof(key), "/state/bench/%05u", i % NKEYS);
+	return key;
+}
+
+/* Result of one put workload on one engine. */
+struct put_result {
+	double puts_per_s;
+	double write_amp; /* write() bytes per payload (key + value) byte */
+	void *h;          /* the still-open store, for the gets that follow */
+};
+
+/* run_puts: up to max_ops puts of vlen bytes, commit every `every`, time-capped. */
+static struct put_result run_puts(const struct bench_engine *e, size_t vlen, unsigned every, unsigned max_ops)
+{
+	struct put_result r = { 0 };
+	static uint8_t val[4096];
+	if (e->open(&r.h, fresh_dir(e->name), REGION_BYTES)) {
+		fprintf(stderr, "%s: open failed\n", e->name);
+		exit(2);
+	}
+	unsigned long long w0 = wchar(), payload = 0;
+	double t0 = now(), t = t0;
+	unsigned i = 0;
+	for (; i < max_ops && t - t0 < CASE_SECONDS; i++) {
+		memcpy(val, &i, sizeof(i));
+		const char *k = key_of(i);
+		if (e->put(r.h, k, val, vlen) || ((i + 1) % every == 0 && e->commit(r.h))) {
+			fprintf(stderr, "%s: put/commit failed\n", e->name);
+			exit(2);
+		}
+		payload += strlen(k) + vlen;
+		if ((i + 1) % every == 0)
+			t = now();
+	}
+	(void)e->commit(r.h);
+	t = now();
+	r.puts_per_s = i / (t - t0);
+	r.write_amp = payload ? (double)(wchar() - w0) / (double)payload : 0;
+	return r;
+}
+
+/* run_gets: random gets of existing keys for a bounded time. */
+static double run_gets(const struct bench_engine *e, void *h, size_t vlen)
+{
+	static uint8_t buf[8192];
+	uint64_t x = 12345;
+	double t0 = now(), t = t0;
+	unsigned n = 0;
+	while (t - t0 < CASE_SECONDS / 2 && n < 400000) {
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+		if (e->get(h, key_of((unsigned)(x >> 33)), buf, sizeof(buf)) != (int)vlen) {
+			fprintf(stderr, "%s: get failed\n", e->name);
+			exit(2);
+		}
+		if (++n % 256 == 0)
+			t = now();
+	}
+	return n / (now() - t0);
+}
+
+/* row: one metric line with statefs/peer ratios (higher_better picks the sense). */
+static void row(const char *metric, const double v[NENG], const char *unit)
+{
+	printf("%-34s %12.1f %12.1f %12.1f  %-8s %7.2fx %7.2fx\n", metric, v[0], v[1], v[2], unit,
+	       v[1] ? v[0] / v[1] : 0, v[2] ? v[0] / v[2] : 0);
+}
+
+/* bench_puts_and_gets: the four put workloads, plus gets after sync/100 ones. */
+static void bench_puts_and_gets(void)
+{
+	static const struct { const char *name; size_t vlen; unsigned every, max_ops; } cases[] = {
+		{ "100 B, sync every put", 100, 1, 5000 },
+		{ "4 KiB, sync every put", 4096, 1, 5000 },
+		{ "100 B, sync every 100", 100, 100, 200000 },
+		{ "4 KiB, sync every 100", 4096, 100, 30000 },
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		double rate[NENG], wa[NENG], gets[NENG];
+		for (int e = 0; e < NENG; e++) {
+			struct put_result r = run_puts(engines[e], cases[c].vlen, cases[c].every, cases[c].max_ops);
+			rate[e] = r.puts_per_s;
+			wa[e] = r.write_amp;
+			if (cases[c].every > 1)
+				gets[e] = run_gets(engines[e], r.h, cases[c].vlen);
+			engines[e]->close(r.h);
+		}
+		char m[64];
+		snprintf(m, sizeof(m), "puts/s %s", cases[c].name);
+		row(m, rate, "ops/s");
+		snprintf(m, sizeof(m), "  write amp %s", cases[c].name);
+		row(m, wa, "x");
+		if (cases[c].every > 1) {
+			snprintf(m, sizeof(m), "gets/s %zu B values", cases[c].vlen);
+			row(m, gets, "ops/s");
+		}
+		fflush(stdout);
+	}
+}
+
+/* open_sfs: open (and optionally create) the statefs image of the work dir. */
+static struct statefs *open_sfs(struct blkdev_file *f, uint64_t region, bool create,
+				struct statefs_replay_report *rep)
+{
+	char path[600];
+	snprintf(path, sizeof(path), "%s/statefs/statefs.img", workdir);
+	int err = create ? blkdev_file_create(f, path, 4096, 2 + 2 * (region / 4096))
+			 : blkdev_file_open(f, path, 4096, false);
+	struct statefs_config cfg = { .bdev = &f->dev, .flags = STATEFS_MOUNT_FORMAT_EMPTY };
+	struct statefs *fs = NULL;
+	f->sync_on_flush = 1;
+	if (err || statefs_mount(&fs, &cfg, rep)) {
+		fprintf(stderr, "statefs: cannot open %s\n", path);
+		exit(2);
+	}
+	return fs;
+}
+
+/* fill_statefs: 4 KiB puts over 64 keys (sync every 100) until the journal is
+ * ~90% full, without compacting; returns the number of puts. */
+static unsigned fill_statefs(uint64_t region)
+{
+	static uint8_t val[4096];
+	struct blkdev_file f;
+	struct statefs_stats st;
+	(void)fresh_dir("statefs");
+	struct statefs *fs = open_sfs(&f, region, true, NULL);
+	unsigned i = 0;
+	do {
+		memcpy(val, &i, sizeof(i));
+		if (statefs_put(fs, key_of(i % 64), val, sizeof(val)) || ((i + 1) % 100 == 0 && statefs_sync(fs)))
+			exit(2);
+		i++;
+		statefs_stats(fs, &st);
+	} while (st.tail + 4200 < st.region_bytes * 9 / 10);
+	(void)statefs_unmount(fs);
+	(void)blkdev_file_close(&f);
+	return i;
+}
+
+/* bench_mount: statefs mount (replay: every record read and CRC-checked) time
+ * of nearly full 1/16/64 MiB journals. */
+static void bench_mount(void)
+{
+	static const unsigned mib[] = { 1, 16, 64 };
+	for (size_t m = 0; m < 3; m++) {
+		unsigned n = fill_statefs((uint64_t)mib[m] << 20);
+		double best = 1e9;
+		struct statefs_replay_report rep;
+		for (int k = 0; k < 3; k++) {
+			struct blkdev_file f;
+			double t0 = now();
+			struct statefs *fs = open_sfs(&f, 0, false, &rep);
+			double t = now() - t0;
+			statefs_abandon(fs);
+			(void)blkdev_file_close(&f);
+			best = t < best ? t : best;
+		}
+		printf("mount %2u MiB journal (%6llu records, %5u puts): %8.2f ms (warm page cache)\n", mib[m],
+		       (unsigned long long)rep.records_replayed, n, best * 1e3);
+	}
+}
+
+/* bench_compaction: time of the put that triggers a compaction of a live set of
+ * 1 MiB and 8 MiB (4 KiB values) in a 16 MiB region. */
+static void bench_compaction(void)
+{
+	static const unsigned live_keys[] = { 256, 2048 };
+	static uint8_t val[4096];
+	for (int c = 0; c < 2; c++) {
+		struct blkdev_file f;
+		struct statefs_stats st;
+		char key[40];
+		(void)fresh_dir("statefs");
+		struct statefs *fs = open_sfs(&f, 16u << 20, true, NULL);
+		double worst = 0;
+		for (unsigned i = 0;; i++) {
+			snprintf(key, sizeof(key), "/state/c/%05u", i % live_keys[c]);
+			double t0 = now();
+			if (statefs_put(fs, key, val, sizeof(val)))
+				exit(2);
+			double t = now() - t0;
+			statefs_stats(fs, &st);
+			if (st.compactions) {
+				worst = t;
+				break;
+			}
+		}
+		printf("compaction of %4u KiB live set (16 MiB region): %8.2f ms\n", live_keys[c] * 4, worst * 1e3);
+		(void)statefs_unmount(fs);
+		(void)blkdev_file_close(&f);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1)
+		workdir = argv[1];
+	printf("statefs benchmark: work dir %s, sqlite %s, lmdb default durable mode\n", workdir, "WAL+FULL");
+	printf("%-34s %12s %12s %12s  %-8s %8s %8s\n", "metric", "statefs", "sqlite", "lmdb", "unit",
+	       "sfs/sql", "sfs/lmdb");
+	bench_puts_and_gets();
+	bench_mount();
+	bench_compaction();
+	return 0;
+}

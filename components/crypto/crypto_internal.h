@@ -1,0 +1,39 @@
+/* Private interfaces between the crypto component's files and its host tests.
+ * Not part of the component API: other components include only crypto.h. */
+#ifndef CRYPTO_INTERNAL_H
+#define CRYPTO_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* crypto_crc32c_table_raw: advance an already-inverted CRC32-C register over p
+ * with the byte table (no pre/post inversion). */
+uint32_t crypto_crc32c_table_raw(uint32_t crc, const uint8_t *p, size_t len);
+/* crypto_crc32c_fold_soft: the clmul folding code with a portable clmul; same
+ * contract as crypto_crc32c_table_raw. Exists so the host tests cover the math
+ * that crypto_crc32c_fold_zbc runs on the hardware. */
+uint32_t crypto_crc32c_fold_soft(uint32_t crc, const uint8_t *p, size_t len);
+#if defined(__riscv)
+/* crypto_crc32c_fold_zbc: the folding code on Zbc clmul/clmulh (riscv only; call
+ * only on a hart whose ISA has Zbc). */
+uint32_t crypto_crc32c_fold_zbc(uint32_t crc, const uint8_t *p, size_t len);
+#endif
+
+/* crypto_ed25519_base_encode: out = encode([a]B) for a < 2^255; constant time. */
+void crypto_ed25519_base_encode(uint8_t out[32], const uint8_t a[32]);
+/* crypto_ed25519_check: 0 when R and A decode strictly, neither has small order,
+ * and encode([S]B - [k]A) == R; else CAIRN_EBADMSG. S must be < L. */
+int crypto_ed25519_check(const uint8_t r[32], const uint8_t s[32], const uint8_t k[32],
+			 const uint8_t a[32]);
+
+/* Scalar arithmetic mod L = 2^252 + 27742317777372353535851937790883648493
+ * (little-endian 32-byte values), exported for the host tests. */
+/* crypto_sc_reduce64: out = in (64 bytes) mod L. */
+void crypto_sc_reduce64(uint8_t out[32], const uint8_t in[64]);
+/* crypto_sc_muladd: out = (a * b + c) mod L for a, b, c < 2^256; constant time. */
+void crypto_sc_muladd(uint8_t out[32], const uint8_t a[32], const uint8_t b[32],
+		      const uint8_t c[32]);
+/* crypto_sc_is_canonical: 1 when s < L. */
+int crypto_sc_is_canonical(const uint8_t s[32]);
+
+#endif

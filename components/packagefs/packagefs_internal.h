@@ -1,0 +1,191 @@
+/* packagefs private definitions: on-disk format constants, decoded header and node,
+ * the sector cache, and the mount structure. Shared by the engine and the host
+ * builder (components/packagefs/tools), never by other components.
+ * The format is documented byte by byte in docs/packagefs.md. */
+#ifndef PACKAGEFS_INTERNAL_H
+#define PACKAGEFS_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blkdev.h"
+#include "crypto.h"
+#include "packagefs.h"
+
+/* ---- On-disk format (all integers little-endian) ------------------------------ */
+
+#define PKGFS_MAGIC "CAIRNPKG"       /* 8 bytes at offset 0, no NUL */
+#define PKGFS_VERSION 1u
+#define PKGFS_HDR_SIZE 256u          /* header bytes at image offset 0 */
+#define PKGFS_HDR_HASHED 128u        /* header bytes covered by the root hash */
+#define PKGFS_ALIGN 4096u            /* data-region and file-extent alignment */
+#define PKGFS_NODE_SIZE 64u          /* bytes per node-table entry */
+
+/* Header field offsets. */
+#define PKGFS_H_MAGIC 0
+#define PKGFS_H_VERSION 8
+#define PKGFS_H_HDR_SIZE 12
+#define PKGFS_H_ALIGN 16
+#define PKGFS_H_FLAGS 20
+#define PKGFS_H_NODE_COUNT 24
+#define PKGFS_H_NAME_BYTES 28
+#define PKGFS_H_META_OFF 32
+#define PKGFS_H_META_SIZE 40
+#define PKGFS_H_DATA_OFF 48
+#define PKGFS_H_DATA_SIZE 56
+#define PKGFS_H_IMAGE_SIZE 64
+#define PKGFS_H_ROOT_HASH 128
+#define PKGFS_H_SIGNATURE 160
+#define PKGFS_H_RESERVED2 224
+
+/* Node field offsets. */
+#define PKGFS_N_PARENT 0
+#define PKGFS_N_NAME_OFF 4
+#define PKGFS_N_NAME_LEN 8
+#define PKGFS_N_RESERVED 10
+#define PKGFS_N_MODE 12
+#define PKGFS_N_SIZE 16
+#define PKGFS_N_START 24
+#define PKGFS_N_SHA256 32
+
+/* Decoded header. */
+struct pkgfs_hdr {
+	uint32_t version;     /* PKGFS_VERSION */
+	uint32_t node_count;  /* entries, root included: 1..PKGFS_NODES_MAX */
+	uint32_t name_bytes;  /* size of the name table */
+	uint64_t meta_off;    /* byte offset of the node table (== PKGFS_HDR_SIZE) */
+	uint64_t meta_size;   /* node_count * PKGFS_NODE_SIZE + name_bytes */
+	uint64_t data_off;    /* byte offset of the data region, PKGFS_ALIGN-aligned */
+	uint64_t data_size;   /* bytes in the data region, PKGFS_ALIGN multiple */
+	uint64_t image_size;  /* data_off + data_size */
+	uint8_t root_hash[PKGFS_HASH_SIZE];
+	uint8_t signature[CRYPTO_ED25519_SIG];
+};
+
+/* Decoded node. */
+struct pkgfs_node {
+	uint32_t parent;   /* parent entry index; the root's is 0 */
+	uint32_t name_off; /* offset of the name in the name table */
+	uint16_t name_len; /* 0 for the root, else 1..PKGFS_NAME_MAX */
+	uint16_t reserved; /* must be 0 */
+	uint32_t mode;     /* type and permission bits */
+	uint64_t size;     /* file: bytes; directory: child count */
+	uint64_t start;    /* file: data byte offset (0 when size 0); dir: first child */
+	uint8_t sha256[PKGFS_HASH_SIZE]; /* file content hash; zero for directories */
+};
+
+/* Little-endian load/store helpers. */
+static inline uint16_t pkgfs_ld16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint32_t pkgfs_ld32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static inline uint64_t pkgfs_ld64(const uint8_t *p)
+{
+	return (uint64_t)pkgfs_ld32(p) | ((uint64_t)pkgfs_ld32(p + 4) << 32);
+}
+static inline void pkgfs_st16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
+static inline void pkgfs_st32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void pkgfs_st64(uint8_t *p, uint64_t v)
+{
+	pkgfs_st32(p, (uint32_t)v);
+	pkgfs_st32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* pkgfs_hdr_decode: fill h from the PKGFS_HDR_SIZE bytes at p (no validation). */
+void pkgfs_hdr_decode(const uint8_t *p, struct pkgfs_hdr *h);
+/* pkgfs_node_decode: fill n from the PKGFS_NODE_SIZE bytes at p (no validation). */
+void pkgfs_node_decode(const uint8_t *p, struct pkgfs_node *n);
+/* pkgfs_node_encode: write n as PKGFS_NODE_SIZE bytes at p. */
+void pkgfs_node_encode(uint8_t *p, const struct pkgfs_node *n);
+/* pkgfs_root_hash: SHA-256 over the first PKGFS_HDR_HASHED header bytes and the
+ * meta_size metadata bytes. */
+void pkgfs_root_hash(const uint8_t *hdr, const uint8_t *meta, size_t meta_size,
+		     uint8_t out[PKGFS_HASH_SIZE]);
+/* pkgfs_utf8_valid: true when s[0..len) is well-formed UTF-8 (no overlongs, no
+ * surrogates, nothing above U+10FFFF). */
+bool pkgfs_utf8_valid(const uint8_t *s, size_t len);
+/* pkgfs_name_check: NULL when name is a valid entry name, else a short reason. */
+const char *pkgfs_name_check(const uint8_t *name, size_t len);
+/* pkgfs_name_cmp: bytewise order of two names (shorter prefix sorts first). */
+int pkgfs_name_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
+/* ---- Sector cache ---------------------------------------------------------------- */
+
+/* A bounded LRU cache of pages (max(PKGFS_ALIGN, sector size) bytes) over a blkdev. */
+struct pkgfs_cache {
+	struct blkdev *dev;     /* the device; not owned */
+	uint32_t page_size;     /* bytes per page */
+	uint32_t npages;        /* capacity */
+	uint8_t *mem;           /* npages * page_size bytes */
+	uint64_t *tag;          /* page number held by slot i, UINT64_MAX = empty */
+	uint64_t *used;         /* LRU stamp of slot i (larger = more recent) */
+	uint64_t tick;          /* stamp source */
+	struct pkgfs_cache_stats stats;
+};
+
+/* pkgfs_dev_bytes: device capacity in bytes, saturating at UINT64_MAX. */
+static inline uint64_t pkgfs_dev_bytes(const struct blkdev *dev)
+{
+	uint64_t ss = dev->info.sector_size;
+	if (ss == 0 || dev->info.sector_count > UINT64_MAX / ss)
+		return UINT64_MAX;
+	return dev->info.sector_count * ss;
+}
+
+/* pkgfs_cache_init: allocate npages pages over dev; CAIRN_ENOMEM, CAIRN_EINVAL. */
+int pkgfs_cache_init(struct pkgfs_cache *c, struct blkdev *dev, uint32_t npages);
+/* pkgfs_cache_fini: free the cache memory. */
+void pkgfs_cache_fini(struct pkgfs_cache *c);
+/* pkgfs_cache_read: copy len bytes at byte offset off of the device into buf via
+ * the cache. CAIRN_ERANGE past the device end, CAIRN_EIO on a device error. */
+int pkgfs_cache_read(struct pkgfs_cache *c, uint64_t off, void *buf, size_t len);
+/* pkgfs_cache_peek: point *p at the cached bytes at device offset off; *n gets
+ * the count that follow contiguously in that page. Valid until the next cache call. */
+int pkgfs_cache_peek(struct pkgfs_cache *c, uint64_t off, const uint8_t **p, size_t *n);
+
+/* ---- Mount ----------------------------------------------------------------------- */
+
+enum pkgfs_verify_state { PKGFS_UNVERIFIED = 0, PKGFS_VERIFIED = 1, PKGFS_CORRUPT = 2 };
+
+/* A mounted image. Immutable after mount except the cache, verify[] and open_files,
+ * which every call may update (the caller serialises calls, see packagefs.h). */
+struct pkgfs {
+	struct pkgfs_cache cache;  /* sector cache over the device */
+	struct pkgfs_hdr hdr;      /* validated header */
+	struct pkgfs_node *nodes;  /* hdr.node_count validated nodes */
+	uint8_t *names;            /* hdr.name_bytes bytes of the name table */
+	uint8_t *verify;           /* per node: enum pkgfs_verify_state */
+	void (*audit)(void *ctx, const char *msg); /* from the config, may be NULL */
+	void *audit_ctx;
+	uint32_t open_files;       /* files open on this mount */
+};
+
+/* pkgfs_validate: check decoded nodes and names of an image whose header and sizes
+ * are already checked; fills report and returns CAIRN_EBADMSG on the first problem. */
+int pkgfs_validate(const struct pkgfs_hdr *h, const struct pkgfs_node *nodes,
+		   const uint8_t *names, struct pkgfs_mount_report *report);
+
+/* pkgfs_path_of: write entry i's path ("/a/b") into buf (NUL-terminated; when too
+ * long, "..." and the tail). Only for nodes whose parent chain has been validated. */
+void pkgfs_path_of(const struct pkgfs_node *nodes, const uint8_t *names, uint32_t i,
+		   char *buf, size_t len);
+
+/* Tiny string builder used for reasons and audit lines (no stdio in the engine). */
+struct pkgfs_sb {
+	char *buf;  /* destination, always NUL-terminated */
+	size_t cap; /* bytes in buf */
+	size_t len; /* bytes used, excluding the NUL */
+};
+void pkgfs_sb_init(struct pkgfs_sb *sb, char *buf, size_t cap);
+void pkgfs_sb_str(struct pkgfs_sb *sb, const char *s);
+void pkgfs_sb_u64(struct pkgfs_sb *sb, uint64_t v);
+/* pkgfs_sb_name: append name bytes, escaping non-printable bytes as \xNN. */
+void pkgfs_sb_name(struct pkgfs_sb *sb, const uint8_t *s, size_t len);
+
+#endif

@@ -1,0 +1,200 @@
+/* statefs: a journaled, crash-safe key/value store over the block-device interface.
+ *
+ * Keys are UTF-8 paths under "/state/"; values are opaque byte strings of at most
+ * STATEFS_VALUE_MAX bytes. put/delete/batch replace atomically; sync() is the only
+ * durability boundary. The on-disk format and the crash-safety argument are in
+ * docs/statefs.md.
+ *
+ * Threading: an instance is single-threaded; the caller (the image component)
+ * serialises every call on one struct statefs with its own lock.
+ *
+ * Return values: 0 is success, positive values carry sizes or counts, negative
+ * values are CAIRN_E* codes, each with ONE meaning in this API:
+ *   CAIRN_ENOENT   no such key
+ *   CAIRN_EINVAL   invalid key (see statefs_key_check) or invalid argument
+ *   CAIRN_EFBIG    value larger than STATEFS_VALUE_MAX
+ *   CAIRN_ENOSPC   no space: the live set plus the change does not fit in one
+ *                  journal region (after compaction), or the key cap is reached
+ *   CAIRN_EIO      the device reported an error; the instance is then "broken" and
+ *                  every later mutating call fails with CAIRN_EIO until re-mounted
+ *   CAIRN_EBADMSG  corrupt: a superblock, record or index failed a check
+ *   CAIRN_EROFS    the store is mounted read-only (or the device is read-only)
+ *   CAIRN_EACCES   permission denied: reserved for the image component layer, which
+ *                  checks the caller's key-prefix grant before calling the engine
+ *   CAIRN_ERANGE   the caller's buffer is smaller than the value (statefs_get)
+ *   CAIRN_ENOMEM   memory allocation failed
+ */
+#ifndef STATEFS_H
+#define STATEFS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blkdev.h"
+#include "cairn/err.h"
+
+#define STATEFS_KEY_PREFIX "/state/" /* every key starts with this */
+#define STATEFS_KEY_MAX 255u        /* bytes, excluding the NUL terminator */
+#define STATEFS_VALUE_MAX 65536u    /* bytes; 0-byte values are allowed */
+#define STATEFS_BATCH_MAX 64u       /* operations in one statefs_batch() */
+#define STATEFS_MIN_REGION_SECTORS 4u /* smallest journal region mkfs accepts */
+
+/* Mount flags (statefs_config.flags). */
+#define STATEFS_MOUNT_FORMAT_EMPTY 0x1u /* format when neither superblock exists */
+#define STATEFS_MOUNT_READ_ONLY 0x2u    /* never write; mutators return CAIRN_EROFS */
+
+struct statefs; /* opaque instance, created by statefs_mount */
+
+struct statefs_config {
+	struct blkdev *bdev;      /* device holding the store; must outlive the mount */
+	uint32_t flags;           /* STATEFS_MOUNT_* bits; default 0 */
+	uint32_t max_keys;        /* cap on live keys (memory bound); 0 = 65536 */
+	uint32_t max_records;     /* replay record-count cap; 0 = region bytes / 32 */
+};
+
+/* Why replay stopped. "Clean" reasons mean the journal simply ended. */
+enum statefs_stop_reason {
+	STATEFS_STOP_NO_RECORD = 0,   /* clean: no record magic (zeroed/never written) */
+	STATEFS_STOP_END_OF_REGION,   /* clean: fewer than a header's bytes remain */
+	STATEFS_STOP_STALE_EPOCH,     /* clean: record from an older epoch (old garbage) */
+	STATEFS_STOP_BAD_LENGTH,      /* torn/corrupt: key/value length out of range */
+	STATEFS_STOP_BAD_TYPE,        /* torn/corrupt: unknown type or flag bits */
+	STATEFS_STOP_BAD_EPOCH,       /* torn/corrupt: epoch newer than the superblock's */
+	STATEFS_STOP_BAD_SEQ,         /* torn/corrupt: sequence does not continue */
+	STATEFS_STOP_BAD_CRC,         /* torn/corrupt: CRC32-C mismatch */
+	STATEFS_STOP_BAD_KEY,         /* corrupt: CRC ok but the key is invalid */
+	STATEFS_STOP_BATCH_TOO_LONG,  /* corrupt: more than STATEFS_BATCH_MAX linked records */
+	STATEFS_STOP_RECORD_CAP,      /* replay hit the configured record-count cap */
+};
+
+struct statefs_replay_report {
+	uint64_t records_replayed;  /* records applied to the index */
+	uint64_t stop_offset;       /* byte offset in the region where appends continue */
+	enum statefs_stop_reason stop_reason;
+	uint64_t bytes_discarded;   /* bytes of records seen but not applied (torn batch,
+	                               bad record's claimed length when in range) */
+	uint64_t bad_record_index;  /* index (from 0) of the record that stopped replay */
+	uint64_t bad_offset;        /* byte offset of that record */
+	uint32_t region;            /* active journal region, 0 (A) or 1 (B) */
+	uint64_t region_bytes;      /* size of each journal region in bytes */
+	uint64_t generation;        /* superblock generation in use */
+	bool clean;                 /* stop_reason is one of the clean reasons */
+	bool formatted;             /* mount formatted an empty device */
+};
+
+/* Problems statefs_check can report, first one wins. */
+enum statefs_check_problem {
+	STATEFS_CHECK_OK = 0,
+	STATEFS_CHECK_TORN_TAIL,      /* replay stopped on a torn record (repairable) */
+	STATEFS_CHECK_SUPER_COPY,     /* one superblock copy is invalid (warning) */
+	STATEFS_CHECK_RECORD,         /* an indexed record fails its CRC or key match */
+	STATEFS_CHECK_INDEX,          /* in-memory index disagrees with a fresh replay */
+};
+
+struct statefs_check_report {
+	enum statefs_check_problem problem;
+	uint64_t records_checked;   /* records re-read and CRC-verified */
+	uint64_t keys;              /* live keys */
+	uint64_t bad_offset;        /* byte offset (in the region) of the first bad record */
+	enum statefs_stop_reason stop_reason; /* replay stop reason of the fresh walk */
+	uint32_t super_valid_mask;  /* bit i set when superblock copy i is valid */
+};
+
+struct statefs_dirent {
+	char key[STATEFS_KEY_MAX + 1]; /* NUL-terminated key */
+	uint32_t value_len;            /* value size in bytes */
+};
+
+#define STATEFS_OP_PUT 1
+#define STATEFS_OP_DELETE 2
+
+struct statefs_op {
+	int type;           /* STATEFS_OP_PUT or STATEFS_OP_DELETE */
+	const char *key;    /* NUL-terminated key */
+	const void *value;  /* PUT only */
+	size_t value_len;   /* PUT only, <= STATEFS_VALUE_MAX */
+};
+
+struct statefs_stats {
+	uint64_t keys;             /* live keys */
+	uint64_t live_bytes;       /* bytes the live records occupy in a fresh region */
+	uint64_t region_bytes;     /* journal region size */
+	uint64_t tail;             /* append offset in the active region */
+	uint64_t compactions;      /* compactions done by this instance */
+	uint64_t device_bytes_written; /* bytes handed to blkdev_write by this instance */
+};
+
+/* statefs_format: write an empty store over the whole device (two superblocks,
+ * two journal regions). 0, CAIRN_EINVAL when the device is too small, CAIRN_EROFS,
+ * CAIRN_EIO. Flushes before returning. */
+int statefs_format(struct blkdev *bd);
+
+/* statefs_mount: read the superblocks, replay the journal and build the index.
+ * report (may be NULL) says where and why replay stopped. Formats first only when
+ * STATEFS_MOUNT_FORMAT_EMPTY is set and no superblock magic is found. Errors:
+ * CAIRN_ENOENT no store on the device, CAIRN_EBADMSG corrupt superblocks,
+ * CAIRN_EINVAL bad config, CAIRN_EIO, CAIRN_ENOMEM. */
+int statefs_mount(struct statefs **fsp, const struct statefs_config *cfg,
+		  struct statefs_replay_report *report);
+
+/* statefs_unmount: sync (when writable) and free. Returns the sync result; the
+ * instance is freed either way. */
+int statefs_unmount(struct statefs *fs);
+
+/* statefs_abandon: free the instance WITHOUT writing anything: unsynced changes
+ * are lost as if power had failed (tests, error paths). */
+void statefs_abandon(struct statefs *fs);
+
+/* statefs_put: set key to value (atomic replace). Not durable until sync. */
+int statefs_put(struct statefs *fs, const char *key, const void *value, size_t len);
+
+/* statefs_get: copy key's value into buf; returns the value length. CAIRN_ERANGE
+ * (nothing copied) when bufsize is smaller than the value. */
+int statefs_get(struct statefs *fs, const char *key, void *buf, size_t bufsize);
+
+/* statefs_size: the value length of key, or CAIRN_ENOENT / CAIRN_EINVAL. */
+int statefs_size(struct statefs *fs, const char *key);
+
+/* statefs_delete: remove key; CAIRN_ENOENT when absent. Not durable until sync. */
+int statefs_delete(struct statefs *fs, const char *key);
+
+/* statefs_batch: apply n (1..STATEFS_BATCH_MAX) puts/deletes atomically: after a
+ * crash either all or none are visible. Validated fully before anything changes;
+ * deleting an absent key fails the whole batch with CAIRN_ENOENT. */
+int statefs_batch(struct statefs *fs, const struct statefs_op *ops, size_t n);
+
+/* statefs_list: fill out[0..max) with keys starting with prefix (a byte prefix,
+ * at most STATEFS_KEY_MAX bytes), in byte order, strictly after the cursor `after`
+ * (NULL or "" to start). Returns the count; fewer than max means the walk is done.
+ * Resume by passing the last returned key as `after`. */
+int statefs_list(struct statefs *fs, const char *prefix, const char *after,
+		 struct statefs_dirent *out, size_t max);
+
+/* statefs_sync: write buffered records and flush the device. After 0, every
+ * earlier change survives any crash. */
+int statefs_sync(struct statefs *fs);
+
+/* statefs_check: fsck: verify both superblocks, re-read every live record (CRC,
+ * key) and compare the index with a fresh replay. 0 clean, CAIRN_EBADMSG when a
+ * problem (other than a torn tail or one bad superblock copy) is found, CAIRN_EIO. */
+int statefs_check(struct statefs *fs, struct statefs_check_report *report);
+
+/* statefs_truncate_tail: repair a torn tail: zero the journal after the last valid
+ * record so later replays stop cleanly there; flushes. CAIRN_EROFS when read-only. */
+int statefs_truncate_tail(struct statefs *fs);
+
+/* statefs_stats: fill st with counters; never fails. */
+void statefs_stats(const struct statefs *fs, struct statefs_stats *st);
+
+/* statefs_key_check: 0 when key[0..len) is a valid canonical key, else CAIRN_EINVAL.
+ * Valid: starts with "/state/", 1..STATEFS_KEY_MAX bytes, no NUL, well-formed UTF-8
+ * (no overlongs, surrogates or code points above U+10FFFF), no empty, "." or ".."
+ * segment (so no "//"), no trailing "/". Non-canonical forms are REJECTED, never
+ * rewritten. */
+int statefs_key_check(const char *key, size_t len);
+
+/* statefs_stop_reason_name: stable short name of a replay stop reason. */
+const char *statefs_stop_reason_name(enum statefs_stop_reason r);
+
+#endif

@@ -1,0 +1,91 @@
+/* statefs check (fsck): both superblocks, a fresh replay of the active region
+ * compared with the live index, and a CRC re-read of every live record. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "statefs_internal.h"
+
+/* super_mask: which superblock copies decode as valid. */
+static int super_mask(struct statefs *fs, uint32_t *mask)
+{
+	struct sfs_super sb;
+	*mask = 0;
+	for (uint32_t i = 0; i < SFS_SB_COPIES; i++) {
+		if (blkdev_read(fs->bd, i, fs->sbuf, 1))
+			return CAIRN_EIO;
+		if (sfs_super_decode(&sb, fs->sbuf, fs->ss, fs->bd->info.sector_count) == 0)
+			*mask |= 1u << i;
+	}
+	fs->sbuf_valid = false;
+	return 0;
+}
+
+/* same_index: the fresh replay's index equals the live one entry for entry. */
+static bool same_index(const struct sfs_index *a, const struct sfs_index *b)
+{
+	if (a->n != b->n || a->live_bytes != b->live_bytes)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct sfs_entry *x = &a->v[i], *y = &b->v[i];
+		if (x->key_len != y->key_len || x->off != y->off || x->value_len != y->value_len ||
+		    memcmp(x->key, y->key, x->key_len) != 0)
+			return false;
+	}
+	return true;
+}
+
+/* check_records: re-read every live record; first failure goes in rep. */
+static int check_records(struct statefs *fs, struct statefs_check_report *rep)
+{
+	for (size_t i = 0; i < fs->ix.n; i++) {
+		const struct sfs_entry *e = &fs->ix.v[i];
+		struct sfs_rec r;
+		int err = sfs_read_record(fs, &fs->w, e->off, &r);
+		if (err == CAIRN_EIO || err == CAIRN_ENOMEM)
+			return err;
+		if (err || r.type != SFS_REC_PUT || r.key_len != e->key_len ||
+		    r.value_len != e->value_len || memcmp(fs->rbuf, e->key, e->key_len) != 0 ||
+		    statefs_key_check(e->key, e->key_len)) {
+			rep->problem = STATEFS_CHECK_RECORD;
+			rep->bad_offset = e->off;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+/* statefs_check: see statefs.h. */
+int statefs_check(struct statefs *fs, struct statefs_check_report *rep)
+{
+	struct statefs_check_report local;
+	struct statefs_replay_report rr = { 0 };
+	struct sfs_index fresh = { 0 };
+	uint64_t next_seq;
+	if (!fs)
+		return CAIRN_EINVAL;
+	if (!rep)
+		rep = &local;
+	memset(rep, 0, sizeof(*rep));
+	int err = super_mask(fs, &rep->super_valid_mask);
+	if (!err)
+		err = sfs_replay(fs, &fs->w, &fresh, &rr, &next_seq);
+	if (!err)
+		err = check_records(fs, rep);
+	if (!err && rep->problem == STATEFS_CHECK_OK) {
+		rep->stop_reason = rr.stop_reason;
+		if (!same_index(&fresh, &fs->ix) || rr.stop_offset != fs->w.tail) {
+			rep->problem = STATEFS_CHECK_INDEX;
+		} else if (!rr.clean) {
+			rep->problem = STATEFS_CHECK_TORN_TAIL;
+			rep->bad_offset = rr.bad_offset;
+		} else if (rep->super_valid_mask != 3) {
+			rep->problem = STATEFS_CHECK_SUPER_COPY;
+		}
+	}
+	rep->records_checked = rr.records_replayed;
+	rep->keys = fs->ix.n;
+	sfs_index_free(&fresh);
+	if (err)
+		return err;
+	return rep->problem == STATEFS_CHECK_RECORD || rep->problem == STATEFS_CHECK_INDEX ? CAIRN_EBADMSG : 0;
+}

@@ -1,0 +1,135 @@
+/* statefs compaction: copy the live set (with the pending operations applied) into
+ * the idle region under a fresh epoch, flush it, then switch regions with a single
+ * superblock write. A crash before that write is durable leaves the old region in
+ * force, untouched; after it, the new region holds the complete new state. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "statefs_internal.h"
+
+/* touched: some op in the batch names key. */
+static bool touched(const struct statefs_op *ops, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ops[i].key, key) == 0)
+			return true;
+	return false;
+}
+
+/* final_for_key: op i is the last op in the batch on its key. */
+static bool final_for_key(const struct statefs_op *ops, size_t n, size_t i)
+{
+	for (size_t j = i + 1; j < n; j++)
+		if (strcmp(ops[j].key, ops[i].key) == 0)
+			return false;
+	return true;
+}
+
+/* copy_live: append every live record not touched by ops to nw; loc gets the new
+ * offsets (UINT64_MAX for touched keys). */
+static int copy_live(struct statefs *fs, struct sfs_writer *nw, const struct statefs_op *ops, size_t n,
+		     uint64_t epoch, uint64_t *seq, uint64_t *loc)
+{
+	for (size_t i = 0; i < fs->ix.n; i++) {
+		const struct sfs_entry *e = &fs->ix.v[i];
+		struct sfs_rec r;
+		loc[i] = UINT64_MAX;
+		if (touched(ops, n, e->key))
+			continue;
+		int err = sfs_read_record(fs, &fs->w, e->off, &r);
+		if (err)
+			return err;
+		if (r.type != SFS_REC_PUT || r.key_len != e->key_len || memcmp(fs->rbuf, e->key, e->key_len))
+			return CAIRN_EBADMSG;
+		struct sfs_rec nr = { SFS_REC_PUT, 0, r.key_len, r.value_len, epoch, (*seq)++, 0 };
+		err = sfs_append(fs, nw, &nr, (const char *)fs->rbuf, fs->rbuf + r.key_len, &loc[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* copy_ops: append the final put of each key the batch touches. */
+static int copy_ops(struct statefs *fs, struct sfs_writer *nw, const struct statefs_op *ops, size_t n,
+		    uint64_t epoch, uint64_t *seq, uint64_t *offs)
+{
+	for (size_t i = 0; i < n; i++) {
+		offs[i] = UINT64_MAX;
+		if (ops[i].type != STATEFS_OP_PUT || !final_for_key(ops, n, i))
+			continue;
+		struct sfs_rec nr = { SFS_REC_PUT, 0, (uint16_t)strlen(ops[i].key),
+				      (uint32_t)ops[i].value_len, epoch, (*seq)++, 0 };
+		int err = sfs_append(fs, nw, &nr, ops[i].key, ops[i].value, &offs[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* write_region: fill nw with the new state and make it durable (not yet live). */
+static int write_region(struct statefs *fs, struct sfs_writer *nw, const struct statefs_op *ops,
+			size_t n, uint64_t epoch, uint64_t *seq, uint64_t *loc, uint64_t *offs)
+{
+	int err = copy_live(fs, nw, ops, n, epoch, seq, loc);
+	if (!err)
+		err = copy_ops(fs, nw, ops, n, epoch, seq, offs);
+	if (!err)
+		err = sfs_writer_flush(fs, nw);
+	if (!err && blkdev_flush(fs->bd))
+		err = CAIRN_EIO;
+	return err;
+}
+
+/* commit: the superblock switched: point the index and the writer at the new region. */
+static int commit(struct statefs *fs, struct sfs_writer *nw, const struct sfs_super *sb,
+		  const struct statefs_op *ops, size_t n, const uint64_t *loc, const uint64_t *offs)
+{
+	for (size_t i = 0; i < fs->ix.n; i++)
+		if (loc[i] != UINT64_MAX)
+			fs->ix.v[i].off = loc[i];
+	sfs_writer_free(&fs->w);
+	fs->w = *nw;
+	fs->sb = *sb;
+	fs->epoch = sb->epoch;
+	fs->sbuf_valid = false;
+	fs->need_flush = false;
+	fs->compactions++;
+	return sfs_apply_ops_index(fs, ops, n, offs);
+}
+
+/* sfs_compact: see statefs_internal.h. Precondition: the caller checked that the
+ * live set with ops applied fits in one region. */
+int sfs_compact(struct statefs *fs, const struct statefs_op *ops, size_t n)
+{
+	uint32_t target = 1 - fs->sb.active;
+	struct sfs_writer nw;
+	uint64_t offs[STATEFS_BATCH_MAX];
+	int err = sfs_writer_init(&nw, fs->ss, fs->sb.region_lba[target], fs->w.region_bytes);
+	if (err)
+		return err;
+	uint64_t *loc = malloc((fs->ix.n + 1) * sizeof(*loc));
+	if (!loc) {
+		sfs_writer_free(&nw);
+		return CAIRN_ENOMEM;
+	}
+	uint64_t epoch = fs->epoch_hi + 1, seq = fs->next_seq;
+	fs->epoch_hi = epoch; /* never reuse an epoch, even if this attempt fails */
+	struct sfs_super sb = fs->sb;
+	err = write_region(fs, &nw, ops, n, epoch, &seq, loc, offs);
+	if (!err) {
+		sb.generation++;
+		sb.active = target;
+		sb.epoch = sb.region_epoch = epoch;
+		sb.start_seq = fs->next_seq;
+		err = sfs_super_write(fs->bd, &sb, &fs->bytes_written);
+	}
+	if (!err) {
+		err = commit(fs, &nw, &sb, ops, n, loc, offs);
+		fs->next_seq = seq;
+	} else {
+		sfs_writer_free(&nw);
+		err = sfs_fail(fs, err == CAIRN_EBADMSG || err == CAIRN_ENOMEM ? err : CAIRN_EIO);
+	}
+	free(loc);
+	return err;
+}

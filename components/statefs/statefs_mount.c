@@ -1,0 +1,252 @@
+/* statefs lifecycle: format, mount (superblock + replay), sessions (epoch bump
+ * before the first append), sync, unmount, tail repair and statistics. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "statefs_internal.h"
+
+/* sfs_fail: mark the instance broken after a device error and return err. */
+int sfs_fail(struct statefs *fs, int err)
+{
+	if (err == CAIRN_EIO)
+		fs->broken = true;
+	return err;
+}
+
+/* zero_sector: write one zeroed sector at lba. */
+static int zero_sector(struct blkdev *bd, uint64_t lba)
+{
+	uint8_t *z = calloc(1, bd->info.sector_size);
+	if (!z)
+		return CAIRN_ENOMEM;
+	int err = blkdev_write(bd, lba, z, 1);
+	free(z);
+	return err;
+}
+
+/* statefs_format: lay out two superblocks and two equal regions. Generation and
+ * epoch continue above any previous store's so its records stay stale. */
+int statefs_format(struct blkdev *bd)
+{
+	if (!bd)
+		return CAIRN_EINVAL;
+	if (bd->info.read_only)
+		return CAIRN_EROFS;
+	uint64_t count = bd->info.sector_count;
+	if (count < SFS_FIRST_REGION_LBA + 2 * STATEFS_MIN_REGION_SECTORS)
+		return CAIRN_EINVAL;
+	struct sfs_super old, sb = { 0 };
+	uint32_t mask;
+	bool had_old = sfs_super_read(bd, &old, &mask) == 0;
+	sb.sector_size = bd->info.sector_size;
+	sb.region_sectors = (count - SFS_FIRST_REGION_LBA) / 2;
+	uint64_t cap = ((uint64_t)UINT32_MAX * SFS_REC_HDR) / sb.sector_size;
+	if (sb.region_sectors > cap)
+		sb.region_sectors = cap; /* keeps region bytes / 32 within 32 bits */
+	sb.sector_count = SFS_FIRST_REGION_LBA + 2 * sb.region_sectors;
+	sb.region_lba[0] = SFS_FIRST_REGION_LBA;
+	sb.region_lba[1] = SFS_FIRST_REGION_LBA + sb.region_sectors;
+	sb.epoch = sb.region_epoch = had_old ? old.epoch + 1 : 1;
+	sb.start_seq = 1;
+	uint64_t gen = had_old ? old.generation + 1 : 1;
+	int err = zero_sector(bd, sb.region_lba[0]);
+	if (!err)
+		err = zero_sector(bd, sb.region_lba[1]);
+	for (int i = 0; i < 2 && !err; i++) {
+		sb.generation = gen + (uint64_t)i;
+		err = sfs_super_write(bd, &sb, NULL);
+	}
+	if (err && err != CAIRN_ENOMEM && err != CAIRN_EROFS)
+		err = CAIRN_EIO;
+	return err;
+}
+
+/* alloc_instance: allocate fs and its buffers for cfg. */
+static int alloc_instance(struct statefs **fsp, const struct statefs_config *cfg)
+{
+	struct statefs *fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return CAIRN_ENOMEM;
+	fs->bd = cfg->bdev;
+	fs->ss = cfg->bdev->info.sector_size;
+	fs->max_keys = cfg->max_keys ? cfg->max_keys : SFS_DEFAULT_MAX_KEYS;
+	fs->read_only = (cfg->flags & STATEFS_MOUNT_READ_ONLY) || cfg->bdev->info.read_only;
+	fs->rbuf = malloc(SFS_REC_MAX);
+	fs->sbuf = malloc(fs->ss);
+	*fsp = fs;
+	return fs->rbuf && fs->sbuf ? 0 : CAIRN_ENOMEM;
+}
+
+/* read_super: find the superblock, formatting an empty device when allowed. */
+static int read_super(struct statefs *fs, uint32_t flags, bool *formatted)
+{
+	uint32_t mask;
+	int err = sfs_super_read(fs->bd, &fs->sb, &mask);
+	if (err != CAIRN_ENOENT || !(flags & STATEFS_MOUNT_FORMAT_EMPTY))
+		return err;
+	if (fs->read_only)
+		return CAIRN_EROFS;
+	err = statefs_format(fs->bd);
+	if (err)
+		return err;
+	fs->bytes_written += 4ull * fs->ss;
+	*formatted = true;
+	return sfs_super_read(fs->bd, &fs->sb, &mask);
+}
+
+/* mount_body: superblock, writer and replay for an allocated instance. */
+static int mount_body(struct statefs *fs, const struct statefs_config *cfg)
+{
+	bool formatted = false;
+	int err = read_super(fs, cfg->flags, &formatted);
+	if (err)
+		return err;
+	const struct sfs_super *sb = &fs->sb;
+	uint64_t rbytes = sb->region_sectors * fs->ss;
+	err = sfs_writer_init(&fs->w, fs->ss, sb->region_lba[sb->active], rbytes);
+	if (err)
+		return err;
+	uint64_t recs = rbytes / SFS_REC_HDR + 1;
+	fs->max_records = cfg->max_records ? cfg->max_records : (recs > UINT32_MAX ? UINT32_MAX : (uint32_t)recs);
+	err = sfs_replay(fs, &fs->w, &fs->ix, &fs->replay, &fs->next_seq);
+	if (err)
+		return err;
+	fs->replay.formatted = formatted;
+	fs->epoch = fs->epoch_hi = sb->epoch;
+	return sfs_writer_load_tail(fs, &fs->w, fs->replay.stop_offset);
+}
+
+/* statefs_mount: see statefs.h. */
+int statefs_mount(struct statefs **fsp, const struct statefs_config *cfg,
+		  struct statefs_replay_report *report)
+{
+	if (!fsp || !cfg || !cfg->bdev || !cfg->bdev->ops)
+		return CAIRN_EINVAL;
+	*fsp = NULL;
+	struct statefs *fs = NULL;
+	int err = alloc_instance(&fs, cfg);
+	if (!err)
+		err = mount_body(fs, cfg);
+	if (err) {
+		if (fs)
+			statefs_abandon(fs);
+		return err;
+	}
+	if (report)
+		*report = fs->replay;
+	*fsp = fs;
+	return 0;
+}
+
+/* sfs_start_session: before this mount's first write, take a fresh epoch and make
+ * it durable, so records written from now on can never be confused with garbage an
+ * earlier session left beyond the replayed tail (see docs/statefs.md). */
+int sfs_start_session(struct statefs *fs)
+{
+	if (fs->session_started)
+		return 0;
+	struct sfs_super sb = fs->sb;
+	sb.epoch = (fs->epoch_hi > sb.epoch ? fs->epoch_hi : sb.epoch) + 1;
+	sb.generation++;
+	int err = sfs_super_write(fs->bd, &sb, &fs->bytes_written);
+	if (err)
+		return sfs_fail(fs, err);
+	fs->sb = sb;
+	fs->epoch = fs->epoch_hi = sb.epoch;
+	fs->session_started = true;
+	return 0;
+}
+
+/* statefs_sync: write buffered records, then flush the device. */
+int statefs_sync(struct statefs *fs)
+{
+	if (!fs)
+		return CAIRN_EINVAL;
+	if (fs->read_only)
+		return 0;
+	if (fs->broken)
+		return CAIRN_EIO;
+	int err = sfs_writer_flush(fs, &fs->w);
+	if (err)
+		return sfs_fail(fs, CAIRN_EIO);
+	if (!fs->need_flush)
+		return 0;
+	if (blkdev_flush(fs->bd))
+		return sfs_fail(fs, CAIRN_EIO);
+	fs->need_flush = false;
+	return 0;
+}
+
+/* statefs_abandon: free everything without touching the device. */
+void statefs_abandon(struct statefs *fs)
+{
+	if (!fs)
+		return;
+	sfs_index_free(&fs->ix);
+	sfs_writer_free(&fs->w);
+	free(fs->rbuf);
+	free(fs->sbuf);
+	free(fs);
+}
+
+/* statefs_unmount: sync when writable, then free. */
+int statefs_unmount(struct statefs *fs)
+{
+	if (!fs)
+		return CAIRN_EINVAL;
+	int err = (fs->read_only || fs->broken) ? 0 : statefs_sync(fs);
+	statefs_abandon(fs);
+	return err;
+}
+
+/* statefs_truncate_tail: rewrite the tail sector with zeros after the last valid
+ * record so a later replay stops there cleanly. */
+int statefs_truncate_tail(struct statefs *fs)
+{
+	if (!fs)
+		return CAIRN_EINVAL;
+	if (fs->read_only)
+		return CAIRN_EROFS;
+	if (fs->broken)
+		return CAIRN_EIO;
+	int err = sfs_start_session(fs);
+	if (!err)
+		err = sfs_writer_flush(fs, &fs->w);
+	if (!err && fs->w.tail < fs->w.region_bytes) {
+		fs->sbuf_valid = false;
+		fs->bytes_written += fs->ss;
+		err = blkdev_write(fs->bd, fs->w.region_lba + fs->w.base / fs->ss, fs->w.buf, 1);
+	}
+	if (!err)
+		err = blkdev_flush(fs->bd);
+	if (err)
+		return sfs_fail(fs, CAIRN_EIO);
+	fs->need_flush = false;
+	return 0;
+}
+
+/* statefs_stats: counters for tools, tests and benchmarks. */
+void statefs_stats(const struct statefs *fs, struct statefs_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!fs)
+		return;
+	st->keys = fs->ix.n;
+	st->live_bytes = fs->ix.live_bytes;
+	st->region_bytes = fs->w.region_bytes;
+	st->tail = fs->w.tail;
+	st->compactions = fs->compactions;
+	st->device_bytes_written = fs->bytes_written;
+}
+
+/* statefs_stop_reason_name: stable names used by tools and tests. */
+const char *statefs_stop_reason_name(enum statefs_stop_reason r)
+{
+	static const char *const names[] = {
+		"no-record", "end-of-region", "stale-epoch", "bad-length", "bad-type", "bad-epoch",
+		"bad-seq", "bad-crc", "bad-key", "batch-too-long", "record-cap",
+	};
+	if ((unsigned)r < sizeof(names) / sizeof(names[0]))
+		return names[r];
+	return "unknown";
+}

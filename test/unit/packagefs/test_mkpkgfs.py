@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""mkpkgfs end to end: keygen, pubheader, build, list, verify and their exit codes
+(0 ok, 1 invalid image or input, 2 usage or I/O)."""
+import os
+import stat
+import subprocess
+import sys
+import tempfile
+
+MK = sys.argv[1]
+failures = []
+
+
+def run(*args):
+    """Run mkpkgfs; return (exit code, stdout, stderr)."""
+    p = subprocess.run([MK, *args], capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def expect(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+
+
+def make_tree(root):
+    os.makedirs(os.path.join(root, "bin"))
+    os.makedirs(os.path.join(root, "etc/empty"))
+    with open(os.path.join(root, "bin/hello"), "wb") as f:
+        f.write(bytes(range(256)) * 40)
+    os.chmod(os.path.join(root, "bin/hello"), 0o755)
+    with open(os.path.join(root, "etc/motd"), "w") as f:
+        f.write("hello from pkg:/\n")
+
+
+def main():
+    with tempfile.TemporaryDirectory(prefix="mkpkgfs_test_") as d:
+        key, pub, hdr = (os.path.join(d, n) for n in ("k.key", "k.pub", "k.h"))
+        rc, _, _ = run("keygen", key, pub, "--c-header", hdr)
+        expect(rc == 0, "keygen exit 0")
+        expect(stat.S_IMODE(os.stat(key).st_mode) == 0o600, "secret key mode 0600")
+        expect(os.path.getsize(pub) == 32 and os.path.getsize(key) == 32, "key sizes")
+        expect("static const uint8_t pkgfs_signing_pubkey[32]" in open(hdr).read(), "c header")
+        rc, _, _ = run("keygen", key, pub)
+        expect(rc == 2, "keygen refuses to overwrite without --force")
+        rc, _, _ = run("pubheader", pub, hdr, "--name", "my_key")
+        expect(rc == 0 and "my_key[32]" in open(hdr).read(), "pubheader --name")
+
+        src, img, img2 = os.path.join(d, "src"), os.path.join(d, "a.img"), os.path.join(d, "b.img")
+        make_tree(src)
+        expect(run("build", src, img, "--key", key)[0] == 0, "build exit 0")
+        expect(run("build", src, img2, "--key", key)[0] == 0, "second build")
+        expect(open(img, "rb").read() == open(img2, "rb").read(), "builds are byte-identical")
+        rc, out, _ = run("list", img, "--pub", pub)
+        expect(rc == 0 and "/bin/hello" in out and "/etc/empty" in out, "list")
+        expect("f 0755        10240" in out, "list shows mode and size: " + out)
+        rc, out, _ = run("verify", img, "--pub", pub)
+        expect(rc == 0 and out.startswith("ok: 2 files, 3 directories"), "verify ok: " + out)
+
+        key2, pub2 = os.path.join(d, "o.key"), os.path.join(d, "o.pub")
+        run("keygen", key2, pub2)
+        rc, _, err = run("verify", img, "--pub", pub2)
+        expect(rc == 1 and "signature invalid" in err, "wrong key refused: " + err)
+
+        data = bytearray(open(img, "rb").read())
+        data[4096] ^= 1  # first byte of the first file's data
+        with open(img2, "wb") as f:
+            f.write(data)
+        rc, _, err = run("verify", img2, "--pub", pub)
+        expect(rc == 1 and "/bin/hello" in err, "corrupt data detected: " + err)
+
+        os.symlink("motd", os.path.join(src, "etc/link"))
+        rc, _, err = run("build", src, img2, "--key", key)
+        expect(rc == 1 and "etc/link" in err and "symlink" in err, "symlink refused: " + err)
+
+        expect(run()[0] == 2, "no args is usage")
+        expect(run("build", src, img2)[0] == 2, "build without --key is usage")
+        expect(run("verify", os.path.join(d, "missing.img"), "--pub", pub)[0] == 2, "missing image")
+        with open(img2, "wb") as f:
+            f.write(b"\0" * 4096)
+        rc, _, err = run("verify", img2, "--pub", pub)
+        expect(rc == 1 and "bad magic" in err, "zero image refused: " + err)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
