@@ -6,6 +6,14 @@
 _start:
 	csrw	sie, zero
 	csrw	stvec, zero
+	/* Boot lottery: the firmware has been seen to release a second hart here.
+	 * Only the first may run; the word lives in .data so clearing BSS cannot
+	 * reset it. A loser goes back to the firmware (HSM stop), from where the
+	 * boot hart starts it properly later. */
+	la	t0, boot_lottery
+	li	t1, 1
+	amoswap.w.aqrl t1, t1, (t0)
+	bnez	t1, stray_hart
 	rdtime	t2			/* boot timestamp, before anything else */
 	la	sp, boot_stack_top
 	la	t0, __bss_start
@@ -21,6 +29,18 @@ _start:
 	call	kmain
 3:	wfi
 	j	3b
+
+stray_hart:
+	li	a7, 0x48534D		/* SBI HSM */
+	li	a6, 1			/* hart_stop: does not return on success */
+	ecall
+5:	wfi
+	j	5b
+
+	.section .data.boot_lottery, "aw"
+	.balign 4
+boot_lottery:
+	.word	0
 
 	.text
 	.globl hart_secondary_entry
