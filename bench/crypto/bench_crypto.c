@@ -17,7 +17,7 @@
 #define SIG_ITERS 1000
 #define REPS 5
 
-/* One measured job: run once over the context, return nothing. */
+/* One measured job: does a fixed amount of work on the globals below. */
 typedef void (*job_fn)(void);
 
 static uint8_t *buf, *dst;
@@ -46,14 +46,22 @@ static uint32_t crc_bitwise(uint32_t crc, const uint8_t *p, size_t len)
 	return ~crc;
 }
 
-/* The jobs. Sizes: the CRC references and soft clmul do 1/8 of the buffer. */
+/* The jobs. The CRC references and the soft clmul do 1/8 of the buffer. */
+/* j_crc: Cairn CRC32-C over the buffer. */
 static void j_crc(void) { sink += crypto_crc32c(0, buf, BUF_SIZE); }
+/* j_crc_bit: bitwise reference CRC over 1/8 of the buffer. */
 static void j_crc_bit(void) { sink += crc_bitwise(0, buf, BUF_SIZE / 8); }
+/* j_crc_soft: the folding code with software clmul over 1/8 of the buffer. */
 static void j_crc_soft(void) { sink += crypto_crc32c_fold_soft(0, buf, BUF_SIZE / 8); }
+/* j_memcpy: copy the buffer (the bandwidth ceiling). */
 static void j_memcpy(void) { memcpy(dst, buf, BUF_SIZE); sink += dst[BUF_SIZE / 2]; }
+/* j_sha256: Cairn SHA-256 of the buffer. */
 static void j_sha256(void) { uint8_t d[32]; crypto_sha256(buf, BUF_SIZE, d); sink += d[0]; }
+/* j_sha256_na: libsodium SHA-256 of the buffer. */
 static void j_sha256_na(void) { uint8_t d[32]; crypto_hash_sha256(d, buf, BUF_SIZE); sink += d[0]; }
+/* j_sha512: Cairn SHA-512 of the buffer. */
 static void j_sha512(void) { uint8_t d[64]; crypto_sha512(buf, BUF_SIZE, d); sink += d[0]; }
+/* j_sha512_na: libsodium SHA-512 of the buffer. */
 static void j_sha512_na(void) { uint8_t d[64]; crypto_hash_sha512(d, buf, BUF_SIZE); sink += d[0]; }
 
 /* j_sign: SIG_ITERS Cairn signatures of varying messages. */

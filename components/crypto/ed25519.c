@@ -157,16 +157,21 @@ void crypto_ed25519_public(const uint8_t seed[CRYPTO_ED25519_SEED], uint8_t pub[
 }
 
 /* crypto_ed25519_sign: R = [r]B with r = H(prefix || M), S = r + H(R || A || M) s
- * mod L (RFC 8032 5.1.6). */
+ * mod L (RFC 8032 5.1.6). A is re-derived from the seed rather than taken from
+ * pub: r depends only on the seed and M, so two signatures of one message under
+ * two different A values would reveal s = (S1 - S2) / (k1 - k2). A pub that does
+ * not match the seed therefore cannot leak the key; it is simply not used. */
 void crypto_ed25519_sign(uint8_t sig[CRYPTO_ED25519_SIG], const void *msg, size_t len,
 			 const uint8_t seed[CRYPTO_ED25519_SEED], const uint8_t pub[CRYPTO_ED25519_PUBLIC])
 {
-	uint8_t h[64], r[32], k[32];
+	uint8_t h[64], r[32], k[32], a[32];
 
+	(void)pub;
 	expand_seed(h, seed);
+	crypto_ed25519_base_encode(a, h);
 	hash_reduce(r, h + 32, 32, NULL, 0, msg, len);
 	crypto_ed25519_base_encode(sig, r);
-	hash_reduce(k, sig, 32, pub, CRYPTO_ED25519_PUBLIC, msg, len);
+	hash_reduce(k, sig, 32, a, sizeof a, msg, len);
 	crypto_sc_muladd(sig + 32, k, h, r);
 	crypto_wipe(h, sizeof h);
 	crypto_wipe(r, sizeof r);

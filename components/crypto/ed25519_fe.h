@@ -23,6 +23,7 @@ static inline void fe_carry(struct fe *h)
 {
 	uint64_t c;
 
+#pragma GCC unroll 4
 	for (int i = 0; i < 4; i++) {
 		c = h->v[i] >> 51;
 		h->v[i] &= FE_MASK;
@@ -71,11 +72,14 @@ static inline void fe_reduce128(struct fe *h, u128 r[5])
 {
 	u128 t;
 
+#pragma GCC unroll 4
 	for (int i = 0; i < 4; i++) {
+		/* cppcheck-suppress shiftTooManyBits ; r[] is 128-bit (u128) */
 		r[i + 1] += r[i] >> 51;
 		h->v[i] = (uint64_t)r[i] & FE_MASK;
 	}
 	h->v[4] = (uint64_t)r[4] & FE_MASK;
+	/* cppcheck-suppress shiftTooManyBits ; r[] is 128-bit (u128) */
 	t = (u128)h->v[0] + (r[4] >> 51) * 19;  /* r[4] >> 51 < 2^70: no overflow */
 	h->v[0] = (uint64_t)t & FE_MASK;
 	h->v[1] += (uint64_t)(t >> 51);

@@ -196,27 +196,33 @@ static uint64_t ct_eq8(unsigned a, unsigned b)
 }
 
 /* select_base: t = digit * 256^pos * B for digit in [-8, 8], scanning all eight
- * table entries with masks so neither the digit nor its sign picks an address. */
+ * table entries with masks so neither the digit nor its sign picks an address.
+ * The scan works on local words so the compiler can keep them in registers. */
 static void select_base(struct ge_niels *t, int pos, int digit)
 {
 	unsigned u = (unsigned)digit;
 	unsigned neg = u >> 31;
 	unsigned abs = (u ^ (0u - neg)) + neg;
-	struct fe nxy;
+	uint64_t ypx[5] = {1}, ymx[5] = {1}, xy[5] = {0}, nm = 0 - (uint64_t)neg;
 
-	fe_set(&t->ypx, 1);
-	fe_set(&t->ymx, 1);
-	fe_set(&t->xy2d, 0);
 	for (unsigned j = 0; j < 8; j++) {
-		uint64_t m = ct_eq8(abs, j + 1);
-		fe_cmov(&t->ypx, &BASE_TABLE[pos][j].ypx, m);
-		fe_cmov(&t->ymx, &BASE_TABLE[pos][j].ymx, m);
-		fe_cmov(&t->xy2d, &BASE_TABLE[pos][j].xy2d, m);
+		const struct ge_niels *e = &BASE_TABLE[pos][j];
+		uint64_t m = 0 - ct_eq8(abs, j + 1);
+#pragma GCC unroll 5
+		for (int w = 0; w < 5; w++) {
+			ypx[w] ^= m & (ypx[w] ^ e->ypx.v[w]);
+			ymx[w] ^= m & (ymx[w] ^ e->ymx.v[w]);
+			xy[w] ^= m & (xy[w] ^ e->xy2d.v[w]);
+		}
 	}
 	/* -(x, y) = (-x, y): swap y+x with y-x and negate 2dxy, under the mask. */
-	struct fe ypx = t->ypx;
-	fe_cmov(&t->ypx, &t->ymx, neg);
-	fe_cmov(&t->ymx, &ypx, neg);
+	for (int w = 0; w < 5; w++) {
+		uint64_t d = nm & (ypx[w] ^ ymx[w]);
+		t->ypx.v[w] = ypx[w] ^ d;
+		t->ymx.v[w] = ymx[w] ^ d;
+		t->xy2d.v[w] = xy[w];
+	}
+	struct fe nxy;
 	fe_neg(&nxy, &t->xy2d);
 	fe_cmov(&t->xy2d, &nxy, neg);
 }
@@ -228,7 +234,7 @@ static void recode16(int8_t e[64], const uint8_t a[32])
 	int carry = 0;
 
 	for (int i = 0; i < 32; i++) {
-		e[2 * i] = (int8_t)(a[i] & 15);
+		e[2 * (size_t)i] = (int8_t)(a[i] & 15);
 		e[2 * i + 1] = (int8_t)(a[i] >> 4);
 	}
 	for (int i = 0; i < 63; i++) {

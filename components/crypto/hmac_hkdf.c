@@ -63,7 +63,7 @@ int crypto_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm, size_t
 	struct hmac_ctx c;
 	size_t tlen = 0;
 
-	if (okmlen > 255 * CRYPTO_SHA256_SIZE)
+	if (okmlen > (size_t)255 * CRYPTO_SHA256_SIZE)
 		return CAIRN_EINVAL;
 	if (!salt) {
 		salt = zero_salt;

@@ -44,7 +44,7 @@ static void sha256_block(uint32_t h[8], const uint8_t *blk)
 	uint32_t w[64], v[8];
 
 	for (int t = 0; t < 16; t++)
-		w[t] = load32_be(blk + 4 * t);
+		w[t] = load32_be(blk + 4 * (size_t)t);
 	for (int t = 16; t < 64; t++) {
 		uint32_t s0 = ror32(w[t - 15], 7) ^ ror32(w[t - 15], 18) ^ (w[t - 15] >> 3);
 		uint32_t s1 = ror32(w[t - 2], 17) ^ ror32(w[t - 2], 19) ^ (w[t - 2] >> 10);

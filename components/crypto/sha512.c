@@ -65,7 +65,7 @@ static void sha512_block(uint64_t h[8], const uint8_t *blk)
 	uint64_t w[80], v[8];
 
 	for (int t = 0; t < 16; t++)
-		w[t] = load64_be(blk + 8 * t);
+		w[t] = load64_be(blk + 8 * (size_t)t);
 	for (int t = 16; t < 80; t++) {
 		uint64_t s0 = ror64(w[t - 15], 1) ^ ror64(w[t - 15], 8) ^ (w[t - 15] >> 7);
 		uint64_t s1 = ror64(w[t - 2], 19) ^ ror64(w[t - 2], 61) ^ (w[t - 2] >> 6);

@@ -8,12 +8,12 @@
 /* super_mask: which superblock copies decode as valid. */
 static int super_mask(struct statefs *fs, uint32_t *mask)
 {
-	struct sfs_super sb;
+	struct statefs_super sb;
 	*mask = 0;
-	for (uint32_t i = 0; i < SFS_SB_COPIES; i++) {
+	for (uint32_t i = 0; i < STATEFS_SB_COPIES; i++) {
 		if (blkdev_read(fs->bd, i, fs->sbuf, 1))
 			return CAIRN_EIO;
-		if (sfs_super_decode(&sb, fs->sbuf, fs->ss, fs->bd->info.sector_count) == 0)
+		if (statefs_super_decode(&sb, fs->sbuf, fs->ss, fs->bd->info.sector_count) == 0)
 			*mask |= 1u << i;
 	}
 	fs->sbuf_valid = false;
@@ -21,12 +21,12 @@ static int super_mask(struct statefs *fs, uint32_t *mask)
 }
 
 /* same_index: the fresh replay's index equals the live one entry for entry. */
-static bool same_index(const struct sfs_index *a, const struct sfs_index *b)
+static bool same_index(const struct statefs_index *a, const struct statefs_index *b)
 {
 	if (a->n != b->n || a->live_bytes != b->live_bytes)
 		return false;
 	for (size_t i = 0; i < a->n; i++) {
-		const struct sfs_entry *x = &a->v[i], *y = &b->v[i];
+		const struct statefs_entry *x = &a->v[i], *y = &b->v[i];
 		if (x->key_len != y->key_len || x->off != y->off || x->value_len != y->value_len ||
 		    memcmp(x->key, y->key, x->key_len) != 0)
 			return false;
@@ -38,12 +38,12 @@ static bool same_index(const struct sfs_index *a, const struct sfs_index *b)
 static int check_records(struct statefs *fs, struct statefs_check_report *rep)
 {
 	for (size_t i = 0; i < fs->ix.n; i++) {
-		const struct sfs_entry *e = &fs->ix.v[i];
-		struct sfs_rec r;
-		int err = sfs_read_record(fs, &fs->w, e->off, &r);
+		const struct statefs_entry *e = &fs->ix.v[i];
+		struct statefs_rec r;
+		int err = statefs_read_record(fs, &fs->w, e->off, &r);
 		if (err == CAIRN_EIO || err == CAIRN_ENOMEM)
 			return err;
-		if (err || r.type != SFS_REC_PUT || r.key_len != e->key_len ||
+		if (err || r.type != STATEFS_REC_PUT || r.key_len != e->key_len ||
 		    r.value_len != e->value_len || memcmp(fs->rbuf, e->key, e->key_len) != 0 ||
 		    statefs_key_check(e->key, e->key_len)) {
 			rep->problem = STATEFS_CHECK_RECORD;
@@ -59,7 +59,7 @@ int statefs_check(struct statefs *fs, struct statefs_check_report *rep)
 {
 	struct statefs_check_report local;
 	struct statefs_replay_report rr = { 0 };
-	struct sfs_index fresh = { 0 };
+	struct statefs_index fresh = { 0 };
 	uint64_t next_seq;
 	if (!fs)
 		return CAIRN_EINVAL;
@@ -68,7 +68,7 @@ int statefs_check(struct statefs *fs, struct statefs_check_report *rep)
 	memset(rep, 0, sizeof(*rep));
 	int err = super_mask(fs, &rep->super_valid_mask);
 	if (!err)
-		err = sfs_replay(fs, &fs->w, &fresh, &rr, &next_seq);
+		err = statefs_replay(fs, &fs->w, &fresh, &rr, &next_seq);
 	if (!err)
 		err = check_records(fs, rep);
 	if (!err && rep->problem == STATEFS_CHECK_OK) {
@@ -84,7 +84,7 @@ int statefs_check(struct statefs *fs, struct statefs_check_report *rep)
 	}
 	rep->records_checked = rr.records_replayed;
 	rep->keys = fs->ix.n;
-	sfs_index_free(&fresh);
+	statefs_index_free(&fresh);
 	if (err)
 		return err;
 	return rep->problem == STATEFS_CHECK_RECORD || rep->problem == STATEFS_CHECK_INDEX ? CAIRN_EBADMSG : 0;

@@ -27,22 +27,22 @@ static bool final_for_key(const struct statefs_op *ops, size_t n, size_t i)
 
 /* copy_live: append every live record not touched by ops to nw; loc gets the new
  * offsets (UINT64_MAX for touched keys). */
-static int copy_live(struct statefs *fs, struct sfs_writer *nw, const struct statefs_op *ops, size_t n,
+static int copy_live(struct statefs *fs, struct statefs_writer *nw, const struct statefs_op *ops, size_t n,
 		     uint64_t epoch, uint64_t *seq, uint64_t *loc)
 {
 	for (size_t i = 0; i < fs->ix.n; i++) {
-		const struct sfs_entry *e = &fs->ix.v[i];
-		struct sfs_rec r;
+		const struct statefs_entry *e = &fs->ix.v[i];
+		struct statefs_rec r;
 		loc[i] = UINT64_MAX;
 		if (touched(ops, n, e->key))
 			continue;
-		int err = sfs_read_record(fs, &fs->w, e->off, &r);
+		int err = statefs_read_record(fs, &fs->w, e->off, &r);
 		if (err)
 			return err;
-		if (r.type != SFS_REC_PUT || r.key_len != e->key_len || memcmp(fs->rbuf, e->key, e->key_len))
+		if (r.type != STATEFS_REC_PUT || r.key_len != e->key_len || memcmp(fs->rbuf, e->key, e->key_len))
 			return CAIRN_EBADMSG;
-		struct sfs_rec nr = { SFS_REC_PUT, 0, r.key_len, r.value_len, epoch, (*seq)++, 0 };
-		err = sfs_append(fs, nw, &nr, (const char *)fs->rbuf, fs->rbuf + r.key_len, &loc[i]);
+		struct statefs_rec nr = { STATEFS_REC_PUT, 0, r.key_len, r.value_len, epoch, (*seq)++, 0 };
+		err = statefs_append(fs, nw, &nr, (const char *)fs->rbuf, fs->rbuf + r.key_len, &loc[i]);
 		if (err)
 			return err;
 	}
@@ -50,16 +50,16 @@ static int copy_live(struct statefs *fs, struct sfs_writer *nw, const struct sta
 }
 
 /* copy_ops: append the final put of each key the batch touches. */
-static int copy_ops(struct statefs *fs, struct sfs_writer *nw, const struct statefs_op *ops, size_t n,
+static int copy_ops(struct statefs *fs, struct statefs_writer *nw, const struct statefs_op *ops, size_t n,
 		    uint64_t epoch, uint64_t *seq, uint64_t *offs)
 {
 	for (size_t i = 0; i < n; i++) {
 		offs[i] = UINT64_MAX;
 		if (ops[i].type != STATEFS_OP_PUT || !final_for_key(ops, n, i))
 			continue;
-		struct sfs_rec nr = { SFS_REC_PUT, 0, (uint16_t)strlen(ops[i].key),
+		struct statefs_rec nr = { STATEFS_REC_PUT, 0, (uint16_t)strlen(ops[i].key),
 				      (uint32_t)ops[i].value_len, epoch, (*seq)++, 0 };
-		int err = sfs_append(fs, nw, &nr, ops[i].key, ops[i].value, &offs[i]);
+		int err = statefs_append(fs, nw, &nr, ops[i].key, ops[i].value, &offs[i]);
 		if (err)
 			return err;
 	}
@@ -67,68 +67,68 @@ static int copy_ops(struct statefs *fs, struct sfs_writer *nw, const struct stat
 }
 
 /* write_region: fill nw with the new state and make it durable (not yet live). */
-static int write_region(struct statefs *fs, struct sfs_writer *nw, const struct statefs_op *ops,
+static int write_region(struct statefs *fs, struct statefs_writer *nw, const struct statefs_op *ops,
 			size_t n, uint64_t epoch, uint64_t *seq, uint64_t *loc, uint64_t *offs)
 {
 	int err = copy_live(fs, nw, ops, n, epoch, seq, loc);
 	if (!err)
 		err = copy_ops(fs, nw, ops, n, epoch, seq, offs);
 	if (!err)
-		err = sfs_writer_flush(fs, nw);
+		err = statefs_writer_flush(fs, nw);
 	if (!err && blkdev_flush(fs->bd))
 		err = CAIRN_EIO;
 	return err;
 }
 
 /* commit: the superblock switched: point the index and the writer at the new region. */
-static int commit(struct statefs *fs, struct sfs_writer *nw, const struct sfs_super *sb,
+static int commit(struct statefs *fs, struct statefs_writer *nw, const struct statefs_super *sb,
 		  const struct statefs_op *ops, size_t n, const uint64_t *loc, const uint64_t *offs)
 {
 	for (size_t i = 0; i < fs->ix.n; i++)
 		if (loc[i] != UINT64_MAX)
 			fs->ix.v[i].off = loc[i];
-	sfs_writer_free(&fs->w);
+	statefs_writer_free(&fs->w);
 	fs->w = *nw;
 	fs->sb = *sb;
 	fs->epoch = sb->epoch;
 	fs->sbuf_valid = false;
 	fs->need_flush = false;
 	fs->compactions++;
-	return sfs_apply_ops_index(fs, ops, n, offs);
+	return statefs_apply_ops_index(fs, ops, n, offs);
 }
 
-/* sfs_compact: see statefs_internal.h. Precondition: the caller checked that the
+/* statefs_compact: see statefs_internal.h. Precondition: the caller checked that the
  * live set with ops applied fits in one region. */
-int sfs_compact(struct statefs *fs, const struct statefs_op *ops, size_t n)
+int statefs_compact(struct statefs *fs, const struct statefs_op *ops, size_t n)
 {
 	uint32_t target = 1 - fs->sb.active;
-	struct sfs_writer nw;
+	struct statefs_writer nw;
 	uint64_t offs[STATEFS_BATCH_MAX];
-	int err = sfs_writer_init(&nw, fs->ss, fs->sb.region_lba[target], fs->w.region_bytes);
+	int err = statefs_writer_init(&nw, fs->ss, fs->sb.region_lba[target], fs->w.region_bytes);
 	if (err)
 		return err;
 	uint64_t *loc = malloc((fs->ix.n + 1) * sizeof(*loc));
 	if (!loc) {
-		sfs_writer_free(&nw);
+		statefs_writer_free(&nw);
 		return CAIRN_ENOMEM;
 	}
 	uint64_t epoch = fs->epoch_hi + 1, seq = fs->next_seq;
 	fs->epoch_hi = epoch; /* never reuse an epoch, even if this attempt fails */
-	struct sfs_super sb = fs->sb;
+	struct statefs_super sb = fs->sb;
 	err = write_region(fs, &nw, ops, n, epoch, &seq, loc, offs);
 	if (!err) {
 		sb.generation++;
 		sb.active = target;
 		sb.epoch = sb.region_epoch = epoch;
 		sb.start_seq = fs->next_seq;
-		err = sfs_super_write(fs->bd, &sb, &fs->bytes_written);
+		err = statefs_super_write(fs->bd, &sb, &fs->bytes_written);
 	}
 	if (!err) {
 		err = commit(fs, &nw, &sb, ops, n, loc, offs);
 		fs->next_seq = seq;
 	} else {
-		sfs_writer_free(&nw);
-		err = sfs_fail(fs, err == CAIRN_EBADMSG || err == CAIRN_ENOMEM ? err : CAIRN_EIO);
+		statefs_writer_free(&nw);
+		err = statefs_fail(fs, err == CAIRN_EBADMSG || err == CAIRN_ENOMEM ? err : CAIRN_EIO);
 	}
 	free(loc);
 	return err;

@@ -36,9 +36,9 @@ static int disk_read(struct statefs *fs, uint64_t lba0, uint64_t off, uint8_t *b
 	return 0;
 }
 
-/* sfs_read_bytes: read region bytes [off, off+len); bytes in the writer's
+/* statefs_read_bytes: read region bytes [off, off+len); bytes in the writer's
  * buffered window [base, tail) come from memory, the rest from the device. */
-int sfs_read_bytes(struct statefs *fs, const struct sfs_writer *w, uint64_t off, void *buf, size_t len)
+int statefs_read_bytes(struct statefs *fs, const struct statefs_writer *w, uint64_t off, void *buf, size_t len)
 {
 	uint8_t *p = buf;
 	if (off > w->region_bytes || len > w->region_bytes - off)
@@ -61,11 +61,11 @@ int sfs_read_bytes(struct statefs *fs, const struct sfs_writer *w, uint64_t off,
 	return 0;
 }
 
-/* sfs_writer_init: an empty writer at offset 0 of the region at lba. */
-int sfs_writer_init(struct sfs_writer *w, uint32_t ss, uint64_t lba, uint64_t bytes)
+/* statefs_writer_init: an empty writer at offset 0 of the region at lba. */
+int statefs_writer_init(struct statefs_writer *w, uint32_t ss, uint64_t lba, uint64_t bytes)
 {
 	memset(w, 0, sizeof(*w));
-	w->buf_size = ((SFS_REC_MAX + ss - 1) / ss) * ss + ss;
+	w->buf_size = ((STATEFS_REC_MAX + ss - 1) / ss) * ss + ss;
 	w->buf = calloc(1, w->buf_size);
 	if (!w->buf)
 		return CAIRN_ENOMEM;
@@ -74,16 +74,16 @@ int sfs_writer_init(struct sfs_writer *w, uint32_t ss, uint64_t lba, uint64_t by
 	return 0;
 }
 
-/* sfs_writer_free: release the buffer. */
-void sfs_writer_free(struct sfs_writer *w)
+/* statefs_writer_free: release the buffer. */
+void statefs_writer_free(struct statefs_writer *w)
 {
 	free(w->buf);
 	w->buf = NULL;
 }
 
-/* sfs_writer_flush: hand every buffered byte to the device (not a device flush).
+/* statefs_writer_flush: hand every buffered byte to the device (not a device flush).
  * The last partial sector stays buffered so later appends rewrite it whole. */
-int sfs_writer_flush(struct statefs *fs, struct sfs_writer *w)
+int statefs_writer_flush(struct statefs *fs, struct statefs_writer *w)
 {
 	uint32_t ss = fs->ss;
 	if (w->tail == w->written)
@@ -107,37 +107,37 @@ int sfs_writer_flush(struct statefs *fs, struct sfs_writer *w)
 }
 
 /* encode_hdr: the 28 header bytes before the CRC. */
-static void encode_hdr(uint8_t *p, const struct sfs_rec *r)
+static void encode_hdr(uint8_t *p, const struct statefs_rec *r)
 {
-	sfs_put32(p, SFS_REC_MAGIC);
+	statefs_put32(p, STATEFS_REC_MAGIC);
 	p[4] = r->type;
 	p[5] = r->flags;
-	sfs_put16(p + 6, r->key_len);
-	sfs_put32(p + 8, r->value_len);
-	sfs_put64(p + 12, r->epoch);
-	sfs_put64(p + 20, r->seq);
+	statefs_put16(p + 6, r->key_len);
+	statefs_put32(p + 8, r->value_len);
+	statefs_put64(p + 12, r->epoch);
+	statefs_put64(p + 20, r->seq);
 }
 
-/* sfs_append: see statefs_internal.h. */
-int sfs_append(struct statefs *fs, struct sfs_writer *w, const struct sfs_rec *r, const char *key,
+/* statefs_append: see statefs_internal.h. */
+int statefs_append(struct statefs *fs, struct statefs_writer *w, const struct statefs_rec *r, const char *key,
 	       const void *value, uint64_t *off)
 {
-	uint64_t len = sfs_rec_len(r->key_len, r->value_len);
+	uint64_t len = statefs_rec_len(r->key_len, r->value_len);
 	if (len > w->region_bytes - w->tail)
 		return CAIRN_ENOSPC;
 	if (w->tail - w->base + len > w->buf_size) {
-		int err = sfs_writer_flush(fs, w);
+		int err = statefs_writer_flush(fs, w);
 		if (err)
 			return err;
 	}
 	uint8_t *p = w->buf + (w->tail - w->base);
 	encode_hdr(p, r);
-	memcpy(p + SFS_REC_HDR, key, r->key_len);
+	memcpy(p + STATEFS_REC_HDR, key, r->key_len);
 	if (r->value_len)
-		memcpy(p + SFS_REC_HDR + r->key_len, value, r->value_len);
+		memcpy(p + STATEFS_REC_HDR + r->key_len, value, r->value_len);
 	uint32_t crc = crypto_crc32c(0, p, 28);
-	crc = crypto_crc32c(crc, p + SFS_REC_HDR, (size_t)r->key_len + r->value_len);
-	sfs_put32(p + 28, crc);
+	crc = crypto_crc32c(crc, p + STATEFS_REC_HDR, (size_t)r->key_len + r->value_len);
+	statefs_put32(p + 28, crc);
 	*off = w->tail;
 	w->tail += len;
 	return 0;
@@ -145,55 +145,55 @@ int sfs_append(struct statefs *fs, struct sfs_writer *w, const struct sfs_rec *r
 
 /* decode_hdr: parse a header; returns a stop reason for structural problems or
  * -1 when the header is plausible. remain = region bytes from the record start. */
-static int decode_hdr(const uint8_t *p, uint64_t remain, struct sfs_rec *r)
+static int decode_hdr(const uint8_t *p, uint64_t remain, struct statefs_rec *r)
 {
-	if (sfs_get32(p) != SFS_REC_MAGIC)
+	if (statefs_get32(p) != STATEFS_REC_MAGIC)
 		return STATEFS_STOP_NO_RECORD;
 	r->type = p[4];
 	r->flags = p[5];
-	r->key_len = sfs_get16(p + 6);
-	r->value_len = sfs_get32(p + 8);
-	r->epoch = sfs_get64(p + 12);
-	r->seq = sfs_get64(p + 20);
-	r->crc = sfs_get32(p + 28);
-	if ((r->type != SFS_REC_PUT && r->type != SFS_REC_DEL) || (r->flags & ~SFS_REC_FLAG_CONT))
+	r->key_len = statefs_get16(p + 6);
+	r->value_len = statefs_get32(p + 8);
+	r->epoch = statefs_get64(p + 12);
+	r->seq = statefs_get64(p + 20);
+	r->crc = statefs_get32(p + 28);
+	if ((r->type != STATEFS_REC_PUT && r->type != STATEFS_REC_DEL) || (r->flags & ~STATEFS_REC_FLAG_CONT))
 		return STATEFS_STOP_BAD_TYPE;
 	if (r->key_len == 0 || r->key_len > STATEFS_KEY_MAX || r->value_len > STATEFS_VALUE_MAX ||
-	    (r->type == SFS_REC_DEL && r->value_len != 0))
+	    (r->type == STATEFS_REC_DEL && r->value_len != 0))
 		return STATEFS_STOP_BAD_LENGTH;
-	if (sfs_rec_len(r->key_len, r->value_len) > remain)
+	if (statefs_rec_len(r->key_len, r->value_len) > remain)
 		return STATEFS_STOP_BAD_LENGTH;
 	return -1;
 }
 
 /* payload_ok: CRC check of header + payload (payload already in fs->rbuf). */
-static bool payload_ok(const uint8_t *hdr, const struct sfs_rec *r, const uint8_t *payload)
+static bool payload_ok(const uint8_t *hdr, const struct statefs_rec *r, const uint8_t *payload)
 {
 	uint32_t crc = crypto_crc32c(0, hdr, 28);
 	crc = crypto_crc32c(crc, payload, (size_t)r->key_len + r->value_len);
 	return crc == r->crc;
 }
 
-/* sfs_read_record: read and verify the record at off; key then value in rbuf. */
-int sfs_read_record(struct statefs *fs, const struct sfs_writer *w, uint64_t off, struct sfs_rec *r)
+/* statefs_read_record: read and verify the record at off; key then value in rbuf. */
+int statefs_read_record(struct statefs *fs, const struct statefs_writer *w, uint64_t off, struct statefs_rec *r)
 {
-	uint8_t hdr[SFS_REC_HDR];
-	if (off > w->region_bytes || w->region_bytes - off < SFS_REC_HDR)
+	uint8_t hdr[STATEFS_REC_HDR];
+	if (off > w->region_bytes || w->region_bytes - off < STATEFS_REC_HDR)
 		return CAIRN_EBADMSG;
-	int err = sfs_read_bytes(fs, w, off, hdr, SFS_REC_HDR);
+	int err = statefs_read_bytes(fs, w, off, hdr, STATEFS_REC_HDR);
 	if (err)
 		return err;
 	if (decode_hdr(hdr, w->region_bytes - off, r) >= 0)
 		return CAIRN_EBADMSG;
-	err = sfs_read_bytes(fs, w, off + SFS_REC_HDR, fs->rbuf, (size_t)r->key_len + r->value_len);
+	err = statefs_read_bytes(fs, w, off + STATEFS_REC_HDR, fs->rbuf, (size_t)r->key_len + r->value_len);
 	if (err)
 		return err;
 	return payload_ok(hdr, r, fs->rbuf) ? 0 : CAIRN_EBADMSG;
 }
 
-/* sfs_writer_load_tail: continue appending at tail: buffer the bytes of the
+/* statefs_writer_load_tail: continue appending at tail: buffer the bytes of the
  * partial tail sector, zero everything after tail so old garbage is overwritten. */
-int sfs_writer_load_tail(struct statefs *fs, struct sfs_writer *w, uint64_t tail)
+int statefs_writer_load_tail(struct statefs *fs, struct statefs_writer *w, uint64_t tail)
 {
 	w->base = tail - tail % fs->ss;
 	w->tail = w->written = tail;
@@ -225,16 +225,16 @@ struct replay {
 };
 
 /* apply_pending: a batch's last record arrived: apply all its records to ix. */
-static int apply_pending(struct replay *rp, struct sfs_index *ix, struct statefs_replay_report *rep)
+static int apply_pending(struct replay *rp, struct statefs_index *ix, struct statefs_replay_report *rep)
 {
 	for (size_t i = 0; i < rp->npend; i++) {
 		struct pending *p = &rp->pend[i];
-		if (p->type == SFS_REC_PUT) {
-			int err = sfs_index_set(ix, p->key, p->key_len, p->off, p->value_len);
+		if (p->type == STATEFS_REC_PUT) {
+			int err = statefs_index_set(ix, p->key, p->key_len, p->off, p->value_len);
 			if (err)
 				return err;
 		} else {
-			(void)sfs_index_remove(ix, p->key, p->key_len);
+			(void)statefs_index_remove(ix, p->key, p->key_len);
 		}
 		rep->records_replayed++;
 	}
@@ -244,17 +244,17 @@ static int apply_pending(struct replay *rp, struct sfs_index *ix, struct statefs
 
 /* replay_one: examine the record at rp->off. Returns -1 to continue, a stop
  * reason (>= 0) to stop, or a negative error below -1 (I/O, memory). */
-static int replay_one(struct statefs *fs, const struct sfs_writer *w, struct replay *rp,
-		      struct sfs_index *ix, struct statefs_replay_report *rep)
+static int replay_one(struct statefs *fs, const struct statefs_writer *w, struct replay *rp,
+		      struct statefs_index *ix, struct statefs_replay_report *rep)
 {
-	uint8_t hdr[SFS_REC_HDR];
-	struct sfs_rec r;
+	uint8_t hdr[STATEFS_REC_HDR];
+	struct statefs_rec r;
 	uint64_t remain = w->region_bytes - rp->off;
-	if (remain < SFS_REC_HDR)
+	if (remain < STATEFS_REC_HDR)
 		return STATEFS_STOP_END_OF_REGION;
 	if (rp->records >= fs->max_records)
 		return STATEFS_STOP_RECORD_CAP;
-	int err = sfs_read_bytes(fs, w, rp->off, hdr, SFS_REC_HDR);
+	int err = statefs_read_bytes(fs, w, rp->off, hdr, STATEFS_REC_HDR);
 	if (err)
 		return err < -1 ? err : CAIRN_EIO;
 	int why = decode_hdr(hdr, remain, &r);
@@ -268,8 +268,8 @@ static int replay_one(struct statefs *fs, const struct sfs_writer *w, struct rep
 		return STATEFS_STOP_BAD_SEQ;
 	if (why >= 0)
 		return why; /* BAD_LENGTH: stop before trusting the length */
-	rep->bytes_discarded = sfs_rec_len(r.key_len, r.value_len); /* if it fails below */
-	err = sfs_read_bytes(fs, w, rp->off + SFS_REC_HDR, fs->rbuf, (size_t)r.key_len + r.value_len);
+	rep->bytes_discarded = statefs_rec_len(r.key_len, r.value_len); /* if it fails below */
+	err = statefs_read_bytes(fs, w, rp->off + STATEFS_REC_HDR, fs->rbuf, (size_t)r.key_len + r.value_len);
 	if (err)
 		return err < -1 ? err : CAIRN_EIO;
 	if (!payload_ok(hdr, &r, fs->rbuf))
@@ -283,11 +283,11 @@ static int replay_one(struct statefs *fs, const struct sfs_writer *w, struct rep
 	p->type = r.type, p->key_len = r.key_len, p->value_len = r.value_len, p->off = rp->off;
 	memcpy(p->key, fs->rbuf, r.key_len);
 	p->key[r.key_len] = '\0';
-	rp->off += sfs_rec_len(r.key_len, r.value_len);
+	rp->off += statefs_rec_len(r.key_len, r.value_len);
 	rp->seq++;
 	rp->min_epoch = r.epoch;
 	rp->records++;
-	if (!(r.flags & SFS_REC_FLAG_CONT)) {
+	if (!(r.flags & STATEFS_REC_FLAG_CONT)) {
 		err = apply_pending(rp, ix, rep);
 		if (err)
 			return err;
@@ -297,11 +297,11 @@ static int replay_one(struct statefs *fs, const struct sfs_writer *w, struct rep
 	return -1;
 }
 
-/* sfs_replay: rebuild ix from the active region (fs->sb). Stops deterministically
+/* statefs_replay: rebuild ix from the active region (fs->sb). Stops deterministically
  * at the first record that is not a valid continuation; an incomplete batch before
  * it is discarded. rep->stop_offset is where appends must continue; next_seq is
  * the sequence number they start with. */
-int sfs_replay(struct statefs *fs, const struct sfs_writer *w, struct sfs_index *ix,
+int statefs_replay(struct statefs *fs, const struct statefs_writer *w, struct statefs_index *ix,
 	       struct statefs_replay_report *rep, uint64_t *next_seq)
 {
 	struct replay rp = { 0 };

@@ -5,8 +5,8 @@
 
 #include "statefs_internal.h"
 
-/* sfs_fail: mark the instance broken after a device error and return err. */
-int sfs_fail(struct statefs *fs, int err)
+/* statefs_fail: mark the instance broken after a device error and return err. */
+int statefs_fail(struct statefs *fs, int err)
 {
 	if (err == CAIRN_EIO)
 		fs->broken = true;
@@ -33,19 +33,19 @@ int statefs_format(struct blkdev *bd)
 	if (bd->info.read_only)
 		return CAIRN_EROFS;
 	uint64_t count = bd->info.sector_count;
-	if (count < SFS_FIRST_REGION_LBA + 2 * STATEFS_MIN_REGION_SECTORS)
+	if (count < STATEFS_FIRST_REGION_LBA + 2 * STATEFS_MIN_REGION_SECTORS)
 		return CAIRN_EINVAL;
-	struct sfs_super old, sb = { 0 };
+	struct statefs_super old, sb = { 0 };
 	uint32_t mask;
-	bool had_old = sfs_super_read(bd, &old, &mask) == 0;
+	bool had_old = statefs_super_read(bd, &old, &mask) == 0;
 	sb.sector_size = bd->info.sector_size;
-	sb.region_sectors = (count - SFS_FIRST_REGION_LBA) / 2;
-	uint64_t cap = ((uint64_t)UINT32_MAX * SFS_REC_HDR) / sb.sector_size;
+	sb.region_sectors = (count - STATEFS_FIRST_REGION_LBA) / 2;
+	uint64_t cap = ((uint64_t)UINT32_MAX * STATEFS_REC_HDR) / sb.sector_size;
 	if (sb.region_sectors > cap)
 		sb.region_sectors = cap; /* keeps region bytes / 32 within 32 bits */
-	sb.sector_count = SFS_FIRST_REGION_LBA + 2 * sb.region_sectors;
-	sb.region_lba[0] = SFS_FIRST_REGION_LBA;
-	sb.region_lba[1] = SFS_FIRST_REGION_LBA + sb.region_sectors;
+	sb.sector_count = STATEFS_FIRST_REGION_LBA + 2 * sb.region_sectors;
+	sb.region_lba[0] = STATEFS_FIRST_REGION_LBA;
+	sb.region_lba[1] = STATEFS_FIRST_REGION_LBA + sb.region_sectors;
 	sb.epoch = sb.region_epoch = had_old ? old.epoch + 1 : 1;
 	sb.start_seq = 1;
 	uint64_t gen = had_old ? old.generation + 1 : 1;
@@ -54,7 +54,7 @@ int statefs_format(struct blkdev *bd)
 		err = zero_sector(bd, sb.region_lba[1]);
 	for (int i = 0; i < 2 && !err; i++) {
 		sb.generation = gen + (uint64_t)i;
-		err = sfs_super_write(bd, &sb, NULL);
+		err = statefs_super_write(bd, &sb, NULL);
 	}
 	if (err && err != CAIRN_ENOMEM && err != CAIRN_EROFS)
 		err = CAIRN_EIO;
@@ -69,9 +69,9 @@ static int alloc_instance(struct statefs **fsp, const struct statefs_config *cfg
 		return CAIRN_ENOMEM;
 	fs->bd = cfg->bdev;
 	fs->ss = cfg->bdev->info.sector_size;
-	fs->max_keys = cfg->max_keys ? cfg->max_keys : SFS_DEFAULT_MAX_KEYS;
+	fs->max_keys = cfg->max_keys ? cfg->max_keys : STATEFS_DEFAULT_MAX_KEYS;
 	fs->read_only = (cfg->flags & STATEFS_MOUNT_READ_ONLY) || cfg->bdev->info.read_only;
-	fs->rbuf = malloc(SFS_REC_MAX);
+	fs->rbuf = malloc(STATEFS_REC_MAX);
 	fs->sbuf = malloc(fs->ss);
 	*fsp = fs;
 	return fs->rbuf && fs->sbuf ? 0 : CAIRN_ENOMEM;
@@ -81,7 +81,7 @@ static int alloc_instance(struct statefs **fsp, const struct statefs_config *cfg
 static int read_super(struct statefs *fs, uint32_t flags, bool *formatted)
 {
 	uint32_t mask;
-	int err = sfs_super_read(fs->bd, &fs->sb, &mask);
+	int err = statefs_super_read(fs->bd, &fs->sb, &mask);
 	if (err != CAIRN_ENOENT || !(flags & STATEFS_MOUNT_FORMAT_EMPTY))
 		return err;
 	if (fs->read_only)
@@ -91,7 +91,7 @@ static int read_super(struct statefs *fs, uint32_t flags, bool *formatted)
 		return err;
 	fs->bytes_written += 4ull * fs->ss;
 	*formatted = true;
-	return sfs_super_read(fs->bd, &fs->sb, &mask);
+	return statefs_super_read(fs->bd, &fs->sb, &mask);
 }
 
 /* mount_body: superblock, writer and replay for an allocated instance. */
@@ -101,19 +101,19 @@ static int mount_body(struct statefs *fs, const struct statefs_config *cfg)
 	int err = read_super(fs, cfg->flags, &formatted);
 	if (err)
 		return err;
-	const struct sfs_super *sb = &fs->sb;
+	const struct statefs_super *sb = &fs->sb;
 	uint64_t rbytes = sb->region_sectors * fs->ss;
-	err = sfs_writer_init(&fs->w, fs->ss, sb->region_lba[sb->active], rbytes);
+	err = statefs_writer_init(&fs->w, fs->ss, sb->region_lba[sb->active], rbytes);
 	if (err)
 		return err;
-	uint64_t recs = rbytes / SFS_REC_HDR + 1;
+	uint64_t recs = rbytes / STATEFS_REC_HDR + 1;
 	fs->max_records = cfg->max_records ? cfg->max_records : (recs > UINT32_MAX ? UINT32_MAX : (uint32_t)recs);
-	err = sfs_replay(fs, &fs->w, &fs->ix, &fs->replay, &fs->next_seq);
+	err = statefs_replay(fs, &fs->w, &fs->ix, &fs->replay, &fs->next_seq);
 	if (err)
 		return err;
 	fs->replay.formatted = formatted;
 	fs->epoch = fs->epoch_hi = sb->epoch;
-	return sfs_writer_load_tail(fs, &fs->w, fs->replay.stop_offset);
+	return statefs_writer_load_tail(fs, &fs->w, fs->replay.stop_offset);
 }
 
 /* statefs_mount: see statefs.h. */
@@ -138,19 +138,19 @@ int statefs_mount(struct statefs **fsp, const struct statefs_config *cfg,
 	return 0;
 }
 
-/* sfs_start_session: before this mount's first write, take a fresh epoch and make
+/* statefs_start_session: before this mount's first write, take a fresh epoch and make
  * it durable, so records written from now on can never be confused with garbage an
  * earlier session left beyond the replayed tail (see docs/statefs.md). */
-int sfs_start_session(struct statefs *fs)
+int statefs_start_session(struct statefs *fs)
 {
 	if (fs->session_started)
 		return 0;
-	struct sfs_super sb = fs->sb;
+	struct statefs_super sb = fs->sb;
 	sb.epoch = (fs->epoch_hi > sb.epoch ? fs->epoch_hi : sb.epoch) + 1;
 	sb.generation++;
-	int err = sfs_super_write(fs->bd, &sb, &fs->bytes_written);
+	int err = statefs_super_write(fs->bd, &sb, &fs->bytes_written);
 	if (err)
-		return sfs_fail(fs, err);
+		return statefs_fail(fs, err);
 	fs->sb = sb;
 	fs->epoch = fs->epoch_hi = sb.epoch;
 	fs->session_started = true;
@@ -166,13 +166,13 @@ int statefs_sync(struct statefs *fs)
 		return 0;
 	if (fs->broken)
 		return CAIRN_EIO;
-	int err = sfs_writer_flush(fs, &fs->w);
+	int err = statefs_writer_flush(fs, &fs->w);
 	if (err)
-		return sfs_fail(fs, CAIRN_EIO);
+		return statefs_fail(fs, CAIRN_EIO);
 	if (!fs->need_flush)
 		return 0;
 	if (blkdev_flush(fs->bd))
-		return sfs_fail(fs, CAIRN_EIO);
+		return statefs_fail(fs, CAIRN_EIO);
 	fs->need_flush = false;
 	return 0;
 }
@@ -182,8 +182,8 @@ void statefs_abandon(struct statefs *fs)
 {
 	if (!fs)
 		return;
-	sfs_index_free(&fs->ix);
-	sfs_writer_free(&fs->w);
+	statefs_index_free(&fs->ix);
+	statefs_writer_free(&fs->w);
 	free(fs->rbuf);
 	free(fs->sbuf);
 	free(fs);
@@ -209,9 +209,9 @@ int statefs_truncate_tail(struct statefs *fs)
 		return CAIRN_EROFS;
 	if (fs->broken)
 		return CAIRN_EIO;
-	int err = sfs_start_session(fs);
+	int err = statefs_start_session(fs);
 	if (!err)
-		err = sfs_writer_flush(fs, &fs->w);
+		err = statefs_writer_flush(fs, &fs->w);
 	if (!err && fs->w.tail < fs->w.region_bytes) {
 		fs->sbuf_valid = false;
 		fs->bytes_written += fs->ss;
@@ -220,7 +220,7 @@ int statefs_truncate_tail(struct statefs *fs)
 	if (!err)
 		err = blkdev_flush(fs->bd);
 	if (err)
-		return sfs_fail(fs, CAIRN_EIO);
+		return statefs_fail(fs, CAIRN_EIO);
 	fs->need_flush = false;
 	return 0;
 }

@@ -10,7 +10,7 @@ static int key_len_checked(const char *key)
 {
 	if (!key)
 		return CAIRN_EINVAL;
-	size_t len = sfs_strnlen(key, STATEFS_KEY_MAX + 1);
+	size_t len = statefs_strnlen(key, STATEFS_KEY_MAX + 1);
 	if (statefs_key_check(key, len))
 		return CAIRN_EINVAL;
 	return (int)len;
@@ -25,7 +25,7 @@ static long last_op_before(const struct statefs_op *ops, size_t i)
 	return -1;
 }
 
-/* sfs_is_final_op: no later op in the batch touches the same key. */
+/* is_final_op: no later op in the batch touches the same key. */
 static bool is_final_op(const struct statefs_op *ops, size_t n, size_t i)
 {
 	for (size_t j = i + 1; j < n; j++)
@@ -58,7 +58,7 @@ static int check_op(const struct statefs *fs, const struct statefs_op *ops, size
 	long prev = last_op_before(ops, i);
 	if (prev >= 0)
 		return ops[prev].type == STATEFS_OP_PUT ? 0 : CAIRN_ENOENT;
-	return sfs_index_find(&fs->ix, op->key, (size_t)klen) >= 0 ? 0 : CAIRN_ENOENT;
+	return statefs_index_find(&fs->ix, op->key, (size_t)klen) >= 0 ? 0 : CAIRN_ENOENT;
 }
 
 /* plan_ops: validate every op and compute the batch's space needs. */
@@ -72,34 +72,34 @@ static int plan_ops(const struct statefs *fs, const struct statefs_op *ops, size
 			return err;
 		size_t klen = strlen(ops[i].key);
 		bool put = ops[i].type == STATEFS_OP_PUT;
-		pl->append_len += sfs_rec_len(klen, put ? ops[i].value_len : 0);
+		pl->append_len += statefs_rec_len(klen, put ? ops[i].value_len : 0);
 		if (!is_final_op(ops, n, i))
 			continue;
-		long pos = sfs_index_find(&fs->ix, ops[i].key, klen);
+		long pos = statefs_index_find(&fs->ix, ops[i].key, klen);
 		if (pos >= 0)
-			pl->live_after -= sfs_rec_len(klen, fs->ix.v[pos].value_len);
+			pl->live_after -= statefs_rec_len(klen, fs->ix.v[pos].value_len);
 		if (put)
-			pl->live_after += sfs_rec_len(klen, ops[i].value_len);
+			pl->live_after += statefs_rec_len(klen, ops[i].value_len);
 		if (put && pos < 0)
 			pl->new_keys++;
 	}
 	return 0;
 }
 
-/* sfs_apply_ops_index: make the index follow ops whose records are at offs. */
-int sfs_apply_ops_index(struct statefs *fs, const struct statefs_op *ops, size_t n, const uint64_t *offs)
+/* statefs_apply_ops_index: make the index follow ops whose records are at offs. */
+int statefs_apply_ops_index(struct statefs *fs, const struct statefs_op *ops, size_t n, const uint64_t *offs)
 {
 	for (size_t i = 0; i < n; i++) {
 		size_t klen = strlen(ops[i].key);
 		if (ops[i].type == STATEFS_OP_DELETE) {
-			(void)sfs_index_remove(&fs->ix, ops[i].key, klen);
+			(void)statefs_index_remove(&fs->ix, ops[i].key, klen);
 			continue;
 		}
 		if (offs[i] == UINT64_MAX)
 			continue; /* compaction wrote only the key's final op */
-		int err = sfs_index_set(&fs->ix, ops[i].key, klen, offs[i], (uint32_t)ops[i].value_len);
+		int err = statefs_index_set(&fs->ix, ops[i].key, klen, offs[i], (uint32_t)ops[i].value_len);
 		if (err)
-			return sfs_fail(fs, CAIRN_EIO); /* index no longer matches the journal */
+			return statefs_fail(fs, CAIRN_EIO); /* index no longer matches the journal */
 	}
 	return 0;
 }
@@ -110,19 +110,19 @@ static int append_ops(struct statefs *fs, const struct statefs_op *ops, size_t n
 	uint64_t offs[STATEFS_BATCH_MAX];
 	for (size_t i = 0; i < n; i++) {
 		bool put = ops[i].type == STATEFS_OP_PUT;
-		struct sfs_rec r = {
-			.type = put ? SFS_REC_PUT : SFS_REC_DEL,
-			.flags = i + 1 < n ? SFS_REC_FLAG_CONT : 0,
+		struct statefs_rec r = {
+			.type = put ? STATEFS_REC_PUT : STATEFS_REC_DEL,
+			.flags = i + 1 < n ? STATEFS_REC_FLAG_CONT : 0,
 			.key_len = (uint16_t)strlen(ops[i].key),
 			.value_len = put ? (uint32_t)ops[i].value_len : 0,
 			.epoch = fs->epoch,
 			.seq = fs->next_seq++,
 		};
-		int err = sfs_append(fs, &fs->w, &r, ops[i].key, ops[i].value, &offs[i]);
+		int err = statefs_append(fs, &fs->w, &r, ops[i].key, ops[i].value, &offs[i]);
 		if (err)
-			return sfs_fail(fs, CAIRN_EIO);
+			return statefs_fail(fs, CAIRN_EIO);
 	}
-	return sfs_apply_ops_index(fs, ops, n, offs);
+	return statefs_apply_ops_index(fs, ops, n, offs);
 }
 
 /* do_ops: the one mutation path behind put, delete and batch. */
@@ -140,12 +140,12 @@ static int do_ops(struct statefs *fs, const struct statefs_op *ops, size_t n)
 		return CAIRN_EIO;
 	if (fs->ix.n + pl.new_keys > fs->max_keys || pl.live_after > fs->w.region_bytes)
 		return CAIRN_ENOSPC;
-	err = sfs_start_session(fs);
+	err = statefs_start_session(fs);
 	if (err)
 		return err;
 	if (pl.append_len <= fs->w.region_bytes - fs->w.tail)
 		return append_ops(fs, ops, n);
-	return sfs_compact(fs, ops, n);
+	return statefs_compact(fs, ops, n);
 }
 
 /* statefs_put: one-op batch. */
@@ -169,14 +169,14 @@ int statefs_batch(struct statefs *fs, const struct statefs_op *ops, size_t n)
 }
 
 /* lookup: validate key and find its entry. */
-static int lookup(struct statefs *fs, const char *key, struct sfs_entry **e)
+static int lookup(struct statefs *fs, const char *key, struct statefs_entry **e)
 {
 	if (!fs)
 		return CAIRN_EINVAL;
 	int klen = key_len_checked(key);
 	if (klen < 0)
 		return klen;
-	long pos = sfs_index_find(&fs->ix, key, (size_t)klen);
+	long pos = statefs_index_find(&fs->ix, key, (size_t)klen);
 	if (pos < 0)
 		return CAIRN_ENOENT;
 	*e = &fs->ix.v[pos];
@@ -186,7 +186,7 @@ static int lookup(struct statefs *fs, const char *key, struct sfs_entry **e)
 /* statefs_size: value length of key. */
 int statefs_size(struct statefs *fs, const char *key)
 {
-	struct sfs_entry *e;
+	struct statefs_entry *e;
 	int err = lookup(fs, key, &e);
 	return err ? err : (int)e->value_len;
 }
@@ -195,8 +195,8 @@ int statefs_size(struct statefs *fs, const char *key)
  * data corrupted on the device after mount is reported, never returned. */
 int statefs_get(struct statefs *fs, const char *key, void *buf, size_t bufsize)
 {
-	struct sfs_entry *e;
-	struct sfs_rec r;
+	struct statefs_entry *e;
+	struct statefs_rec r;
 	int err = lookup(fs, key, &e);
 	if (err)
 		return err;
@@ -204,10 +204,10 @@ int statefs_get(struct statefs *fs, const char *key, void *buf, size_t bufsize)
 		return CAIRN_ERANGE;
 	if (e->value_len && !buf)
 		return CAIRN_EINVAL;
-	err = sfs_read_record(fs, &fs->w, e->off, &r);
+	err = statefs_read_record(fs, &fs->w, e->off, &r);
 	if (err)
 		return err == CAIRN_EBADMSG ? err : CAIRN_EIO;
-	if (r.type != SFS_REC_PUT || r.key_len != e->key_len || r.value_len != e->value_len ||
+	if (r.type != STATEFS_REC_PUT || r.key_len != e->key_len || r.value_len != e->value_len ||
 	    memcmp(fs->rbuf, e->key, e->key_len) != 0)
 		return CAIRN_EBADMSG;
 	if (r.value_len)
@@ -221,21 +221,21 @@ int statefs_list(struct statefs *fs, const char *prefix, const char *after,
 {
 	if (!fs || !prefix || (max && !out))
 		return CAIRN_EINVAL;
-	size_t plen = sfs_strnlen(prefix, STATEFS_KEY_MAX + 1);
+	size_t plen = statefs_strnlen(prefix, STATEFS_KEY_MAX + 1);
 	if (plen > STATEFS_KEY_MAX)
 		return CAIRN_EINVAL;
-	long pos = sfs_index_find(&fs->ix, prefix, plen);
+	long pos = statefs_index_find(&fs->ix, prefix, plen);
 	size_t i = pos >= 0 ? (size_t)pos : (size_t)(-pos - 1);
 	if (after && after[0]) {
-		size_t alen = sfs_strnlen(after, STATEFS_KEY_MAX + 1);
-		long apos = sfs_index_find(&fs->ix, after, alen);
+		size_t alen = statefs_strnlen(after, STATEFS_KEY_MAX + 1);
+		long apos = statefs_index_find(&fs->ix, after, alen);
 		size_t ai = apos >= 0 ? (size_t)apos + 1 : (size_t)(-apos - 1);
 		if (ai > i)
 			i = ai;
 	}
 	size_t count = 0;
 	for (; i < fs->ix.n && count < max && count < (size_t)INT32_MAX; i++) {
-		const struct sfs_entry *e = &fs->ix.v[i];
+		const struct statefs_entry *e = &fs->ix.v[i];
 		if (e->key_len < plen || memcmp(e->key, prefix, plen) != 0)
 			break;
 		memcpy(out[count].key, e->key, (size_t)e->key_len + 1);

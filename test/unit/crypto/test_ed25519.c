@@ -235,6 +235,23 @@ START_TEST(test_crypto_ed25519_scalar_ops_match_libsodium)
 }
 END_TEST
 
+/* test_crypto_ed25519_sign_ignores_wrong_pub: a wrong pub must not change the
+ * signature (r depends only on seed and M, so signing under two claimed keys
+ * would otherwise reveal the secret scalar). */
+START_TEST(test_crypto_ed25519_sign_ignores_wrong_pub)
+{
+	uint8_t seed[32] = {4}, pub[32], wrong[32], a[64], b[64];
+
+	crypto_ed25519_public(seed, pub);
+	memcpy(wrong, pub, 32);
+	wrong[0] ^= 1;
+	crypto_ed25519_sign(a, "msg", 3, seed, pub);
+	crypto_ed25519_sign(b, "msg", 3, seed, wrong);
+	ck_assert_mem_eq(a, b, 64);
+	ck_assert_int_eq(crypto_ed25519_verify(b, "msg", 3, pub), 0);
+}
+END_TEST
+
 /* ed_suite: the Ed25519 cases. */
 static Suite *ed_suite(void)
 {
@@ -249,6 +266,7 @@ static Suite *ed_suite(void)
 	tcase_add_test(tc, test_crypto_ed25519_rejects_small_order);
 	tcase_add_test(tc, test_crypto_ed25519_rejects_noncanonical_points);
 	tcase_add_test(tc, test_crypto_ed25519_scalar_ops_match_libsodium);
+	tcase_add_test(tc, test_crypto_ed25519_sign_ignores_wrong_pub);
 	suite_add_tcase(s, tc);
 	return s;
 }
