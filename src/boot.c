@@ -12,12 +12,10 @@
 #include "cairn/plic.h"
 #include "cairn/sbi.h"
 #include "cairn/sched.h"
+#include "cairn/supervisor.h"
+#include "cap.h"
+#if CAIRN_HAVE_SELFTEST
 #include "ktest.h"
-#if CAIRN_HAVE_VIRTIO_BLK
-#include "drivers/virtio_blk_glue.h"
-#endif
-#if CAIRN_HAVE_CRYPTO
-#include "crypto.h"
 #endif
 
 #ifndef CAIRN_MAX_HARTS
@@ -60,23 +58,31 @@ static void boot_sbi(void)
 	}
 }
 
-/* kinit: the first thread. Reports ready, then runs the selftests when the
- * command line asks for them, or leaves the system idle. */
+/* kinit: the first thread. Starts the components, reports ready, then runs
+ * the selftests when the command line asks for them, or leaves the system
+ * idle. */
 static void kinit(void *arg)
 {
 	(void)arg;
 	unsigned n = hart_count();
-#if CAIRN_HAVE_VIRTIO_BLK
-	(void)virtio_blk_probe_all();
-#endif
+	int down = supervisor_start_all();
+	kprintf("cairn: components up=%u down=%d\n", CAP_START_COUNT - (unsigned)down, down);
 	kprintf("cairn: ready t=%llu harts=%u timer=%s\n", (unsigned long long)time_us(), n,
 		timer_uses_sstc() ? "sstc" : "sbi");
+#if CAIRN_HAVE_SELFTEST
 	if (dt_bootargs_has(platform.bootargs, "crashtest"))
 		ktest_crash();
 	if (dt_bootargs_has(platform.bootargs, "selftest")) {
 		int failed = ktest_run_all();
 		platform_exit(failed ? EXIT_SELFTEST_FAILED : EXIT_PASS);
 	}
+#else
+	if (dt_bootargs_has(platform.bootargs, "selftest") ||
+	    dt_bootargs_has(platform.bootargs, "crashtest")) {
+		kprintf("cairn: selftests are not built into this image (option selftest=false)\n");
+		platform_exit(EXIT_SELFTEST_FAILED);
+	}
+#endif
 	kprintf("cairn: idle (quit QEMU with Ctrl-A X)\n");
 }
 
@@ -92,16 +98,10 @@ void kmain(unsigned long hartid, const void *dtb)
 	plic_init();
 	unsigned want = platform.nharts < CAIRN_MAX_HARTS ? platform.nharts : CAIRN_MAX_HARTS;
 	kprintf("cairn: boot hart=%lu harts=%u\n", hartid, want);
-#if CAIRN_HAVE_CRYPTO
-	/* Zbc only when every hart has it: threads migrate between harts. */
-	bool zbc = platform.nharts > 0;
-	for (unsigned i = 0; i < platform.nharts; i++)
-		zbc = zbc && platform.harts[i].has_zbc;
-	crypto_crc32c_use_zbc(zbc);
-	kprintf("crypto: crc32c %s\n", crypto_crc32c_zbc_active() ? "zbc (clmul)" : "table");
-#endif
 	hart_start_secondaries();
+#if CAIRN_HAVE_SELFTEST
 	ktest_ipi_boot();
+#endif
 	/* Only now: kinit must see every hart online. */
 	if (thread_create(NULL, "kinit", 0, kinit, NULL, true) != 0)
 		panic("no memory for the init thread");

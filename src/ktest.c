@@ -140,9 +140,7 @@ int ktest_run_all(void)
 		failed++;
 	}
 #endif
-#if CAIRN_HAVE_VIRTIO_BLK
-	failed += ktest_blk();
-#endif
+	failed += ktest_components();
 	kprintf("SELFTEST: done failed=%d\n", failed);
 	return failed;
 }

@@ -8,6 +8,9 @@ void ktest_ipi_boot(void);
 int ktest_run_all(void);
 /* ktest_blk: virtio-blk selftests on the scratch/ro disks, when attached. */
 int ktest_blk(void);
+/* ktest_components: the selftests run as the selftest component (capability
+ * denial and audit, restart, disks); returns the number that failed. */
+int ktest_components(void);
 /* ktest_crash: provoke a load access fault (tests the trap report). */
 _Noreturn void ktest_crash(void);
 

@@ -149,6 +149,8 @@ static void thread_trampoline(void)
 int thread_create(struct thread **out, const char *name, uint16_t component,
 		  void (*entry)(void *), void *arg, bool detached)
 {
+	if (thread_component() != 0 && component != thread_component())
+		return CAIRN_EPERM;
 	struct thread *t = calloc(1, sizeof(*t));
 	if (!t)
 		return CAIRN_ENOMEM;
@@ -161,6 +163,7 @@ int thread_create(struct thread **out, const char *name, uint16_t component,
 	for (int i = 0; i < CANARY_WORDS; i++)
 		((uint64_t *)t->stack)[i] = STACK_CANARY;
 	(void)snprintf(t->name, sizeof(t->name), "%s", name);
+	t->owner = component;
 	t->component = component;
 	t->entry = entry;
 	t->arg = arg;

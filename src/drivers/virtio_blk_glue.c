@@ -6,12 +6,16 @@
 
 #include <stdio.h>
 
+#include "cairn/audit.h"
+#include "cairn/cap_gate.h"
+#include "cairn/component.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/kernel.h"
 #include "cairn/page.h"
 #include "cairn/plic.h"
 #include "cairn/sched.h"
+#include "cap.h"
 #include "virtio_blk.h"
 
 struct vblk_glue {
@@ -141,3 +145,38 @@ int virtio_blk_probe_all(void)
 	}
 	return found;
 }
+
+/* claim_policy: the capability table decides disk claims, from the calling
+ * thread's identity: the caller must be granted virtio_blk and own the disk
+ * (rw only where the table says rw). Denials are audited. */
+static int claim_policy(void *ctx, const char *serial, bool read_only, uint32_t *owner)
+{
+	(void)ctx;
+	uint16_t self = cap_self();
+	if (!cap_may_call(self, CAP_COMP_VIRTIO_BLK))
+		return cap_deny(AUDIT_CAP_DENIED, CAP_COMP_VIRTIO_BLK, "claim", serial);
+	int err = cap_disk_claim(self, serial, !read_only);
+	if (err) {
+		(void)cap_deny(AUDIT_CAP_DENIED, CAP_COMP_VIRTIO_BLK,
+			       err == CAIRN_EROFS ? "claim-rw" : "claim", serial);
+		return err;
+	}
+	*owner = self;
+	return 0;
+}
+
+/* vblk_component_init: install the claim policy, then probe every slot. A
+ * machine without disks is fine: the component is up with none. */
+static int vblk_component_init(void)
+{
+	vblk_set_claim_check(claim_policy, NULL);
+	(void)virtio_blk_probe_all();
+	return 0;
+}
+
+/* Probing cannot be undone (queues are live in the devices), so no restart. */
+const struct component_desc component_virtio_blk = {
+	.name = "virtio_blk",
+	.init = vblk_component_init,
+	.no_restart = true,
+};

@@ -44,6 +44,7 @@ struct cap_table {
 	unsigned comp_count;          /* kernel + enabled components, <= 32 */
 	const char *const *names;     /* names[comp] */
 	const uint32_t *grants;       /* grants[caller] & CAP_BIT(callee): may call */
+	const uint32_t *needs;        /* needs[comp] & CAP_BIT(n): comp starts after n */
 	unsigned start_count;         /* components in start_order */
 	const uint8_t *start_order;   /* component ids, kernel excluded */
 	unsigned disk_count;

@@ -14,6 +14,7 @@
 
 #define THREAD_NAME_MAX 16
 #define THREAD_STACK_DEFAULT 16384
+#define THREAD_GATE_DEPTH 8 /* nested cross-component calls per thread */
 
 enum thread_state { T_RUNNABLE, T_RUNNING, T_SLEEPING, T_ZOMBIE };
 
@@ -38,13 +39,23 @@ struct thread {
 	/* Immutable after thread_create: */
 	uint64_t id;
 	char name[THREAD_NAME_MAX];
-	uint16_t component;        /* owning component id (0 = kernel core) */
+	uint16_t owner;            /* component that owns the thread (0 = kernel core) */
 	void (*entry)(void *arg);
 	void *arg;
 	uint8_t *stack;            /* lowest address; canary lives here */
 	size_t stack_size;
 
 	int exit_code;             /* written before ZOMBIE */
+
+	/* Written only by the thread itself, through the capability gate (cap_gate.h):
+	 * the component whose code the thread is running now. owner at start; a
+	 * granted call into another component's interface switches it for the
+	 * call's duration. Every capability check reads it. */
+	uint16_t component;
+	/* Components this thread is inside a counted call of (cap_gate.c), innermost
+	 * last, so a thread that dies mid-call can be taken out of their counts. */
+	uint8_t gate_depth;
+	uint16_t gate_stack[THREAD_GATE_DEPTH];
 };
 
 /* sched_lock: protects the run queue, every wait queue and thread state. It is
@@ -52,8 +63,10 @@ struct thread {
 extern struct spinlock sched_lock;
 
 /* thread_create: new runnable thread running entry(arg), owned by component.
- * Returns CAIRN_ENOMEM when the stack or struct cannot be allocated. A detached
- * thread is freed at exit; others must be joined. */
+ * Only the kernel core may create a thread for another component; a component
+ * asking for any identity but its own gets CAIRN_EPERM. CAIRN_ENOMEM when the
+ * stack or struct cannot be allocated. A detached thread is freed at exit;
+ * others must be joined. */
 int thread_create(struct thread **out, const char *name, uint16_t component,
 		  void (*entry)(void *), void *arg, bool detached);
 /* thread_join: wait for t to exit, free it, return its exit code. */
@@ -61,7 +74,8 @@ int thread_join(struct thread *t);
 /* thread_exit: end the calling thread. */
 _Noreturn void thread_exit(int code);
 struct thread *thread_current(void);
-/* thread_component: the calling thread's component id (0 outside threads). */
+/* thread_component: the component the calling thread is acting as now (its
+ * owner, or the callee of a gated call in progress); 0 outside threads. */
 uint16_t thread_component(void);
 
 void sched_yield(void);

@@ -110,7 +110,7 @@ START_TEST(test_cap_names_and_start_order)
 	ck_assert_int_eq(cap_comp_by_name(NULL), -1);
 	ck_assert_uint_eq(cap_table.start_count, CAP_START_COUNT);
 	ck_assert_uint_eq(cap_table.start_order[0], CAP_COMP_VIRTIO_BLK);
-	ck_assert_uint_eq(cap_table.start_order[CAP_START_COUNT - 1], CAP_COMP_SELFTEST);
+	ck_assert_uint_eq(cap_table.start_order[CAP_START_COUNT - 1], CAP_COMP_FAULTTEST);
 	for (unsigned i = 0; i < CAP_START_COUNT; i++)
 		ck_assert_uint_eq(cap_table.start_order[i], order[i]);
 }

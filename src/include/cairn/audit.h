@@ -1,0 +1,52 @@
+/* The audit ring: a fixed-size in-memory log of security-relevant events
+ * (denied calls, denied statefs keys, writes refused on read-only disks,
+ * integrity failures). Appending prints the event's marker line; readers walk
+ * the ring by sequence number. When the ring is full the oldest records are
+ * overwritten and a reader learns how many it missed. Any thread, any hart;
+ * not from interrupt handlers. */
+#ifndef CAIRN_AUDIT_H
+#define CAIRN_AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AUDIT_RING_SIZE 64 /* records kept */
+#define AUDIT_OP_MAX 24    /* bytes of operation name, NUL included */
+#define AUDIT_SUBJECT_MAX 96
+
+enum audit_kind {
+	AUDIT_CAP_DENIED = 1,     /* a call the capability table does not grant */
+	AUDIT_STATEFS_DENIED = 2, /* a statefs key outside the caller's prefix rights */
+	AUDIT_BLK_RO = 3,         /* a write or flush refused on a read-only claim or disk */
+	AUDIT_INTEGRITY = 4,      /* data failed its checksum or signature */
+};
+
+struct audit_rec {
+	uint64_t seq;                    /* 1, 2, 3, ... in append order */
+	uint64_t time_us;                /* time_us() at append */
+	uint8_t kind;                    /* enum audit_kind */
+	uint16_t caller;                 /* component acting when it happened */
+	uint16_t callee;                 /* component whose authority was asked */
+	char op[AUDIT_OP_MAX];           /* operation, e.g. "put" (truncated with '~') */
+	char subject[AUDIT_SUBJECT_MAX]; /* key, disk serial or path; may be empty */
+};
+
+/* audit_append: record an event and print its line:
+ *   AUDIT_CAP_DENIED     cap: denied caller=<c> callee=<d> op=<o>
+ *   AUDIT_STATEFS_DENIED statefs: access denied (path=<subject> sender=<c>) op=<o>
+ *   AUDIT_BLK_RO         blk: write refused (read-only) serial=<subject> caller=<c> op=<o>
+ *   AUDIT_INTEGRITY      <callee>: integrity error <subject> (caller=<c> op=<o>)
+ * Overlong op/subject strings are cut and end in '~' (never silently). Never
+ * put secrets in subject. Returns the record's sequence number. */
+uint64_t audit_append(enum audit_kind kind, uint16_t caller, uint16_t callee, const char *op,
+		      const char *subject);
+
+/* audit_read: copy up to max records with seq >= from, oldest first, into out.
+ * Returns how many were copied; *missed (if not NULL) gets how many records
+ * with seq >= from were already overwritten. */
+size_t audit_read(uint64_t from, struct audit_rec *out, size_t max, uint64_t *missed);
+
+/* audit_next_seq: the sequence number the next record will get. */
+uint64_t audit_next_seq(void);
+
+#endif
