@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "blkdev.h"
+#include "cairn/audit.h"
+#include "cairn/cap_gate.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/kernel.h"
@@ -86,12 +88,26 @@ static int blk_expect_rofs(struct blkdev *bd)
 	uint8_t *buf = calloc(1, bd->info.sector_size);
 	if (!buf)
 		return CAIRN_ENOMEM;
+	uint64_t seq = audit_next_seq();
 	int w = blkdev_write(bd, 0, buf, 1);
 	int f = blkdev_flush(bd);
 	free(buf);
 	if (w != CAIRN_EROFS || f != CAIRN_EROFS) {
 		kprintf("ktest: blk read-only not enforced: write=%s flush=%s\n", cairn_strerror(w),
 			cairn_strerror(f));
+		return CAIRN_EIO;
+	}
+	/* Both refusals are in the audit ring, as this component, for this disk. */
+	struct audit_rec r[4];
+	size_t n = audit_read(seq, r, 4, NULL);
+	unsigned found = 0;
+	for (size_t i = 0; i < n; i++) {
+		found += r[i].kind == AUDIT_BLK_RO && r[i].caller == cap_self() &&
+			 strcmp(r[i].subject, bd->info.serial) == 0 &&
+			 (strcmp(r[i].op, "write") == 0 || strcmp(r[i].op, "flush") == 0);
+	}
+	if (found != 2) {
+		kprintf("ktest: blk read-only refusals audited %u of 2\n", found);
 		return CAIRN_EIO;
 	}
 	return 0;

@@ -37,7 +37,7 @@ static int mem_flush(void *ctx)
 	return 0;
 }
 
-static const struct blkdev_ops mem_ops = { mem_read, mem_write, mem_flush };
+static const struct blkdev_ops mem_ops = { .read = mem_read, .write = mem_write, .flush = mem_flush };
 
 int blkdev_mem_init(struct blkdev_mem *m, uint32_t sector_size, uint64_t sector_count)
 {
@@ -107,7 +107,7 @@ static int file_flush(void *ctx)
 	return 0;
 }
 
-static const struct blkdev_ops file_ops = { file_read, file_write, file_flush };
+static const struct blkdev_ops file_ops = { .read = file_read, .write = file_write, .flush = file_flush };
 
 static int file_setup(struct blkdev_file *f, uint32_t sector_size, bool read_only)
 {

@@ -327,13 +327,8 @@ int vblk_get_id(struct vblk_dev *d, char serial[BLKDEV_SERIAL_MAX + 1])
 /* Record a refused operation through the optional audit op. */
 static void audit(struct vblk_dev *d, const char *op)
 {
-	char line[96];
-
-	if (!d->ops->audit)
-		return;
-	snprintf(line, sizeof(line), "virtio-blk: %s refused: read-only serial=%s", op,
-	         d->bd.info.serial);
-	d->ops->audit(d->ctx, line);
+	if (d->ops->audit)
+		d->ops->audit(d->ctx, VBLK_AUDIT_READ_ONLY, op, d->bd.info.serial);
 }
 
 /* Validate a byte-level request: alignment to the logical block, then range. */

@@ -96,11 +96,8 @@ static int check_policy(struct vblk_dev *d, const char *serial, bool ro, uint32_
 	if (!claim_check)
 		return 0;
 	int err = claim_check(claim_check_ctx, serial, ro, owner);
-	if (err && d->ops->audit) {
-		char line[80];
-		snprintf(line, sizeof(line), "virtio-blk: claim refused serial=%s", serial);
-		d->ops->audit(d->ctx, line);
-	}
+	if (err && d->ops->audit)
+		d->ops->audit(d->ctx, VBLK_AUDIT_CLAIM, "claim", serial);
 	return err;
 }
 
@@ -211,8 +208,15 @@ static int bd_flush(void *ctx)
 	return vblk_flush(ctx);
 }
 
+/* blkdev op: the wrapper refused an operation on a read-only claim or disk. */
+static void bd_refused(void *ctx, const char *op)
+{
+	(void)vblk_check_writable(ctx, op);
+}
+
 const struct blkdev_ops vblk_blkdev_ops = {
 	.read = bd_read,
 	.write = bd_write,
 	.flush = bd_flush,
+	.refused = bd_refused,
 };

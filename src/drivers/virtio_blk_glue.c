@@ -96,10 +96,13 @@ static void g_wake(void *ctx, const void *chan)
 	(void)waitq_wake_all(&((struct vblk_glue *)ctx)->wq);
 }
 
-static void g_audit(void *ctx, const char *what)
+/* g_audit: a refused write or flush becomes an AUDIT_BLK_RO record. Claim
+ * denials are recorded by claim_policy itself, with the table's verdict. */
+static void g_audit(void *ctx, enum vblk_audit_kind kind, const char *op, const char *serial)
 {
 	(void)ctx;
-	kprintf("blk: audit: %s\n", what);
+	if (kind == VBLK_AUDIT_READ_ONLY)
+		(void)audit_append(AUDIT_BLK_RO, cap_self(), CAP_COMP_VIRTIO_BLK, op, serial);
 }
 
 static const struct vblk_platform_ops glue_ops = {

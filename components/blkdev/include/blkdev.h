@@ -34,6 +34,10 @@ struct blkdev_ops {
 	int (*read)(void *ctx, uint64_t lba, void *buf, uint32_t count);
 	int (*write)(void *ctx, uint64_t lba, const void *buf, uint32_t count);
 	int (*flush)(void *ctx);
+	/* Optional: told when a wrapper below refuses a write or flush because the
+	 * device is read-only (op is "write" or "flush"), so the refusal can be
+	 * audited even though the device never sees it. */
+	void (*refused)(void *ctx, const char *op);
 };
 
 struct blkdev {
@@ -66,8 +70,11 @@ static inline int blkdev_read(struct blkdev *bd, uint64_t lba, void *buf, uint32
  * nothing is sent to it. Not durable until blkdev_flush() returns 0. */
 static inline int blkdev_write(struct blkdev *bd, uint64_t lba, const void *buf, uint32_t count)
 {
-	if (bd->info.read_only)
+	if (bd->info.read_only) {
+		if (bd->ops->refused)
+			bd->ops->refused(bd->ctx, "write");
 		return CAIRN_EROFS;
+	}
 	int err = blkdev_check_range(bd, lba, count);
 	if (err)
 		return err;
@@ -77,8 +84,11 @@ static inline int blkdev_write(struct blkdev *bd, uint64_t lba, const void *buf,
 /* blkdev_flush: make every completed write durable; CAIRN_EROFS when read-only. */
 static inline int blkdev_flush(struct blkdev *bd)
 {
-	if (bd->info.read_only)
+	if (bd->info.read_only) {
+		if (bd->ops->refused)
+			bd->ops->refused(bd->ctx, "flush");
 		return CAIRN_EROFS;
+	}
 	return bd->ops->flush(bd->ctx);
 }
 

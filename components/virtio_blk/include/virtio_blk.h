@@ -31,6 +31,11 @@ struct vblk_dev; /* opaque; storage is a static pool of VBLK_MAX_DEVICES entries
 /* Platform operations, one set per device (ctx identifies the device's glue: its
  * MMIO base, its lock, its wait channels). "IRQ-safe" ops may be called from
  * vblk_irq(), i.e. in interrupt context with the device lock held. */
+enum vblk_audit_kind {
+	VBLK_AUDIT_READ_ONLY = 1, /* a write or flush refused: the disk or claim is read-only */
+	VBLK_AUDIT_CLAIM = 2,     /* the claim policy denied a claim */
+};
+
 struct vblk_platform_ops {
 	/* MMIO: 32-bit device register access at byte offset off (4-aligned, < 0x200)
 	 * from the device's base. Must be a single 32-bit access (volatile). No ordering
@@ -69,9 +74,9 @@ struct vblk_platform_ops {
 	/* Wake every waiter sleeping on chan. Called with the lock held, possibly from
 	 * vblk_irq() (IRQ-safe, must not sleep). */
 	void (*wake)(void *ctx, const void *chan);
-	/* Optional audit record for a refused operation (write/flush on a read-only
-	 * disk, claim denied). what is a short NUL-terminated line. Thread context. */
-	void (*audit)(void *ctx, const char *what);
+	/* Optional audit record for a refused operation: kind says which; op is
+	 * "write", "flush" or "claim"; serial the disk's. Thread context. */
+	void (*audit)(void *ctx, enum vblk_audit_kind kind, const char *op, const char *serial);
 };
 
 /* Probe configuration. Every field documents its default. */

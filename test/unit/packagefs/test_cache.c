@@ -25,7 +25,7 @@ static int counting_read(void *ctx, uint64_t lba, void *buf, uint32_t count)
 	return c->mem.dev.ops->read(c->mem.dev.ctx, lba, buf, count);
 }
 
-static const struct blkdev_ops counting_ops = { counting_read, NULL, NULL };
+static const struct blkdev_ops counting_ops = { .read = counting_read };
 
 /* counting_init: wrap img in a counting device of sector size ss. */
 static void counting_init(struct counting *c, uint32_t ss, const uint8_t *img, size_t len)

@@ -96,7 +96,7 @@ static int pc_flush(void *ctx)
 	return 0;
 }
 
-static const struct blkdev_ops pc_ops = { pc_read, pc_write, pc_flush };
+static const struct blkdev_ops pc_ops = { .read = pc_read, .write = pc_write, .flush = pc_flush };
 
 /* powercut_init: see powercut.h. */
 int powercut_init(struct powercut *pc, uint32_t sector_size, uint64_t sector_count, const uint8_t *image)

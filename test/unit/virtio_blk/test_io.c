@@ -205,8 +205,8 @@ START_TEST(test_vblk_device_read_only_sends_nothing)
 	ck_assert_int_eq(h.dev->bd.ops->flush(h.dev), CAIRN_EROFS);
 	ck_assert_int_eq(blkdev_write(&h.dev->bd, 0, buf, 1), CAIRN_EROFS);
 	ck_assert_uint_eq(h.m.notifies, n);
-	ck_assert_uint_eq(h.p.audits, 4); /* the blkdev_write wrapper refuses before us */
-	ck_assert_str_eq(h.p.last_audit, "virtio-blk: flush refused: read-only serial=test-disk");
+	ck_assert_uint_eq(h.p.audits, 5); /* the blkdev_write wrapper's refusal too */
+	ck_assert_str_eq(h.p.last_audit, "virtio-blk: write refused: read-only serial=test-disk");
 	ck_assert_int_eq(vblk_read(h.dev, 0, buf, 512), 0);
 	ck_assert_msg(h.m.violations == 0, "%s", h.m.violation);
 }

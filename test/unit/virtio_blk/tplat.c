@@ -127,12 +127,17 @@ static void t_wake(void *ctx, const void *chan)
 	p->wakes++;
 }
 
-static void t_audit(void *ctx, const char *what)
+static void t_audit(void *ctx, enum vblk_audit_kind kind, const char *op, const char *serial)
 {
 	struct tplat *p = ctx;
 	contract(!p->in_irq, "audit in IRQ context");
 	p->audits++;
-	snprintf(p->last_audit, sizeof(p->last_audit), "%s", what);
+	if (kind == VBLK_AUDIT_READ_ONLY)
+		snprintf(p->last_audit, sizeof(p->last_audit),
+			 "virtio-blk: %s refused: read-only serial=%s", op, serial);
+	else
+		snprintf(p->last_audit, sizeof(p->last_audit), "virtio-blk: %s refused serial=%s",
+			 op, serial);
 }
 
 const struct vblk_platform_ops tplat_ops = {
