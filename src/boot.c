@@ -83,6 +83,10 @@ static void kinit(void *arg)
 		platform_exit(EXIT_SELFTEST_FAILED);
 	}
 #endif
+	if (dt_bootargs_has(platform.bootargs, "quit")) {
+		kprintf("cairn: quit requested on the command line\n");
+		platform_exit(EXIT_PASS);
+	}
 	kprintf("cairn: idle (quit QEMU with Ctrl-A X)\n");
 }
 
