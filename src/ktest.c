@@ -156,3 +156,10 @@ _Noreturn void ktest_crash(void)
 	kprintf("ktest: load returned 0x%llx: no fault!\n", (unsigned long long)v);
 	thread_exit(1);
 }
+
+bool ktest_component_fault(uint16_t comp, struct thread *t)
+{
+	(void)comp;
+	(void)t;
+	return false;
+}

@@ -8,7 +8,23 @@ void ktest_ipi_boot(void);
 int ktest_run_all(void);
 /* ktest_blk: virtio-blk selftests on the scratch/ro disks, when attached. */
 int ktest_blk(void);
-/* ktest_crash: provoke a load access fault (tests the trap report). */
+/* ktest_crash: provoke a load page fault at 0x8 in the (kernel-core) init
+ * thread (tests the fatal trap report). */
 _Noreturn void ktest_crash(void);
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct thread;
+
+/* The component id the fault-containment selftest runs its faulting threads
+ * under. The image has no cap table linked into the core yet, so it is a fixed
+ * id above every generated one (cap_table allows at most 32: 0..31). */
+#define KTEST_FAULT_COMP 31
+
+/* ktest_component_fault: the weak supervisor hook's call-out; records the
+ * fault and returns true when the fault selftest is waiting for one from comp,
+ * false otherwise. Trap context (see cairn/supervisor.h). */
+bool ktest_component_fault(uint16_t comp, struct thread *t);
 
 #endif
