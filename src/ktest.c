@@ -2,11 +2,15 @@
  * the fact it names. */
 #include "ktest.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cairn/console.h"
+#include "cairn/err.h"
 #include "cairn/hart.h"
 #include "cairn/kernel.h"
+#include "cairn/mmu.h"
+#include "cairn/page.h"
 #include "cairn/sched.h"
 #if CAIRN_HAVE_CRYPTO
 #include "crypto.h"
@@ -126,12 +130,212 @@ static int test_sched(void)
 	return 0;
 }
 
+extern char boot_stack_guard[];
+
+static const char mmu_rodata_probe[] = "cairn rodata probe";
+static volatile uint64_t mmu_data_probe = 1; /* lives in .data */
+
+/* check_leaf: va's mapping has exactly the R/W/X bits want (0 = unmapped), and a
+ * mapped leaf has V, A and D and no U. Prints and returns 1 on a mismatch. */
+static int check_leaf(const char *what, uintptr_t va, uint64_t want)
+{
+	pte_t pte = 0;
+	int level = -1;
+	int rc = mmu_lookup(va, &pte, &level);
+	uint64_t got = rc ? 0 : pte & (PTE_R | PTE_W | PTE_X);
+	bool flags_ok = rc || ((pte & (PTE_V | PTE_A | PTE_D)) == (PTE_V | PTE_A | PTE_D) && !(pte & PTE_U));
+	if (got == want && flags_ok)
+		return 0;
+	kprintf("ktest: mmu FAILED %s va=0x%lx pte=0x%llx level=%d want perm=0x%llx\n", what,
+		(unsigned long)va, (unsigned long long)pte, level, (unsigned long long)want);
+	return 1;
+}
+
+static void mmu_waiter(void *arg) { (void)sem_down(arg, 0); }
+
+/* test_mmu: the kernel table's permissions: text RX, rodata R, data/heap/stack
+ * RW, no W+X leaf anywhere, nothing at 0, the UART RW, every stack's guard page
+ * unmapped (boot, secondary harts, threads) and mapped again once a thread's
+ * stack is freed; every hart translates. */
+static int test_mmu(void)
+{
+	int bad = 0;
+	const uint64_t rw = PTE_R | PTE_W;
+	void *heap = malloc(64);
+	uint64_t local = 0;
+	bad += check_leaf("text", (uintptr_t)test_mmu, PTE_R | PTE_X);
+	bad += check_leaf("rodata", (uintptr_t)mmu_rodata_probe, PTE_R);
+	bad += check_leaf("data", (uintptr_t)&mmu_data_probe, rw);
+	bad += heap ? check_leaf("heap", (uintptr_t)heap, rw) : 1;
+	free(heap);
+	bad += check_leaf("stack", (uintptr_t)&local, rw);
+	bad += check_leaf("address 0", 0, 0);
+	bad += check_leaf("page 1", PAGE_SIZE, 0);
+	bad += check_leaf("uart", (uintptr_t)platform.uart_base, rw);
+	bad += check_leaf("boot stack guard", (uintptr_t)boot_stack_guard, 0);
+	for (unsigned i = 0; i < hart_count(); i++) {
+		struct hart *h = hart_get(i);
+		if (!__atomic_load_n(&h->mmu_on, __ATOMIC_ACQUIRE)) {
+			kprintf("ktest: mmu FAILED hart%u does not translate\n", h->hartid);
+			bad++;
+		}
+		if (i > 0)
+			bad += check_leaf("hart stack guard", hart_sched_stack_lo(h) - PAGE_SIZE, 0);
+	}
+	struct thread *self = thread_current();
+	bad += check_leaf("own stack guard", (uintptr_t)self->stack - PAGE_SIZE, 0);
+	bad += check_leaf("own stack bottom", (uintptr_t)self->stack, rw);
+
+	static struct semaphore sem;
+	sem_init(&sem, 0);
+	struct thread *t;
+	if (thread_create(&t, "mmu-guard", 0, mmu_waiter, &sem, false) != 0) {
+		bad++;
+	} else {
+		uintptr_t guard = (uintptr_t)t->stack - PAGE_SIZE;
+		bad += check_leaf("new thread's guard", guard, 0);
+		sem_up(&sem);
+		(void)thread_join(t);
+		bad += check_leaf("freed thread's guard", guard, rw);
+	}
+	unsigned long wx = mmu_count_wx();
+	if (wx) {
+		kprintf("ktest: mmu FAILED %lu writable+executable leaves\n", wx);
+		bad++;
+	}
+	if (bad)
+		return 1;
+	kprintf("SELFTEST: mmu w^x ok\n");
+	return 0;
+}
+
+/* The fault selftest's record of supervisor hook calls (trap context on any
+ * hart writes, the test thread reads after thread_join). */
+static uint32_t fault_armed;  /* component id the test waits for, 0 = none */
+static uint32_t fault_calls;  /* hook calls accepted */
+static uint64_t fault_tid;    /* thread id of the last one */
+static uint64_t fault_cause;
+static uint64_t fault_addr;
+
+bool ktest_component_fault(uint16_t comp, struct thread *t)
+{
+	if (comp == 0 || __atomic_load_n(&fault_armed, __ATOMIC_ACQUIRE) != comp)
+		return false;
+	fault_tid = t->id;
+	fault_cause = t->fault_cause;
+	fault_addr = t->fault_addr;
+	__atomic_fetch_add(&fault_calls, 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+/* fault_null: load through a null pointer (laundered so the compiler emits
+ * the load rather than a trap of its own). */
+static void fault_null(void *arg)
+{
+	uintptr_t a = 0;
+	__asm__ volatile("" : "+r"(a));
+	*(volatile uint64_t *)arg = *(volatile uint64_t *)a;
+}
+
+/* fault_text_write: store the instruction word back onto itself in text. */
+static void fault_text_write(void *arg)
+{
+	uintptr_t a = (uintptr_t)fault_text_write;
+	__asm__ volatile("" : "+r"(a));
+	volatile uint16_t *p = (volatile uint16_t *)a;
+	*(volatile uint64_t *)arg = a;
+	*p = *p;
+}
+
+/* recurse: 512 bytes of stack per level, deep enough to leave any stack. */
+static __attribute__((noinline)) uint64_t recurse(volatile uint64_t *prev, uint64_t depth)
+{
+	volatile uint64_t frame[64];
+	frame[0] = depth;
+	frame[63] = prev ? prev[0] : 0;
+	if (depth >= (1u << 20))
+		return frame[0];
+	return recurse(frame, depth + 1) + frame[63];
+}
+
+static void fault_overflow(void *arg) { *(volatile uint64_t *)arg = recurse(NULL, 0); }
+
+static void fault_none(void *arg) { *(volatile uint64_t *)arg = 1; }
+
+/* fault_case: run fn in a thread of KTEST_FAULT_COMP; it must end with
+ * CAIRN_EFAULT through one hook call with cause and an address in
+ * [addr_lo, addr_hi) (addr_lo set from the thread's guard page when 1). */
+static int fault_case(const char *what, void (*fn)(void *), uint64_t cause, uintptr_t addr_lo,
+		      uintptr_t addr_hi)
+{
+	static volatile uint64_t sink;
+	uint32_t calls = __atomic_load_n(&fault_calls, __ATOMIC_ACQUIRE);
+	struct thread *t;
+	if (thread_create(&t, what, KTEST_FAULT_COMP, fn, (void *)&sink, false) != 0) {
+		kprintf("ktest: fault %s FAILED: no thread\n", what);
+		return 1;
+	}
+	uint64_t tid = t->id;
+	if (addr_lo == 1) { /* the guard page below this thread's stack */
+		addr_lo = (uintptr_t)t->stack - PAGE_SIZE;
+		addr_hi = (uintptr_t)t->stack;
+	}
+	int code = thread_join(t);
+	uint32_t now = __atomic_load_n(&fault_calls, __ATOMIC_ACQUIRE);
+	if (code != CAIRN_EFAULT || now != calls + 1 || fault_tid != tid || fault_cause != cause ||
+	    fault_addr < addr_lo || fault_addr >= addr_hi) {
+		kprintf("ktest: fault %s FAILED code=%d calls=%u tid=%llu/%llu cause=%llu/%llu "
+			"addr=0x%llx want [0x%lx,0x%lx)\n", what, code, now - calls,
+			(unsigned long long)fault_tid, (unsigned long long)tid,
+			(unsigned long long)fault_cause, (unsigned long long)cause,
+			(unsigned long long)fault_addr, (unsigned long)addr_lo, (unsigned long)addr_hi);
+		return 1;
+	}
+	kprintf("ktest: fault %s contained (cause %llu)\n", what, (unsigned long long)cause);
+	return 0;
+}
+
+/* test_fault_trap: a null load, a stack overflow into the guard and a write to
+ * text, each in a thread of a non-zero component: each thread ends with
+ * CAIRN_EFAULT, the supervisor hook saw it once, and afterwards the machine
+ * still runs threads of that component and got every stack page back. */
+static int test_fault_trap(void)
+{
+	size_t free_before = page_free_count();
+	__atomic_store_n(&fault_armed, KTEST_FAULT_COMP, __ATOMIC_RELEASE);
+	uintptr_t text = (uintptr_t)fault_text_write;
+	int bad = 0;
+	bad += fault_case("null-deref", fault_null, 13, 0, 1);
+	bad += fault_case("stack-overflow", fault_overflow, 15, 1, 0);
+	bad += fault_case("text-write", fault_text_write, 15, text, text + 1);
+	__atomic_store_n(&fault_armed, 0, __ATOMIC_RELEASE);
+	static volatile uint64_t ran;
+	ran = 0;
+	struct thread *t;
+	if (thread_create(&t, "after-faults", KTEST_FAULT_COMP, fault_none, (void *)&ran, false) != 0 ||
+	    thread_join(t) != 0 || ran != 1) {
+		kprintf("ktest: fault FAILED: no clean thread run after the faults\n");
+		bad++;
+	}
+	size_t free_after = page_free_count();
+	if (free_after != free_before) {
+		kprintf("ktest: fault FAILED: free pages %zu before, %zu after\n", free_before, free_after);
+		bad++;
+	}
+	if (bad)
+		return 1;
+	kprintf("SELFTEST: fault trap contained ok\n");
+	return 0;
+}
+
 int ktest_run_all(void)
 {
 	int failed = 0;
 	failed += test_ticks();
 	failed += test_ipi();
 	failed += test_sched();
+	failed += test_mmu();
+	failed += test_fault_trap();
 #if CAIRN_HAVE_CRYPTO
 	if (crypto_selftest_kat() == 0) {
 		kprintf("SELFTEST: crypto kat ok\n");
@@ -149,17 +353,10 @@ int ktest_run_all(void)
 
 _Noreturn void ktest_crash(void)
 {
-	kprintf("ktest: provoking a load access fault\n");
+	kprintf("ktest: provoking a load page fault\n");
 	uintptr_t addr = 0x8; /* nothing is mapped at the bottom of QEMU virt */
 	__asm__ volatile("" : "+r"(addr));
 	uint64_t v = *(volatile uint64_t *)addr;
 	kprintf("ktest: load returned 0x%llx: no fault!\n", (unsigned long long)v);
 	thread_exit(1);
-}
-
-bool ktest_component_fault(uint16_t comp, struct thread *t)
-{
-	(void)comp;
-	(void)t;
-	return false;
 }
