@@ -12,6 +12,7 @@
 #include "cairn/mmu.h"
 #include "cairn/page.h"
 #include "cairn/sched.h"
+#include "cairn/trap.h"
 #if CAIRN_HAVE_CRYPTO
 #include "crypto.h"
 #endif
@@ -262,6 +263,28 @@ static void fault_overflow(void *arg) { *(volatile uint64_t *)arg = recurse(NULL
 
 static void fault_none(void *arg) { *(volatile uint64_t *)arg = 1; }
 
+/* dive: recurse until a frame lies below floor, then spin 60 ms there with
+ * interrupts on, so ticks arrive with the stack nearly full. */
+static __attribute__((noinline)) uint64_t dive(uintptr_t floor, uint64_t depth)
+{
+	volatile uint64_t frame[16];
+	frame[0] = depth;
+	if ((uintptr_t)frame < floor) {
+		uint64_t until = rdtime() + us_to_ticks(60000);
+		while (rdtime() < until)
+			cpu_relax();
+		return frame[0];
+	}
+	return dive(floor, depth + 1) + frame[0];
+}
+
+/* near_limit: a thread that takes interrupts with < TRAP_ROOM bytes of stack
+ * left above its canary (but never touches its guard page). */
+static void near_limit(void *arg)
+{
+	*(volatile uint64_t *)arg = dive((uintptr_t)thread_current()->stack + 700, 0);
+}
+
 /* fault_case: run fn in a thread of KTEST_FAULT_COMP; it must end with
  * CAIRN_EFAULT through one hook call with cause and an address in
  * [addr_lo, addr_hi) (addr_lo set from the thread's guard page when 1). */
@@ -298,7 +321,9 @@ static int fault_case(const char *what, void (*fn)(void *), uint64_t cause, uint
 /* test_fault_trap: a null load, a stack overflow into the guard and a write to
  * text, each in a thread of a non-zero component: each thread ends with
  * CAIRN_EFAULT, the supervisor hook saw it once, and afterwards the machine
- * still runs threads of that component and got every stack page back. */
+ * still runs threads of that component and got every stack page back. A thread
+ * spinning with its stack nearly full takes its ticks on the emergency stack
+ * and ends normally. */
 static int test_fault_trap(void)
 {
 	size_t free_before = page_free_count();
@@ -316,6 +341,16 @@ static int test_fault_trap(void)
 	    thread_join(t) != 0 || ran != 1) {
 		kprintf("ktest: fault FAILED: no clean thread run after the faults\n");
 		bad++;
+	}
+	uint64_t irqs = trap_stack_interrupts();
+	if (thread_create(&t, "near-limit", KTEST_FAULT_COMP, near_limit, (void *)&ran, false) != 0 ||
+	    thread_join(t) != 0 || trap_stack_interrupts() == irqs) {
+		kprintf("ktest: fault FAILED: interrupts near the stack limit (%llu on the trap stack)\n",
+			(unsigned long long)(trap_stack_interrupts() - irqs));
+		bad++;
+	} else {
+		kprintf("ktest: %llu interrupts taken on the emergency stack near the stack limit\n",
+			(unsigned long long)(trap_stack_interrupts() - irqs));
 	}
 	size_t free_after = page_free_count();
 	if (free_after != free_before) {

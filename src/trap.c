@@ -90,6 +90,12 @@ static _Noreturn void contain_fault(struct hart *h, struct thread *t, struct tra
 	thread_exit_from_trap(CAIRN_EFAULT);
 }
 
+/* Interrupts taken on an emergency trap stack (a stack near its limit), all
+ * harts; relaxed atomic, for the selftest and diagnostics. */
+static uint64_t trap_stack_irqs;
+
+uint64_t trap_stack_interrupts(void) { return __atomic_load_n(&trap_stack_irqs, __ATOMIC_RELAXED); }
+
 /* on_trap_stack: the frame lies on this hart's emergency trap stack. */
 static bool on_trap_stack(const struct hart *h, const struct trap_frame *f)
 {
@@ -110,6 +116,7 @@ void trap_handler(struct trap_frame *f)
 		return;
 	}
 	/* On the emergency stack: no thread switch (sched_tick checks), so h stays. */
+	__atomic_fetch_add(&trap_stack_irqs, 1, __ATOMIC_RELAXED);
 	uint32_t was = h->on_trap_stack;
 	h->on_trap_stack = 1;
 	trap_interrupt(f);
