@@ -1,6 +1,10 @@
-/* Kernel-core selftests (SMP, IPI, scheduler), run from the init thread. */
+/* Kernel-core selftests (SMP, IPI, scheduler, MMU, fault containment), run
+ * from the init thread. */
 #ifndef KTEST_H
 #define KTEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
 
 /* ktest_ipi_boot: boot hart calls every other hart; prints the ipi markers. */
 void ktest_ipi_boot(void);
@@ -12,14 +16,12 @@ int ktest_blk(void);
  * thread (tests the fatal trap report). */
 _Noreturn void ktest_crash(void);
 
-#include <stdbool.h>
-#include <stdint.h>
-
 struct thread;
 
 /* The component id the fault-containment selftest runs its faulting threads
  * under. The image has no cap table linked into the core yet, so it is a fixed
- * id above every generated one (cap_table allows at most 32: 0..31). */
+ * id that no component in components/capabilities.txt has (the generated
+ * table allows ids 0..31 and uses 0..8 today). */
 #define KTEST_FAULT_COMP 31
 
 /* ktest_component_fault: the weak supervisor hook's call-out; records the
