@@ -7,6 +7,7 @@
 #include "cairn/console.h"
 #include "cairn/hart.h"
 #include "cairn/kernel.h"
+#include "cairn/mmu.h"
 #include "cairn/page.h"
 #include "cairn/panic.h"
 #include "cairn/plic.h"
@@ -47,10 +48,10 @@ static void boot_sbi(void)
 		kprintf("cairn: cannot boot: SBI base extension missing (SBI >= 0.2 needed)\n");
 		platform_exit(EXIT_BAD_PLATFORM);
 	}
-	kprintf("sbi: spec %lu.%lu impl %s %lu.%lu ext:%s%s%s%s\n", sbi.spec_version >> 24,
+	kprintf("sbi: spec %lu.%lu impl %s %lu.%lu ext:%s%s%s%s%s\n", sbi.spec_version >> 24,
 		sbi.spec_version & 0xffffff, sbi_impl_name(sbi.impl_id), sbi.impl_version >> 16,
 		sbi.impl_version & 0xffff, sbi.has_time ? " time" : "", sbi.has_ipi ? " ipi" : "",
-		sbi.has_hsm ? " hsm" : "", sbi.has_srst ? " srst" : "");
+		sbi.has_hsm ? " hsm" : "", sbi.has_srst ? " srst" : "", sbi.has_rfence ? " rfence" : "");
 	int d = dt_find_hart(&platform, hart_self()->hartid);
 	if (!sbi.has_time && !(d >= 0 && platform.harts[d].has_sstc)) {
 		kprintf("cairn: cannot boot: no timer (SBI TIME absent and no Sstc)\n");
@@ -99,6 +100,7 @@ void kmain(unsigned long hartid, const void *dtb)
 	kprintf("\ncairn %s: booting on hart%lu\n", CAIRN_VERSION, hartid);
 	boot_sbi();
 	page_init(dtb);
+	mmu_init(); /* the DTB is not read after this: it may lie outside the map */
 	plic_init();
 	unsigned want = platform.nharts < CAIRN_MAX_HARTS ? platform.nharts : CAIRN_MAX_HARTS;
 	kprintf("cairn: boot hart=%lu harts=%u\n", hartid, want);

@@ -195,6 +195,7 @@ static int parse_cpus(struct dt_ctx *c, struct dt_platform *p)
 		if (str_prop_ok(isa, len)) {
 			h->has_sstc = dt_isa_has_ext(isa, "sstc");
 			h->has_zbc = dt_isa_has_ext(isa, "zbc");
+			h->has_svpbmt = dt_isa_has_ext(isa, "svpbmt");
 		}
 	}
 	if (p->nharts == 0)
@@ -271,6 +272,7 @@ static int parse_uart(struct dt_ctx *c, struct dt_platform *p)
 	if (err)
 		return err;
 	p->uart_base = r.base;
+	p->uart_size = r.size;
 	if (prop_u32(c, node, "reg-shift", &p->uart_reg_shift) == 0 && p->uart_reg_shift > 4)
 		return fail(c, CAIRN_EBADMSG, "dtb: UART reg-shift %u out of range", p->uart_reg_shift);
 	return 0;
@@ -311,6 +313,7 @@ static void parse_misc(struct dt_ctx *c, struct dt_platform *p)
 	if (node >= 0 && node_reg(c, node, 0, &r) == 0) {
 		p->has_finisher = true;
 		p->finisher_base = r.base;
+		p->finisher_size = r.size;
 	}
 	int chosen = fdt_path_offset(c->fdt, "/chosen");
 	int len;

@@ -2,11 +2,13 @@
  * cross-hart calls. */
 #include "cairn/hart.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/kernel.h"
+#include "cairn/mmu.h"
 #include "cairn/page.h"
 #include "cairn/panic.h"
 #include "cairn/plic.h"
@@ -28,6 +30,16 @@ void hart_secondary_main(unsigned long hartid, uintptr_t stack_top);
 static struct hart harts[CAIRN_MAX_HARTS];
 static unsigned nharts;
 
+/* Emergency trap stacks, one per hart: trap_entry switches to it for every
+ * exception and for interrupts taken with the current stack nearly full. */
+static _Alignas(16) uint8_t trap_stacks[CAIRN_MAX_HARTS][HART_TRAP_STACK_SIZE];
+
+_Static_assert(offsetof(struct hart, trap_scratch) == HART_OFF_SCRATCH0, "entry.S offsets");
+_Static_assert(offsetof(struct hart, trap_scratch) + 8 == HART_OFF_SCRATCH1, "entry.S offsets");
+_Static_assert(offsetof(struct hart, trap_stack_top) == HART_OFF_TRAP_TOP, "entry.S offsets");
+_Static_assert(offsetof(struct hart, stack_lo) == HART_OFF_STACK_LO, "entry.S offsets");
+_Static_assert(offsetof(struct hart, stack_hi) == HART_OFF_STACK_HI, "entry.S offsets");
+
 unsigned hart_count(void) { return __atomic_load_n(&nharts, __ATOMIC_ACQUIRE); }
 
 struct hart *hart_get(unsigned index)
@@ -46,6 +58,8 @@ static void hart_prepare(struct hart *h, unsigned index, uint32_t hartid, uintpt
 	h->index = index;
 	h->hartid = hartid;
 	h->stack_top = stack_top;
+	h->trap_stack_top = (uintptr_t)trap_stacks[index] + HART_TRAP_STACK_SIZE;
+	hart_set_stack(h, stack_top - HART_STACK_SIZE, stack_top);
 	h->plic_context = -1; /* plic_init_hart looks it up once the DTB is parsed */
 }
 
@@ -75,6 +89,7 @@ void hart_secondary_main(unsigned long hartid, uintptr_t stack_top)
 	for (unsigned i = 1; i < CAIRN_MAX_HARTS; i++) {
 		if (harts[i].hartid == hartid && harts[i].stack_top == stack_top) {
 			__asm__ volatile("mv tp, %0" ::"r"(&harts[i]));
+			mmu_enable_hart();
 			hart_online();
 		}
 	}
@@ -82,17 +97,35 @@ void hart_secondary_main(unsigned long hartid, uintptr_t stack_top)
 		wfi();
 }
 
-/* start_one: start hartid as logical index idx; true once it is online. */
+#define HART_STACK_PAGES (HART_STACK_SIZE / PAGE_SIZE + 1) /* + the guard page */
+
+/* free_stack: map a hart stack's guard page again and free the stack. */
+static void free_stack(uint8_t *base)
+{
+	int err = mmu_guard_clear((uintptr_t)base);
+	if (err)
+		panic("hart stack guard at %p: cannot map it again (%s)", (void *)base, cairn_strerror(err));
+	page_free(base, HART_STACK_PAGES);
+}
+
+/* start_one: start hartid as logical index idx; true once it is online. Its
+ * scheduler stack has an unmapped guard page below it. */
 static bool start_one(unsigned idx, uint32_t hartid)
 {
-	uint8_t *stack = page_alloc(HART_STACK_SIZE / PAGE_SIZE);
+	uint8_t *stack = page_alloc(HART_STACK_PAGES);
 	if (!stack) {
 		kprintf("cairn: hart%u not started: no memory for its stack\n", hartid);
 		return false;
 	}
+	int gerr = mmu_guard_set((uintptr_t)stack);
+	if (gerr) {
+		kprintf("cairn: hart%u not started: stack guard failed (%s)\n", hartid, cairn_strerror(gerr));
+		page_free(stack, HART_STACK_PAGES);
+		return false;
+	}
 	struct hart *h = &harts[idx];
 	memset(h, 0, sizeof(*h));
-	hart_prepare(h, idx, hartid, (uintptr_t)stack + HART_STACK_SIZE);
+	hart_prepare(h, idx, hartid, (uintptr_t)stack + PAGE_SIZE + HART_STACK_SIZE);
 	__atomic_store_n(&nharts, idx + 1, __ATOMIC_RELEASE);
 	int err = sbi_hart_start(hartid, (uintptr_t)hart_secondary_entry, h->stack_top);
 	if (err) {
@@ -107,7 +140,7 @@ static bool start_one(unsigned idx, uint32_t hartid)
 			sbi_hart_status(hartid));
 	}
 	__atomic_store_n(&nharts, idx, __ATOMIC_RELEASE);
-	page_free(stack, HART_STACK_SIZE / PAGE_SIZE);
+	free_stack(stack);
 	return false;
 }
 

@@ -2,12 +2,17 @@
  * the fact it names. */
 #include "ktest.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cairn/console.h"
+#include "cairn/err.h"
 #include "cairn/hart.h"
 #include "cairn/kernel.h"
+#include "cairn/mmu.h"
+#include "cairn/page.h"
 #include "cairn/sched.h"
+#include "cairn/trap.h"
 #if CAIRN_HAVE_CRYPTO
 #include "crypto.h"
 #endif
@@ -126,12 +131,134 @@ static int test_sched(void)
 	return 0;
 }
 
+extern char boot_stack_guard[];
+
+static const char mmu_rodata_probe[] = "cairn rodata probe";
+static volatile uint64_t mmu_data_probe = 1; /* lives in .data */
+
+/* check_leaf: va's mapping has exactly the R/W/X bits want (0 = unmapped), and a
+ * mapped leaf has V, A and D and no U. Prints and returns 1 on a mismatch. */
+static int check_leaf(const char *what, uintptr_t va, uint64_t want)
+{
+	pte_t pte = 0;
+	int level = -1;
+	int rc = mmu_lookup(va, &pte, &level);
+	uint64_t got = rc ? 0 : pte & (PTE_R | PTE_W | PTE_X);
+	bool flags_ok = rc || ((pte & (PTE_V | PTE_A | PTE_D)) == (PTE_V | PTE_A | PTE_D) && !(pte & PTE_U));
+	if (got == want && flags_ok)
+		return 0;
+	kprintf("ktest: mmu FAILED %s va=0x%lx pte=0x%llx level=%d want perm=0x%llx\n", what,
+		(unsigned long)va, (unsigned long long)pte, level, (unsigned long long)want);
+	return 1;
+}
+
+static void mmu_waiter(void *arg) { (void)sem_down(arg, 0); }
+
+/* test_mmu: the kernel table's permissions: text RX, rodata R, data/heap/stack
+ * RW, no W+X leaf anywhere, nothing at 0, the UART RW, every stack's guard page
+ * unmapped (boot, secondary harts, threads) and mapped again once a thread's
+ * stack is freed; every hart translates. */
+static int test_mmu(void)
+{
+	int bad = 0;
+	const uint64_t rw = PTE_R | PTE_W;
+	void *heap = malloc(64);
+	uint64_t local = 0;
+	bad += check_leaf("text", (uintptr_t)test_mmu, PTE_R | PTE_X);
+	bad += check_leaf("rodata", (uintptr_t)mmu_rodata_probe, PTE_R);
+	bad += check_leaf("data", (uintptr_t)&mmu_data_probe, rw);
+	bad += heap ? check_leaf("heap", (uintptr_t)heap, rw) : 1;
+	free(heap);
+	bad += check_leaf("stack", (uintptr_t)&local, rw);
+	bad += check_leaf("address 0", 0, 0);
+	bad += check_leaf("page 1", PAGE_SIZE, 0);
+	bad += check_leaf("uart", (uintptr_t)platform.uart_base, rw);
+	bad += check_leaf("boot stack guard", (uintptr_t)boot_stack_guard, 0);
+	for (unsigned i = 0; i < hart_count(); i++) {
+		struct hart *h = hart_get(i);
+		if (!__atomic_load_n(&h->mmu_on, __ATOMIC_ACQUIRE)) {
+			kprintf("ktest: mmu FAILED hart%u does not translate\n", h->hartid);
+			bad++;
+		}
+		if (i > 0)
+			bad += check_leaf("hart stack guard", hart_sched_stack_lo(h) - PAGE_SIZE, 0);
+	}
+	struct thread *self = thread_current();
+	bad += check_leaf("own stack guard", (uintptr_t)self->stack - PAGE_SIZE, 0);
+	bad += check_leaf("own stack bottom", (uintptr_t)self->stack, rw);
+
+	static struct semaphore sem;
+	sem_init(&sem, 0);
+	struct thread *t;
+	if (thread_create(&t, "mmu-guard", 0, mmu_waiter, &sem, false) != 0) {
+		bad++;
+	} else {
+		uintptr_t guard = (uintptr_t)t->stack - PAGE_SIZE;
+		bad += check_leaf("new thread's guard", guard, 0);
+		sem_up(&sem);
+		(void)thread_join(t);
+		bad += check_leaf("freed thread's guard", guard, rw);
+	}
+	unsigned long wx = mmu_count_wx();
+	if (wx) {
+		kprintf("ktest: mmu FAILED %lu writable+executable leaves\n", wx);
+		bad++;
+	}
+	if (bad)
+		return 1;
+	kprintf("SELFTEST: mmu w^x ok\n");
+	return 0;
+}
+
+/* dive: recurse until a frame lies below floor, then spin 60 ms there with
+ * interrupts on, so ticks arrive with the stack nearly full. */
+static __attribute__((noinline)) uint64_t dive(uintptr_t floor, uint64_t depth)
+{
+	volatile uint64_t frame[16];
+	frame[0] = depth;
+	if ((uintptr_t)frame < floor) {
+		uint64_t until = rdtime() + us_to_ticks(60000);
+		while (rdtime() < until)
+			cpu_relax();
+		return frame[0];
+	}
+	return dive(floor, depth + 1) + frame[0];
+}
+
+/* near_limit: a thread that takes interrupts with < TRAP_ROOM bytes of stack
+ * left above its canary (but never touches its guard page). */
+static void near_limit(void *arg)
+{
+	*(volatile uint64_t *)arg = dive((uintptr_t)thread_current()->stack + 700, 0);
+}
+
+/* test_trap_stack: a thread spinning with its stack nearly full takes its
+ * ticks on the emergency trap stack and ends normally. (The faults themselves
+ * are provoked in the faulttest component: ktest_comp.c.) */
+static int test_trap_stack(void)
+{
+	static volatile uint64_t ran;
+	struct thread *t;
+	uint64_t irqs = trap_stack_interrupts();
+	if (thread_create(&t, "near-limit", 0, near_limit, (void *)&ran, false) != 0 ||
+	    thread_join(t) != 0 || trap_stack_interrupts() == irqs) {
+		kprintf("ktest: trap stack FAILED: interrupts near the stack limit (%llu on the trap stack)\n",
+			(unsigned long long)(trap_stack_interrupts() - irqs));
+		return 1;
+	}
+	kprintf("ktest: %llu interrupts taken on the emergency stack near the stack limit\n",
+		(unsigned long long)(trap_stack_interrupts() - irqs));
+	return 0;
+}
+
 int ktest_run_all(void)
 {
 	int failed = 0;
 	failed += test_ticks();
 	failed += test_ipi();
 	failed += test_sched();
+	failed += test_mmu();
+	failed += test_trap_stack();
 #if CAIRN_HAVE_CRYPTO
 	if (crypto_selftest_kat() == 0) {
 		kprintf("SELFTEST: crypto kat ok\n");
@@ -147,7 +274,7 @@ int ktest_run_all(void)
 
 _Noreturn void ktest_crash(void)
 {
-	kprintf("ktest: provoking a load access fault\n");
+	kprintf("ktest: provoking a load page fault\n");
 	uintptr_t addr = 0x8; /* nothing is mapped at the bottom of QEMU virt */
 	__asm__ volatile("" : "+r"(addr));
 	uint64_t v = *(volatile uint64_t *)addr;

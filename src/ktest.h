@@ -1,6 +1,10 @@
-/* Kernel-core selftests (SMP, IPI, scheduler), run from the init thread. */
+/* Kernel-core selftests (SMP, IPI, scheduler, MMU, fault containment), run
+ * from the init thread. */
 #ifndef KTEST_H
 #define KTEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
 
 /* ktest_ipi_boot: boot hart calls every other hart; prints the ipi markers. */
 void ktest_ipi_boot(void);
@@ -11,7 +15,8 @@ int ktest_blk(void);
 /* ktest_components: the selftests run as the selftest component (capability
  * denial and audit, restart, disks); returns the number that failed. */
 int ktest_components(void);
-/* ktest_crash: provoke a load access fault (tests the trap report). */
+/* ktest_crash: provoke a load page fault at 0x8 in the (kernel-core) init
+ * thread (tests the fatal trap report). */
 _Noreturn void ktest_crash(void);
 
 #endif

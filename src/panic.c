@@ -7,6 +7,7 @@
 #include "cairn/console.h"
 #include "cairn/hart.h"
 #include "cairn/kernel.h"
+#include "cairn/mmu.h"
 #include "cairn/sbi.h"
 #include "cairn/sched.h"
 
@@ -15,9 +16,13 @@
 
 _Noreturn void platform_exit(int code)
 {
-	uintptr_t base = platform.has_finisher ? platform.finisher_base : BOARD_FALLBACK_FINISHER;
-	volatile uint32_t *fin = (volatile uint32_t *)base;
-	*fin = code == 0 ? FINISHER_PASS : ((uint32_t)code << 16) | FINISHER_FAIL;
+	/* The fallback finisher only while paging is off: the MMU maps only
+	 * devices the DTB lists. */
+	if (platform.has_finisher || !mmu_enabled()) {
+		uintptr_t base = platform.has_finisher ? platform.finisher_base : BOARD_FALLBACK_FINISHER;
+		volatile uint32_t *fin = (volatile uint32_t *)base;
+		*fin = code == 0 ? FINISHER_PASS : ((uint32_t)code << 16) | FINISHER_FAIL;
+	}
 	/* Finisher absent: ask the firmware. */
 	(void)sbi_system_reset(code != 0);
 	for (;;)

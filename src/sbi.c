@@ -10,16 +10,23 @@ struct sbiret {
 	long value;
 };
 
-static struct sbiret sbi_call(unsigned long eid, unsigned long fid, unsigned long a0,
-			      unsigned long a1, unsigned long a2)
+static struct sbiret sbi_call4(unsigned long eid, unsigned long fid, unsigned long a0,
+			       unsigned long a1, unsigned long a2, unsigned long a3)
 {
 	register unsigned long r0 __asm__("a0") = a0;
 	register unsigned long r1 __asm__("a1") = a1;
 	register unsigned long r2 __asm__("a2") = a2;
+	register unsigned long r3 __asm__("a3") = a3;
 	register unsigned long r6 __asm__("a6") = fid;
 	register unsigned long r7 __asm__("a7") = eid;
-	__asm__ volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r2), "r"(r6), "r"(r7) : "memory");
+	__asm__ volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r2), "r"(r3), "r"(r6), "r"(r7) : "memory");
 	return (struct sbiret){ (long)r0, (long)r1 };
+}
+
+static struct sbiret sbi_call(unsigned long eid, unsigned long fid, unsigned long a0,
+			      unsigned long a1, unsigned long a2)
+{
+	return sbi_call4(eid, fid, a0, a1, a2, 0);
 }
 
 /* sbi_err: SBI error codes (-1 failed, -2 not supported, -3 invalid param,
@@ -56,6 +63,7 @@ int sbi_probe(void)
 	sbi.has_ipi = probe(SBI_EXT_IPI);
 	sbi.has_hsm = probe(SBI_EXT_HSM);
 	sbi.has_srst = probe(SBI_EXT_SRST);
+	sbi.has_rfence = probe(SBI_EXT_RFENCE);
 	return 0;
 }
 
@@ -95,4 +103,10 @@ int sbi_system_reset(bool failure)
 {
 	/* type 0 = shutdown; reason 1 = system failure. */
 	return sbi_err(sbi_call(SBI_EXT_SRST, 0, 0, failure ? 1 : 0, 0).error);
+}
+
+int sbi_remote_sfence_vma(unsigned long hart_mask, unsigned long hart_mask_base,
+			  unsigned long start, unsigned long size)
+{
+	return sbi_err(sbi_call4(SBI_EXT_RFENCE, 1, hart_mask, hart_mask_base, start, size).error);
 }

@@ -14,6 +14,7 @@
 #include "cairn/err.h"
 #include "cairn/hart.h"
 #include "cairn/kernel.h"
+#include "cairn/mmu.h"
 #include "cairn/page.h"
 #include "cairn/panic.h"
 
@@ -111,7 +112,7 @@ static void sched(void)
 		panic("sched: thread %s still RUNNING", t->name);
 	if (intr_enabled())
 		panic("sched: interrupts enabled");
-	if (!canary_ok(t))
+	if (!t->faulted && !canary_ok(t))
 		panic("stack overflow: thread %s (id %llu) smashed its stack canary", t->name,
 		      (unsigned long long)t->id);
 	int intena = h->intena;
@@ -146,6 +147,9 @@ static void thread_trampoline(void)
 	thread_exit(0);
 }
 
+/* stack_pages: pages of t's stack allocation, the guard page included. */
+static size_t stack_pages(const struct thread *t) { return t->stack_size / PAGE_SIZE + 1; }
+
 int thread_create(struct thread **out, const char *name, uint16_t component,
 		  void (*entry)(void *), void *arg, bool detached)
 {
@@ -155,11 +159,18 @@ int thread_create(struct thread **out, const char *name, uint16_t component,
 	if (!t)
 		return CAIRN_ENOMEM;
 	t->stack_size = THREAD_STACK_DEFAULT;
-	t->stack = page_alloc(t->stack_size / PAGE_SIZE);
-	if (!t->stack) {
+	uint8_t *base = page_alloc(stack_pages(t));
+	if (!base) {
 		free(t);
 		return CAIRN_ENOMEM;
 	}
+	int err = mmu_guard_set((uintptr_t)base);
+	if (err) {
+		page_free(base, stack_pages(t));
+		free(t);
+		return err;
+	}
+	t->stack = base + PAGE_SIZE;
 	for (int i = 0; i < CANARY_WORDS; i++)
 		((uint64_t *)t->stack)[i] = STACK_CANARY;
 	(void)snprintf(t->name, sizeof(t->name), "%s", name);
@@ -182,10 +193,15 @@ int thread_create(struct thread **out, const char *name, uint16_t component,
 	return 0;
 }
 
-/* thread_free: release a ZOMBIE's stack and struct (it no longer runs). */
+/* thread_free: release a ZOMBIE's stack (its guard page mapped again first)
+ * and struct; it no longer runs. */
 static void thread_free(struct thread *t)
 {
-	page_free(t->stack, t->stack_size / PAGE_SIZE);
+	uint8_t *base = t->stack - PAGE_SIZE;
+	int err = mmu_guard_clear((uintptr_t)base);
+	if (err)
+		panic("thread %s: cannot map its stack guard again (%s)", t->name, cairn_strerror(err));
+	page_free(base, stack_pages(t));
 	free(t);
 }
 
@@ -202,10 +218,10 @@ int thread_join(struct thread *t)
 	return code;
 }
 
-_Noreturn void thread_exit(int code)
+/* exit_locked: make the current thread t a zombie with code, wake its joiners
+ * and leave for good. sched_lock held. */
+static _Noreturn void exit_locked(struct thread *t, int code)
 {
-	spin_lock(&sched_lock);
-	struct thread *t = hart_self()->current;
 	t->exit_code = code;
 	t->state = T_ZOMBIE;
 	struct list_node *n;
@@ -213,6 +229,27 @@ _Noreturn void thread_exit(int code)
 		wake_thread(list_entry(n, struct thread, qnode), 0);
 	sched();
 	panic("zombie %s ran again", t->name);
+}
+
+_Noreturn void thread_exit(int code)
+{
+	spin_lock(&sched_lock);
+	exit_locked(hart_self()->current, code);
+}
+
+_Noreturn void thread_exit_from_trap(int code)
+{
+	struct hart *h = hart_self();
+	struct thread *t = h->current;
+	if (!t || h->noff != 0 || intr_enabled())
+		panic("thread_exit_from_trap: thread %s, %d locks held, interrupts %s",
+		      t ? t->name : "-", h->noff, intr_enabled() ? "on" : "off");
+	/* Its stack may be overflowed (canary gone): sched() must not judge it.
+	 * Whatever frame it leaves on this hart's trap stack is dead once we switch. */
+	t->faulted = true;
+	h->on_trap_stack = 0;
+	spin_lock(&sched_lock);
+	exit_locked(t, code);
 }
 
 void sched_yield(void)
@@ -271,7 +308,9 @@ void sched_tick(void)
 			break;
 		wake_thread(t, CAIRN_ETIMEDOUT);
 	}
-	bool preempt = h->current && h->current->state == T_RUNNING && !list_empty(&runq);
+	/* Never from the emergency trap stack: the frame there is per-hart. */
+	bool preempt = h->current && h->current->state == T_RUNNING && !list_empty(&runq) &&
+		       !h->on_trap_stack;
 	spin_unlock(&sched_lock);
 	if (preempt)
 		sched_yield();
@@ -301,7 +340,10 @@ _Noreturn void sched_run(void)
 		t->state = T_RUNNING;
 		t->harts_run |= 1ull << h->index;
 		h->current = t;
+		hart_set_stack(h, (uintptr_t)t->stack, (uintptr_t)t->stack + t->stack_size);
 		switch_context(&h->sched_ctx, &t->ctx);
+		h = hart_self();
+		hart_set_stack(h, hart_sched_stack_lo(h), h->stack_top);
 		h->current = NULL;
 		bool reap = t->state == T_ZOMBIE && t->detached;
 		spin_unlock(&sched_lock);

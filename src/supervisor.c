@@ -22,6 +22,7 @@
 
 #define DRAIN_WARN_US 2000000u   /* warn when calls take this long to leave */
 #define BACKOFF_BASE_US 50000u   /* first restart after a fault: 50 ms, then x2 */
+#define FAULT_WINDOW_US 60000000u /* restarts are counted per 60 s window */
 
 static struct mutex sup_lock;
 static struct spinlock state_lock = SPINLOCK_INIT("supervisor");
@@ -30,9 +31,11 @@ static enum comp_state state[CAP_COMP_COUNT];
 static uint32_t inflight[CAP_COMP_COUNT];
 static uint32_t generation[CAP_COMP_COUNT];
 static uint32_t fault_pending;             /* bit c: c faulted, restart due */
+static struct comp_fault last_fault[CAP_COMP_COUNT];
 static struct waitq state_wq = WAITQ_INIT(state_wq);
 /* Owned by the restart thread: */
-static uint8_t faults[CAP_COMP_COUNT];
+static uint8_t faults[CAP_COMP_COUNT];    /* restarts within the current window */
+static uint64_t window_start[CAP_COMP_COUNT];
 static struct semaphore fault_sem;
 
 enum job_kind { JOB_UP, JOB_STOP };
@@ -116,6 +119,16 @@ int supervisor_wait_up(unsigned comp, uint32_t after, uint64_t timeout_us)
 		}
 		(void)waitq_wait(&state_wq, &state_lock, deadline - now);
 	}
+	spin_unlock(&state_lock);
+	return 0;
+}
+
+int supervisor_last_fault(unsigned comp, struct comp_fault *out)
+{
+	if (comp == 0 || comp >= CAP_COMP_COUNT)
+		return CAIRN_EINVAL;
+	spin_lock(&state_lock);
+	*out = last_fault[comp];
 	spin_unlock(&state_lock);
 	return 0;
 }
@@ -270,6 +283,12 @@ void supervisor_component_fault(uint16_t comp, struct thread *t)
 	if (comp == 0 || comp >= CAP_COMP_COUNT)
 		return;
 	spin_lock(&state_lock);
+	struct comp_fault *lf = &last_fault[comp];
+	lf->count++;
+	lf->tid = t->id;
+	lf->cause = t->fault_cause;
+	lf->pc = t->fault_pc;
+	lf->addr = t->fault_addr;
 	/* The dead thread's calls in flight will never leave: uncount them. */
 	for (unsigned i = 0; i < t->gate_depth; i++)
 		inflight[t->gate_stack[i]]--;
@@ -301,6 +320,11 @@ static void restart_thread(void *arg)
 		for (unsigned c = 1; c < CAP_COMP_COUNT; c++) {
 			if (!(due & CAP_BIT(c)))
 				continue;
+			uint64_t now = time_us();
+			if (now - window_start[c] > FAULT_WINDOW_US) {
+				window_start[c] = now;
+				faults[c] = 0;
+			}
 			if (faults[c] >= SUPERVISOR_MAX_RESTARTS) {
 				kprintf("cairn: component %s gave up after %u faults\n", cap_comp_name(c),
 					faults[c] + 1u);

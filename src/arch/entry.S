@@ -1,4 +1,5 @@
 /* Entry points, trap vector and context switch for RISC-V S-mode. */
+#include "cairn/hart.h"
 
 	.section .text.entry, "ax"
 	.globl _start
@@ -57,17 +58,54 @@ hart_secondary_entry:
 
 /* Trap frame: x[0..31] (x0 slot unused), sepc, sstatus, scause, stval. */
 	.equ	FRAME_SIZE, 36 * 8
+/* An interrupt is taken on the current stack only when this much room is left
+ * above its lowest usable address (the frame plus the handlers' C frames). */
+	.equ	TRAP_ROOM, FRAME_SIZE + 1024
 	.balign 4
 	.globl trap_entry
-/* trap_entry: every trap lands here in S-mode. Saves the full frame on the
- * current stack, calls trap_handler(frame), restores and returns. */
+/* trap_entry: every trap lands here in S-mode (tp = this hart, interrupts off).
+ * Picks a stack, saves the full frame there, calls trap_handler(frame),
+ * restores and returns. The frame goes on the hart's emergency trap stack for
+ * every exception (the fault may be a stack overflow into a guard page) and for
+ * an interrupt that finds sp outside [stack_lo + TRAP_ROOM, stack_hi]; a trap
+ * taken while already on the emergency stack nests there. Otherwise the frame
+ * goes on the current stack, where a handler may switch threads. Nothing
+ * switches threads while a live frame is on the emergency stack: an exception
+ * there is fatal or ends its thread, and an interrupt there does not preempt
+ * (hart.on_trap_stack). t0/t1 wait in the per-hart scratch slots meanwhile. */
 trap_entry:
+	sd	t0, HART_OFF_SCRATCH0(tp)
+	sd	t1, HART_OFF_SCRATCH1(tp)
+	ld	t0, HART_OFF_TRAP_TOP(tp)
+	sub	t0, t0, sp
+	li	t1, HART_TRAP_STACK_SIZE
+	bltu	t0, t1, .Lcurrent_stack		/* nested: already on the trap stack */
+	csrr	t0, scause
+	bgez	t0, .Ltrap_stack		/* an exception */
+	ld	t1, HART_OFF_STACK_HI(tp)
+	bgtu	sp, t1, .Ltrap_stack
+	ld	t0, HART_OFF_STACK_LO(tp)
+	li	t1, TRAP_ROOM
+	add	t0, t0, t1
+	bltu	sp, t0, .Ltrap_stack
+.Lcurrent_stack:
 	addi	sp, sp, -FRAME_SIZE
+	addi	t0, sp, FRAME_SIZE
+	sd	t0, 2*8(sp)		/* the interrupted sp */
+	j	.Lsave
+.Ltrap_stack:
+	mv	t0, sp
+	ld	sp, HART_OFF_TRAP_TOP(tp)
+	addi	sp, sp, -FRAME_SIZE
+	sd	t0, 2*8(sp)		/* the interrupted sp */
+.Lsave:
+	ld	t0, HART_OFF_SCRATCH0(tp)
+	sd	t0, 5*8(sp)
+	ld	t0, HART_OFF_SCRATCH1(tp)
+	sd	t0, 6*8(sp)
 	sd	x1, 1*8(sp)
 	sd	x3, 3*8(sp)
 	sd	x4, 4*8(sp)
-	sd	x5, 5*8(sp)
-	sd	x6, 6*8(sp)
 	sd	x7, 7*8(sp)
 	sd	x8, 8*8(sp)
 	sd	x9, 9*8(sp)
@@ -93,8 +131,6 @@ trap_entry:
 	sd	x29, 29*8(sp)
 	sd	x30, 30*8(sp)
 	sd	x31, 31*8(sp)
-	addi	t0, sp, FRAME_SIZE
-	sd	t0, 2*8(sp)		/* the interrupted sp */
 	csrr	t0, sepc
 	sd	t0, 32*8(sp)
 	csrr	t0, sstatus
@@ -139,7 +175,7 @@ trap_entry:
 	ld	x29, 29*8(sp)
 	ld	x30, 30*8(sp)
 	ld	x31, 31*8(sp)
-	addi	sp, sp, FRAME_SIZE
+	ld	sp, 2*8(sp)		/* back to the interrupted stack, last */
 	sret
 
 	.globl switch_context
@@ -176,8 +212,13 @@ switch_context:
 	ld	s11, 104(a1)
 	ret
 
+/* The boot hart's stack (later its scheduler stack), with an unmapped guard
+ * page below it (mmu_init). */
 	.section .bss.boot_stack, "aw", @nobits
-	.balign 16
+	.balign 4096
+	.globl boot_stack_guard
+boot_stack_guard:
+	.space 4096
 boot_stack:
 	.space 16384
 	.globl boot_stack_top

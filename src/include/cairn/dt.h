@@ -22,6 +22,7 @@ struct dt_hart {
 	uint32_t hartid;
 	bool has_sstc;     /* ISA string lists the Sstc extension */
 	bool has_zbc;      /* ISA string lists Zbc (carry-less multiply) */
+	bool has_svpbmt;   /* ISA string lists Svpbmt (page-based memory types) */
 	int plic_s_context; /* PLIC context for this hart's S-mode external irq, -1 if none */
 };
 
@@ -40,6 +41,7 @@ struct dt_platform {
 	unsigned nharts; /* harts with status "okay" (or no status) */
 	struct dt_hart harts[DT_MAX_HARTS];
 	uint64_t uart_base;
+	uint64_t uart_size;  /* reg size; the MMU maps at least one page */
 	uint32_t uart_reg_shift;
 	uint64_t plic_base;
 	uint64_t plic_size;
@@ -48,6 +50,7 @@ struct dt_platform {
 	struct dt_virtio virtio[DT_MAX_VIRTIO];
 	bool has_finisher;
 	uint64_t finisher_base;
+	uint64_t finisher_size;
 	char bootargs[DT_BOOTARGS_MAX];
 };
 

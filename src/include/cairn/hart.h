@@ -6,14 +6,23 @@
 #ifndef CAIRN_HART_H
 #define CAIRN_HART_H
 
+#define HART_TLS_RESERVE 256 /* bytes kept for picolibc's TLS block; link.ld asserts */
+#define HART_STACK_SIZE 16384
+#define HART_TRAP_STACK_SIZE 8192 /* per-hart emergency trap stack (arch/entry.S) */
+/* Offsets of the trap-entry fields of struct hart, for arch/entry.S (hart.c
+ * checks them with _Static_assert). */
+#define HART_OFF_SCRATCH0 256
+#define HART_OFF_SCRATCH1 264
+#define HART_OFF_TRAP_TOP 272
+#define HART_OFF_STACK_LO 280
+#define HART_OFF_STACK_HI 288
+
+#ifndef __ASSEMBLER__
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "cairn/riscv.h"
 #include "cairn/spinlock.h"
-
-#define HART_TLS_RESERVE 256 /* bytes kept for picolibc's TLS block; link.ld asserts */
-#define HART_STACK_SIZE 16384
 
 struct thread;
 
@@ -31,6 +40,12 @@ enum ipi_reason {
 struct hart {
 	_Alignas(64) uint8_t tls[HART_TLS_RESERVE];
 
+	/* Trap entry (arch/entry.S reads these at fixed offsets): */
+	uintptr_t trap_scratch[2]; /* t0/t1 while trap_entry picks a stack */
+	uintptr_t trap_stack_top;  /* emergency trap stack, immutable after bring-up */
+	uintptr_t stack_lo;        /* bounds of the stack this hart runs on now: the */
+	uintptr_t stack_hi;        /* current thread's or the scheduler's (interrupts off) */
+
 	/* Immutable after bring-up: */
 	unsigned index;      /* logical index 0..nharts-1 (boot hart is 0) */
 	uint32_t hartid;     /* the platform's hart id */
@@ -43,11 +58,13 @@ struct hart {
 	struct thread *current;
 	struct context sched_ctx;
 	uint64_t next_tick;  /* timer deadline in timebase ticks */
+	uint32_t on_trap_stack; /* handling a trap on the emergency stack: no preemption */
 
 	/* Written by this hart, read by others (atomics): */
 	uint64_t ticks;      /* timer interrupts taken; relaxed loads are fine */
 	uint32_t online;     /* 1 once in the scheduler */
 	uint32_t idle;       /* 1 while waiting in wfi; protected by sched_lock */
+	uint32_t mmu_on;     /* 1 once this hart translates through the kernel table */
 
 	/* Written by other harts: */
 	uint32_t ipi_pending;          /* enum ipi_reason bits; atomic or/exchange */
@@ -76,5 +93,18 @@ void hart_halt_others(void);
 void hart_boot_init(uint32_t hartid, unsigned max_harts);
 void hart_start_secondaries(void);
 void hart_handle_ipi(void);
+/* hart_set_stack: record the stack this hart runs on from now on (interrupts
+ * off); trap_entry moves to the emergency stack when sp nears lo. */
+static inline void hart_set_stack(struct hart *h, uintptr_t lo, uintptr_t hi)
+{
+	h->stack_lo = lo;
+	h->stack_hi = hi;
+}
+/* hart_sched_stack_lo: lowest usable address of h's scheduler stack. */
+static inline uintptr_t hart_sched_stack_lo(const struct hart *h)
+{
+	return h->stack_top - HART_STACK_SIZE;
+}
 
+#endif /* __ASSEMBLER__ */
 #endif

@@ -10,6 +10,7 @@
 #define SBI_EXT_IPI 0x735049
 #define SBI_EXT_HSM 0x48534D
 #define SBI_EXT_SRST 0x53525354
+#define SBI_EXT_RFENCE 0x52464E43
 
 enum sbi_hsm_state {
 	SBI_HSM_STARTED = 0,
@@ -23,7 +24,7 @@ struct sbi_info {
 	unsigned long spec_version; /* major << 24 | minor */
 	unsigned long impl_id;
 	unsigned long impl_version;
-	bool has_time, has_ipi, has_hsm, has_srst;
+	bool has_time, has_ipi, has_hsm, has_srst, has_rfence;
 };
 
 extern struct sbi_info sbi;
@@ -41,5 +42,9 @@ int sbi_send_ipi(unsigned long hart_mask, unsigned long hart_mask_base);
 /* sbi_system_reset: shut down; returns only on failure. failure=true reports
  * a system failure as the reason. */
 int sbi_system_reset(bool failure);
+/* sbi_remote_sfence_vma: run sfence.vma over [start, start+size) on the harts
+ * in hart_mask (bit i = hart hart_mask_base + i) and wait for them (RFENCE). */
+int sbi_remote_sfence_vma(unsigned long hart_mask, unsigned long hart_mask_base,
+			  unsigned long start, unsigned long size);
 
 #endif

@@ -56,6 +56,12 @@ struct thread {
 	 * last, so a thread that dies mid-call can be taken out of their counts. */
 	uint8_t gate_depth;
 	uint16_t gate_stack[THREAD_GATE_DEPTH];
+	/* Written by the trap handler on the thread's own hart before it ends the
+	 * thread for a contained fault (thread_exit_from_trap); read after join: */
+	bool faulted;
+	uint64_t fault_cause;      /* scause */
+	uint64_t fault_pc;         /* sepc */
+	uint64_t fault_addr;       /* stval */
 };
 
 /* sched_lock: protects the run queue, every wait queue and thread state. It is
@@ -73,6 +79,12 @@ int thread_create(struct thread **out, const char *name, uint16_t component,
 int thread_join(struct thread *t);
 /* thread_exit: end the calling thread. */
 _Noreturn void thread_exit(int code);
+/* thread_exit_from_trap: end the current thread from the trap handler (the
+ * fault-containment path): interrupts off, no spinlock held (panics
+ * otherwise). Joiners are woken and thread_join returns code (CAIRN_EFAULT for
+ * a fault). The stack canary is not checked (an overflow smashes it) and the
+ * trap frame is abandoned; the scheduler never returns to the thread. */
+_Noreturn void thread_exit_from_trap(int code);
 struct thread *thread_current(void);
 /* thread_component: the component the calling thread is acting as now (its
  * owner, or the callee of a gated call in progress); 0 outside threads. */

@@ -23,7 +23,7 @@ enum comp_state {
 	COMP_STOPPING,  /* interface closed, being stopped */
 };
 
-#define SUPERVISOR_MAX_RESTARTS 3 /* contained faults restarted per component */
+#define SUPERVISOR_MAX_RESTARTS 3 /* restarts after faults, per component per 60 s */
 
 /* supervisor_start_all: bring every enabled component up in start order.
  * Returns how many failed or were skipped. Called once, from kinit. */
@@ -44,11 +44,26 @@ uint32_t supervisor_generation(unsigned comp);
  * generation > after; 0 or CAIRN_ETIMEDOUT. */
 int supervisor_wait_up(unsigned comp, uint32_t after, uint64_t timeout_us);
 
-/* supervisor_component_fault: called by the trap handler on the faulting
- * thread (after reporting the fault, interrupts off, no locks held) just before
- * the thread is terminated. Marks comp failed and hands it to the supervisor's
- * restart thread, which restarts it with back-off up to
- * SUPERVISOR_MAX_RESTARTS times. Must not sleep. */
+/* The last contained fault of a component, for operators and selftests. */
+struct comp_fault {
+	uint32_t count;    /* contained faults since boot */
+	uint64_t tid;      /* faulting thread's id */
+	uint64_t cause;    /* scause */
+	uint64_t pc;       /* sepc */
+	uint64_t addr;     /* stval */
+};
+/* supervisor_last_fault: comp's fault record (count 0: never faulted). */
+int supervisor_last_fault(unsigned comp, struct comp_fault *out);
+
+/* supervisor_component_fault: thread t, acting as component comp (non-zero),
+ * took a contained fault; t->fault_cause/fault_pc/fault_addr say which. Called
+ * on the faulting hart in trap context: interrupts off, on the hart's emergency
+ * trap stack, no spinlock held on entry. It must not sleep, block or switch
+ * threads; it may take spinlocks and wake threads. It marks comp failed,
+ * uncounts t's calls in flight, and hands comp to the supervisor's restart
+ * thread, which restarts it with back-off up to SUPERVISOR_MAX_RESTARTS times.
+ * When it returns, the trap handler ends t with thread_exit_from_trap
+ * (CAIRN_EFAULT): its joiners get CAIRN_EFAULT. */
 void supervisor_component_fault(uint16_t comp, struct thread *t);
 
 /* Internal to the gate (cap_gate.c): count a call into comp in or out.
