@@ -12,6 +12,7 @@
 #include "cairn/plic.h"
 #include "cairn/sbi.h"
 #include "cairn/sched.h"
+#include "kbench.h"
 #include "ktest.h"
 #if CAIRN_HAVE_VIRTIO_BLK
 #include "drivers/virtio_blk_glue.h"
@@ -77,6 +78,8 @@ static void kinit(void *arg)
 		int failed = ktest_run_all();
 		platform_exit(failed ? EXIT_SELFTEST_FAILED : EXIT_PASS);
 	}
+	if (dt_bootargs_has(platform.bootargs, "bench"))
+		platform_exit(kbench_run_all() ? EXIT_SELFTEST_FAILED : EXIT_PASS);
 	kprintf("cairn: idle (quit QEMU with Ctrl-A X)\n");
 }
 
