@@ -5,13 +5,14 @@ measures the host's own throughput on the same backing file with fio, and prints
 each guest figure next to the host figure and the guest/host ratio.
 
   run_image_bench.py --kernel ELF --qemu-py PATH [--qemu BIN] [--workdir DIR]
-                     [--disk-mib 64] [--ms 1000] [--smp 2] [--log LOG]
+                     [--disk-mib 64] [--ms 1000] [--smp 2] [--runs 2]
 
 The disk is attached with cache=none (O_DIRECT on the host file, guest flushes
 become fdatasync), and fio runs with direct=1 and the guest's exact pattern
 (N jobs for queue depth N, each one synchronous request at a time on its own 1/N
-of the file), so the host figure is the ceiling the guest cannot pass. The host is
-measured before and after the guest run; the better of the two is reported.
+of the file), so the host figure is the ceiling the guest cannot pass. Host runs
+and guest boots alternate (host, guest, host, ...); the best figure of each side
+is reported, and the guest's range over its boots.
 Crypto figures are guest-only (ratio to memcpy in the same boot).
 Exit 0 when every figure was measured, 1 otherwise.
 """
@@ -94,30 +95,44 @@ def host_run(fio_bin, path, disk_bytes, ms):
     return out
 
 
-def best_host(a, b):
-    """Per figure, the better host result of two runs (higher MB/s, lower latency)."""
+def best_host(runs):
+    """Per figure, the best host result over runs (highest MB/s, lowest mean latency)."""
     out = {}
-    for k in a:
+    for k in runs[0]:
         if k == "flush":
-            out[k] = min(a[k], b[k], key=lambda r: r[1])
+            out[k] = min((r[k] for r in runs), key=lambda v: v[1])
         else:
-            out[k] = max(a[k], b[k], key=lambda r: r[0])
+            out[k] = max((r[k] for r in runs), key=lambda v: v[0])
     return out
 
 
-def guest_run(a, disk):
+def parse_guest(log):
+    """The figures of one guest boot: crypto {name: (MB/s, vs-memcpy)}, blk {(name, qd):
+    (MB/s, IOPS)}, flush (n, avg, p50, p99, max) or None, and whether Zbc was absent."""
+    crypto = {m.group(1): (float(m.group(2)), m.group(3) or "1.000")
+              for m in CRYPTO_RE.finditer(log)}
+    blk = {(m.group(1), int(m.group(3))): (float(m.group(4)), int(m.group(5)))
+           for m in BLK_RE.finditer(log)}
+    fl = FLUSH_RE.search(log)
+    return {"crypto": crypto, "blk": blk,
+            "flush": tuple(int(x) for x in fl.groups()) if fl else None,
+            "no_zbc": "bench: crc32c-zbc unavailable" in log,
+            "no_crypto": not crypto}
+
+
+def guest_run(a, disk, log):
     """Boot the image with `bench`; return the UART log text."""
     timeout = 90 + 20 * a.ms / 1000
     cmd = [sys.executable, a.qemu_py, "test", "--qemu", a.qemu, "--kernel", a.kernel,
            "--smp", str(a.smp), "--append", f"bench benchms={a.ms}",
            "--disk", f"{disk}:scratch", "--disk-cache", "none",
-           "--timeout", str(timeout), "--log", a.log,
+           "--timeout", str(timeout), "--log", log,
            "--expect", "bench: done failed=0", "--forbid", "PANIC|TRAP|FAILED"]
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode != 0:
         sys.stdout.write(res.stdout)
-        fail(f"guest benchmark boot failed (log {a.log})")
-    with open(a.log, encoding="utf-8") as f:
+        fail(f"guest benchmark boot failed (log {log})")
+    with open(log, encoding="utf-8") as f:
         return f.read()
 
 
@@ -135,70 +150,76 @@ def main():
     p.add_argument("--disk-mib", type=int, default=64)
     p.add_argument("--ms", type=int, default=1000, help="milliseconds per figure")
     p.add_argument("--smp", type=int, default=2)
-    p.add_argument("--log", help="guest UART log (default: WORKDIR/image-bench.log)")
+    p.add_argument("--runs", type=int, default=2, help="guest boots (best figure is shown)")
     a = p.parse_args()
-    if a.disk_mib < 2 or a.ms < 1:
-        p.error("--disk-mib must be >= 2 and --ms >= 1")
+    if a.disk_mib < 2 or a.ms < 1 or a.runs < 1:
+        p.error("--disk-mib must be >= 2, --ms and --runs >= 1")
     fio_bin = shutil.which("fio")
     if not fio_bin:
         fail("fio not found (Debian package fio; ./cairn setup installs it)")
 
     if a.workdir:
         os.makedirs(a.workdir, exist_ok=True)
+    logdir = a.workdir or tempfile.gettempdir()
+    hosts, guests = [], []
     with tempfile.TemporaryDirectory(dir=a.workdir) as work:
-        a.log = a.log or os.path.join(a.workdir or work, "image-bench.log")
         disk = os.path.join(work, "scratch.img")
         make_disk(disk, a.disk_mib)
         disk_bytes = a.disk_mib << 20
-        host1 = host_run(fio_bin, disk, disk_bytes, a.ms)
-        log = guest_run(a, disk)
-        host2 = host_run(fio_bin, disk, disk_bytes, a.ms)
-    host = best_host(host1, host2)
-
-    crypto = {m.group(1): (float(m.group(2)), m.group(3)) for m in CRYPTO_RE.finditer(log)}
-    blk = {(m.group(1), int(m.group(3))): (float(m.group(4)), int(m.group(5)), int(m.group(2)))
-           for m in BLK_RE.finditer(log)}
-    fl = FLUSH_RE.search(log)
-    zbc_missing = "bench: crc32c-zbc unavailable" in log
+        # host, guest, host, guest, ..., host: both sides see the same load drift.
+        hosts.append(host_run(fio_bin, disk, disk_bytes, a.ms))
+        for r in range(a.runs):
+            log = os.path.join(logdir, f"image-bench-{r + 1}.log")
+            guests.append(parse_guest(guest_run(a, disk, log)))
+            hosts.append(host_run(fio_bin, disk, disk_bytes, a.ms))
+    host = best_host(hosts)
 
     print(f"Cairn image benchmark: QEMU TCG -smp {a.smp}, scratch disk {a.disk_mib} MiB, "
-          f"cache=none (O_DIRECT), {a.ms} ms per figure; guest log {a.log}")
-    print()
-    print(f"{'crypto (guest)':<16} {'MB/s':>9} {'vs memcpy':>10}")
-    for name in ("memcpy", "crc32c-table", "crc32c-zbc", "sha256"):
-        if name in crypto:
-            mbs, r = crypto[name]
-            print(f"{name:<16} {mbs:>9.1f} {r or '1.000':>10}")
-        elif name == "crc32c-zbc" and zbc_missing:
-            print(f"{name:<16} {'n/a: harts lack zbc':>20}")
-    print()
-    print(f"{'virtio-blk':<22} {'guest MB/s':>10} {'IOPS':>7} {'host MB/s':>10} {'IOPS':>7} "
-          f"{'guest/host':>10}")
+          f"cache=none (O_DIRECT), {a.ms} ms per figure, best of {a.runs} boot(s) and "
+          f"{a.runs + 1} host runs; guest logs {logdir}/image-bench-*.log")
     missing = []
+    print()
+    if guests[0]["no_crypto"]:
+        print("crypto: not built into the image")
+    else:
+        print(f"{'crypto (guest)':<16} {'MB/s':>9} {'vs memcpy':>10} {'range MB/s':>16}")
+        for name in ("memcpy", "crc32c-table", "crc32c-zbc", "sha256"):
+            got = [g["crypto"][name] for g in guests if name in g["crypto"]]
+            if name == "crc32c-zbc" and any(g["no_zbc"] for g in guests):
+                print(f"{name:<16} n/a: not every hart's ISA lists zbc")
+            elif len(got) < len(guests):
+                missing.append(name)
+            else:
+                best = max(got)
+                rng = f"{min(v[0] for v in got):.1f}-{best[0]:.1f}"
+                print(f"{name:<16} {best[0]:>9.1f} {best[1]:>10} {rng:>16}")
+    print()
+    print(f"{'virtio-blk':<20} {'guest MB/s':>10} {'IOPS':>7} {'host MB/s':>10} {'IOPS':>7} "
+          f"{'guest/host':>10} {'guest range MB/s':>17}")
     for name, _, bs, qd in PHASES:
-        g = blk.get((name, qd))
-        h = host[(name, qd)]
         label = f"{name} {bs // 1024}k qd{qd}"
-        if g is None:
+        got = [g["blk"][(name, qd)] for g in guests if (name, qd) in g["blk"]]
+        if len(got) < len(guests):
             missing.append(label)
             continue
-        print(f"{label:<22} {g[0]:>10.1f} {g[1]:>7} {h[0]:>10.1f} {h[1]:>7.0f} "
-              f"{ratio(g[0], h[0]):>10}")
-    hf = host["flush"]
+        g, h = max(got), host[(name, qd)]
+        rng = f"{min(v[0] for v in got):.1f}-{g[0]:.1f}"
+        print(f"{label:<20} {g[0]:>10.1f} {g[1]:>7} {h[0]:>10.1f} {h[1]:>7.0f} "
+              f"{ratio(g[0], h[0]):>10} {rng:>17}")
     print()
-    print(f"{'flush latency us':<22} {'n':>6} {'avg':>8} {'p50':>8} {'p99':>8} {'max':>8}")
-    if fl:
-        g = [int(x) for x in fl.groups()]
-        print(f"{'guest (4k write+flush)':<22} {g[0]:>6} {g[1]:>8} {g[2]:>8} {g[3]:>8} {g[4]:>8}")
-    else:
+    print(f"{'flush latency us':<26} {'n':>6} {'avg':>8} {'p50':>8} {'p99':>8} {'max':>8}")
+    fls = [g["flush"] for g in guests if g["flush"]]
+    if len(fls) < len(guests):
         missing.append("flush")
-    print(f"{'host (4k write+fdatasync)':<22} {hf[0]:>6} {hf[1]:>8.0f} {hf[2]:>8.0f} "
+    hf = host["flush"]
+    if fls:
+        g = min(fls, key=lambda v: v[1])
+        print(f"{'guest (4k write, flush)':<26} {g[0]:>6} {g[1]:>8} {g[2]:>8} {g[3]:>8} {g[4]:>8}")
+    print(f"{'host (4k write, fdatasync)':<26} {hf[0]:>6} {hf[1]:>8.0f} {hf[2]:>8.0f} "
           f"{hf[3]:>8.0f} {hf[4]:>8.0f}")
-    if fl:
-        print(f"{'guest/host (avg)':<22} {'':>6} {ratio(g[1], hf[1]):>8}")
-    for name in ("memcpy", "crc32c-table", "sha256"):
-        if name not in crypto:
-            missing.append(name)
+    if fls:
+        print(f"{'guest/host':<26} {'':>6} {ratio(g[1], hf[1]):>8} {ratio(g[2], hf[2]):>8} "
+              f"{ratio(g[3], hf[3]):>8} {ratio(g[4], hf[4]):>8}")
     if missing:
         fail("guest printed no figure for: " + ", ".join(missing))
     return 0
