@@ -182,6 +182,7 @@ def main():
     if guests[0]["no_crypto"]:
         print("crypto: not built into the image")
     else:
+        print("(vs memcpy: against memcpy in the same boot as the best figure)")
         print(f"{'crypto (guest)':<16} {'MB/s':>9} {'vs memcpy':>10} {'range MB/s':>16}")
         for name in ("memcpy", "crc32c-table", "crc32c-zbc", "sha256"):
             got = [g["crypto"][name] for g in guests if name in g["crypto"]]
