@@ -16,6 +16,7 @@
 #include "cairn/supervisor.h"
 #include "cap.h"
 #if CAIRN_HAVE_SELFTEST
+#include "kbench.h"
 #include "ktest.h"
 #endif
 
@@ -77,10 +78,15 @@ static void kinit(void *arg)
 		int failed = ktest_run_all();
 		platform_exit(failed ? EXIT_SELFTEST_FAILED : EXIT_PASS);
 	}
+	/* Benchmarks run as the selftest component: it owns the scratch disk. */
+	if (dt_bootargs_has(platform.bootargs, "bench"))
+		platform_exit(ktest_run_as(CAP_COMP_SELFTEST, "bench", kbench_run_all)
+			      ? EXIT_SELFTEST_FAILED : EXIT_PASS);
 #else
 	if (dt_bootargs_has(platform.bootargs, "selftest") ||
-	    dt_bootargs_has(platform.bootargs, "crashtest")) {
-		kprintf("cairn: selftests are not built into this image (option selftest=false)\n");
+	    dt_bootargs_has(platform.bootargs, "crashtest") ||
+	    dt_bootargs_has(platform.bootargs, "bench")) {
+		kprintf("cairn: selftests and benchmarks are not built in (option selftest=false)\n");
 		platform_exit(EXIT_SELFTEST_FAILED);
 	}
 #endif

@@ -12,6 +12,10 @@ void ktest_ipi_boot(void);
 int ktest_run_all(void);
 /* ktest_blk: virtio-blk selftests on the scratch/ro disks, when attached. */
 int ktest_blk(void);
+/* ktest_run_as: run fn in a new thread owned by comp (the kernel may start
+ * threads for any component); fn's result, or the thread's exit code if it
+ * died. */
+int ktest_run_as(unsigned comp, const char *name, int (*fn)(void));
 /* ktest_components: the selftests run as the selftest component (capability
  * denial and audit, restart, disks); returns the number that failed. */
 int ktest_components(void);

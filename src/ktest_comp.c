@@ -53,9 +53,7 @@ static void as_run(void *arg)
 	j->rc = j->fn();
 }
 
-/* ktest_as: run fn in a new thread owned by comp (the kernel may start threads
- * for any component); fn's result, or the thread's exit code if it died. */
-static int ktest_as(unsigned comp, const char *name, int (*fn)(void))
+int ktest_run_as(unsigned comp, const char *name, int (*fn)(void))
 {
 	struct as_job j = { fn, 0 };
 	struct thread *t;
@@ -81,7 +79,7 @@ static int test_forbidden_call(void)
 {
 #if defined(CAP_ENABLED_FAULTTEST) && defined(CAP_ENABLED_CRYPTO)
 	uint64_t seq = audit_next_seq();
-	int rc = ktest_as(CAP_COMP_CRYPTO, "forbidden", forbidden_call);
+	int rc = ktest_run_as(CAP_COMP_CRYPTO, "forbidden", forbidden_call);
 	bool audited = find_denial(seq, AUDIT_CAP_DENIED, CAP_COMP_CRYPTO, CAP_COMP_FAULTTEST, "call");
 	if (rc != CAIRN_EPERM || !audited) {
 		kprintf("ktest: cap denial FAILED: rc=%s, audit record %s\n", cairn_strerror(rc),
@@ -231,6 +229,6 @@ int ktest_components(void)
 		return 1;
 	}
 	ktest_forbidden = test_forbidden_call();
-	int rc = ktest_as(CAP_COMP_SELFTEST, "selftest", selftest_main);
+	int rc = ktest_run_as(CAP_COMP_SELFTEST, "selftest", selftest_main);
 	return rc < 0 ? 1 : rc;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Boot the Cairn image in QEMU virt.
 
-  qemu.py run  --kernel ELF [--smp N] [--modern] [--disk FILE[:SERIAL[:ro]]]...
+  qemu.py run  --kernel ELF [--smp N] [--modern] [--disk FILE[:SERIAL[:ro[:BS]]]]...
+               [--disk-cache MODE]
       interactive: the console is this terminal; quit with Ctrl-A X.
   qemu.py test --kernel ELF --log LOG [--expect LINE]... [--expect-count RE=N]...
                [--exit N] [--timeout S] [--append ARGS] [--break-dtb WHAT] ...
@@ -35,6 +36,8 @@ def qemu_command(a, dtb=None):
         ro = len(parts) > 2 and parts[2] == "ro"
         bs = parts[3] if len(parts) > 3 and parts[3] else None
         drive = f"file={path},if=none,format=raw,id=d{i}" + (",readonly=on" if ro else "")
+        if a.disk_cache:
+            drive += f",cache={a.disk_cache}"
         dev = f"virtio-blk-device,drive=d{i},serial={serial}"
         if bs:
             dev += f",logical_block_size={bs},physical_block_size={bs}"
@@ -117,6 +120,9 @@ def main():
     p.add_argument("--modern", action="store_true", help="virtio-mmio version 2 transport")
     p.add_argument("--append", default="")
     p.add_argument("--disk", action="append", help="FILE[:SERIAL[:ro[:BLOCKSIZE]]]")
+    p.add_argument("--disk-cache",
+                   choices=["none", "writeback", "writethrough", "directsync", "unsafe"],
+                   help="QEMU cache mode of every --disk (default: QEMU's, writeback)")
     p.add_argument("--log")
     p.add_argument("--expect", action="append")
     p.add_argument("--expect-count", action="append", help="REGEX=N: exactly N full lines match")
