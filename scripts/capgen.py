@@ -625,6 +625,11 @@ def print_item(t, cfg, what, meson_options=None):
         return " ".join(f"{n}={c.option}" for n, c in t.components.items() if c.option in meson_options)
     if what.startswith("grants:") and what[7:] in cfg.grants:
         return " ".join(cfg.grants[what[7:]])
+    if what.startswith("incs:") and what[5:] in cfg.grants:
+        # The include path a component is compiled with, besides its own folder
+        # and the kernel core's: the public include/ folder of each granted
+        # callee, relative to the table's folder (components/).
+        return " ".join(f"{m}/include" for m in cfg.grants[what[5:]])
     raise ValueError(what)
 
 
@@ -693,7 +698,8 @@ def main(argv=None):
     ap.add_argument("--dot", metavar="OUT.dot", help="write a Graphviz graph ('-': stdout)")
     ap.add_argument("--print", action="append", default=[], metavar="WHAT",
                     help="print one line: enabled, disabled, order, options (NAME=OPT, - for always), "
-                         "toggles (NAME=OPT for options declared in --meson-options) or grants:NAME")
+                         "toggles (NAME=OPT for options declared in --meson-options), grants:NAME or "
+                         "incs:NAME (granted callees' include/ folders, relative to the table)")
     ap.add_argument("--stamp", metavar="FILE", help="touch FILE on success (for custom_target)")
     args = ap.parse_args(argv)
     if args.emit_c and (not args.emit_h or os.path.basename(args.emit_h) != "cap_table.h"):

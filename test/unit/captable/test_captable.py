@@ -241,5 +241,37 @@ class LinkCheck(unittest.TestCase):
         self.assertEqual((status, err), (1, "linkcheck: --lib names unknown component 'calee'\n"))
 
 
+class IncludePath(unittest.TestCase):
+    """Layer 1: a component is compiled with its granted callees' headers only
+    (capgen --print incs:NAME, as components/meson.build uses it)."""
+
+    def compile_as(self, component, header):
+        """Compile a file including header with component's include path."""
+        status, out, err = run(CAPGEN, "--table", TABLE, "--print", f"incs:{component}")
+        self.assertEqual((status, err), (0, ""))
+        incs = []
+        for rel in out.split():
+            path = os.path.join(ROOT, "components", rel)
+            if os.path.isdir(path):
+                incs += ["-I", path]
+        incs += ["-I", os.path.join(ROOT, "src", "include")]
+        cc = shlex.split(os.environ.get("CAPTEST_CC", "cc"))
+        with tempfile.TemporaryDirectory() as d:
+            c = os.path.join(d, "uses.c")
+            with open(c, "w", encoding="utf-8") as f:
+                f.write(f'#include "{header}"\nint uses_header;\n')
+            return subprocess.run(cc + ["-std=c17", "-fsyntax-only", "-DCAIRN_HOST=1"] + incs + [c],
+                                  capture_output=True, text=True)
+
+    def test_ungranted_header_does_not_compile(self):
+        res = self.compile_as("faulttest", "crypto.h")  # faulttest is granted nothing
+        self.assertNotEqual(res.returncode, 0)
+        self.assertIn("crypto.h", res.stderr)
+
+    def test_granted_header_compiles(self):
+        res = self.compile_as("statefs", "crypto.h")  # statefs -> crypto is granted
+        self.assertEqual((res.returncode, res.stderr), (0, ""))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
