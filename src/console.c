@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cairn/hart.h"
+#include "cairn/kernel.h"
+#include "cairn/riscv.h"
 #include "cairn/spinlock.h"
 
 #define UART_THR 0 /* transmit holding register */
@@ -21,6 +24,7 @@ static unsigned shift;
 /* console_lock: serializes whole messages; a leaf lock (nothing taken inside). */
 static struct spinlock console_lock = SPINLOCK_INIT("console");
 static int panic_mode;
+#define PANIC_LOCK_WAIT_US 20000u /* how long a panic waits for the console */
 
 static inline uint8_t uart_rd(unsigned reg) { return uart[reg << shift]; }
 static inline void uart_wr(unsigned reg, uint8_t v) { uart[reg << shift] = v; }
@@ -53,6 +57,37 @@ static void console_write(const char *s, size_t len)
 	}
 }
 
+/* try_lock_for: take l within about us microseconds; false when it stays held. */
+static bool try_lock_for(struct spinlock *l, uint64_t us)
+{
+	uint64_t until = rdtime() + us_to_ticks(us);
+	push_off();
+	do {
+		if (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE) == 0) {
+			l->owner = hart_self();
+			return true;
+		}
+	} while (rdtime() < until);
+	pop_off();
+	return false;
+}
+
+/* panic_write: a panicking hart's line. The other harts are being stopped and
+ * one may have stopped while holding the console lock, so wait for it a bounded
+ * time (whole lines where possible), then write regardless. */
+static void panic_write(const char *buf, size_t len)
+{
+	push_off();
+	bool mine = spin_held(&console_lock);
+	pop_off();
+	if (!mine && try_lock_for(&console_lock, PANIC_LOCK_WAIT_US)) {
+		console_write(buf, len);
+		spin_unlock(&console_lock);
+		return;
+	}
+	console_write(buf, len);
+}
+
 void kvprintf(const char *fmt, va_list ap)
 {
 	char buf[KPRINTF_MAX];
@@ -66,7 +101,7 @@ void kvprintf(const char *fmt, va_list ap)
 		memcpy(buf + len - 4, "...\n", 4);
 	}
 	if (panic_mode) {
-		console_write(buf, len);
+		panic_write(buf, len);
 		return;
 	}
 	spin_lock(&console_lock);
