@@ -13,6 +13,8 @@ int ktest_blk(void);
 int ktest_components(void);
 /* ktest_statefs: statefs service selftests (skip when statefs is not up). */
 int ktest_statefs(void);
+/* kbench_statefs: statefs vs raw virtio-blk figures ("statefsbench"). */
+int kbench_statefs(void);
 /* ktest_crash: provoke a load access fault (tests the trap report). */
 _Noreturn void ktest_crash(void);
 

@@ -3,6 +3,7 @@
  *   concurrent put/sync/get from several threads on different harts; persistence
  *   across a statefs restart (re-open and replay) and, with "stateseed=<n>",
  *   across reboots (boot 1 writes, boot 2 with "stateverify" reads back).
+ * "statefsbench" runs the benchmark (kbench_statefs.c) instead.
  * "statefsnotest" skips them (boots that must leave the boot counter as the
  * journal's last record). Without a state disk statefs is not up: they skip. */
 #include <stdio.h>
@@ -313,6 +314,8 @@ int ktest_statefs(void)
 		kprintf("SELFTEST: statefs skipped (statefs not up: no state disk?)\n");
 		return 0;
 	}
+	if (dt_bootargs_has(platform.bootargs, "statefsbench"))
+		return kbench_statefs();
 	if (dt_bootargs_has(platform.bootargs, "statefsnotest")) {
 		kprintf("SELFTEST: statefs tests skipped (statefsnotest)\n");
 		return 0;

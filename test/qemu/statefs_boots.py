@@ -36,9 +36,9 @@ class Run:
         self.qemu_py, self.kernel, self.logdir, self.name = qemu_py, kernel, logdir, name
         self.fsck, self.dump, self.disk, self.bs = fsck, dump, disk, bs
 
-    def boot(self, tag, append, expect, expect_match=()):
+    def boot(self, tag, append, expect, expect_match=(), smp=4):
         """One QEMU boot on the state disk; True when it passed."""
-        cmd = [sys.executable, self.qemu_py, "test", "--kernel", self.kernel, "--smp", "4",
+        cmd = [sys.executable, self.qemu_py, "test", "--kernel", self.kernel, "--smp", str(smp),
                "--timeout", "120", "--forbid", "PANIC|TRAP|FAILED",
                "--disk", f"{self.disk}:state::{self.bs}", "--append", append,
                "--log", os.path.join(self.logdir, f"{self.name}_{tag}.log"),
@@ -98,7 +98,7 @@ def flip_last_count_record(disk, want):
 
 def mode_count(r):
     for n in (1, 2, 3):
-        if not r.boot(f"count{n}", "selftest statefsnotest", [f"statefs: boot count={n}"]):
+        if not r.boot(f"count{n}", "selftest statefsnotest", [f"statefs: boot count={n}"], smp=2):
             return 1
         if r.fsck_status() != 0 or r.count() != n:
             print(f"{r.name}: host tools disagree after boot {n}")
@@ -115,7 +115,8 @@ def mode_count(r):
         return 1
     if not r.boot("corrupt", "selftest statefsnotest", ["statefs: boot count=3"],
                   [r"statefs: crc mismatch \(record=2\) offset=\d+ discarded=\d+ bytes",
-                   r"statefs: integrity error journal record=2 reason=\S+ \(caller=statefs op=mount\)"]):
+                   r"statefs: integrity error journal record=2 reason=\S+ \(caller=statefs op=mount\)"],
+                  smp=2):
         return 1
     if r.fsck_status() != 0 or r.count() != 3:
         print(f"{r.name}: host tools disagree after the corrupt boot")
