@@ -311,7 +311,7 @@ static int test_reboot(void)
 int ktest_statefs(void)
 {
 	if (supervisor_state(CAP_COMP_STATEFS) != COMP_UP) {
-		kprintf("SELFTEST: statefs skipped (statefs not up: no state disk?)\n");
+		kprintf("SELFTEST: statefs skipped (statefs not up)\n");
 		return 0;
 	}
 	if (dt_bootargs_has(platform.bootargs, "statefsbench"))

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """statefs boot proofs on a fresh `state` disk file (blank: statefs formats it).
 
-  statefs_boots.py QEMU_PY KERNEL LOGDIR NAME FSCK DUMP MODE [--block-size N]
+  statefs_boots.py QEMU_PY KERNEL LOGDIR NAME FSCK DUMP MODE [--block-size N] [--mkfs MKSTATEFS]
 
 MODE count:  three boots (selftest statefsnotest: the boot counter is the only
              record each boot writes) expect `statefs: boot count=1`, 2, 3, and the
@@ -10,6 +10,10 @@ MODE count:  three boots (selftest statefsnotest: the boot counter is the only
              dump serves the earlier value 2; boot 4 reports the crc mismatch, keeps
              serving the earlier records and counts 3 again, exit 0; fsck is clean
              after it (the new record replaced the damaged tail).
+MODE badsuper: a store made by mkstatefs whose two superblock copies both fail
+             their CRC: statefs reports it, does not start, and never formats or
+             writes the disk (the file is byte-identical afterwards); the other
+             selftests still pass.
 MODE reboot: boot 1 (selftest stateseed=<unique>) runs every statefs selftest and
              writes the seed; the host tools read the same keys and values; boot 2
              (stateverify) reads the seed back.
@@ -36,13 +40,15 @@ class Run:
         self.qemu_py, self.kernel, self.logdir, self.name = qemu_py, kernel, logdir, name
         self.fsck, self.dump, self.disk, self.bs = fsck, dump, disk, bs
 
-    def boot(self, tag, append, expect, expect_match=(), smp=4):
+    def boot(self, tag, append, expect, expect_match=(), smp=4, ready=True):
         """One QEMU boot on the state disk; True when it passed."""
         cmd = [sys.executable, self.qemu_py, "test", "--kernel", self.kernel, "--smp", str(smp),
                "--timeout", "120", "--forbid", "PANIC|TRAP|FAILED",
                "--disk", f"{self.disk}:state::{self.bs}", "--append", append,
                "--log", os.path.join(self.logdir, f"{self.name}_{tag}.log"),
-               "--expect", "statefs: ready", "--expect", "SELFTEST: done failed=0"]
+               "--expect", "SELFTEST: done failed=0"]
+        if ready:
+            cmd += ["--expect", "statefs: ready"]
         for m in expect:
             cmd += ["--expect", m]
         for m in expect_match:
@@ -154,6 +160,38 @@ def mode_reboot(r):
     return 0
 
 
+def mode_badsuper(r, mkfs):
+    rc, _, err = tool([mkfs, "-s", r.bs, "--add", "/state/selftest/keep=1", r.disk, "8M"])
+    if rc != 0:
+        print(f"{r.name}: mkstatefs failed: {err.strip()}")
+        return 1
+    bs = int(r.bs)
+    with open(r.disk, "r+b") as f:
+        for copy in (0, 1):  # byte 20 lies in sector_count: magic intact, CRC fails
+            f.seek(copy * bs + 20)
+            b = f.read(1)
+            f.seek(copy * bs + 20)
+            f.write(bytes([b[0] ^ 0x01]))
+    with open(r.disk, "rb") as f:
+        before = f.read()
+    if r.fsck_status() != 1:
+        print(f"{r.name}: statefs-fsck did not report the damaged superblocks")
+        return 1
+    if not r.boot("badsuper", "selftest",
+                  ["statefs: not mounted: corrupt: no valid superblock (not formatted: the disk "
+                   "is not blank) (EBADMSG)",
+                   "cairn: component statefs failed err=-74 (EBADMSG)",
+                   "SELFTEST: statefs skipped (statefs not up)"],
+                  smp=2, ready=False):
+        return 1
+    with open(r.disk, "rb") as f:
+        if f.read() != before:
+            print(f"{r.name}: the corrupt state disk was written to")
+            return 1
+    print(f"{r.name}: corrupt superblocks reported, disk left untouched")
+    return 0
+
+
 def main():
     qemu_py, kernel, logdir, name, fsck, dump, mode = sys.argv[1:8]
     extra = sys.argv[8:]
@@ -163,6 +201,8 @@ def main():
         with open(disk, "wb") as f:
             f.truncate(8 << 20)
         r = Run(qemu_py, kernel, logdir, name, fsck, dump, disk, bs)
+        if mode == "badsuper":
+            return mode_badsuper(r, extra[extra.index("--mkfs") + 1])
         return {"count": mode_count, "reboot": mode_reboot}[mode](r)
 
 
