@@ -14,6 +14,10 @@ MODE badsuper: a store made by mkstatefs whose two superblock copies both fail
              their CRC: statefs reports it, does not start, and never formats or
              writes the disk (the file is byte-identical afterwards); the other
              selftests still pass.
+MODE lostsuper: three counting boots, then the newest superblock copy is damaged
+             (a lost superblock update): replay stops at boot 3's record as
+             bad-epoch; statefs serves the older records read-only (records may
+             follow the stop), counts 3 without storing it, and writes nothing.
 MODE reboot: boot 1 (selftest stateseed=<unique>) runs every statefs selftest and
              writes the seed; the host tools read the same keys and values; boot 2
              (stateverify) reads the seed back.
@@ -160,6 +164,43 @@ def mode_reboot(r):
     return 0
 
 
+def mode_lostsuper(r):
+    for n in (1, 2, 3):
+        if not r.boot(f"count{n}", "selftest statefsnotest", [f"statefs: boot count={n}"], smp=2):
+            return 1
+    bs = int(r.bs)
+    with open(r.disk, "r+b") as f:
+        gens = []
+        for copy in (0, 1):
+            f.seek(copy * bs)
+            sb = f.read(92)
+            if sb[:8] != b"CAIRNSFS":
+                print(f"{r.name}: superblock copy {copy} has no magic")
+                return 1
+            gens.append(struct.unpack_from("<Q", sb, 24)[0])
+        newest = 0 if gens[0] > gens[1] else 1
+        f.seek(newest * bs + 20)
+        b = f.read(1)
+        f.seek(newest * bs + 20)
+        f.write(bytes([b[0] ^ 0x01]))
+    print(f"damaged superblock copy {newest} (generations {gens})")
+    with open(r.disk, "rb") as f:
+        before = f.read()
+    if not r.boot("lostsuper", "selftest statefsnotest",
+                  ["statefs: boot count=3 (read-only store: not recorded)"],
+                  [r"statefs: journal damaged \(reason=bad-epoch record=2\) offset=\d+ discarded=\d+ bytes",
+                   r"statefs: serving read-only: records may follow the stop \(reason=bad-epoch\); not appending, inspect with statefs-fsck",
+                   r"statefs: mounted serial=state .* records=2 keys=1 formatted=0 ro=1 .*"],
+                  smp=2):
+        return 1
+    with open(r.disk, "rb") as f:
+        if f.read() != before:
+            print(f"{r.name}: statefs wrote to a store it should serve read-only")
+            return 1
+    print(f"{r.name}: newer records kept: served read-only, nothing written")
+    return 0
+
+
 def mode_badsuper(r, mkfs):
     rc, _, err = tool([mkfs, "-s", r.bs, "--add", "/state/selftest/keep=1", r.disk, "8M"])
     if rc != 0:
@@ -203,7 +244,7 @@ def main():
         r = Run(qemu_py, kernel, logdir, name, fsck, dump, disk, bs)
         if mode == "badsuper":
             return mode_badsuper(r, extra[extra.index("--mkfs") + 1])
-        return {"count": mode_count, "reboot": mode_reboot}[mode](r)
+        return {"count": mode_count, "reboot": mode_reboot, "lostsuper": mode_lostsuper}[mode](r)
 
 
 if __name__ == "__main__":
