@@ -277,6 +277,103 @@ static int test_restart_persist(void)
 	return 0;
 }
 
+#define LOAD_ITERS 60u
+#define LOAD_RETRY_US 1000u
+#define LOAD_DEADLINE_US 20000000u
+
+struct load_job {
+	unsigned id;
+	int rc;
+	unsigned eagain;  /* calls refused while statefs was restarting */
+	unsigned last;    /* last iteration whose put+sync+get succeeded */
+};
+
+/* load_step: one put+sync+get of thread j's key for iteration it; 0 when the
+ * value read back is the one written. */
+static int load_step(struct load_job *j, unsigned it)
+{
+	char key[48], val[32], buf[32];
+	(void)snprintf(key, sizeof(key), "/state/selftest/load/t%u", j->id);
+	int len = snprintf(val, sizeof(val), "t%u-it%u", j->id, it);
+	int rc = statefs_svc_put(key, val, (size_t)len);
+	if (!rc)
+		rc = statefs_svc_sync();
+	if (!rc) {
+		rc = statefs_svc_get(key, buf, sizeof(buf));
+		if (rc >= 0)
+			rc = (rc == len && memcmp(buf, val, (size_t)len) == 0) ? 0 : CAIRN_EBADMSG;
+	}
+	return rc;
+}
+
+/* load_worker: put+sync+get its key in a loop while statefs restarts under it;
+ * a refused call (EAGAIN) is retried, anything else is an error. */
+static void load_worker(void *arg)
+{
+	struct load_job *j = arg;
+	uint64_t deadline = time_us() + LOAD_DEADLINE_US;
+	for (unsigned it = 1; it <= LOAD_ITERS && !j->rc; it++) {
+		int rc;
+		while ((rc = load_step(j, it)) == CAIRN_EAGAIN && time_us() < deadline) {
+			j->eagain++;
+			sched_sleep_us(LOAD_RETRY_US);
+		}
+		if (rc)
+			j->rc = rc;
+		else
+			j->last = it;
+	}
+}
+
+/* test_restart_under_load: four threads keep writing while statefs is
+ * restarted twice; no call fails except with EAGAIN during the restart, and
+ * every thread's last value reads back afterwards. */
+static int test_restart_under_load(void)
+{
+	static struct load_job jobs[4];
+	struct thread *t[4];
+	unsigned started = 0;
+	int failed = 0, rrc = 0;
+	memset(jobs, 0, sizeof(jobs));
+	for (unsigned i = 0; i < 4; i++) {
+		jobs[i].id = i;
+		if (thread_create(&t[i], "sfs-load", CAP_COMP_SELFTEST, load_worker, &jobs[i],
+				  false) != 0) {
+			failed++;
+			break;
+		}
+		started++;
+	}
+	for (unsigned r = 0; r < 2 && !rrc; r++) {
+		sched_sleep_us(20000);
+		rrc = supervisor_restart(CAP_COMP_STATEFS);
+	}
+	unsigned eagain = 0;
+	for (unsigned i = 0; i < started; i++) {
+		if (thread_join(t[i]) != 0 || jobs[i].rc || jobs[i].last != LOAD_ITERS)
+			failed++;
+		eagain += jobs[i].eagain;
+	}
+	for (unsigned i = 0; i < started && !failed; i++) {
+		char key[48], want[32], got[32];
+		(void)snprintf(key, sizeof(key), "/state/selftest/load/t%u", i);
+		int len = snprintf(want, sizeof(want), "t%u-it%u", i, LOAD_ITERS);
+		int n = statefs_svc_get(key, got, sizeof(got));
+		if (n != len || memcmp(got, want, (size_t)len) != 0)
+			failed++;
+	}
+	if (failed || rrc) {
+		kprintf("ktest: statefs restart under load FAILED: restart %s, errors=%d\n",
+			cairn_strerror(rrc), failed);
+		for (unsigned i = 0; i < started; i++)
+			kprintf("ktest:   thread %u: %s last=%u\n", i, cairn_strerror(jobs[i].rc),
+				jobs[i].last);
+		return 1;
+	}
+	kprintf("SELFTEST: statefs restart under load ok threads=4 restarts=2 eagain=%u\n", eagain);
+	return 0;
+}
+
 /* test_reboot: with stateseed=<n>, write "seed=<n>" (first boot) or, with
  * stateverify, read it back (second boot on the same disk). */
 static int test_reboot(void)
@@ -324,6 +421,7 @@ int ktest_statefs(void)
 	failed += test_unauthorized();
 	failed += test_concurrent();
 	failed += test_restart_persist();
+	failed += test_restart_under_load();
 	failed += test_reboot();
 	return failed;
 }

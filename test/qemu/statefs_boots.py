@@ -145,7 +145,8 @@ def mode_reboot(r):
     if not r.boot("write", f"selftest stateseed={seed}", first,
                   [r"SELFTEST: statefs concurrent ok threads=\d+ harts=4 ops=\d+",
                    r"cairn: component statefs restarted",
-                   r"SELFTEST: statefs persist ok \(gen \d+ -> \d+\)"]):
+                   r"SELFTEST: statefs persist ok \(gen \d+ -> \d+\)",
+                   r"SELFTEST: statefs restart under load ok threads=4 restarts=2 eagain=\d+"]):
         return 1
     keys = r.keys()
     want_conc = {f"/state/selftest/conc/t{t}/k{k}" for t in range(4) for k in range(4)}
