@@ -405,6 +405,7 @@ static int test_reboot(void)
 	return 0;
 }
 
+/* ktest_statefs: every statefs selftest as the selftest component; failures. */
 int ktest_statefs(void)
 {
 	if (supervisor_state(CAP_COMP_STATEFS) != COMP_UP) {

@@ -68,6 +68,8 @@ static int prefix_ok(const char *prefix)
 	return statefs_key_check(prefix, n - 1);
 }
 
+/* statefs_svc_put: gate, key check, policy, then the engine under sfs.lock
+ * (statefs_svc.h). */
 int statefs_svc_put(const char *key, const void *value, size_t len)
 {
 	struct cap_call call;
@@ -88,6 +90,8 @@ int statefs_svc_put(const char *key, const void *value, size_t len)
 	return err;
 }
 
+/* statefs_svc_get: gate, key check, policy, then the engine under sfs.lock
+ * (statefs_svc.h). */
 int statefs_svc_get(const char *key, void *buf, size_t bufsize)
 {
 	struct cap_call call;
@@ -108,6 +112,8 @@ int statefs_svc_get(const char *key, void *buf, size_t bufsize)
 	return err;
 }
 
+/* statefs_svc_delete: gate, key check, policy, then the engine under sfs.lock
+ * (statefs_svc.h). */
 int statefs_svc_delete(const char *key)
 {
 	struct cap_call call;
@@ -126,6 +132,8 @@ int statefs_svc_delete(const char *key)
 	return err;
 }
 
+/* statefs_svc_list: gate, key check, policy, then the engine under sfs.lock
+ * (statefs_svc.h). */
 int statefs_svc_list(const char *prefix, const char *after, struct statefs_dirent *out,
 		     size_t max)
 {
@@ -147,6 +155,8 @@ int statefs_svc_list(const char *prefix, const char *after, struct statefs_diren
 	return err;
 }
 
+/* statefs_svc_sync: gate (no key policy: a sync exposes and changes no key),
+ * then the engine under sfs.lock (statefs_svc.h). */
 int statefs_svc_sync(void)
 {
 	struct cap_call call;
