@@ -19,6 +19,10 @@ int ktest_run_as(unsigned comp, const char *name, int (*fn)(void));
 /* ktest_components: the selftests run as the selftest component (capability
  * denial and audit, restart, disks); returns the number that failed. */
 int ktest_components(void);
+/* ktest_statefs: statefs service selftests (skip when statefs is not up). */
+int ktest_statefs(void);
+/* kbench_statefs: statefs vs raw virtio-blk figures ("statefsbench"). */
+int kbench_statefs(void);
 /* ktest_crash: provoke a load page fault at 0x8 in the (kernel-core) init
  * thread (tests the fatal trap report). */
 _Noreturn void ktest_crash(void);

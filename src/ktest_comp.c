@@ -219,6 +219,9 @@ static int selftest_main(void)
 #if CAIRN_HAVE_VIRTIO_BLK
 	failed += ktest_blk();
 #endif
+#ifdef CAP_ENABLED_STATEFS
+	failed += ktest_statefs();
+#endif
 	return failed;
 }
 

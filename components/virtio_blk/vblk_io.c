@@ -224,6 +224,7 @@ static int start(struct vblk_dev *d, bool try_only, uint32_t type, uint64_t sect
 	if (err && s) { /* give the slot back: nothing was submitted */
 		s->busy = false;
 		d->free_slots++;
+		d->ops->wake(d->ctx, &d->free_slots);
 		s = NULL;
 	}
 	d->ops->unlock(d->ctx);

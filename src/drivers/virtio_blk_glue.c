@@ -18,13 +18,18 @@
 #include "cap.h"
 #include "virtio_blk.h"
 
+#define GLUE_WAIT_BUCKETS 16
+
 struct vblk_glue {
 	uintptr_t base;       /* immutable after probe */
 	struct vblk_dev *dev; /* immutable after probe */
 	/* lock: the driver's device lock (it guards the queue); a spinlock, so it
 	 * also masks interrupts on this hart. */
 	struct spinlock lock;
-	struct waitq wq;      /* completion waiters; protected by sched_lock */
+	/* Completion waiters, hashed by the channel the driver waits on (a request
+	 * slot, or the free-slot count), so a completion wakes its own waiter and
+	 * not every thread with a request in flight. Protected by sched_lock. */
+	struct waitq wq[GLUE_WAIT_BUCKETS];
 };
 
 static struct vblk_glue glues[VBLK_MAX_DEVICES];
@@ -80,20 +85,27 @@ static void g_relax(void *ctx) { (void)ctx; cpu_relax(); }
 static void g_lock(void *ctx) { spin_lock(&((struct vblk_glue *)ctx)->lock); }
 static void g_unlock(void *ctx) { spin_unlock(&((struct vblk_glue *)ctx)->lock); }
 
+/* bucket: the wait queue of channel chan (waiters re-check their own
+ * condition, so sharing a bucket costs a spurious wake-up, never a lost one). */
+static struct waitq *bucket(struct vblk_glue *g, const void *chan)
+{
+	uintptr_t h = (uintptr_t)chan;
+	h ^= h >> 7;
+	return &g->wq[(h >> 3) % GLUE_WAIT_BUCKETS];
+}
+
 static int g_wait(void *ctx, const void *chan, uint64_t deadline_us)
 {
 	struct vblk_glue *g = ctx;
-	(void)chan; /* one queue per device: every waiter re-checks its own request */
 	uint64_t now = time_us();
 	if (now >= deadline_us)
 		return CAIRN_ETIMEDOUT;
-	return waitq_wait(&g->wq, &g->lock, deadline_us - now);
+	return waitq_wait(bucket(g, chan), &g->lock, deadline_us - now);
 }
 
 static void g_wake(void *ctx, const void *chan)
 {
-	(void)chan;
-	(void)waitq_wake_all(&((struct vblk_glue *)ctx)->wq);
+	(void)waitq_wake_all(bucket(ctx, chan));
 }
 
 /* g_audit: a refused write or flush becomes an AUDIT_BLK_RO record. Claim
@@ -125,7 +137,8 @@ int virtio_blk_probe_all(void)
 		const struct dt_virtio *v = &platform.virtio[i];
 		g->base = v->base;
 		spin_init(&g->lock, "vblk");
-		waitq_init(&g->wq);
+		for (unsigned b = 0; b < GLUE_WAIT_BUCKETS; b++)
+			waitq_init(&g->wq[b]);
 		struct vblk_config cfg = { .ops = &glue_ops, .ctx = g, .mmio_base = v->base,
 					   .irq = v->irq, .polled = true };
 		int err = vblk_probe(&cfg, &g->dev);

@@ -1,0 +1,50 @@
+/* statefs service: the image component's public interface to the /state store.
+ *
+ * The statefs component claims the virtio-blk disk whose serial is "state" (the
+ * capability table's `disk state owner=statefs` line), mounts it (formatting only a
+ * blank disk, never a corrupt one) and serves the calls below to other components,
+ * from any number of threads on any hart (calls are serialised on one mutex inside
+ * the component; the engine itself is single-threaded).
+ *
+ * Every call goes through the capability gate (the caller must be granted
+ * statefs) and then the per-key policy: the *calling thread's* component must
+ * hold the right on the key's prefix in the table's `prefix` lines (r = get,
+ * w = put/delete, l = list). Deny by default: a key under no prefix, or a prefix
+ * without the right, returns CAIRN_EACCES and appends an audit record printed as
+ *   statefs: access denied (path=<key> sender=<component>) op=<op>
+ * Values are never printed or audited.
+ *
+ * Errors (besides the engine's, see statefs.h): CAIRN_EPERM the caller is not
+ * granted statefs (audited by the gate), CAIRN_EAGAIN statefs is not up (no state
+ * disk, or restarting), CAIRN_EACCES denied by the key policy (audited),
+ * CAIRN_EINVAL a malformed key or prefix (checked before the policy). */
+#ifndef STATEFS_SVC_H
+#define STATEFS_SVC_H
+
+#include <stddef.h>
+
+#include "statefs.h"
+
+#define STATEFS_BOOT_COUNT_KEY "/state/statefs/boot_count" /* 8-byte LE counter */
+
+/* statefs_svc_put: set key to value (needs w). Not durable until statefs_svc_sync. */
+int statefs_svc_put(const char *key, const void *value, size_t len);
+
+/* statefs_svc_get: copy key's value into buf (needs r); returns the value length,
+ * CAIRN_ERANGE when bufsize is too small, CAIRN_ENOENT when absent. */
+int statefs_svc_get(const char *key, void *buf, size_t bufsize);
+
+/* statefs_svc_delete: remove key (needs w); CAIRN_ENOENT when absent. */
+int statefs_svc_delete(const char *key);
+
+/* statefs_svc_list: keys under prefix (a "/state/.../" path ending in '/', needs
+ * l on it) strictly after `after` (NULL or "" to start), up to max, in byte
+ * order; returns the count (fewer than max: the walk is done). */
+int statefs_svc_list(const char *prefix, const char *after, struct statefs_dirent *out,
+		     size_t max);
+
+/* statefs_svc_sync: make every earlier change durable (any granted caller: a sync
+ * exposes nothing and changes no key). */
+int statefs_svc_sync(void);
+
+#endif

@@ -1,0 +1,356 @@
+/* The statefs component in the image: claims the "state" disk, mounts it, keeps
+ * the boot counter and serves statefs_svc.h to other components.
+ *
+ * Locking: sfs.lock (a mutex) serialises every engine call; the engine is
+ * single-threaded (statefs.h). sfs.fs and sfs.bd are written only by init and
+ * stop, which the supervisor runs with the interface closed (no call in flight),
+ * so the service entry points read them under the gate without further care. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cairn/audit.h"
+#include "cairn/cap_gate.h"
+#include "cairn/component.h"
+#include "cairn/console.h"
+#include "cairn/err.h"
+#include "cairn/kernel.h"
+#include "cairn/sched.h"
+#include "cairn/supervisor.h"
+#include "cap.h"
+#include "statefs.h"
+#include "statefs_svc.h"
+#include "virtio_blk.h"
+
+static struct {
+	struct mutex lock;   /* serialises every engine call */
+	struct statefs *fs;  /* mounted store; NULL when down */
+	struct blkdev *bd;   /* the claimed "state" disk; NULL when down */
+	bool lock_ready;
+} sfs;
+
+/* policy: 0 when the original caller of `call` holds `right` on key (a key, or a
+ * prefix ending in '/' for list); otherwise append the audit record (the key is
+ * the subject, never the value) and return CAIRN_EACCES. */
+static int policy(const struct cap_call *call, const char *key, unsigned right, const char *op)
+{
+	if (cap_prefix_rights(call->caller, key) & right)
+		return 0;
+	(void)audit_append(AUDIT_STATEFS_DENIED, call->caller, CAP_COMP_STATEFS, op, key);
+	return CAIRN_EACCES;
+}
+
+/* bounded_len: strlen(s), or max when no NUL is found in s[0..max). */
+static size_t bounded_len(const char *s, size_t max)
+{
+	const char *z = memchr(s, 0, max);
+	return z ? (size_t)(z - s) : max;
+}
+
+/* key_ok: 0 when key is a canonical statefs key, else CAIRN_EINVAL. */
+static int key_ok(const char *key)
+{
+	if (!key)
+		return CAIRN_EINVAL;
+	size_t n = bounded_len(key, STATEFS_KEY_MAX + 1);
+	return n > STATEFS_KEY_MAX ? CAIRN_EINVAL : statefs_key_check(key, n);
+}
+
+/* prefix_ok: 0 when prefix is a canonical key followed by one '/', else CAIRN_EINVAL. */
+static int prefix_ok(const char *prefix)
+{
+	if (!prefix)
+		return CAIRN_EINVAL;
+	size_t n = bounded_len(prefix, STATEFS_KEY_MAX + 1);
+	if (n < 2 || n > STATEFS_KEY_MAX || prefix[n - 1] != '/')
+		return CAIRN_EINVAL;
+	if (strcmp(prefix, STATEFS_KEY_PREFIX) == 0)
+		return 0;
+	return statefs_key_check(prefix, n - 1);
+}
+
+/* statefs_svc_put: gate, key check, policy, then the engine under sfs.lock
+ * (statefs_svc.h). */
+int statefs_svc_put(const char *key, const void *value, size_t len)
+{
+	struct cap_call call;
+	int err = cap_enter(&call, CAP_COMP_STATEFS, "put");
+	if (err)
+		return err;
+	err = key_ok(key);
+	if (!err)
+		err = policy(&call, key, CAP_W, "put");
+	if (!err && !value && len)
+		err = CAIRN_EINVAL;
+	if (!err) {
+		mutex_lock(&sfs.lock);
+		err = statefs_put(sfs.fs, key, value, len);
+		mutex_unlock(&sfs.lock);
+	}
+	cap_leave(&call);
+	return err;
+}
+
+/* statefs_svc_get: gate, key check, policy, then the engine under sfs.lock
+ * (statefs_svc.h). */
+int statefs_svc_get(const char *key, void *buf, size_t bufsize)
+{
+	struct cap_call call;
+	int err = cap_enter(&call, CAP_COMP_STATEFS, "get");
+	if (err)
+		return err;
+	err = key_ok(key);
+	if (!err)
+		err = policy(&call, key, CAP_R, "get");
+	if (!err && !buf && bufsize)
+		err = CAIRN_EINVAL;
+	if (!err) {
+		mutex_lock(&sfs.lock);
+		err = statefs_get(sfs.fs, key, buf, bufsize);
+		mutex_unlock(&sfs.lock);
+	}
+	cap_leave(&call);
+	return err;
+}
+
+/* statefs_svc_delete: gate, key check, policy, then the engine under sfs.lock
+ * (statefs_svc.h). */
+int statefs_svc_delete(const char *key)
+{
+	struct cap_call call;
+	int err = cap_enter(&call, CAP_COMP_STATEFS, "delete");
+	if (err)
+		return err;
+	err = key_ok(key);
+	if (!err)
+		err = policy(&call, key, CAP_W, "delete");
+	if (!err) {
+		mutex_lock(&sfs.lock);
+		err = statefs_delete(sfs.fs, key);
+		mutex_unlock(&sfs.lock);
+	}
+	cap_leave(&call);
+	return err;
+}
+
+/* statefs_svc_list: gate, key check, policy, then the engine under sfs.lock
+ * (statefs_svc.h). */
+int statefs_svc_list(const char *prefix, const char *after, struct statefs_dirent *out,
+		     size_t max)
+{
+	struct cap_call call;
+	int err = cap_enter(&call, CAP_COMP_STATEFS, "list");
+	if (err)
+		return err;
+	err = prefix_ok(prefix);
+	if (!err)
+		err = policy(&call, prefix, CAP_L, "list");
+	if (!err && (!out || max == 0))
+		err = CAIRN_EINVAL;
+	if (!err) {
+		mutex_lock(&sfs.lock);
+		err = statefs_list(sfs.fs, prefix, after, out, max);
+		mutex_unlock(&sfs.lock);
+	}
+	cap_leave(&call);
+	return err;
+}
+
+/* statefs_svc_sync: gate (no key policy: a sync exposes and changes no key),
+ * then the engine under sfs.lock (statefs_svc.h). */
+int statefs_svc_sync(void)
+{
+	struct cap_call call;
+	int err = cap_enter(&call, CAP_COMP_STATEFS, "sync");
+	if (err)
+		return err;
+	mutex_lock(&sfs.lock);
+	err = statefs_sync(sfs.fs);
+	mutex_unlock(&sfs.lock);
+	cap_leave(&call);
+	return err;
+}
+
+/* report_replay: print (and audit, when the journal was damaged) what the
+ * mount's replay found. A damaged tail is what a crash during a write leaves;
+ * the engine has already stopped at the last valid record and will append
+ * after it under a fresh epoch, so the discarded bytes can never come back. */
+static void report_replay(const struct statefs_replay_report *r)
+{
+	if (r->clean)
+		return;
+	char subject[AUDIT_SUBJECT_MAX];
+	if (r->stop_reason == STATEFS_STOP_BAD_CRC)
+		kprintf("statefs: crc mismatch (record=%llu) offset=%llu discarded=%llu bytes\n",
+			(unsigned long long)r->bad_record_index, (unsigned long long)r->bad_offset,
+			(unsigned long long)r->bytes_discarded);
+	else
+		kprintf("statefs: journal damaged (reason=%s record=%llu) offset=%llu "
+			"discarded=%llu bytes\n", statefs_stop_reason_name(r->stop_reason),
+			(unsigned long long)r->bad_record_index, (unsigned long long)r->bad_offset,
+			(unsigned long long)r->bytes_discarded);
+	(void)snprintf(subject, sizeof(subject), "journal record=%llu reason=%s",
+		       (unsigned long long)r->bad_record_index,
+		       statefs_stop_reason_name(r->stop_reason));
+	(void)audit_append(AUDIT_INTEGRITY, CAP_COMP_STATEFS, CAP_COMP_STATEFS, "mount", subject);
+}
+
+/* keep_beyond: whether replay stopping for reason r means valid records may
+ * follow the stop, so the store must not be appended to: records of a newer
+ * epoch than the superblock (a lost superblock update) or the record cap. A
+ * CRC, length, type, sequence or key failure is what a torn write leaves: the
+ * engine appends after the last valid record under a fresh epoch. */
+static bool keep_beyond(enum statefs_stop_reason r)
+{
+	return r == STATEFS_STOP_BAD_EPOCH || r == STATEFS_STOP_RECORD_CAP;
+}
+
+/* boot_count: once per boot (the first bring-up, not a restart): read the boot
+ * counter, check it, increment it, sync, print it. A counter of the wrong size
+ * or one failing its CRC is reported as an integrity error and starts over at 1. */
+static int boot_count(void)
+{
+	uint8_t v[8];
+	uint64_t count = 0;
+	int n = statefs_get(sfs.fs, STATEFS_BOOT_COUNT_KEY, v, sizeof(v));
+	if (n == (int)sizeof(v)) {
+		for (int i = 7; i >= 0; i--)
+			count = count << 8 | v[i];
+	} else if (n != CAIRN_ENOENT) {
+		kprintf("statefs: boot counter unreadable (%s), starting over\n",
+			n < 0 ? cairn_strerror(n) : "wrong size");
+		(void)audit_append(AUDIT_INTEGRITY, CAP_COMP_STATEFS, CAP_COMP_STATEFS, "boot",
+				   STATEFS_BOOT_COUNT_KEY);
+	}
+	if (count == UINT64_MAX) {
+		kprintf("statefs: boot counter at its maximum, not incremented\n");
+		return CAIRN_EOVERFLOW;
+	}
+	count++;
+	for (int i = 0; i < 8; i++)
+		v[i] = (uint8_t)(count >> (8 * i));
+	int err = statefs_put(sfs.fs, STATEFS_BOOT_COUNT_KEY, v, sizeof(v));
+	if (!err)
+		err = statefs_sync(sfs.fs);
+	if (err == CAIRN_EROFS) {
+		kprintf("statefs: boot count=%llu (read-only store: not recorded)\n",
+			(unsigned long long)count);
+		return 0;
+	}
+	if (err) {
+		kprintf("statefs: boot counter not stored (%s)\n", cairn_strerror(err));
+		return err;
+	}
+	kprintf("statefs: boot count=%llu\n", (unsigned long long)count);
+	return 0;
+}
+
+/* mount_error: the operator's reason for a failed mount. */
+static const char *mount_error(int err)
+{
+	switch (err) {
+	case CAIRN_EBADMSG:
+		return "corrupt: no valid superblock (not formatted: the disk is not blank)";
+	case CAIRN_EIO:
+		return "device I/O error";
+	case CAIRN_ENOMEM:
+		return "out of memory";
+	case CAIRN_EINVAL:
+		return "disk too small or bad geometry";
+	case CAIRN_EROFS:
+		return "blank disk is read-only (cannot format)";
+	default:
+		return "mount failed";
+	}
+}
+
+/* sfs_init: claim the state disk, mount it (formatting only a blank disk), report
+ * the replay, keep the boot counter. Fails closed: without a mounted store
+ * there is nothing to serve. */
+static int sfs_init(void)
+{
+	if (!sfs.lock_ready) {
+		mutex_init(&sfs.lock, "statefs");
+		sfs.lock_ready = true;
+	}
+	int err = vblk_claim("state", false, &sfs.bd);
+	if (err) {
+		kprintf("statefs: not mounted: %s (claim of disk serial=state: %s)\n",
+			err == CAIRN_ENOENT ? "no state disk attached" : "claim refused",
+			cairn_strerror(err));
+		sfs.bd = NULL;
+		return err;
+	}
+	struct statefs_config cfg = { .bdev = sfs.bd, .flags = STATEFS_MOUNT_FORMAT_EMPTY };
+	struct statefs_replay_report rep;
+	uint64_t t0 = time_us();
+	err = statefs_mount(&sfs.fs, &cfg, &rep);
+	uint64_t t1 = time_us();
+	if (err) {
+		kprintf("statefs: not mounted: %s (%s)\n", mount_error(err), cairn_strerror(err));
+		(void)vblk_release(sfs.bd);
+		sfs.bd = NULL;
+		sfs.fs = NULL;
+		return err;
+	}
+	report_replay(&rep);
+	bool ro = sfs.bd->info.read_only;
+	if (!rep.clean && !ro && keep_beyond(rep.stop_reason)) {
+		ro = true;
+		/* Valid records may lie beyond the stop: appending there would destroy
+		 * them. Serve what replayed, read-only, and leave the disk to the operator. */
+		statefs_abandon(sfs.fs);
+		sfs.fs = NULL;
+		cfg.flags = STATEFS_MOUNT_READ_ONLY;
+		err = statefs_mount(&sfs.fs, &cfg, &rep);
+		if (err) {
+			kprintf("statefs: not mounted: read-only re-mount failed (%s)\n",
+				cairn_strerror(err));
+			(void)vblk_release(sfs.bd);
+			sfs.bd = NULL;
+			sfs.fs = NULL;
+			return err;
+		}
+		kprintf("statefs: serving read-only: records may follow the stop (reason=%s); "
+			"not appending, inspect with statefs-fsck\n",
+			statefs_stop_reason_name(rep.stop_reason));
+	}
+	struct statefs_stats st;
+	statefs_stats(sfs.fs, &st);
+	kprintf("statefs: mounted serial=state ss=%u region=%c records=%llu keys=%llu "
+		"formatted=%d ro=%d mount_us=%llu\n", sfs.bd->info.sector_size,
+		rep.region ? 'B' : 'A', (unsigned long long)rep.records_replayed,
+		(unsigned long long)st.keys, rep.formatted ? 1 : 0, ro ? 1 : 0,
+		(unsigned long long)(t1 - t0));
+	if (supervisor_generation(CAP_COMP_STATEFS) == 0) {
+		err = boot_count();
+		if (err) {
+			statefs_abandon(sfs.fs);
+			(void)vblk_release(sfs.bd);
+			sfs.fs = NULL;
+			sfs.bd = NULL;
+			return err;
+		}
+	}
+	kprintf("statefs: ready\n");
+	return 0;
+}
+
+/* sfs_stop: sync and unmount, release the disk (no call is in flight). */
+static void sfs_stop(void)
+{
+	if (sfs.fs) {
+		int err = statefs_unmount(sfs.fs);
+		if (err)
+			kprintf("statefs: unmount: sync failed (%s)\n", cairn_strerror(err));
+	}
+	if (sfs.bd)
+		(void)vblk_release(sfs.bd);
+	sfs.fs = NULL;
+	sfs.bd = NULL;
+}
+
+const struct component_desc component_statefs = {
+	.name = "statefs",
+	.init = sfs_init,
+	.stop = sfs_stop,
+};

@@ -1,0 +1,428 @@
+/* statefs selftests, run as the selftest component (ktest_comp.c):
+ *   put+sync+get; per-key policy (denied keys: error code AND audit record);
+ *   concurrent put/sync/get from several threads on different harts; persistence
+ *   across a statefs restart (re-open and replay) and, with "stateseed=<n>",
+ *   across reboots (boot 1 writes, boot 2 with "stateverify" reads back).
+ * "statefsbench" runs the benchmark (kbench_statefs.c) instead.
+ * "statefsnotest" skips them (boots that must leave the boot counter as the
+ * journal's last record). Without a state disk statefs is not up: they skip. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cairn/audit.h"
+#include "cairn/cap_gate.h"
+#include "cairn/console.h"
+#include "cairn/dt.h"
+#include "cairn/err.h"
+#include "cairn/hart.h"
+#include "cairn/kernel.h"
+#include "cairn/sched.h"
+#include "cairn/supervisor.h"
+#include "cap.h"
+#include "ktest.h"
+#include "statefs_svc.h"
+
+#define CONC_THREADS_MIN 4u
+#define CONC_ITERS 24u
+#define CONC_KEYS 4u /* distinct keys per thread, rewritten in turn */
+#define CONC_VAL_MAX 300u
+
+/* bootarg_u64: value of "key=<n>" in the command line; false when absent or bad. */
+static bool bootarg_u64(const char *key, uint64_t *out)
+{
+	size_t n = strlen(key);
+	for (const char *s = platform.bootargs; (s = strstr(s, key)) != NULL; s += n) {
+		if ((s != platform.bootargs && s[-1] != ' ') || s[n] != '=')
+			continue;
+		const char *p = s + n + 1;
+		uint64_t v = 0;
+		bool any = false;
+		while (*p >= '0' && *p <= '9') {
+			if (v > (UINT64_MAX - 9) / 10)
+				return false;
+			v = v * 10 + (uint64_t)(*p++ - '0');
+			any = true;
+		}
+		if (!any || (*p != 0 && *p != ' '))
+			return false;
+		*out = v;
+		return true;
+	}
+	return false;
+}
+
+/* find_sfs_denial: the audit ring holds, at or after seq, a statefs denial of
+ * selftest's op on key. */
+static bool find_sfs_denial(uint64_t seq, const char *op, const char *key)
+{
+	struct audit_rec r[16];
+	size_t n = audit_read(seq, r, 16, NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].kind == AUDIT_STATEFS_DENIED && r[i].caller == CAP_COMP_SELFTEST &&
+		    r[i].callee == CAP_COMP_STATEFS && strcmp(r[i].op, op) == 0 &&
+		    strcmp(r[i].subject, key) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* put_sync_get: put value, sync, read it back; 0 when it matches. */
+static int put_sync_get(const char *key, const void *val, size_t len)
+{
+	char buf[CONC_VAL_MAX + 64];
+	int rc = statefs_svc_put(key, val, len);
+	if (!rc)
+		rc = statefs_svc_sync();
+	if (!rc) {
+		rc = statefs_svc_get(key, buf, sizeof(buf));
+		if (rc >= 0)
+			rc = ((size_t)rc == len && memcmp(buf, val, len) == 0) ? 0 : CAIRN_EBADMSG;
+	}
+	return rc;
+}
+
+/* test_put: put+sync+get and list. */
+static int test_put(void)
+{
+	char val[64];
+	int len = snprintf(val, sizeof(val), "put-%llu", (unsigned long long)time_us());
+	int rc = put_sync_get("/state/selftest/put", val, (size_t)len);
+	/* Walk the whole prefix with the cursor, a few keys at a time. */
+	static struct statefs_dirent d[4];
+	static char after[STATEFS_KEY_MAX + 1];
+	bool listed = false;
+	int n = 0;
+	after[0] = 0;
+	do {
+		n = rc ? 0 : statefs_svc_list("/state/selftest/", after, d, 4);
+		for (int i = 0; i < n; i++)
+			listed = listed || (strcmp(d[i].key, "/state/selftest/put") == 0 &&
+					    d[i].value_len == (uint32_t)len);
+		if (n > 0)
+			memcpy(after, d[n - 1].key, sizeof(after));
+	} while (n == 4);
+	if (rc || n < 0 || !listed) {
+		kprintf("ktest: statefs put FAILED: %s, list %d %s\n", cairn_strerror(rc), n,
+			listed ? "found" : "missing");
+		return 1;
+	}
+	kprintf("SELFTEST: statefs put ok\n");
+	return 0;
+}
+
+/* denied: op on key must fail with CAIRN_EACCES and leave an audit record. */
+static int denied(const char *op, const char *key)
+{
+	uint64_t seq = audit_next_seq();
+	char buf[16];
+	struct statefs_dirent d[1];
+	int rc;
+	if (strcmp(op, "put") == 0)
+		rc = statefs_svc_put(key, "x", 1);
+	else if (strcmp(op, "delete") == 0)
+		rc = statefs_svc_delete(key);
+	else if (strcmp(op, "list") == 0)
+		rc = statefs_svc_list(key, NULL, d, 1);
+	else
+		rc = statefs_svc_get(key, buf, sizeof(buf));
+	bool audited = find_sfs_denial(seq, op, key);
+	if (rc != CAIRN_EACCES || !audited) {
+		kprintf("ktest: statefs %s %s not rejected: %s, audit record %s (FAILED)\n", op, key,
+			cairn_strerror(rc), audited ? "found" : "missing");
+		return 1;
+	}
+	return 0;
+}
+
+/* test_unauthorized: selftest holds no rights on /state/keystore/, only r and l
+ * on /state/boot/, none on keys outside every prefix. */
+static int test_unauthorized(void)
+{
+	int failed = denied("get", "/state/keystore/device_key");
+	failed += denied("put", "/state/keystore/device_key");
+	failed += denied("list", "/state/keystore/");
+	failed += denied("put", "/state/boot/slot");
+	failed += denied("delete", "/state/boot/slot");
+	failed += denied("put", "/state/nobody/key");
+	failed += denied("put", "/state/statefs/boot_count");
+	/* Allowed reads still work: r on /state/boot/ (absent key), rl on selftest. */
+	char buf[8];
+	int rc = statefs_svc_get("/state/boot/slot", buf, sizeof(buf));
+	if (rc != CAIRN_ENOENT) {
+		kprintf("ktest: statefs read of /state/boot/slot: %s, want ENOENT (FAILED)\n",
+			cairn_strerror(rc));
+		failed++;
+	}
+	if (!failed)
+		kprintf("SELFTEST: statefs unauthorized access rejected\n");
+	return failed;
+}
+
+struct conc_job {
+	unsigned id;
+	int rc;
+	uint64_t harts; /* bit i: ran on hart index i */
+	uint32_t last_len[CONC_KEYS];
+	uint32_t last_iter[CONC_KEYS];
+};
+
+/* conc_value: the deterministic value of thread id's iteration it. */
+static size_t conc_value(unsigned id, unsigned it, uint8_t *out)
+{
+	size_t len = 1 + (id * 97u + it * 31u) % CONC_VAL_MAX;
+	for (size_t i = 0; i < len; i++)
+		out[i] = (uint8_t)(id * 13u + it * 7u + i);
+	return len;
+}
+
+/* conc_key: the key of thread id's k-th slot. */
+static void conc_key(unsigned id, unsigned k, char *key, size_t size)
+{
+	(void)snprintf(key, size, "/state/selftest/conc/t%u/k%u", id, k);
+}
+
+/* conc_worker: put+sync+get distinct keys in a loop, noting the harts it ran on. */
+static void conc_worker(void *arg)
+{
+	struct conc_job *j = arg;
+	uint8_t val[CONC_VAL_MAX];
+	char key[64];
+	for (unsigned it = 0; it < CONC_ITERS && !j->rc; it++) {
+		j->harts |= UINT64_C(1) << hart_self()->index;
+		unsigned k = it % CONC_KEYS;
+		conc_key(j->id, k, key, sizeof(key));
+		size_t len = conc_value(j->id, it, val);
+		j->rc = put_sync_get(key, val, len);
+		j->last_len[k] = (uint32_t)len;
+		j->last_iter[k] = it;
+		j->harts |= UINT64_C(1) << hart_self()->index;
+		sched_yield();
+	}
+}
+
+/* test_concurrent: max(4, harts) threads at once; afterwards every key holds
+ * exactly its thread's last value. */
+static int test_concurrent(void)
+{
+	unsigned nh = hart_count();
+	unsigned nt = nh > CONC_THREADS_MIN ? nh : CONC_THREADS_MIN;
+	static struct conc_job jobs[8];
+	struct thread *t[8];
+	if (nt > 8)
+		nt = 8;
+	unsigned started = 0;
+	int failed = 0;
+	memset(jobs, 0, sizeof(jobs));
+	for (unsigned i = 0; i < nt; i++) {
+		jobs[i].id = i;
+		if (thread_create(&t[i], "sfs-conc", CAP_COMP_SELFTEST, conc_worker, &jobs[i],
+				  false) != 0) {
+			failed++;
+			break;
+		}
+		started++;
+	}
+	uint64_t harts = 0;
+	for (unsigned i = 0; i < started; i++) {
+		if (thread_join(t[i]) != 0 || jobs[i].rc)
+			failed++;
+		harts |= jobs[i].harts;
+	}
+	uint8_t want[CONC_VAL_MAX], got[CONC_VAL_MAX];
+	char key[64];
+	for (unsigned i = 0; i < started && !failed; i++) {
+		for (unsigned k = 0; k < CONC_KEYS; k++) {
+			conc_key(i, k, key, sizeof(key));
+			size_t len = conc_value(i, jobs[i].last_iter[k], want);
+			int rc = statefs_svc_get(key, got, sizeof(got));
+			if (rc < 0 || (size_t)rc != len || memcmp(got, want, len) != 0)
+				failed++;
+		}
+	}
+	unsigned nharts = (unsigned)__builtin_popcountll(harts);
+	unsigned want_harts = nh < CONC_THREADS_MIN ? nh : CONC_THREADS_MIN;
+	if (failed || started != nt || nharts < want_harts) {
+		kprintf("ktest: statefs concurrent FAILED: threads=%u/%u harts=%u errors=%d\n",
+			started, nt, nharts, failed);
+		for (unsigned i = 0; i < started; i++)
+			if (jobs[i].rc)
+				kprintf("ktest:   thread %u: %s\n", i, cairn_strerror(jobs[i].rc));
+		return 1;
+	}
+	kprintf("SELFTEST: statefs concurrent ok threads=%u harts=%u ops=%u\n", nt, nharts,
+		nt * CONC_ITERS);
+	return 0;
+}
+
+/* test_restart_persist: write and sync, restart statefs (unmount, release,
+ * re-claim, re-mount, replay), then read the value back. */
+static int test_restart_persist(void)
+{
+	char val[64];
+	int len = snprintf(val, sizeof(val), "persist-%llu", (unsigned long long)time_us());
+	const char *key = "/state/selftest/persist";
+	uint32_t gen = supervisor_generation(CAP_COMP_STATEFS);
+	int rc = put_sync_get(key, val, (size_t)len);
+	if (!rc)
+		rc = supervisor_restart(CAP_COMP_STATEFS);
+	char buf[64];
+	int n = rc ? rc : statefs_svc_get(key, buf, sizeof(buf));
+	uint32_t gen2 = supervisor_generation(CAP_COMP_STATEFS);
+	if (n != len || memcmp(buf, val, (size_t)len) != 0 || gen2 <= gen) {
+		kprintf("ktest: statefs persist FAILED: %s (gen %u -> %u)\n",
+			n < 0 ? cairn_strerror(n) : "value differs", gen, gen2);
+		return 1;
+	}
+	kprintf("SELFTEST: statefs persist ok (gen %u -> %u)\n", gen, gen2);
+	return 0;
+}
+
+#define LOAD_ITERS 60u
+#define LOAD_RETRY_US 1000u
+#define LOAD_DEADLINE_US 20000000u
+
+struct load_job {
+	unsigned id;
+	int rc;
+	unsigned eagain;  /* calls refused while statefs was restarting */
+	unsigned last;    /* last iteration whose put+sync+get succeeded */
+};
+
+/* load_step: one put+sync+get of thread j's key for iteration it; 0 when the
+ * value read back is the one written. */
+static int load_step(struct load_job *j, unsigned it)
+{
+	char key[48], val[32], buf[32];
+	(void)snprintf(key, sizeof(key), "/state/selftest/load/t%u", j->id);
+	int len = snprintf(val, sizeof(val), "t%u-it%u", j->id, it);
+	int rc = statefs_svc_put(key, val, (size_t)len);
+	if (!rc)
+		rc = statefs_svc_sync();
+	if (!rc) {
+		rc = statefs_svc_get(key, buf, sizeof(buf));
+		if (rc >= 0)
+			rc = (rc == len && memcmp(buf, val, (size_t)len) == 0) ? 0 : CAIRN_EBADMSG;
+	}
+	return rc;
+}
+
+/* load_worker: put+sync+get its key in a loop while statefs restarts under it;
+ * a refused call (EAGAIN) is retried, anything else is an error. */
+static void load_worker(void *arg)
+{
+	struct load_job *j = arg;
+	uint64_t deadline = time_us() + LOAD_DEADLINE_US;
+	for (unsigned it = 1; it <= LOAD_ITERS && !j->rc; it++) {
+		int rc;
+		while ((rc = load_step(j, it)) == CAIRN_EAGAIN && time_us() < deadline) {
+			j->eagain++;
+			sched_sleep_us(LOAD_RETRY_US);
+		}
+		if (rc)
+			j->rc = rc;
+		else
+			j->last = it;
+	}
+}
+
+/* test_restart_under_load: four threads keep writing while statefs is
+ * restarted twice; no call fails except with EAGAIN during the restart, and
+ * every thread's last value reads back afterwards. */
+static int test_restart_under_load(void)
+{
+	static struct load_job jobs[4];
+	struct thread *t[4];
+	unsigned started = 0;
+	int failed = 0, rrc = 0;
+	memset(jobs, 0, sizeof(jobs));
+	for (unsigned i = 0; i < 4; i++) {
+		jobs[i].id = i;
+		if (thread_create(&t[i], "sfs-load", CAP_COMP_SELFTEST, load_worker, &jobs[i],
+				  false) != 0) {
+			failed++;
+			break;
+		}
+		started++;
+	}
+	for (unsigned r = 0; r < 2 && !rrc; r++) {
+		sched_sleep_us(20000);
+		rrc = supervisor_restart(CAP_COMP_STATEFS);
+	}
+	unsigned eagain = 0;
+	for (unsigned i = 0; i < started; i++) {
+		if (thread_join(t[i]) != 0 || jobs[i].rc || jobs[i].last != LOAD_ITERS)
+			failed++;
+		eagain += jobs[i].eagain;
+	}
+	for (unsigned i = 0; i < started && !failed; i++) {
+		char key[48], want[32], got[32];
+		(void)snprintf(key, sizeof(key), "/state/selftest/load/t%u", i);
+		int len = snprintf(want, sizeof(want), "t%u-it%u", i, LOAD_ITERS);
+		int n = statefs_svc_get(key, got, sizeof(got));
+		if (n != len || memcmp(got, want, (size_t)len) != 0)
+			failed++;
+	}
+	if (failed || rrc) {
+		kprintf("ktest: statefs restart under load FAILED: restart %s, errors=%d\n",
+			cairn_strerror(rrc), failed);
+		for (unsigned i = 0; i < started; i++)
+			kprintf("ktest:   thread %u: %s last=%u\n", i, cairn_strerror(jobs[i].rc),
+				jobs[i].last);
+		return 1;
+	}
+	kprintf("SELFTEST: statefs restart under load ok threads=4 restarts=2 eagain=%u\n", eagain);
+	return 0;
+}
+
+/* test_reboot: with stateseed=<n>, write "seed=<n>" (first boot) or, with
+ * stateverify, read it back (second boot on the same disk). */
+static int test_reboot(void)
+{
+	uint64_t seed;
+	if (!bootarg_u64("stateseed", &seed))
+		return 0;
+	char val[40], buf[40];
+	int len = snprintf(val, sizeof(val), "seed=%llu", (unsigned long long)seed);
+	const char *key = "/state/selftest/reboot";
+	if (!dt_bootargs_has(platform.bootargs, "stateverify")) {
+		int rc = statefs_svc_put(key, val, (size_t)len);
+		if (!rc)
+			rc = statefs_svc_sync();
+		if (rc) {
+			kprintf("ktest: statefs reboot seed write FAILED: %s\n", cairn_strerror(rc));
+			return 1;
+		}
+		kprintf("SELFTEST: statefs reboot seed written\n");
+		return 0;
+	}
+	int n = statefs_svc_get(key, buf, sizeof(buf));
+	if (n != len || memcmp(buf, val, (size_t)len) != 0) {
+		kprintf("ktest: statefs reboot persist FAILED: %s\n",
+			n < 0 ? cairn_strerror(n) : "value differs");
+		return 1;
+	}
+	kprintf("SELFTEST: statefs reboot persist ok\n");
+	return 0;
+}
+
+/* ktest_statefs: every statefs selftest as the selftest component; failures. */
+int ktest_statefs(void)
+{
+	if (supervisor_state(CAP_COMP_STATEFS) != COMP_UP) {
+		kprintf("SELFTEST: statefs skipped (statefs not up)\n");
+		return 0;
+	}
+	if (dt_bootargs_has(platform.bootargs, "statefsbench"))
+		return kbench_statefs();
+	if (dt_bootargs_has(platform.bootargs, "statefsnotest")) {
+		kprintf("SELFTEST: statefs tests skipped (statefsnotest)\n");
+		return 0;
+	}
+	int failed = test_put();
+	failed += test_unauthorized();
+	failed += test_concurrent();
+	failed += test_restart_persist();
+	failed += test_restart_under_load();
+	failed += test_reboot();
+	return failed;
+}

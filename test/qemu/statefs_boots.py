@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""statefs boot proofs on a fresh `state` disk file (blank: statefs formats it).
+
+  statefs_boots.py QEMU_PY KERNEL LOGDIR NAME FSCK DUMP MODE [--block-size N] [--mkfs MKSTATEFS]
+
+MODE count:  three boots (selftest statefsnotest: the boot counter is the only
+             record each boot writes) expect `statefs: boot count=1`, 2, 3, and the
+             host tools agree (fsck clean, dump reads 3). Then one byte of the last
+             record (boot 3's counter value) is flipped: fsck reports corruption and
+             dump serves the earlier value 2; boot 4 reports the crc mismatch, keeps
+             serving the earlier records and counts 3 again, exit 0; fsck is clean
+             after it (the new record replaced the damaged tail).
+MODE badsuper: a store made by mkstatefs whose two superblock copies both fail
+             their CRC: statefs reports it, does not start, and never formats or
+             writes the disk (the file is byte-identical afterwards); the other
+             selftests still pass.
+MODE lostsuper: three counting boots, then the newest superblock copy is damaged
+             (a lost superblock update): replay stops at boot 3's record as
+             bad-epoch; statefs serves the older records read-only (records may
+             follow the stop), counts 3 without storing it, and writes nothing.
+MODE reboot: boot 1 (selftest stateseed=<unique>) runs every statefs selftest and
+             writes the seed; the host tools read the same keys and values; boot 2
+             (stateverify) reads the seed back.
+"""
+import os
+import random
+import re
+import struct
+import subprocess
+import sys
+import tempfile
+
+COUNT_KEY = b"/state/statefs/boot_count"
+
+
+def tool(cmd):
+    """Run a host tool; (exit status, stdout bytes, stderr text)."""
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return p.returncode, p.stdout, p.stderr.decode(errors="replace")
+
+
+class Run:
+    def __init__(self, qemu_py, kernel, logdir, name, fsck, dump, disk, bs):
+        self.qemu_py, self.kernel, self.logdir, self.name = qemu_py, kernel, logdir, name
+        self.fsck, self.dump, self.disk, self.bs = fsck, dump, disk, bs
+
+    def boot(self, tag, append, expect, expect_match=(), smp=4, ready=True):
+        """One QEMU boot on the state disk; True when it passed."""
+        cmd = [sys.executable, self.qemu_py, "test", "--kernel", self.kernel, "--smp", str(smp),
+               "--timeout", "120", "--forbid", "PANIC|TRAP|FAILED",
+               "--disk", f"{self.disk}:state::{self.bs}", "--append", append,
+               "--log", os.path.join(self.logdir, f"{self.name}_{tag}.log"),
+               "--expect", "SELFTEST: done failed=0"]
+        if ready:
+            cmd += ["--expect", "statefs: ready"]
+        for m in expect:
+            cmd += ["--expect", m]
+        for m in expect_match:
+            cmd += ["--expect-match", m]
+        ok = subprocess.run(cmd).returncode == 0
+        if not ok:
+            print(f"{self.name}: boot '{tag}' failed")
+        return ok
+
+    def fsck_status(self):
+        rc, out, err = tool([self.fsck, self.disk])
+        print(f"statefs-fsck -> {rc}: {(out.decode(errors='replace') + err).strip()}")
+        return rc
+
+    def get(self, key):
+        rc, out, err = tool([self.dump, "--get", key, self.disk])
+        if rc != 0:
+            print(f"statefs-dump --get {key} -> {rc}: {err.strip()}")
+            return None
+        return out
+
+    def count(self):
+        v = self.get(COUNT_KEY.decode())
+        return struct.unpack("<Q", v)[0] if v is not None and len(v) == 8 else None
+
+    def keys(self):
+        rc, out, err = tool([self.dump, self.disk])
+        if rc != 0:
+            print(f"statefs-dump -> {rc}: {err.strip()}")
+            return None
+        rows = [line.split("\t", 1) for line in out.decode().splitlines()]
+        return {k: int(n) for n, k in rows}
+
+
+def flip_last_count_record(disk, want):
+    """Flip the first value byte of the last record holding the boot counter
+    (record = 32-byte header, key, value; the value follows the key). Checks the
+    value it damages is `want` first."""
+    with open(disk, "r+b") as f:
+        data = f.read()
+        pos = data.rfind(COUNT_KEY)
+        if pos < 0:
+            return "no boot counter record found"
+        voff = pos + len(COUNT_KEY)
+        (val,) = struct.unpack_from("<Q", data, voff)
+        if val != want:
+            return f"last counter record holds {val}, expected {want}"
+        f.seek(voff)
+        f.write(bytes([data[voff] ^ 0xFF]))
+    print(f"flipped byte at file offset {voff} (boot counter value {want})")
+    return None
+
+
+def mode_count(r):
+    for n in (1, 2, 3):
+        if not r.boot(f"count{n}", "selftest statefsnotest", [f"statefs: boot count={n}"], smp=2):
+            return 1
+        if r.fsck_status() != 0 or r.count() != n:
+            print(f"{r.name}: host tools disagree after boot {n}")
+            return 1
+    problem = flip_last_count_record(r.disk, 3)
+    if problem:
+        print(f"{r.name}: {problem}")
+        return 1
+    if r.fsck_status() != 1:
+        print(f"{r.name}: statefs-fsck did not report the flipped byte")
+        return 1
+    if r.count() != 2:
+        print(f"{r.name}: statefs-dump does not serve the last valid counter (2)")
+        return 1
+    if not r.boot("corrupt", "selftest statefsnotest", ["statefs: boot count=3"],
+                  [r"statefs: crc mismatch \(record=2\) offset=\d+ discarded=\d+ bytes",
+                   r"statefs: integrity error journal record=2 reason=\S+ \(caller=statefs op=mount\)"],
+                  smp=2):
+        return 1
+    if r.fsck_status() != 0 or r.count() != 3:
+        print(f"{r.name}: host tools disagree after the corrupt boot")
+        return 1
+    print(f"{r.name}: counts 1, 2, 3; crc mismatch reported; count continued at 3")
+    return 0
+
+
+def mode_reboot(r):
+    seed = random.SystemRandom().randrange(1, 2**40)  # unique to this run
+    first = ["SELFTEST: statefs put ok", "SELFTEST: statefs unauthorized access rejected",
+             "SELFTEST: statefs reboot seed written",
+             "statefs: boot count=1",
+             "statefs: access denied (path=/state/keystore/device_key sender=selftest) op=get",
+             "statefs: access denied (path=/state/boot/slot sender=selftest) op=put"]
+    if not r.boot("write", f"selftest stateseed={seed}", first,
+                  [r"SELFTEST: statefs concurrent ok threads=\d+ harts=4 ops=\d+",
+                   r"cairn: component statefs restarted",
+                   r"SELFTEST: statefs persist ok \(gen \d+ -> \d+\)",
+                   r"SELFTEST: statefs restart under load ok threads=4 restarts=2 eagain=\d+"]):
+        return 1
+    keys = r.keys()
+    want_conc = {f"/state/selftest/conc/t{t}/k{k}" for t in range(4) for k in range(4)}
+    if (r.fsck_status() != 0 or keys is None or not want_conc <= set(keys)
+            or r.get("/state/selftest/reboot") != f"seed={seed}".encode() or r.count() != 1
+            or "/state/selftest/put" not in keys or "/state/selftest/persist" not in keys):
+        print(f"{r.name}: host tools disagree with what boot 1 wrote: {keys}")
+        return 1
+    if not r.boot("verify", f"selftest stateseed={seed} stateverify",
+                  ["SELFTEST: statefs reboot persist ok", "statefs: boot count=2"]):
+        return 1
+    if r.fsck_status() != 0 or r.count() != 2:
+        print(f"{r.name}: host tools disagree after boot 2")
+        return 1
+    print(f"{r.name}: seed {seed} written, read back on reboot; host tools agree")
+    return 0
+
+
+def mode_lostsuper(r):
+    for n in (1, 2, 3):
+        if not r.boot(f"count{n}", "selftest statefsnotest", [f"statefs: boot count={n}"], smp=2):
+            return 1
+    bs = int(r.bs)
+    with open(r.disk, "r+b") as f:
+        gens = []
+        for copy in (0, 1):
+            f.seek(copy * bs)
+            sb = f.read(92)
+            if sb[:8] != b"CAIRNSFS":
+                print(f"{r.name}: superblock copy {copy} has no magic")
+                return 1
+            gens.append(struct.unpack_from("<Q", sb, 24)[0])
+        newest = 0 if gens[0] > gens[1] else 1
+        f.seek(newest * bs + 20)
+        b = f.read(1)
+        f.seek(newest * bs + 20)
+        f.write(bytes([b[0] ^ 0x01]))
+    print(f"damaged superblock copy {newest} (generations {gens})")
+    with open(r.disk, "rb") as f:
+        before = f.read()
+    if not r.boot("lostsuper", "selftest statefsnotest",
+                  ["statefs: boot count=3 (read-only store: not recorded)"],
+                  [r"statefs: journal damaged \(reason=bad-epoch record=2\) offset=\d+ discarded=\d+ bytes",
+                   r"statefs: serving read-only: records may follow the stop \(reason=bad-epoch\); not appending, inspect with statefs-fsck",
+                   r"statefs: mounted serial=state .* records=2 keys=1 formatted=0 ro=1 .*"],
+                  smp=2):
+        return 1
+    with open(r.disk, "rb") as f:
+        if f.read() != before:
+            print(f"{r.name}: statefs wrote to a store it should serve read-only")
+            return 1
+    print(f"{r.name}: newer records kept: served read-only, nothing written")
+    return 0
+
+
+def mode_badsuper(r, mkfs):
+    rc, _, err = tool([mkfs, "-s", r.bs, "--add", "/state/selftest/keep=1", r.disk, "8M"])
+    if rc != 0:
+        print(f"{r.name}: mkstatefs failed: {err.strip()}")
+        return 1
+    bs = int(r.bs)
+    with open(r.disk, "r+b") as f:
+        for copy in (0, 1):  # byte 20 lies in sector_count: magic intact, CRC fails
+            f.seek(copy * bs + 20)
+            b = f.read(1)
+            f.seek(copy * bs + 20)
+            f.write(bytes([b[0] ^ 0x01]))
+    with open(r.disk, "rb") as f:
+        before = f.read()
+    if r.fsck_status() != 1:
+        print(f"{r.name}: statefs-fsck did not report the damaged superblocks")
+        return 1
+    if not r.boot("badsuper", "selftest",
+                  ["statefs: not mounted: corrupt: no valid superblock (not formatted: the disk "
+                   "is not blank) (EBADMSG)",
+                   "cairn: component statefs failed err=-74 (EBADMSG)",
+                   "SELFTEST: statefs skipped (statefs not up)"],
+                  smp=2, ready=False):
+        return 1
+    with open(r.disk, "rb") as f:
+        if f.read() != before:
+            print(f"{r.name}: the corrupt state disk was written to")
+            return 1
+    print(f"{r.name}: corrupt superblocks reported, disk left untouched")
+    return 0
+
+
+def main():
+    qemu_py, kernel, logdir, name, fsck, dump, mode = sys.argv[1:8]
+    extra = sys.argv[8:]
+    bs = extra[extra.index("--block-size") + 1] if "--block-size" in extra else "512"
+    with tempfile.TemporaryDirectory() as work:
+        disk = os.path.join(work, "state.img")
+        with open(disk, "wb") as f:
+            f.truncate(8 << 20)
+        r = Run(qemu_py, kernel, logdir, name, fsck, dump, disk, bs)
+        if mode == "badsuper":
+            return mode_badsuper(r, extra[extra.index("--mkfs") + 1])
+        return {"count": mode_count, "reboot": mode_reboot, "lostsuper": mode_lostsuper}[mode](r)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
