@@ -11,6 +11,8 @@ int ktest_blk(void);
 /* ktest_components: the selftests run as the selftest component (capability
  * denial and audit, restart, disks); returns the number that failed. */
 int ktest_components(void);
+/* ktest_pkgfs: packagefs selftests (disk or fixture); returns failures. */
+int ktest_pkgfs(void);
 /* ktest_crash: provoke a load access fault (tests the trap report). */
 _Noreturn void ktest_crash(void);
 

@@ -154,6 +154,9 @@ static int selftest_main(void)
 #if CAIRN_HAVE_VIRTIO_BLK
 	failed += ktest_blk();
 #endif
+#ifdef CAP_ENABLED_PACKAGEFS
+	failed += ktest_pkgfs();
+#endif
 	return failed;
 }
 

@@ -250,3 +250,29 @@ void pkgfs_cache_stats(const struct pkgfs *fs, struct pkgfs_cache_stats *st)
 {
 	*st = fs->cache.stats;
 }
+
+/* pkgfs_totals: one pass over the decoded node table. */
+void pkgfs_totals(const struct pkgfs *fs, struct pkgfs_totals *t)
+{
+	t->files = 0;
+	t->dirs = 0;
+	t->bytes = 0;
+	for (uint32_t i = 0; i < fs->hdr.node_count; i++) {
+		if (is_dir(fs, i)) {
+			t->dirs++;
+		} else {
+			t->files++;
+			t->bytes += fs->nodes[i].size;
+		}
+	}
+}
+
+/* pkgfs_extent: the open file's data offset and length on the device. */
+int pkgfs_extent(const struct pkgfs_file *f, uint64_t *off, uint64_t *len)
+{
+	if (!f || !f->fs)
+		return CAIRN_EINVAL;
+	*off = f->fs->nodes[f->ino].start;
+	*len = f->fs->nodes[f->ino].size;
+	return 0;
+}

@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""packagefs boot proofs. Builds a package tree and signs it at test time with
+`mkpkgfs build` and the build-time key (the kernel holds its public half), then
+boots the image with it attached read-only as the disk with serial `pkgfs`:
+
+  disk        legacy transport, 512-byte blocks: mounted with the right counts,
+              the known files read back (SELFTEST: pkgfs virtio ro ok)
+  disk4096    the same on the modern transport with 4096-byte blocks
+  data        one file's data altered (outside the signed metadata): the mount
+              succeeds, reading that file is CAIRN_EIO plus an integrity audit
+              record, the other files still read
+  meta        one byte of the node table flipped: refused (root hash)
+  sig         one byte of the signature flipped: refused (signature)
+  otherkey    a valid image signed by another key: refused (signature)
+  fixture     no pkgfs disk: the built-in fixture is mounted and read
+
+A refused disk fails the packagefs component (fail closed: no fallback to the
+fixture), the system still reaches `cairn: ready`, and since the selftest
+component needs packagefs it is not started, so the selftest run exits 1.
+
+  pkgfs_boots.py QEMU_PY KERNEL MKPKGFS KEYFILE LOGDIR NAME
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+DISK_HELLO = b"hello from a packagefs disk\n"
+PATTERN_SIZE = 300001
+VICTIM = b"packagefs victim file, altered on the disk by the data boot\n" * 300
+
+
+def pattern(n):
+    """/data/pattern: byte i = (i*131 + (i >> 12)) & 0xff (as in src/ktest_pkgfs.c)."""
+    return bytes(((i * 131 + (i >> 12)) & 0xFF) for i in range(n))
+
+
+def make_tree(root):
+    """The package tree; returns (files, bytes)."""
+    files = {
+        "bin/hello": DISK_HELLO,
+        "bin/true": b"",
+        "data/pattern": pattern(PATTERN_SIZE),
+        "data/victim": VICTIM,
+        "etc/motd": b"Welcome to Cairn.\n",
+        "share/doc/packagefs/README": b"packages are signed; see docs/packagefs.md\n",
+    }
+    for rel, data in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+    return len(files), sum(len(d) for d in files.values())
+
+
+def mkpkgfs(tool, *args):
+    subprocess.run([tool, *args], check=True)
+
+
+def flipped(src, dst, offset):
+    """Copy src to dst with the byte at offset inverted."""
+    with open(src, "rb") as f:
+        data = bytearray(f.read())
+    data[offset] ^= 0xFF
+    with open(dst, "wb") as f:
+        f.write(data)
+
+
+def main():
+    qemu_py, kernel, tool, key, logdir, name = sys.argv[1:7]
+    ready = r"cairn: ready t=\d+ harts=\d+ .*"
+    with tempfile.TemporaryDirectory() as work:
+        tree = os.path.join(work, "tree")
+        nfiles, nbytes = make_tree(tree)
+        good = os.path.join(work, "good.img")
+        mkpkgfs(tool, "build", tree, good, "--key", key)
+        with open(good, "rb") as f:
+            img = f.read()
+        # data: the victim's content lies in the data region, not under the root hash.
+        data = os.path.join(work, "data.img")
+        flipped(good, data, img.index(VICTIM[:40]) + 7)
+        meta = os.path.join(work, "meta.img")
+        flipped(good, meta, 256 + 64 * 1 + 16)  # size field of entry 1
+        sig = os.path.join(work, "sig.img")
+        flipped(good, sig, 160 + 5)  # inside the Ed25519 signature
+        other = os.path.join(work, "other.img")
+        mkpkgfs(tool, "keygen", os.path.join(work, "other.key"), os.path.join(work, "other.pub"))
+        mkpkgfs(tool, "build", tree, other, "--key", os.path.join(work, "other.key"))
+
+        mounted = f"pkgfs: mounted from virtio-blk ro files={nfiles} bytes={nbytes}"
+        ok = ["--expect", mounted, "--expect", "SELFTEST: pkgfs virtio ro ok",
+              "--expect", "SELFTEST: done failed=0", "--expect-match", ready,
+              "--expect", "cairn: component packagefs up"]
+
+        def refused(reason):
+            return ["--exit", "1", "--expect-match", ready,
+                    "--expect", f"pkgfs: refused image: virtio-blk serial=pkgfs: {reason}",
+                    "--expect-match", r"cairn: component packagefs failed err=-74 \(.*\)",
+                    "--expect", "cairn: component selftest not started (needs packagefs)",
+                    "--forbid", "pkgfs: mounted"]
+
+        boots = [
+            ("disk", good, [], "selftest", ok + ["--forbid", "integrity error"]),
+            ("disk4096", good, ["--modern", "4096"], "selftest",
+             ok + ["--forbid", "integrity error"]),
+            ("data", data, [], "selftest pkgfscorrupt=pkg:/data/victim", ok + [
+                "--expect", "SELFTEST: pkgfs integrity refused ok",
+                "--expect-match", r"packagefs: integrity error entry \d+ '/data/victim': "
+                r"content hash mismatch, refusing \(caller=selftest op=read\)"]),
+            ("meta", meta, [], "selftest",
+             refused("root hash mismatch: header or metadata corrupt")),
+            ("sig", sig, [], "selftest",
+             refused("signature invalid: not signed by the configured key")),
+            ("otherkey", other, [], "selftest",
+             refused("signature invalid: not signed by the configured key")),
+            ("fixture", None, [], "selftest", [
+                "--expect", "pkgfs: no disk with serial pkgfs, using the built-in fixture",
+                "--expect-match", r"pkgfs: mounted fixture files=3 bytes=190",
+                "--expect", "SELFTEST: pkgfs fixture ok",
+                "--expect", "SELFTEST: done failed=0", "--expect-match", ready]),
+        ]
+        failed = []
+        for tag, disk, opts, append, checks in boots:
+            cmd = [sys.executable, qemu_py, "test", "--kernel", kernel, "--smp", "2",
+                   "--timeout", "120", "--forbid", "PANIC|TRAP|FAILED", "--append", append,
+                   "--log", os.path.join(logdir, f"{name}_{tag}.log")] + checks
+            if disk:
+                bs = opts[1] if len(opts) > 1 else "512"
+                cmd += ["--disk", f"{disk}:pkgfs:ro:{bs}"]
+            if "--modern" in opts:
+                cmd.append("--modern")
+            if subprocess.run(cmd).returncode != 0:
+                print(f"{name}: boot '{tag}' failed")
+                failed.append(tag)
+    if failed:
+        print(f"{name}: failed boots: {', '.join(failed)}")
+        return 1
+    print(f"{name}: all {len(boots)} boots ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
