@@ -117,15 +117,21 @@ int pkgfs_name_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 
 /* ---- Sector cache ---------------------------------------------------------------- */
 
-/* A bounded LRU cache of pages (max(PKGFS_ALIGN, sector size) bytes) over a blkdev. */
+/* A bounded LRU cache of pages (max(PKGFS_ALIGN, sector size) bytes) over a blkdev.
+ * Lookup is a hash of the page number into chains of slots; recency is a doubly
+ * linked list of slots (most recent first, empty slots at the tail), so a hit or
+ * a miss costs O(1) whatever the cache size. */
 struct pkgfs_cache {
 	struct blkdev *dev;     /* the device; not owned */
 	uint32_t page_size;     /* bytes per page */
 	uint32_t npages;        /* capacity */
+	uint32_t nbuckets;      /* hash buckets, a power of two >= npages */
 	uint8_t *mem;           /* npages * page_size bytes */
 	uint64_t *tag;          /* page number held by slot i, UINT64_MAX = empty */
-	uint64_t *used;         /* LRU stamp of slot i (larger = more recent) */
-	uint64_t tick;          /* stamp source */
+	uint32_t *bucket;       /* first slot of each hash chain, UINT32_MAX = none */
+	uint32_t *chain;        /* next slot in slot i's hash chain */
+	uint32_t *prev, *next;  /* recency list links of slot i, UINT32_MAX = none */
+	uint32_t mru, lru;      /* list head (most recent) and tail (next victim) */
 	struct pkgfs_cache_stats stats;
 };
 

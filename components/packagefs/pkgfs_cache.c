@@ -1,12 +1,70 @@
-/* packagefs sector cache: a small, bounded LRU of device pages. Every byte the
- * engine reads from the device goes through here, so the cache's counters show
- * exactly how much device traffic a workload costs. */
+/* packagefs sector cache: a bounded LRU of device pages. Every byte the engine
+ * reads from the device goes through here, so the cache's counters show exactly
+ * how much device traffic a workload costs. Lookups go through a hash of the page
+ * number and recency is a linked list, so the cost per page does not grow with
+ * the cache size (packagefs_internal.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "packagefs_internal.h"
 
 #define NO_PAGE UINT64_MAX
+#define NO_SLOT UINT32_MAX
+
+/* hash: bucket of page pg (Fibonacci hashing; nbuckets is a power of two). */
+static uint32_t hash(const struct pkgfs_cache *c, uint64_t pg)
+{
+	return (uint32_t)((pg * 0x9e3779b97f4a7c15ull) >> 32) & (c->nbuckets - 1);
+}
+
+/* list_unlink: take slot s out of the recency list. */
+static void list_unlink(struct pkgfs_cache *c, uint32_t s)
+{
+	if (c->prev[s] != NO_SLOT)
+		c->next[c->prev[s]] = c->next[s];
+	else
+		c->mru = c->next[s];
+	if (c->next[s] != NO_SLOT)
+		c->prev[c->next[s]] = c->prev[s];
+	else
+		c->lru = c->prev[s];
+	c->prev[s] = c->next[s] = NO_SLOT;
+}
+
+/* list_push_mru: put slot s (unlinked) at the most-recent end. */
+static void list_push_mru(struct pkgfs_cache *c, uint32_t s)
+{
+	c->prev[s] = NO_SLOT;
+	c->next[s] = c->mru;
+	if (c->mru != NO_SLOT)
+		c->prev[c->mru] = s;
+	c->mru = s;
+	if (c->lru == NO_SLOT)
+		c->lru = s;
+}
+
+/* list_push_lru: put slot s (unlinked) at the victim end. */
+static void list_push_lru(struct pkgfs_cache *c, uint32_t s)
+{
+	c->next[s] = NO_SLOT;
+	c->prev[s] = c->lru;
+	if (c->lru != NO_SLOT)
+		c->next[c->lru] = s;
+	c->lru = s;
+	if (c->mru == NO_SLOT)
+		c->mru = s;
+}
+
+/* chain_remove: take slot s (holding a page) out of its hash chain. */
+static void chain_remove(struct pkgfs_cache *c, uint32_t s)
+{
+	uint32_t *link = &c->bucket[hash(c, c->tag[s])];
+	while (*link != NO_SLOT && *link != s)
+		link = &c->chain[*link];
+	if (*link == s)
+		*link = c->chain[s];
+	c->chain[s] = NO_SLOT;
+}
 
 /* pkgfs_cache_init: allocate npages pages over dev. */
 int pkgfs_cache_init(struct pkgfs_cache *c, struct blkdev *dev, uint32_t npages)
@@ -19,15 +77,27 @@ int pkgfs_cache_init(struct pkgfs_cache *c, struct blkdev *dev, uint32_t npages)
 	c->dev = dev;
 	c->page_size = ss > PKGFS_ALIGN ? ss : PKGFS_ALIGN;
 	c->npages = npages;
+	c->nbuckets = 1;
+	while (c->nbuckets < npages)
+		c->nbuckets <<= 1;
 	c->mem = malloc((size_t)npages * c->page_size);
 	c->tag = malloc(npages * sizeof(*c->tag));
-	c->used = calloc(npages, sizeof(*c->used));
-	if (!c->mem || !c->tag || !c->used) {
+	c->bucket = malloc(c->nbuckets * sizeof(*c->bucket));
+	c->chain = malloc(npages * sizeof(*c->chain));
+	c->prev = malloc(npages * sizeof(*c->prev));
+	c->next = malloc(npages * sizeof(*c->next));
+	if (!c->mem || !c->tag || !c->bucket || !c->chain || !c->prev || !c->next) {
 		pkgfs_cache_fini(c);
 		return CAIRN_ENOMEM;
 	}
-	for (uint32_t i = 0; i < npages; i++)
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		c->bucket[b] = NO_SLOT;
+	c->mru = c->lru = NO_SLOT;
+	for (uint32_t i = 0; i < npages; i++) {
 		c->tag[i] = NO_PAGE;
+		c->chain[i] = NO_SLOT;
+		list_push_lru(c, i);
+	}
 	c->stats.pages = npages;
 	c->stats.page_size = c->page_size;
 	return 0;
@@ -38,10 +108,13 @@ void pkgfs_cache_fini(struct pkgfs_cache *c)
 {
 	free(c->mem);
 	free(c->tag);
-	free(c->used);
+	free(c->bucket);
+	free(c->chain);
+	free(c->prev);
+	free(c->next);
 	c->mem = NULL;
 	c->tag = NULL;
-	c->used = NULL;
+	c->bucket = c->chain = c->prev = c->next = NULL;
 }
 
 /* fill_slot: read page pg from the device into slot s; a page that runs past the
@@ -52,7 +125,6 @@ static int fill_slot(struct pkgfs_cache *c, uint32_t s, uint64_t pg)
 	uint32_t ss = dev->info.sector_size;
 	uint32_t per_page = c->page_size / ss;
 	uint8_t *dst = c->mem + (size_t)s * c->page_size;
-	c->tag[s] = NO_PAGE;
 	if (pg > UINT64_MAX / per_page)
 		return CAIRN_ERANGE;
 	uint64_t lba = pg * per_page;
@@ -64,32 +136,39 @@ static int fill_slot(struct pkgfs_cache *c, uint32_t s, uint64_t pg)
 	if (err)
 		return err == CAIRN_ERANGE ? err : CAIRN_EIO;
 	memset(dst + (size_t)count * ss, 0, (size_t)(per_page - count) * ss);
-	c->tag[s] = pg;
 	return 0;
 }
 
 /* get_page: slot holding page pg, loading it into the least recently used slot on
- * a miss. Returns the slot index or a negative error. */
+ * a miss (empty slots first). Returns the slot index or a negative error. */
 static int64_t get_page(struct pkgfs_cache *c, uint64_t pg)
 {
-	uint32_t victim = 0;
-	for (uint32_t i = 0; i < c->npages; i++) {
-		if (c->tag[i] == pg) {
+	uint32_t b = hash(c, pg);
+	for (uint32_t s = c->bucket[b]; s != NO_SLOT; s = c->chain[s]) {
+		if (c->tag[s] == pg) {
 			c->stats.hits++;
-			c->used[i] = ++c->tick;
-			return i;
+			list_unlink(c, s);
+			list_push_mru(c, s);
+			return s;
 		}
-		if (c->tag[victim] != NO_PAGE &&
-		    (c->tag[i] == NO_PAGE || c->used[i] < c->used[victim]))
-			victim = i;
 	}
 	c->stats.misses++;
-	if (c->tag[victim] != NO_PAGE)
+	uint32_t victim = c->lru;
+	list_unlink(c, victim);
+	if (c->tag[victim] != NO_PAGE) {
 		c->stats.evictions++;
+		chain_remove(c, victim);
+		c->tag[victim] = NO_PAGE;
+	}
 	int err = fill_slot(c, victim, pg);
-	if (err)
+	if (err) {
+		list_push_lru(c, victim); /* empty again: reused first */
 		return err;
-	c->used[victim] = ++c->tick;
+	}
+	c->tag[victim] = pg;
+	c->chain[victim] = c->bucket[b];
+	c->bucket[b] = victim;
+	list_push_mru(c, victim);
 	return victim;
 }
 
