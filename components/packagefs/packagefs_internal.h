@@ -132,8 +132,12 @@ struct pkgfs_cache {
 	uint32_t *chain;        /* next slot in slot i's hash chain */
 	uint32_t *prev, *next;  /* recency list links of slot i, UINT32_MAX = none */
 	uint32_t mru, lru;      /* list head (most recent) and tail (next victim) */
+	uint32_t ra_max;        /* pages one miss may read: min(npages / 4, 16), >= 1 */
+	uint8_t *ra_buf;        /* ra_max pages of bounce buffer (NULL when ra_max is 1) */
 	struct pkgfs_cache_stats stats;
 };
+
+#define PKGFS_READAHEAD_MAX 16u /* pages per device read on a miss (64 KiB at 4096) */
 
 /* pkgfs_dev_bytes: device capacity in bytes, saturating at UINT64_MAX. */
 static inline uint64_t pkgfs_dev_bytes(const struct blkdev *dev)
@@ -149,11 +153,15 @@ int pkgfs_cache_init(struct pkgfs_cache *c, struct blkdev *dev, uint32_t npages)
 /* pkgfs_cache_fini: free the cache memory. */
 void pkgfs_cache_fini(struct pkgfs_cache *c);
 /* pkgfs_cache_read: copy len bytes at byte offset off of the device into buf via
- * the cache. CAIRN_ERANGE past the device end, CAIRN_EIO on a device error. */
+ * the cache. CAIRN_ERANGE past the device end, CAIRN_EIO on a device error.
+ * A miss reads ahead up to ra_max pages, but only pages inside [off, off+len)
+ * that are not cached yet, in one device read (so misses still equal reads). */
 int pkgfs_cache_read(struct pkgfs_cache *c, uint64_t off, void *buf, size_t len);
 /* pkgfs_cache_peek: point *p at the cached bytes at device offset off; *n gets
- * the count that follow contiguously in that page. Valid until the next cache call. */
-int pkgfs_cache_peek(struct pkgfs_cache *c, uint64_t off, const uint8_t **p, size_t *n);
+ * the count that follow contiguously in that page. Valid until the next cache call.
+ * end (> off) is where the caller's sequential scan stops: the read-ahead bound. */
+int pkgfs_cache_peek(struct pkgfs_cache *c, uint64_t off, uint64_t end, const uint8_t **p,
+		     size_t *n);
 
 /* ---- Mount ----------------------------------------------------------------------- */
 

@@ -168,7 +168,8 @@ static int hash_file(struct pkgfs *fs, uint32_t ino, uint8_t out[PKGFS_HASH_SIZE
 	while (done < n->size) {
 		const uint8_t *p;
 		size_t avail;
-		int err = pkgfs_cache_peek(&fs->cache, n->start + done, &p, &avail);
+		int err = pkgfs_cache_peek(&fs->cache, n->start + done, n->start + n->size, &p,
+					   &avail);
 		if (err) {
 			crypto_sha256_final(&s, out);
 			return err;
