@@ -76,6 +76,8 @@ def main():
     print(f"  raw virtio-blk : {rd['raw_kibs'] / 1024:8.1f} MiB/s ({rd['raw_us']} us)")
     print(f"  packagefs cold : {rd['cold_kibs'] / 1024:8.1f} MiB/s ({rd['cold_us']} us, "
           f"incl. SHA-256 of the content)  = {rd['cold_vs_raw_pct']}% of raw")
+    print(f"    of which verification before the first byte: {rd['verify_us']} us")
+    print(f"  raw 64 KiB reads + SHA-256 per read (no packagefs): {rd['raw_hashed_us']} us")
     print(f"  packagefs warm : {rd['warm_kibs'] / 1024:8.1f} MiB/s ({rd['warm_us']} us)")
     print(f"  SHA-256 alone  : {rd['bytes'] / (1 << 20) / (rd['hash_us'] / 1e6):8.1f} MiB/s "
           f"({rd['hash_us']} us, same bytes from memory)")

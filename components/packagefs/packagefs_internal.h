@@ -138,6 +138,7 @@ struct pkgfs_cache {
 };
 
 #define PKGFS_READAHEAD_MAX 16u /* pages per device read on a miss (64 KiB at 4096) */
+#define PKGFS_READAHEAD_BYTES (PKGFS_READAHEAD_MAX * PKGFS_ALIGN)
 
 /* pkgfs_dev_bytes: device capacity in bytes, saturating at UINT64_MAX. */
 static inline uint64_t pkgfs_dev_bytes(const struct blkdev *dev)
