@@ -13,6 +13,8 @@ int ktest_blk(void);
 int ktest_components(void);
 /* ktest_pkgfs: packagefs selftests (disk or fixture); returns failures. */
 int ktest_pkgfs(void);
+/* ktest_pkgfs_denied: (kernel) an ungranted caller is refused by packagefs. */
+int ktest_pkgfs_denied(void);
 /* ktest_crash: provoke a load access fault (tests the trap report). */
 _Noreturn void ktest_crash(void);
 

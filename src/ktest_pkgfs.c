@@ -10,7 +10,13 @@
  *   "pkgfscorrupt=<path>" on the command line: that file's data was altered on
  *                 the disk; reading it must fail with CAIRN_EIO (twice) and leave
  *                 an AUDIT_INTEGRITY record, while other files still read
- *                 -> "SELFTEST: pkgfs integrity refused ok" */
+ *                 -> "SELFTEST: pkgfs integrity refused ok"
+ *   restart:      a handle opened before a packagefs restart is dead after it,
+ *                 and the remounted image serves again
+ *                 -> "SELFTEST: pkgfs restart ok"
+ *   denial (from the kernel, ktest_pkgfs_denied): a thread of crypto, which the
+ *                 table does not grant packagefs, is refused with EPERM and a
+ *                 cap audit record -> "SELFTEST: pkgfs denied ungranted caller ok" */
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +24,8 @@
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/kernel.h"
+#include "cairn/sched.h"
+#include "cairn/supervisor.h"
 #include "cap.h"
 #include "ktest.h"
 #include "pkg.h"
@@ -205,6 +213,64 @@ static int check_corrupt(const char *path)
 	return 0;
 }
 
+/* check_restart: restart packagefs (and, through the table, its dependents,
+ * selftest included); the old handle is dead, a new open reads hello again. */
+static int check_restart(const char *hello_path, const char *hello)
+{
+	char buf[8];
+	int h = pkg_open(hello_path);
+	if (h < 0)
+		return fail("open before restart", h);
+	int rc = supervisor_restart(CAP_COMP_PACKAGEFS);
+	if (rc)
+		return fail("restart", rc);
+	rc = pkg_read(h, 0, buf, sizeof(buf));
+	if (rc != CAIRN_EINVAL)
+		return fail("read of a handle from before the restart", rc);
+	if (check_small(hello_path, hello))
+		return 1;
+	kprintf("SELFTEST: pkgfs restart ok\n");
+	return 0;
+}
+
+struct denied_job {
+	int rc;
+};
+
+/* denied_body: as crypto, try to stat the root. */
+static void denied_body(void *arg)
+{
+	struct denied_job *j = arg;
+	struct pkgfs_stat st;
+	j->rc = pkg_stat("pkg:/", &st);
+}
+
+int ktest_pkgfs_denied(void)
+{
+	struct denied_job j = { 0 };
+	struct thread *t;
+	uint64_t seq = audit_next_seq();
+	int err = thread_create(&t, "pkgfs-denied", CAP_COMP_CRYPTO, denied_body, &j, false);
+	if (err)
+		return fail("thread as crypto", err);
+	int code = thread_join(t);
+	struct audit_rec rec[8];
+	size_t n = audit_read(seq, rec, 8, NULL);
+	bool audited = false;
+	for (size_t i = 0; i < n; i++)
+		audited = audited || (rec[i].kind == AUDIT_CAP_DENIED &&
+				      rec[i].caller == CAP_COMP_CRYPTO &&
+				      rec[i].callee == CAP_COMP_PACKAGEFS &&
+				      strcmp(rec[i].op, "stat") == 0);
+	if (code || j.rc != CAIRN_EPERM || !audited) {
+		kprintf("ktest: pkgfs denial FAILED: rc=%d exit=%d audit record %s\n", j.rc, code,
+			audited ? "found" : "missing");
+		return 1;
+	}
+	kprintf("SELFTEST: pkgfs denied ungranted caller ok\n");
+	return 0;
+}
+
 int ktest_pkgfs(void)
 {
 	struct pkg_info info;
@@ -227,6 +293,7 @@ int ktest_pkgfs(void)
 			kprintf("SELFTEST: pkgfs virtio ro ok\n");
 		if (bootarg("pkgfscorrupt", corrupt, sizeof(corrupt)))
 			failed += check_corrupt(corrupt);
+		failed += check_restart("pkg:/bin/hello", DISK_HELLO);
 	} else if (info.source == PKG_SOURCE_FIXTURE) {
 		struct pkgfs_stat st;
 		failed += check_small("pkg:/bin/hello", FIXTURE_HELLO);
@@ -238,6 +305,7 @@ int ktest_pkgfs(void)
 		failed += check_errors("pkg:/bin/hello", "pkg:/share");
 		if (!failed)
 			kprintf("SELFTEST: pkgfs fixture ok\n");
+		failed += check_restart("pkg:/bin/hello", FIXTURE_HELLO);
 	} else {
 		failed += fail("mount source", (int)info.source);
 	}

@@ -14,6 +14,10 @@ boots the image with it attached read-only as the disk with serial `pkgfs`:
   otherkey    a valid image signed by another key: refused (signature)
   fixture     no pkgfs disk: the built-in fixture is mounted and read
 
+Every booting case also restarts packagefs (a handle from before is dead, the
+image is mounted again) and checks that crypto, which is not granted packagefs,
+is refused with a cap audit record.
+
 A refused disk fails the packagefs component (fail closed: no fallback to the
 fixture), the system still reaches `cairn: ready`, and since the selftest
 component needs packagefs it is not started, so the selftest run exits 1.
@@ -88,9 +92,14 @@ def main():
         mkpkgfs(tool, "build", tree, other, "--key", os.path.join(work, "other.key"))
 
         mounted = f"pkgfs: mounted from virtio-blk ro files={nfiles} bytes={nbytes}"
-        ok = ["--expect", mounted, "--expect", "SELFTEST: pkgfs virtio ro ok",
-              "--expect", "SELFTEST: done failed=0", "--expect-match", ready,
-              "--expect", "cairn: component packagefs up"]
+        common_ok = ["--expect", "SELFTEST: done failed=0", "--expect-match", ready,
+                     "--expect", "cairn: component packagefs up",
+                     "--expect", "SELFTEST: pkgfs restart ok",
+                     "--expect", "cairn: component packagefs restarted",
+                     "--expect", "SELFTEST: pkgfs denied ungranted caller ok",
+                     "--expect", "cap: denied caller=crypto callee=packagefs op=stat"]
+        ok = ["--expect-count", f"{mounted}=2",  # boot and restart
+              "--expect", "SELFTEST: pkgfs virtio ro ok"] + common_ok
 
         def refused(reason):
             return ["--exit", "1", "--expect-match", ready,
@@ -115,9 +124,8 @@ def main():
              refused("signature invalid: not signed by the configured key")),
             ("fixture", None, [], "selftest", [
                 "--expect", "pkgfs: no disk with serial pkgfs, using the built-in fixture",
-                "--expect-match", r"pkgfs: mounted fixture files=3 bytes=190",
-                "--expect", "SELFTEST: pkgfs fixture ok",
-                "--expect", "SELFTEST: done failed=0", "--expect-match", ready]),
+                "--expect-count", r"pkgfs: mounted fixture files=3 bytes=190=2",
+                "--expect", "SELFTEST: pkgfs fixture ok"] + common_ok),
         ]
         failed = []
         for tag, disk, opts, append, checks in boots:
