@@ -11,6 +11,8 @@
  *                 the disk; reading it must fail with CAIRN_EIO (twice) and leave
  *                 an AUDIT_INTEGRITY record, while other files still read
  *                 -> "SELFTEST: pkgfs integrity refused ok"
+ *   concurrency:  4 threads open and read at once, every byte exact
+ *                 -> "SELFTEST: pkgfs concurrent readers ok"
  *   restart:      a handle opened before a packagefs restart is dead after it,
  *                 and the remounted image serves again
  *                 -> "SELFTEST: pkgfs restart ok"
@@ -21,6 +23,7 @@
 #include <string.h>
 
 #include "cairn/audit.h"
+#include "cairn/cap_gate.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/kernel.h"
@@ -213,6 +216,50 @@ static int check_corrupt(const char *path)
 	return 0;
 }
 
+#define READERS 4
+#define READER_ROUNDS 8
+
+struct reader_job {
+	const char *path;
+	const char *want;
+	bool pattern; /* also read /data/pattern (disk image) */
+	int failed;
+};
+
+/* reader: one of READERS threads (as selftest) opening and reading at once. */
+static void reader(void *arg)
+{
+	struct reader_job *j = arg;
+	for (int i = 0; i < READER_ROUNDS; i++)
+		j->failed += check_small(j->path, j->want);
+	if (j->pattern)
+		j->failed += check_pattern();
+}
+
+/* check_concurrent: READERS threads read at the same time (the component's
+ * lock serialises the engine); every read must be exact. */
+static int check_concurrent(const char *path, const char *want, bool pattern)
+{
+	struct reader_job jobs[READERS];
+	struct thread *t[READERS];
+	int failed = 0, started = 0;
+	for (int i = 0; i < READERS; i++) {
+		jobs[i] = (struct reader_job){ path, want, pattern, 0 };
+		if (thread_create(&t[i], "pkgfs-reader", cap_self(), reader, &jobs[i], false) == 0)
+			started++;
+		else
+			break;
+	}
+	for (int i = 0; i < started; i++) {
+		failed += thread_join(t[i]) != 0;
+		failed += jobs[i].failed;
+	}
+	if (started != READERS || failed)
+		return fail("concurrent readers", -failed);
+	kprintf("SELFTEST: pkgfs concurrent readers ok\n");
+	return 0;
+}
+
 /* check_restart: restart packagefs (and, through the table, its dependents,
  * selftest included); the old handle is dead, a new open reads hello again. */
 static int check_restart(const char *hello_path, const char *hello)
@@ -291,6 +338,7 @@ int ktest_pkgfs(void)
 		failed += check_errors("pkg:/bin/hello", "pkg:/data");
 		if (!failed)
 			kprintf("SELFTEST: pkgfs virtio ro ok\n");
+		failed += check_concurrent("pkg:/bin/hello", DISK_HELLO, true);
 		if (bootarg("pkgfscorrupt", corrupt, sizeof(corrupt)))
 			failed += check_corrupt(corrupt);
 		failed += check_restart("pkg:/bin/hello", DISK_HELLO);
@@ -305,6 +353,7 @@ int ktest_pkgfs(void)
 		failed += check_errors("pkg:/bin/hello", "pkg:/share");
 		if (!failed)
 			kprintf("SELFTEST: pkgfs fixture ok\n");
+		failed += check_concurrent("pkg:/bin/hello", FIXTURE_HELLO, false);
 		failed += check_restart("pkg:/bin/hello", FIXTURE_HELLO);
 	} else {
 		failed += fail("mount source", (int)info.source);

@@ -95,6 +95,7 @@ def main():
         common_ok = ["--expect", "SELFTEST: done failed=0", "--expect-match", ready,
                      "--expect", "cairn: component packagefs up",
                      "--expect", "SELFTEST: pkgfs restart ok",
+                     "--expect", "SELFTEST: pkgfs concurrent readers ok",
                      "--expect", "cairn: component packagefs restarted",
                      "--expect", "SELFTEST: pkgfs denied ungranted caller ok",
                      "--expect", "cap: denied caller=crypto callee=packagefs op=stat"]
