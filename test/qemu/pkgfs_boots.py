@@ -11,6 +11,9 @@ boots the image with it attached read-only as the disk with serial `pkgfs`:
               record, the other files still read
   meta        one byte of the node table flipped: refused (root hash)
   sig         one byte of the signature flipped: refused (signature)
+  struct      /data/victim's extent set to /data/pattern's, then re-signed
+              with the build key (a signing-side bug, not an attack): refused on
+              structure, the reason naming both entries
   otherkey    a valid image signed by another key: refused (signature)
   fixture     no pkgfs disk: the built-in fixture is mounted and read
 
@@ -24,6 +27,7 @@ component needs packagefs it is not started, so the selftest run exits 1.
 
   pkgfs_boots.py QEMU_PY KERNEL MKPKGFS KEYFILE LOGDIR NAME
 """
+import hashlib
 import os
 import subprocess
 import sys
@@ -57,6 +61,88 @@ def make_tree(root):
     return len(files), sum(len(d) for d in files.values())
 
 
+# --- Ed25519 signing (RFC 8032), only to re-sign a deliberately malformed image
+# with the build key: the kernel must then refuse it on structure, naming the
+# entry, even though its signature is valid. Plain integers, affine coordinates.
+ED_P = 2**255 - 19
+ED_L = 2**252 + 27742317777372353535851937790883648493
+ED_D = (-121665 * pow(121666, ED_P - 2, ED_P)) % ED_P
+
+
+def ed_add(a, b):
+    (x1, y1), (x2, y2) = a, b
+    t = ED_D * x1 * x2 * y1 * y2 % ED_P
+    x3 = (x1 * y2 + x2 * y1) * pow(1 + t, ED_P - 2, ED_P)
+    y3 = (y1 * y2 + x1 * x2) * pow(1 - t, ED_P - 2, ED_P)
+    return x3 % ED_P, y3 % ED_P
+
+
+def ed_mul(k, pt):
+    acc = (0, 1)
+    while k:
+        if k & 1:
+            acc = ed_add(acc, pt)
+        pt = ed_add(pt, pt)
+        k >>= 1
+    return acc
+
+
+def ed_base():
+    y = 4 * pow(5, ED_P - 2, ED_P) % ED_P
+    u = (y * y - 1) * pow(ED_D * y * y + 1, ED_P - 2, ED_P) % ED_P
+    x = pow(u, (ED_P + 3) // 8, ED_P)
+    if x * x % ED_P != u:
+        x = x * pow(2, (ED_P - 1) // 4, ED_P) % ED_P
+    return (ED_P - x if x & 1 else x), y
+
+
+def ed_encode(pt):
+    x, y = pt
+    return (y | ((x & 1) << 255)).to_bytes(32, "little")
+
+
+def ed_sign(seed, msg):
+    """(signature, public key) of msg under the 32-byte seed."""
+    h = hashlib.sha512(seed).digest()
+    a = int.from_bytes(h[:32], "little")
+    a &= (1 << 254) - 8
+    a |= 1 << 254
+    base = ed_base()
+    pub = ed_encode(ed_mul(a, base))
+    r = int.from_bytes(hashlib.sha512(h[32:] + msg).digest(), "little") % ED_L
+    big_r = ed_encode(ed_mul(r, base))
+    k = int.from_bytes(hashlib.sha512(big_r + pub + msg).digest(), "little") % ED_L
+    return big_r + ((r + k * a) % ED_L).to_bytes(32, "little"), pub
+
+
+def overlapping(src, dst, key, pubfile, size_a, size_b):
+    """Copy src to dst with the file of size_b given the extent of the file of
+    size_a (an overlap), then fix the root hash and sign with key."""
+    with open(src, "rb") as f:
+        img = bytearray(f.read())
+    count = int.from_bytes(img[24:28], "little")
+    meta_size = int.from_bytes(img[40:48], "little")
+    nodes = {}
+    for i in range(count):
+        off = 256 + 64 * i
+        mode = int.from_bytes(img[off + 12:off + 16], "little")
+        size = int.from_bytes(img[off + 16:off + 24], "little")
+        if mode & 0o170000 == 0o100000:
+            nodes[size] = off
+    a, b = nodes[size_a], nodes[size_b]
+    img[b + 24:b + 32] = img[a + 24:a + 32]
+    root = hashlib.sha256(bytes(img[:128]) + bytes(img[256:256 + meta_size])).digest()
+    with open(key, "rb") as f:
+        sig, pub = ed_sign(f.read(), root)
+    with open(pubfile, "rb") as f:
+        if f.read() != pub:
+            raise SystemExit("pkgfs_boots: own Ed25519 signer disagrees with mkpkgfs' key")
+    img[128:160] = root
+    img[160:224] = sig
+    with open(dst, "wb") as f:
+        f.write(img)
+
+
 def mkpkgfs(tool, *args):
     subprocess.run([tool, *args], check=True)
 
@@ -87,6 +173,9 @@ def main():
         flipped(good, meta, 256 + 64 * 1 + 16)  # size field of entry 1
         sig = os.path.join(work, "sig.img")
         flipped(good, sig, 160 + 5)  # inside the Ed25519 signature
+        struct = os.path.join(work, "struct.img")
+        pub = os.path.splitext(key)[0] + ".pub"
+        overlapping(good, struct, key, pub, PATTERN_SIZE, len(VICTIM))
         other = os.path.join(work, "other.img")
         mkpkgfs(tool, "keygen", os.path.join(work, "other.key"), os.path.join(work, "other.pub"))
         mkpkgfs(tool, "build", tree, other, "--key", os.path.join(work, "other.key"))
@@ -102,9 +191,10 @@ def main():
         ok = ["--expect-count", f"{mounted}=2",  # boot and restart
               "--expect", "SELFTEST: pkgfs virtio ro ok"] + common_ok
 
-        def refused(reason):
-            return ["--exit", "1", "--expect-match", ready,
-                    "--expect", f"pkgfs: refused image: virtio-blk serial=pkgfs: {reason}",
+        def refused(reason, regex=False):
+            line = ["--expect-match" if regex else "--expect",
+                    "pkgfs: refused image: virtio-blk serial=pkgfs: " + reason]
+            return ["--exit", "1", "--expect-match", ready] + line + [
                     "--expect-match", r"cairn: component packagefs failed err=-74 \(.*\)",
                     "--expect", "cairn: component selftest not started (needs packagefs)",
                     "--forbid", "pkgfs: mounted"]
@@ -121,6 +211,9 @@ def main():
              refused("root hash mismatch: header or metadata corrupt")),
             ("sig", sig, [], "selftest",
              refused("signature invalid: not signed by the configured key")),
+            ("struct", struct, [], "selftest",
+             refused(r"entry \d+ '/data/victim': extent overlaps entry \d+ '/data/pattern'",
+                     regex=True)),
             ("otherkey", other, [], "selftest",
              refused("signature invalid: not signed by the configured key")),
             ("fixture", None, [], "selftest", [
