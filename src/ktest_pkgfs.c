@@ -292,6 +292,7 @@ static void denied_body(void *arg)
 	j->rc = pkg_stat("pkg:/", &st);
 }
 
+/* ktest_pkgfs_denied: (kernel) a thread of crypto calls pkg_stat: EPERM and an audit record. */
 int ktest_pkgfs_denied(void)
 {
 	struct denied_job j = { 0 };
@@ -318,6 +319,7 @@ int ktest_pkgfs_denied(void)
 	return 0;
 }
 
+/* ktest_pkgfs: the packagefs selftests for the mounted source (as selftest). */
 int ktest_pkgfs(void)
 {
 	struct pkg_info info;

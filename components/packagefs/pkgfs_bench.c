@@ -1,9 +1,10 @@
 /* The "pkgfsbench" boot mode (pkg_bench in pkg.h): packagefs against the raw
  * disk in one run, on the image attached as the pkgfs disk.
  *
- *   PKGFSBENCH: mount files=<n> dirs=<n> meta_bytes=<n> us_min=<n> us_max=<n>
+ *   PKGFSBENCH: mount files=<n> dirs=<n> us_min=<n> us_max=<n>
  *   PKGFSBENCH: read bytes=<n> raw_us=<n> cold_us=<n> warm_us=<n> hash_us=<n> verify_us=<n>
- *               raw_hashed_us=<n> raw_kibs=<n> cold_kibs=<n> warm_kibs=<n> cold_vs_raw_pct=<n> mount_us=<n>
+ *               raw_hashed_us=<n> raw_kibs=<n> cold_kibs=<n> warm_kibs=<n>
+ *               cold_vs_raw_pct=<n> mount_us=<n>
  *
  * mount: MOUNT_RUNS fresh pkgfs_mount calls (full validation, root hash,
  * signature). read (only when pkg:/bench/big exists): "raw" reads the file's
@@ -202,7 +203,8 @@ static int bench_read(struct blkdev *dev)
 	}
 	uint64_t rk = kibs(len, raw_us), ck = kibs(len, cold_us), wk = kibs(len, warm_us);
 	kprintf("PKGFSBENCH: read bytes=%llu raw_us=%llu cold_us=%llu warm_us=%llu "
-		"hash_us=%llu verify_us=%llu raw_hashed_us=%llu raw_kibs=%llu cold_kibs=%llu warm_kibs=%llu cold_vs_raw_pct=%llu "
+		"hash_us=%llu verify_us=%llu raw_hashed_us=%llu raw_kibs=%llu cold_kibs=%llu "
+		"warm_kibs=%llu cold_vs_raw_pct=%llu "
 		"mount_us=%llu\n",
 		(unsigned long long)len, (unsigned long long)raw_us, (unsigned long long)cold_us,
 		(unsigned long long)warm_us, (unsigned long long)hash_us, (unsigned long long)verify_us,
@@ -213,6 +215,7 @@ static int bench_read(struct blkdev *dev)
 	return 0;
 }
 
+/* pkgfs_bench_locked: mount timing, then the read comparison, on the claimed disk. */
 int pkgfs_bench_locked(void)
 {
 	struct blkdev *dev = pkgfs_comp_disk();

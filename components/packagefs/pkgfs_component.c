@@ -82,6 +82,7 @@ static void integrity_hook(void *ctx, const char *msg)
 	(void)audit_append(AUDIT_INTEGRITY, pk.cur_caller, CAP_COMP_PACKAGEFS, pk.cur_op, subject);
 }
 
+/* pkgfs_comp_config: the mount configuration: built-in key, cache size, integrity hook. */
 struct pkgfs_config pkgfs_comp_config(uint32_t cache_pages)
 {
 	struct pkgfs_config cfg = {
@@ -92,6 +93,7 @@ struct pkgfs_config pkgfs_comp_config(uint32_t cache_pages)
 	return cfg;
 }
 
+/* pkgfs_comp_disk: the claimed pkgfs disk, NULL when serving the fixture. */
 struct blkdev *pkgfs_comp_disk(void)
 {
 	return pk.disk;
@@ -216,6 +218,7 @@ static struct pkg_slot *slot_of(int h, uint16_t caller)
 	return s;
 }
 
+/* pkg_info: source, counts, mount time and cache counters of the mount. */
 int pkg_info(struct pkg_info *info)
 {
 	struct cap_call call;
@@ -233,6 +236,7 @@ int pkg_info(struct pkg_info *info)
 	return leave(&call, 0);
 }
 
+/* pkg_stat: gate, check the pkg: prefix, stat through the engine. */
 int pkg_stat(const char *path, struct pkgfs_stat *st)
 {
 	struct cap_call call;
@@ -247,6 +251,7 @@ int pkg_stat(const char *path, struct pkgfs_stat *st)
 	return leave(&call, err);
 }
 
+/* pkg_open: open into a free slot owned by the caller; the handle encodes slot and seq. */
 int pkg_open(const char *path)
 {
 	struct cap_call call;
@@ -272,6 +277,7 @@ int pkg_open(const char *path)
 	return leave(&call, CAIRN_EBUSY);
 }
 
+/* pkg_read: read through the caller's handle (the engine verifies the content first). */
 int pkg_read(int h, uint64_t off, void *buf, size_t len)
 {
 	struct cap_call call;
@@ -284,6 +290,7 @@ int pkg_read(int h, uint64_t off, void *buf, size_t len)
 	return leave(&call, pkgfs_read(&s->f, off, buf, len));
 }
 
+/* pkg_fstat: stat of the caller's open handle. */
 int pkg_fstat(int h, struct pkgfs_stat *st)
 {
 	struct cap_call call;
@@ -296,6 +303,7 @@ int pkg_fstat(int h, struct pkgfs_stat *st)
 	return leave(&call, pkgfs_fstat(&s->f, st));
 }
 
+/* pkg_close: close the caller's handle and free its slot. */
 int pkg_close(int h)
 {
 	struct cap_call call;
@@ -310,6 +318,7 @@ int pkg_close(int h)
 	return leave(&call, err);
 }
 
+/* pkg_readdir: gate, check the prefix, one entry from the engine's cursor. */
 int pkg_readdir(const char *path, uint64_t *cursor, struct pkgfs_dirent *ent)
 {
 	struct cap_call call;
@@ -324,6 +333,7 @@ int pkg_readdir(const char *path, uint64_t *cursor, struct pkgfs_dirent *ent)
 	return leave(&call, err);
 }
 
+/* pkg_bench: run the benchmark inside a gated call, with the lock held. */
 int pkg_bench(void)
 {
 	struct cap_call call;

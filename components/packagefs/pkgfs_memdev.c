@@ -34,6 +34,7 @@ static const struct blkdev_ops memdev_ops = {
 	.flush = memdev_flush,
 };
 
+/* pkgfs_memdev_init: describe data[0..len) as a read-only device of 512-byte sectors. */
 int pkgfs_memdev_init(struct pkgfs_memdev *m, const uint8_t *data, size_t len, const char *serial)
 {
 	if (!m || !data || len == 0 || len % PKGFS_MEMDEV_SECTOR != 0)
