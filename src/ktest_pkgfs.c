@@ -328,6 +328,8 @@ int ktest_pkgfs(void)
 		return fail("info", rc);
 	int failed = 0;
 	char corrupt[128];
+	if (!info.read_only)
+		failed += fail("the device under the mount is not read-only", 0);
 	if (info.source == PKG_SOURCE_VIRTIO) {
 		struct blkdev *bd;
 		rc = vblk_claim("pkgfs", false, &bd);

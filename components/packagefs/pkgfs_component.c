@@ -127,6 +127,11 @@ static int pkgfs_init(void)
 	pk.source = PKG_SOURCE_NONE;
 	struct blkdev *bd;
 	int err = vblk_claim("pkgfs", true, &bd);
+	if (err == 0 && !bd->info.read_only) {
+		kprintf("pkgfs: the pkgfs claim is not read-only: refusing to use it\n");
+		(void)vblk_release(bd);
+		return CAIRN_EIO; /* cannot happen: the claim asked for read-only */
+	}
 	if (err == 0) {
 		pk.disk = bd;
 		err = mount_dev(bd, "virtio-blk serial=pkgfs");
@@ -232,6 +237,7 @@ int pkg_info(struct pkg_info *info)
 	info->dirs = pk.totals.dirs;
 	info->bytes = pk.totals.bytes;
 	info->mount_us = pk.mount_us;
+	info->read_only = pk.disk ? pk.disk->info.read_only : pk.fixture.dev.info.read_only;
 	pkgfs_cache_stats(pk.fs, &info->cache);
 	return leave(&call, 0);
 }

@@ -23,6 +23,7 @@
 #ifndef PKG_H
 #define PKG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +45,7 @@ struct pkg_info {
 	uint32_t dirs;        /* directories, the root included */
 	uint64_t bytes;       /* content bytes of all files */
 	uint64_t mount_us;    /* time pkgfs_mount took (validation and signature) */
+	bool read_only;       /* the device under the mount refuses writes (always) */
 	struct pkgfs_cache_stats cache;
 };
 
