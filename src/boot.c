@@ -15,6 +15,9 @@
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
 #include "cap.h"
+#ifdef CAP_ENABLED_PACKAGEFS
+#include "pkg.h"
+#endif
 #if CAIRN_HAVE_SELFTEST
 #include "kbench.h"
 #include "ktest.h"
@@ -71,6 +74,10 @@ static void kinit(void *arg)
 	kprintf("cairn: components up=%u down=%d\n", CAP_START_COUNT - (unsigned)down, down);
 	kprintf("cairn: ready t=%llu harts=%u timer=%s\n", (unsigned long long)time_us(), n,
 		timer_uses_sstc() ? "sstc" : "sbi");
+#ifdef CAP_ENABLED_PACKAGEFS
+	if (dt_bootargs_has(platform.bootargs, "pkgfsbench"))
+		platform_exit(pkg_bench() ? EXIT_SELFTEST_FAILED : EXIT_PASS);
+#endif
 #if CAIRN_HAVE_SELFTEST
 	if (dt_bootargs_has(platform.bootargs, "crashtest"))
 		ktest_crash();

@@ -23,6 +23,10 @@ int ktest_components(void);
 int ktest_statefs(void);
 /* kbench_statefs: statefs vs raw virtio-blk figures ("statefsbench"). */
 int kbench_statefs(void);
+/* ktest_pkgfs: packagefs selftests (disk or fixture); returns failures. */
+int ktest_pkgfs(void);
+/* ktest_pkgfs_denied: (kernel) an ungranted caller is refused by packagefs. */
+int ktest_pkgfs_denied(void);
 /* ktest_crash: provoke a load page fault at 0x8 in the (kernel-core) init
  * thread (tests the fatal trap report). */
 _Noreturn void ktest_crash(void);

@@ -222,6 +222,9 @@ static int selftest_main(void)
 #ifdef CAP_ENABLED_STATEFS
 	failed += ktest_statefs();
 #endif
+#ifdef CAP_ENABLED_PACKAGEFS
+	failed += ktest_pkgfs();
+#endif
 	return failed;
 }
 
@@ -232,6 +235,10 @@ int ktest_components(void)
 		return 1;
 	}
 	ktest_forbidden = test_forbidden_call();
+	int extra = 0;
+#ifdef CAP_ENABLED_PACKAGEFS
+	extra += ktest_pkgfs_denied();
+#endif
 	int rc = ktest_run_as(CAP_COMP_SELFTEST, "selftest", selftest_main);
-	return rc < 0 ? 1 : rc;
+	return (rc < 0 ? 1 : rc) + extra;
 }

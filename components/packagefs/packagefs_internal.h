@@ -117,17 +117,28 @@ int pkgfs_name_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 
 /* ---- Sector cache ---------------------------------------------------------------- */
 
-/* A bounded LRU cache of pages (max(PKGFS_ALIGN, sector size) bytes) over a blkdev. */
+/* A bounded LRU cache of pages (max(PKGFS_ALIGN, sector size) bytes) over a blkdev.
+ * Lookup is a hash of the page number into chains of slots; recency is a doubly
+ * linked list of slots (most recent first, empty slots at the tail), so a hit or
+ * a miss costs O(1) whatever the cache size. */
 struct pkgfs_cache {
 	struct blkdev *dev;     /* the device; not owned */
 	uint32_t page_size;     /* bytes per page */
 	uint32_t npages;        /* capacity */
+	uint32_t nbuckets;      /* hash buckets, a power of two >= npages */
 	uint8_t *mem;           /* npages * page_size bytes */
 	uint64_t *tag;          /* page number held by slot i, UINT64_MAX = empty */
-	uint64_t *used;         /* LRU stamp of slot i (larger = more recent) */
-	uint64_t tick;          /* stamp source */
+	uint32_t *bucket;       /* first slot of each hash chain, UINT32_MAX = none */
+	uint32_t *chain;        /* next slot in slot i's hash chain */
+	uint32_t *prev, *next;  /* recency list links of slot i, UINT32_MAX = none */
+	uint32_t mru, lru;      /* list head (most recent) and tail (next victim) */
+	uint32_t ra_max;        /* pages one miss may read: min(npages / 4, 16), >= 1 */
+	uint8_t *ra_buf;        /* ra_max pages of bounce buffer (NULL when ra_max is 1) */
 	struct pkgfs_cache_stats stats;
 };
+
+#define PKGFS_READAHEAD_MAX 16u /* pages per device read on a miss (64 KiB at 4096) */
+#define PKGFS_READAHEAD_BYTES (PKGFS_READAHEAD_MAX * PKGFS_ALIGN)
 
 /* pkgfs_dev_bytes: device capacity in bytes, saturating at UINT64_MAX. */
 static inline uint64_t pkgfs_dev_bytes(const struct blkdev *dev)
@@ -143,11 +154,15 @@ int pkgfs_cache_init(struct pkgfs_cache *c, struct blkdev *dev, uint32_t npages)
 /* pkgfs_cache_fini: free the cache memory. */
 void pkgfs_cache_fini(struct pkgfs_cache *c);
 /* pkgfs_cache_read: copy len bytes at byte offset off of the device into buf via
- * the cache. CAIRN_ERANGE past the device end, CAIRN_EIO on a device error. */
+ * the cache. CAIRN_ERANGE past the device end, CAIRN_EIO on a device error.
+ * A miss reads ahead up to ra_max pages, but only pages inside [off, off+len)
+ * that are not cached yet, in one device read (so misses still equal reads). */
 int pkgfs_cache_read(struct pkgfs_cache *c, uint64_t off, void *buf, size_t len);
 /* pkgfs_cache_peek: point *p at the cached bytes at device offset off; *n gets
- * the count that follow contiguously in that page. Valid until the next cache call. */
-int pkgfs_cache_peek(struct pkgfs_cache *c, uint64_t off, const uint8_t **p, size_t *n);
+ * the count that follow contiguously in that page. Valid until the next cache call.
+ * end (> off) is where the caller's sequential scan stops: the read-ahead bound. */
+int pkgfs_cache_peek(struct pkgfs_cache *c, uint64_t off, uint64_t end, const uint8_t **p,
+		     size_t *n);
 
 /* ---- Mount ----------------------------------------------------------------------- */
 

@@ -1,12 +1,70 @@
-/* packagefs sector cache: a small, bounded LRU of device pages. Every byte the
- * engine reads from the device goes through here, so the cache's counters show
- * exactly how much device traffic a workload costs. */
+/* packagefs sector cache: a bounded LRU of device pages. Every byte the engine
+ * reads from the device goes through here, so the cache's counters show exactly
+ * how much device traffic a workload costs. Lookups go through a hash of the page
+ * number and recency is a linked list, so the cost per page does not grow with
+ * the cache size (packagefs_internal.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "packagefs_internal.h"
 
 #define NO_PAGE UINT64_MAX
+#define NO_SLOT UINT32_MAX
+
+/* hash: bucket of page pg (Fibonacci hashing; nbuckets is a power of two). */
+static uint32_t hash(const struct pkgfs_cache *c, uint64_t pg)
+{
+	return (uint32_t)((pg * 0x9e3779b97f4a7c15ull) >> 32) & (c->nbuckets - 1);
+}
+
+/* list_unlink: take slot s out of the recency list. */
+static void list_unlink(struct pkgfs_cache *c, uint32_t s)
+{
+	if (c->prev[s] != NO_SLOT)
+		c->next[c->prev[s]] = c->next[s];
+	else
+		c->mru = c->next[s];
+	if (c->next[s] != NO_SLOT)
+		c->prev[c->next[s]] = c->prev[s];
+	else
+		c->lru = c->prev[s];
+	c->prev[s] = c->next[s] = NO_SLOT;
+}
+
+/* list_push_mru: put slot s (unlinked) at the most-recent end. */
+static void list_push_mru(struct pkgfs_cache *c, uint32_t s)
+{
+	c->prev[s] = NO_SLOT;
+	c->next[s] = c->mru;
+	if (c->mru != NO_SLOT)
+		c->prev[c->mru] = s;
+	c->mru = s;
+	if (c->lru == NO_SLOT)
+		c->lru = s;
+}
+
+/* list_push_lru: put slot s (unlinked) at the victim end. */
+static void list_push_lru(struct pkgfs_cache *c, uint32_t s)
+{
+	c->next[s] = NO_SLOT;
+	c->prev[s] = c->lru;
+	if (c->lru != NO_SLOT)
+		c->next[c->lru] = s;
+	c->lru = s;
+	if (c->mru == NO_SLOT)
+		c->mru = s;
+}
+
+/* chain_remove: take slot s (holding a page) out of its hash chain. */
+static void chain_remove(struct pkgfs_cache *c, uint32_t s)
+{
+	uint32_t *link = &c->bucket[hash(c, c->tag[s])];
+	while (*link != NO_SLOT && *link != s)
+		link = &c->chain[*link];
+	if (*link == s)
+		*link = c->chain[s];
+	c->chain[s] = NO_SLOT;
+}
 
 /* pkgfs_cache_init: allocate npages pages over dev. */
 int pkgfs_cache_init(struct pkgfs_cache *c, struct blkdev *dev, uint32_t npages)
@@ -19,15 +77,35 @@ int pkgfs_cache_init(struct pkgfs_cache *c, struct blkdev *dev, uint32_t npages)
 	c->dev = dev;
 	c->page_size = ss > PKGFS_ALIGN ? ss : PKGFS_ALIGN;
 	c->npages = npages;
+	c->nbuckets = 1;
+	while (c->nbuckets < npages)
+		c->nbuckets <<= 1;
+	c->ra_max = npages / 4 < PKGFS_READAHEAD_MAX ? npages / 4 : PKGFS_READAHEAD_MAX;
+	if (c->ra_max < 1)
+		c->ra_max = 1;
+	if (c->ra_max > 1) {
+		c->ra_buf = malloc((size_t)c->ra_max * c->page_size);
+		if (!c->ra_buf)
+			return CAIRN_ENOMEM;
+	}
 	c->mem = malloc((size_t)npages * c->page_size);
 	c->tag = malloc(npages * sizeof(*c->tag));
-	c->used = calloc(npages, sizeof(*c->used));
-	if (!c->mem || !c->tag || !c->used) {
+	c->bucket = malloc(c->nbuckets * sizeof(*c->bucket));
+	c->chain = malloc(npages * sizeof(*c->chain));
+	c->prev = malloc(npages * sizeof(*c->prev));
+	c->next = malloc(npages * sizeof(*c->next));
+	if (!c->mem || !c->tag || !c->bucket || !c->chain || !c->prev || !c->next) {
 		pkgfs_cache_fini(c);
 		return CAIRN_ENOMEM;
 	}
-	for (uint32_t i = 0; i < npages; i++)
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		c->bucket[b] = NO_SLOT;
+	c->mru = c->lru = NO_SLOT;
+	for (uint32_t i = 0; i < npages; i++) {
 		c->tag[i] = NO_PAGE;
+		c->chain[i] = NO_SLOT;
+		list_push_lru(c, i);
+	}
 	c->stats.pages = npages;
 	c->stats.page_size = c->page_size;
 	return 0;
@@ -38,68 +116,127 @@ void pkgfs_cache_fini(struct pkgfs_cache *c)
 {
 	free(c->mem);
 	free(c->tag);
-	free(c->used);
+	free(c->bucket);
+	free(c->chain);
+	free(c->prev);
+	free(c->next);
+	free(c->ra_buf);
+	c->ra_buf = NULL;
 	c->mem = NULL;
 	c->tag = NULL;
-	c->used = NULL;
+	c->bucket = c->chain = c->prev = c->next = NULL;
 }
 
-/* fill_slot: read page pg from the device into slot s; a page that runs past the
- * device end (sector sizes below the page size) is read partially, rest zeroed. */
-static int fill_slot(struct pkgfs_cache *c, uint32_t s, uint64_t pg)
+/* read_pages: read pages [pg, pg+k) from the device into dst; a page that runs
+ * past the device end (sector sizes below the page size) is read partially and
+ * the rest zeroed. k >= 1 and pg must start inside the device. */
+static int read_pages(struct pkgfs_cache *c, uint64_t pg, uint32_t k, uint8_t *dst)
 {
 	struct blkdev *dev = c->dev;
 	uint32_t ss = dev->info.sector_size;
 	uint32_t per_page = c->page_size / ss;
-	uint8_t *dst = c->mem + (size_t)s * c->page_size;
-	c->tag[s] = NO_PAGE;
 	if (pg > UINT64_MAX / per_page)
 		return CAIRN_ERANGE;
 	uint64_t lba = pg * per_page;
 	if (lba >= dev->info.sector_count)
 		return CAIRN_ERANGE;
 	uint64_t left = dev->info.sector_count - lba;
-	uint32_t count = left < per_page ? (uint32_t)left : per_page;
+	uint64_t want = (uint64_t)k * per_page;
+	uint32_t count = (uint32_t)(left < want ? left : want);
 	int err = blkdev_read(dev, lba, dst, count);
 	if (err)
 		return err == CAIRN_ERANGE ? err : CAIRN_EIO;
-	memset(dst + (size_t)count * ss, 0, (size_t)(per_page - count) * ss);
-	c->tag[s] = pg;
+	memset(dst + (size_t)count * ss, 0, (size_t)(want - count) * ss);
 	return 0;
 }
 
-/* get_page: slot holding page pg, loading it into the least recently used slot on
- * a miss. Returns the slot index or a negative error. */
-static int64_t get_page(struct pkgfs_cache *c, uint64_t pg)
+/* cached: slot holding page pg, or NO_SLOT. */
+static uint32_t cached(const struct pkgfs_cache *c, uint64_t pg)
 {
-	uint32_t victim = 0;
-	for (uint32_t i = 0; i < c->npages; i++) {
-		if (c->tag[i] == pg) {
-			c->stats.hits++;
-			c->used[i] = ++c->tick;
-			return i;
-		}
-		if (c->tag[victim] != NO_PAGE &&
-		    (c->tag[i] == NO_PAGE || c->used[i] < c->used[victim]))
-			victim = i;
+	for (uint32_t s = c->bucket[hash(c, pg)]; s != NO_SLOT; s = c->chain[s])
+		if (c->tag[s] == pg)
+			return s;
+	return NO_SLOT;
+}
+
+/* take_victim: unlink the least recently used slot (evicting its page) and
+ * return it, empty. */
+static uint32_t take_victim(struct pkgfs_cache *c)
+{
+	uint32_t victim = c->lru;
+	list_unlink(c, victim);
+	if (c->tag[victim] != NO_PAGE) {
+		c->stats.evictions++;
+		chain_remove(c, victim);
+		c->tag[victim] = NO_PAGE;
+	}
+	return victim;
+}
+
+/* install: slot s (unlinked, empty, filled with page pg's bytes) becomes the
+ * most recent entry for pg. */
+static void install(struct pkgfs_cache *c, uint32_t s, uint64_t pg)
+{
+	uint32_t b = hash(c, pg);
+	c->tag[s] = pg;
+	c->chain[s] = c->bucket[b];
+	c->bucket[b] = s;
+	list_push_mru(c, s);
+}
+
+/* get_page: slot holding page pg. On a miss, one device read loads pg and up to
+ * ra_max - 1 following pages the caller will want (want counts pg itself) that are
+ * not cached yet, into least recently used slots (empty ones first); pg ends up
+ * most recent. Returns the slot index or a negative error. */
+static int64_t get_page(struct pkgfs_cache *c, uint64_t pg, uint64_t want)
+{
+	uint32_t s = cached(c, pg);
+	if (s != NO_SLOT) {
+		c->stats.hits++;
+		list_unlink(c, s);
+		list_push_mru(c, s);
+		return s;
 	}
 	c->stats.misses++;
-	if (c->tag[victim] != NO_PAGE)
-		c->stats.evictions++;
-	int err = fill_slot(c, victim, pg);
+	uint32_t k = 1;
+	while (k < c->ra_max && k < want && cached(c, pg + k) == NO_SLOT)
+		k++;
+	if (k == 1) {
+		s = take_victim(c);
+		int err = read_pages(c, pg, 1, c->mem + (size_t)s * c->page_size);
+		if (err) {
+			list_push_lru(c, s); /* empty again: reused first */
+			return err;
+		}
+		install(c, s, pg);
+		return s;
+	}
+	/* Pages past the device end are not read ahead. */
+	uint64_t dev_pages = (pkgfs_dev_bytes(c->dev) + c->page_size - 1) / c->page_size;
+	if (pg + k > dev_pages)
+		k = pg < dev_pages ? (uint32_t)(dev_pages - pg) : 1;
+	int err = read_pages(c, pg, k, c->ra_buf);
 	if (err)
 		return err;
-	c->used[victim] = ++c->tick;
-	return victim;
+	for (uint32_t i = k; i-- > 0;) {
+		s = take_victim(c);
+		memcpy(c->mem + (size_t)s * c->page_size, c->ra_buf + (size_t)i * c->page_size,
+		       c->page_size);
+		install(c, s, pg + i);
+	}
+	return s; /* the slot of pg, installed last */
 }
 
 /* pkgfs_cache_peek: point *p at the cached bytes at device offset off; *n gets
  * how many follow contiguously in that page (at least 1). */
-int pkgfs_cache_peek(struct pkgfs_cache *c, uint64_t off, const uint8_t **p, size_t *n)
+int pkgfs_cache_peek(struct pkgfs_cache *c, uint64_t off, uint64_t end, const uint8_t **p,
+		     size_t *n)
 {
 	if (off >= pkgfs_dev_bytes(c->dev))
 		return CAIRN_ERANGE;
-	int64_t s = get_page(c, off / c->page_size);
+	uint64_t pg = off / c->page_size;
+	uint64_t last = end > off ? (end - 1) / c->page_size : pg;
+	int64_t s = get_page(c, pg, last - pg + 1);
 	if (s < 0)
 		return (int)s;
 	size_t in = (size_t)(off % c->page_size);
@@ -121,7 +258,8 @@ int pkgfs_cache_read(struct pkgfs_cache *c, uint64_t off, void *buf, size_t len)
 		size_t n = c->page_size - in;
 		if (n > len)
 			n = len;
-		int64_t s = get_page(c, pg);
+		uint64_t last = (off + len - 1) / c->page_size;
+		int64_t s = get_page(c, pg, last - pg + 1);
 		if (s < 0)
 			return (int)s;
 		memcpy(out, c->mem + (size_t)s * c->page_size + in, n);

@@ -168,7 +168,8 @@ static int hash_file(struct pkgfs *fs, uint32_t ino, uint8_t out[PKGFS_HASH_SIZE
 	while (done < n->size) {
 		const uint8_t *p;
 		size_t avail;
-		int err = pkgfs_cache_peek(&fs->cache, n->start + done, &p, &avail);
+		int err = pkgfs_cache_peek(&fs->cache, n->start + done, n->start + n->size, &p,
+					   &avail);
 		if (err) {
 			crypto_sha256_final(&s, out);
 			return err;
@@ -249,4 +250,30 @@ int pkgfs_close(struct pkgfs_file *f)
 void pkgfs_cache_stats(const struct pkgfs *fs, struct pkgfs_cache_stats *st)
 {
 	*st = fs->cache.stats;
+}
+
+/* pkgfs_totals: one pass over the decoded node table. */
+void pkgfs_totals(const struct pkgfs *fs, struct pkgfs_totals *t)
+{
+	t->files = 0;
+	t->dirs = 0;
+	t->bytes = 0;
+	for (uint32_t i = 0; i < fs->hdr.node_count; i++) {
+		if (is_dir(fs, i)) {
+			t->dirs++;
+		} else {
+			t->files++;
+			t->bytes += fs->nodes[i].size;
+		}
+	}
+}
+
+/* pkgfs_extent: the open file's data offset and length on the device. */
+int pkgfs_extent(const struct pkgfs_file *f, uint64_t *off, uint64_t *len)
+{
+	if (!f || !f->fs)
+		return CAIRN_EINVAL;
+	*off = f->fs->nodes[f->ino].start;
+	*len = f->fs->nodes[f->ino].size;
+	return 0;
 }

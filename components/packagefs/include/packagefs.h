@@ -127,6 +127,21 @@ int pkgfs_close(struct pkgfs_file *f);
  * end, or a negative error (CAIRN_ENOTDIR for a file, else as stat). */
 int pkgfs_readdir(struct pkgfs *fs, const char *path, uint64_t *cursor, struct pkgfs_dirent *ent);
 
+/* Totals over a whole image. */
+struct pkgfs_totals {
+	uint32_t files; /* regular files */
+	uint32_t dirs;  /* directories, the root included */
+	uint64_t bytes; /* content bytes of all files */
+};
+
+/* pkgfs_totals: count the image's files, directories and content bytes. */
+void pkgfs_totals(const struct pkgfs *fs, struct pkgfs_totals *t);
+
+/* pkgfs_extent: where the open file's content lies on the device: byte offset
+ * *off (0 for an empty file) and *len content bytes. For benchmarks that read
+ * the same bytes raw; CAIRN_EINVAL when f is not open. */
+int pkgfs_extent(const struct pkgfs_file *f, uint64_t *off, uint64_t *len);
+
 /* pkgfs_cache_stats: copy the sector-cache counters. */
 void pkgfs_cache_stats(const struct pkgfs *fs, struct pkgfs_cache_stats *st);
 

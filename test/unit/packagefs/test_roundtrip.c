@@ -75,6 +75,23 @@ static void roundtrip(uint32_t ss)
 	check_all_files(fs, &g);
 	ck_assert_uint_eq(count_tree(fs, "pkg:/", &files), g.nfiles + g.ndirs);
 	ck_assert_uint_eq(files, g.nfiles);
+	struct pkgfs_totals t;
+	uint64_t bytes = 0;
+	for (size_t i = 0; i < g.nfiles; i++)
+		bytes += g.files[i].size;
+	pkgfs_totals(fs, &t);
+	ck_assert_uint_eq(t.files, g.nfiles);
+	ck_assert_uint_eq(t.dirs, g.ndirs + 1);
+	ck_assert_uint_eq(t.bytes, bytes);
+	/* The extent of a file holds its bytes, raw on the device. */
+	struct pkgfs_file f;
+	uint64_t off, flen;
+	ck_assert_int_eq(pkgfs_open(fs, g.files[0].path, &f), 0);
+	ck_assert_int_eq(pkgfs_extent(&f, &off, &flen), 0);
+	ck_assert_uint_eq(flen, g.files[0].size);
+	ck_assert(flen == 0 || (off % 4096 == 0 && memcmp(img + off, g.files[0].data, flen) == 0));
+	ck_assert_int_eq(pkgfs_close(&f), 0);
+	ck_assert_int_eq(pkgfs_extent(&f, &off, &flen), CAIRN_EINVAL);
 	ck_assert_int_eq(pkgfs_unmount(fs), 0);
 	blkdev_mem_fini(&m);
 	free(img);

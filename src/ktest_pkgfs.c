@@ -1,0 +1,366 @@
+/* packagefs selftests, run as the selftest component through pkg.h.
+ *
+ *   virtio disk:  known files read back exactly (test/qemu/pkgfs_boots.py
+ *                 builds the image: /bin/hello and the /data/pattern formula
+ *                 below), readdir with a resumed cursor, path and handle errors,
+ *                 the disk cannot be claimed by anyone else
+ *                 -> "SELFTEST: pkgfs virtio ro ok"
+ *   fixture:      the files of components/packagefs/fixture/
+ *                 -> "SELFTEST: pkgfs fixture ok"
+ *   "pkgfscorrupt=<path>" on the command line: that file's data was altered on
+ *                 the disk; reading it must fail with CAIRN_EIO (twice) and leave
+ *                 an AUDIT_INTEGRITY record, while other files still read
+ *                 -> "SELFTEST: pkgfs integrity refused ok"
+ *   concurrency:  4 threads open and read at once, every byte exact
+ *                 -> "SELFTEST: pkgfs concurrent readers ok"
+ *   restart:      a handle opened before a packagefs restart is dead after it,
+ *                 and the remounted image serves again
+ *                 -> "SELFTEST: pkgfs restart ok"
+ *   denial (from the kernel, ktest_pkgfs_denied): a thread of crypto, which the
+ *                 table does not grant packagefs, is refused with EPERM and a
+ *                 cap audit record -> "SELFTEST: pkgfs denied ungranted caller ok" */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn/audit.h"
+#include "cairn/cap_gate.h"
+#include "cairn/console.h"
+#include "cairn/err.h"
+#include "cairn/kernel.h"
+#include "cairn/sched.h"
+#include "cairn/supervisor.h"
+#include "cap.h"
+#include "ktest.h"
+#include "pkg.h"
+#include "virtio_blk.h"
+
+#define DISK_HELLO "hello from a packagefs disk\n"
+#define FIXTURE_HELLO "hello from the packagefs fixture\n"
+#define PATTERN_PATH "pkg:/data/pattern"
+#define PATTERN_SIZE 300001u
+
+/* pattern_byte: byte i of /data/pattern (same formula in pkgfs_boots.py). */
+static uint8_t pattern_byte(uint64_t i)
+{
+	return (uint8_t)((i * 131u + (i >> 12)) & 0xffu);
+}
+
+/* fail: print a failure line for what, with the error; returns 1. */
+static int fail(const char *what, int rc)
+{
+	kprintf("ktest: pkgfs %s FAILED (%d %s)\n", what, rc, rc < 0 ? cairn_strerror(rc) : "");
+	return 1;
+}
+
+/* check_small: path holds exactly want. */
+static int check_small(const char *path, const char *want)
+{
+	char buf[128];
+	size_t n = strlen(want);
+	int h = pkg_open(path);
+	if (h < 0)
+		return fail(path, h);
+	int got = pkg_read(h, 0, buf, sizeof(buf));
+	int again = pkg_read(h, n, buf + n, 16); /* at the end: 0 */
+	int rc = pkg_close(h);
+	if (got != (int)n || memcmp(buf, want, n) != 0 || again != 0 || rc != 0)
+		return fail(path, got < 0 ? got : rc);
+	return 0;
+}
+
+/* check_pattern: /data/pattern through odd offsets and chunk sizes. */
+static int check_pattern(void)
+{
+	static const size_t chunks[] = { 4096, 1, 65536 + 17, 4095, 200000 };
+	struct pkgfs_stat st;
+	int h = pkg_open(PATTERN_PATH);
+	if (h < 0)
+		return fail(PATTERN_PATH, h);
+	uint8_t *buf = malloc(200000);
+	int err = buf ? pkg_fstat(h, &st) : CAIRN_ENOMEM;
+	if (!err && st.size != PATTERN_SIZE)
+		err = CAIRN_ERANGE;
+	uint64_t off = 0;
+	for (unsigned k = 0; !err && off < PATTERN_SIZE; k++) {
+		size_t want = chunks[k % 5];
+		if (want > PATTERN_SIZE - off)
+			want = (size_t)(PATTERN_SIZE - off);
+		int got = pkg_read(h, off, buf, chunks[k % 5]);
+		if (got != (int)want) {
+			err = got < 0 ? got : CAIRN_EIO;
+			break;
+		}
+		for (size_t i = 0; i < want; i++)
+			if (buf[i] != pattern_byte(off + i))
+				err = CAIRN_EBADMSG;
+		off += want;
+	}
+	free(buf);
+	int rc = pkg_close(h);
+	if (err || rc)
+		return fail(PATTERN_PATH, err ? err : rc);
+	return 0;
+}
+
+/* check_readdir: list dir twice, the second time stopping after each entry and
+ * resuming from the saved cursor; same names, strictly sorted, count = size. */
+static int check_readdir(const char *dir)
+{
+	struct pkgfs_stat st;
+	struct pkgfs_dirent a, b;
+	int err = pkg_stat(dir, &st);
+	if (err)
+		return fail(dir, err);
+	uint64_t c1 = 0, n = 0;
+	char prev[PKGFS_NAME_MAX + 1] = "";
+	int r;
+	while ((r = pkg_readdir(dir, &c1, &a)) == 1) {
+		uint64_t c2 = c1 - 1; /* a fresh walker resuming at this entry */
+		if (pkg_readdir(dir, &c2, &b) != 1 || strcmp(a.name, b.name) != 0 || c2 != c1)
+			return fail("readdir resume", 0);
+		if (n && strcmp(prev, a.name) >= 0)
+			return fail("readdir order", 0);
+		strcpy(prev, a.name);
+		n++;
+	}
+	if (r != 0 || n != st.size)
+		return fail("readdir count", r);
+	return 0;
+}
+
+/* check_errors: bad paths and handles get clear errors. */
+static int check_errors(const char *file, const char *dir)
+{
+	struct pkgfs_stat st;
+	char buf[8];
+	int failed = 0;
+	struct {
+		const char *path;
+		int want;
+	} cases[] = {
+		{ file + 4, CAIRN_EINVAL },          /* no "pkg:" prefix */
+		{ "pkgfs:/bin/hello", CAIRN_EINVAL }, /* another prefix */
+		{ "pkg:bin/hello", CAIRN_EINVAL },   /* relative */
+		{ "pkg:/bin/../bin", CAIRN_EINVAL },
+		{ "pkg://bin", CAIRN_EINVAL },
+		{ "pkg:/no/such/file", CAIRN_ENOENT },
+		{ NULL, CAIRN_EINVAL },
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int rc = pkg_stat(cases[i].path, &st);
+		if (rc != cases[i].want)
+			failed += fail(cases[i].path ? cases[i].path : "(null)", rc);
+	}
+	int rc = pkg_open(dir);
+	if (rc != CAIRN_EISDIR)
+		failed += fail("open of a directory", rc);
+	int h = pkg_open(file);
+	if (h < 0)
+		return failed + fail(file, h);
+	if ((rc = pkg_close(h)) != 0)
+		failed += fail("close", rc);
+	if ((rc = pkg_close(h)) != CAIRN_EINVAL)
+		failed += fail("double close", rc);
+	if ((rc = pkg_read(h, 0, buf, sizeof(buf))) != CAIRN_EINVAL)
+		failed += fail("read of a closed handle", rc);
+	if ((rc = pkg_read(-1, 0, buf, sizeof(buf))) != CAIRN_EINVAL)
+		failed += fail("read of handle -1", rc);
+	return failed;
+}
+
+/* bootarg: copy the value of "key=<v>" from the command line into out. */
+static bool bootarg(const char *key, char *out, size_t len)
+{
+	size_t n = strlen(key);
+	for (const char *s = platform.bootargs; (s = strstr(s, key)) != NULL; s += n) {
+		if ((s == platform.bootargs || s[-1] == ' ') && s[n] == '=') {
+			size_t v = strcspn(s + n + 1, " ");
+			if (v == 0 || v >= len)
+				return false;
+			memcpy(out, s + n + 1, v);
+			out[v] = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+/* check_corrupt: the altered file is refused with EIO and audited. */
+static int check_corrupt(const char *path)
+{
+	char buf[64];
+	uint64_t seq = audit_next_seq();
+	int h = pkg_open(path);
+	if (h < 0)
+		return fail(path, h);
+	int r1 = pkg_read(h, 0, buf, sizeof(buf));
+	int r2 = pkg_read(h, 0, buf, sizeof(buf));
+	(void)pkg_close(h);
+	struct audit_rec rec[8];
+	size_t n = audit_read(seq, rec, 8, NULL);
+	bool audited = false;
+	for (size_t i = 0; i < n; i++)
+		audited = audited || (rec[i].kind == AUDIT_INTEGRITY &&
+				      rec[i].caller == CAP_COMP_SELFTEST &&
+				      rec[i].callee == CAP_COMP_PACKAGEFS &&
+				      strcmp(rec[i].op, "read") == 0 &&
+				      strstr(rec[i].subject, path + 4) != NULL);
+	if (r1 != CAIRN_EIO || r2 != CAIRN_EIO || !audited) {
+		kprintf("ktest: pkgfs corrupt file FAILED: reads %d %d, audit record %s\n", r1, r2,
+			audited ? "found" : "missing");
+		return 1;
+	}
+	if (check_small("pkg:/bin/hello", DISK_HELLO))
+		return 1;
+	kprintf("SELFTEST: pkgfs integrity refused ok\n");
+	return 0;
+}
+
+#define READERS 4
+#define READER_ROUNDS 8
+
+struct reader_job {
+	const char *path;
+	const char *want;
+	bool pattern; /* also read /data/pattern (disk image) */
+	int failed;
+};
+
+/* reader: one of READERS threads (as selftest) opening and reading at once. */
+static void reader(void *arg)
+{
+	struct reader_job *j = arg;
+	for (int i = 0; i < READER_ROUNDS; i++)
+		j->failed += check_small(j->path, j->want);
+	if (j->pattern)
+		j->failed += check_pattern();
+}
+
+/* check_concurrent: READERS threads read at the same time (the component's
+ * lock serialises the engine); every read must be exact. */
+static int check_concurrent(const char *path, const char *want, bool pattern)
+{
+	struct reader_job jobs[READERS];
+	struct thread *t[READERS];
+	int failed = 0, started = 0;
+	for (int i = 0; i < READERS; i++) {
+		jobs[i] = (struct reader_job){ path, want, pattern, 0 };
+		if (thread_create(&t[i], "pkgfs-reader", cap_self(), reader, &jobs[i], false) == 0)
+			started++;
+		else
+			break;
+	}
+	for (int i = 0; i < started; i++) {
+		failed += thread_join(t[i]) != 0;
+		failed += jobs[i].failed;
+	}
+	if (started != READERS || failed)
+		return fail("concurrent readers", -failed);
+	kprintf("SELFTEST: pkgfs concurrent readers ok\n");
+	return 0;
+}
+
+/* check_restart: restart packagefs (and, through the table, its dependents,
+ * selftest included); the old handle is dead, a new open reads hello again. */
+static int check_restart(const char *hello_path, const char *hello)
+{
+	char buf[8];
+	int h = pkg_open(hello_path);
+	if (h < 0)
+		return fail("open before restart", h);
+	int rc = supervisor_restart(CAP_COMP_PACKAGEFS);
+	if (rc)
+		return fail("restart", rc);
+	rc = pkg_read(h, 0, buf, sizeof(buf));
+	if (rc != CAIRN_EINVAL)
+		return fail("read of a handle from before the restart", rc);
+	if (check_small(hello_path, hello))
+		return 1;
+	kprintf("SELFTEST: pkgfs restart ok\n");
+	return 0;
+}
+
+struct denied_job {
+	int rc;
+};
+
+/* denied_body: as crypto, try to stat the root. */
+static void denied_body(void *arg)
+{
+	struct denied_job *j = arg;
+	struct pkgfs_stat st;
+	j->rc = pkg_stat("pkg:/", &st);
+}
+
+/* ktest_pkgfs_denied: (kernel) a thread of crypto calls pkg_stat: EPERM and an audit record. */
+int ktest_pkgfs_denied(void)
+{
+	struct denied_job j = { 0 };
+	struct thread *t;
+	uint64_t seq = audit_next_seq();
+	int err = thread_create(&t, "pkgfs-denied", CAP_COMP_CRYPTO, denied_body, &j, false);
+	if (err)
+		return fail("thread as crypto", err);
+	int code = thread_join(t);
+	struct audit_rec rec[8];
+	size_t n = audit_read(seq, rec, 8, NULL);
+	bool audited = false;
+	for (size_t i = 0; i < n; i++)
+		audited = audited || (rec[i].kind == AUDIT_CAP_DENIED &&
+				      rec[i].caller == CAP_COMP_CRYPTO &&
+				      rec[i].callee == CAP_COMP_PACKAGEFS &&
+				      strcmp(rec[i].op, "stat") == 0);
+	if (code || j.rc != CAIRN_EPERM || !audited) {
+		kprintf("ktest: pkgfs denial FAILED: rc=%d exit=%d audit record %s\n", j.rc, code,
+			audited ? "found" : "missing");
+		return 1;
+	}
+	kprintf("SELFTEST: pkgfs denied ungranted caller ok\n");
+	return 0;
+}
+
+/* ktest_pkgfs: the packagefs selftests for the mounted source (as selftest). */
+int ktest_pkgfs(void)
+{
+	struct pkg_info info;
+	int rc = pkg_info(&info);
+	if (rc)
+		return fail("info", rc);
+	int failed = 0;
+	char corrupt[128];
+	if (!info.read_only)
+		failed += fail("the device under the mount is not read-only", 0);
+	if (info.source == PKG_SOURCE_VIRTIO) {
+		struct blkdev *bd;
+		rc = vblk_claim("pkgfs", false, &bd);
+		if (rc != CAIRN_EPERM && rc != CAIRN_EBUSY)
+			failed += fail("claim of the pkgfs disk by selftest was not refused", rc);
+		failed += check_small("pkg:/bin/hello", DISK_HELLO);
+		failed += check_pattern();
+		failed += check_readdir("pkg:/");
+		failed += check_readdir("pkg:/data/");
+		failed += check_errors("pkg:/bin/hello", "pkg:/data");
+		if (!failed)
+			kprintf("SELFTEST: pkgfs virtio ro ok\n");
+		failed += check_concurrent("pkg:/bin/hello", DISK_HELLO, true);
+		if (bootarg("pkgfscorrupt", corrupt, sizeof(corrupt)))
+			failed += check_corrupt(corrupt);
+		failed += check_restart("pkg:/bin/hello", DISK_HELLO);
+	} else if (info.source == PKG_SOURCE_FIXTURE) {
+		struct pkgfs_stat st;
+		failed += check_small("pkg:/bin/hello", FIXTURE_HELLO);
+		rc = pkg_stat("pkg:/share/doc/README", &st);
+		if (rc || (st.mode & PKGFS_S_IFMT) != PKGFS_S_IFREG || st.size != 131)
+			failed += fail("stat of pkg:/share/doc/README", rc);
+		failed += check_readdir("pkg:/");
+		failed += check_readdir("pkg:/share/doc");
+		failed += check_errors("pkg:/bin/hello", "pkg:/share");
+		if (!failed)
+			kprintf("SELFTEST: pkgfs fixture ok\n");
+		failed += check_concurrent("pkg:/bin/hello", FIXTURE_HELLO, false);
+		failed += check_restart("pkg:/bin/hello", FIXTURE_HELLO);
+	} else {
+		failed += fail("mount source", (int)info.source);
+	}
+	return failed;
+}
