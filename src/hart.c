@@ -18,7 +18,9 @@
 #ifndef CAIRN_MAX_HARTS
 #define CAIRN_MAX_HARTS 4
 #endif
-#define HART_START_TIMEOUT_US 2000000
+/* How long the boot hart waits for each hart it starts. Generous: under QEMU on
+ * a loaded host a vCPU thread can be starved for seconds. */
+#define HART_START_TIMEOUT_US 10000000
 
 extern char __tdata_start[], __tdata_end[], __tls_size[], __tbss_offset[];
 extern char boot_stack_top[];
