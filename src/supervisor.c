@@ -32,6 +32,9 @@ static uint32_t inflight[CAP_COMP_COUNT];
 static uint32_t generation[CAP_COMP_COUNT];
 static uint32_t fault_pending;             /* bit c: c faulted, restart due */
 static struct comp_fault last_fault[CAP_COMP_COUNT];
+/* Protected by sup_lock: init+start succeeded and stop has not run since, so
+ * the component holds resources that a stop must release. */
+static bool live[CAP_COMP_COUNT];
 static struct waitq state_wq = WAITQ_INIT(state_wq);
 /* Owned by the restart thread: */
 static uint8_t faults[CAP_COMP_COUNT];    /* restarts within the current window */
@@ -170,6 +173,7 @@ static void bring_up(unsigned comp, bool restart)
 		kprintf("cairn: component %s failed err=%d (%s)\n", name, rc, cairn_strerror(rc));
 		return;
 	}
+	live[comp] = true;
 	set_state(comp, COMP_UP, true);
 	kprintf(restart ? "cairn: component %s restarted\n" : "cairn: component %s up\n", name);
 }
@@ -194,8 +198,11 @@ static void take_down(unsigned comp)
 		}
 	}
 	spin_unlock(&state_lock);
-	if (component_table[comp]->stop)
+	/* Only what came up is stopped: a component whose init failed (or that
+	 * was never started) acquired nothing. */
+	if (live[comp] && component_table[comp]->stop)
 		(void)run_as(comp, JOB_STOP);
+	live[comp] = false;
 	set_state(comp, COMP_DOWN, false);
 }
 
@@ -221,14 +228,18 @@ int supervisor_start_all(void)
 /* restart_locked: the restart sequence of supervisor_restart; sup_lock held. */
 static int restart_locked(unsigned comp)
 {
-	/* Running dependents, transitively, in start order. */
-	uint32_t deps = 0, reach = CAP_BIT(comp);
+	/* Dependents, transitively, in start order: the running ones are taken
+	 * down and brought back; the ones skipped for want of comp get another go. */
+	uint32_t deps = 0, retry = 0, reach = CAP_BIT(comp);
 	for (unsigned i = 0; i < cap_table.start_count; i++) {
 		unsigned d = cap_table.start_order[i];
 		if (cap_table.needs[d] & reach) {
 			reach |= CAP_BIT(d);
-			if (supervisor_state(d) == COMP_UP)
+			enum comp_state st = supervisor_state(d);
+			if (st == COMP_UP)
 				deps |= CAP_BIT(d);
+			else if (st == COMP_SKIPPED)
+				retry |= CAP_BIT(d);
 		}
 	}
 	for (unsigned d = 1; d < CAP_COMP_COUNT; d++) {
@@ -245,14 +256,13 @@ static int restart_locked(unsigned comp)
 	}
 	take_down(comp);
 	bring_up(comp, true);
-	if (supervisor_state(comp) != COMP_UP)
-		return CAIRN_ESHUTDOWN;
+	/* Dependents come back (or are reported not started, if comp did not). */
 	for (unsigned i = 0; i < cap_table.start_count; i++) {
 		unsigned d = cap_table.start_order[i];
-		if (deps & CAP_BIT(d))
-			bring_up(d, true);
+		if ((deps | retry) & CAP_BIT(d))
+			bring_up(d, (deps & CAP_BIT(d)) != 0);
 	}
-	return 0;
+	return supervisor_state(comp) == COMP_UP ? 0 : CAIRN_ESHUTDOWN;
 }
 
 int supervisor_restart(unsigned comp)
