@@ -281,11 +281,12 @@ static int reccap_arg(uint32_t *cap)
 		bool ok = len > 0 && len <= 10;
 		for (size_t i = 0; ok && i < len; i++) {
 			ok = p[i] >= '0' && p[i] <= '9';
-			v = v * 10 + (uint64_t)(p[i] - '0');
+			if (ok)
+				v = v * 10 + (uint64_t)(p[i] - '0');
 		}
 		if (!ok || v == 0 || v > UINT32_MAX) {
 			kprintf("statefs: not mounted: bad boot argument statefsreccap=%.*s "
-				"(want a record count 1..%lu)\n", (int)(len > 24 ? 24 : len), p,
+				"(want a record count 1..%lu)\n", (int)len, p,
 				(unsigned long)UINT32_MAX);
 			return CAIRN_EINVAL;
 		}
