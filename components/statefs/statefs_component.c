@@ -263,6 +263,39 @@ static const char *mount_error(int err)
 	}
 }
 
+/* reccap_arg: the replay record-count cap asked for by the test/diagnostic boot
+ * argument "statefsreccap=<n>" (docs/operations.md): 0 in *cap when absent (the
+ * engine's default); CAIRN_EINVAL (after printing why) unless n is a decimal in
+ * 1..UINT32_MAX. */
+static int reccap_arg(uint32_t *cap)
+{
+	static const char word[] = "statefsreccap=";
+	const char *args = platform.bootargs;
+	*cap = 0;
+	for (const char *s = args; (s = strstr(s, word)) != NULL; s++) {
+		if (s != args && s[-1] != ' ')
+			continue;
+		const char *p = s + sizeof(word) - 1;
+		size_t len = strcspn(p, " ");
+		uint64_t v = 0;
+		bool ok = len > 0 && len <= 10;
+		for (size_t i = 0; ok && i < len; i++) {
+			ok = p[i] >= '0' && p[i] <= '9';
+			if (ok)
+				v = v * 10 + (uint64_t)(p[i] - '0');
+		}
+		if (!ok || v == 0 || v > UINT32_MAX) {
+			kprintf("statefs: not mounted: bad boot argument statefsreccap=%.*s "
+				"(want a record count 1..%lu)\n", (int)len, p,
+				(unsigned long)UINT32_MAX);
+			return CAIRN_EINVAL;
+		}
+		*cap = (uint32_t)v;
+		return 0;
+	}
+	return 0;
+}
+
 /* sfs_init: claim the state disk, mount it (formatting only a blank disk), report
  * the replay, keep the boot counter. Fails closed: without a mounted store
  * there is nothing to serve. */
@@ -272,7 +305,11 @@ static int sfs_init(void)
 		mutex_init(&sfs.lock, "statefs");
 		sfs.lock_ready = true;
 	}
-	int err = vblk_claim("state", false, &sfs.bd);
+	uint32_t reccap;
+	int err = reccap_arg(&reccap);
+	if (err)
+		return err;
+	err = vblk_claim("state", false, &sfs.bd);
 	if (err) {
 		kprintf("statefs: not mounted: %s (claim of disk serial=state: %s)\n",
 			err == CAIRN_ENOENT ? "no state disk attached" : "claim refused",
@@ -280,7 +317,10 @@ static int sfs_init(void)
 		sfs.bd = NULL;
 		return err;
 	}
-	struct statefs_config cfg = { .bdev = sfs.bd, .flags = STATEFS_MOUNT_FORMAT_EMPTY };
+	struct statefs_config cfg = { .bdev = sfs.bd, .flags = STATEFS_MOUNT_FORMAT_EMPTY,
+				      .max_records = reccap };
+	if (reccap)
+		kprintf("statefs: replay record cap lowered to %u (statefsreccap)\n", reccap);
 	struct statefs_replay_report rep;
 	uint64_t t0 = time_us();
 	err = statefs_mount(&sfs.fs, &cfg, &rep);

@@ -18,6 +18,17 @@ MODE lostsuper: three counting boots, then the newest superblock copy is damaged
              (a lost superblock update): replay stops at boot 3's record as
              bad-epoch; statefs serves the older records read-only (records may
              follow the stop), counts 3 without storing it, and writes nothing.
+MODE badcount: a store made by mkstatefs whose boot counter holds 3 bytes instead
+             of 8: the boot reports the counter unreadable (wrong size), audits it
+             as an integrity error and counts 1; the host tools read 1; the next
+             boot counts 2.
+MODE reccap: a store made by mkstatefs with four records (the first the boot
+             counter, holding the 8 ASCII bytes "00000000"), booted with
+             statefsreccap=2: replay stops at record 2 (record-cap), statefs
+             serves the two records before it read-only (keys=2), reads the
+             earlier counter and counts it + 1 without storing it (the put fails
+             with EROFS), and the disk file is byte-identical afterwards. A bad
+             statefsreccap value is refused: statefs does not start, nothing written.
 MODE reboot: boot 1 (selftest stateseed=<unique>) runs every statefs selftest and
              writes the seed; the host tools read the same keys and values; boot 2
              (stateverify) reads the seed back.
@@ -44,7 +55,7 @@ class Run:
         self.qemu_py, self.kernel, self.logdir, self.name = qemu_py, kernel, logdir, name
         self.fsck, self.dump, self.disk, self.bs = fsck, dump, disk, bs
 
-    def boot(self, tag, append, expect, expect_match=(), smp=4, ready=True):
+    def boot(self, tag, append, expect, expect_match=(), smp=4, ready=True, forbid=()):
         """One QEMU boot on the state disk; True when it passed."""
         cmd = [sys.executable, self.qemu_py, "test", "--kernel", self.kernel, "--smp", str(smp),
                "--timeout", "120", "--forbid", "PANIC|TRAP|FAILED",
@@ -57,6 +68,8 @@ class Run:
             cmd += ["--expect", m]
         for m in expect_match:
             cmd += ["--expect-match", m]
+        for m in forbid:
+            cmd += ["--forbid", m]
         ok = subprocess.run(cmd).returncode == 0
         if not ok:
             print(f"{self.name}: boot '{tag}' failed")
@@ -234,6 +247,75 @@ def mode_badsuper(r, mkfs):
     return 0
 
 
+def mkfs(r, mkstatefs, adds):
+    """Create the disk with mkstatefs and the given KEY=VALUE entries; True when it worked."""
+    cmd = [mkstatefs, "-s", r.bs]
+    for a in adds:
+        cmd += ["--add", a]
+    rc, _, err = tool(cmd + [r.disk, "8M"])
+    if rc != 0:
+        print(f"{r.name}: mkstatefs failed: {err.strip()}")
+    return rc == 0
+
+
+def mode_badcount(r, mkstatefs):
+    if not mkfs(r, mkstatefs, [COUNT_KEY.decode() + "=bad", "/state/selftest/keep=1"]):
+        return 1
+    if r.fsck_status() != 0 or r.get(COUNT_KEY.decode()) != b"bad":
+        print(f"{r.name}: host tools do not read the 3-byte counter")
+        return 1
+    if not r.boot("badcount", "selftest statefsnotest",
+                  ["statefs: boot counter unreadable (wrong size), starting over",
+                   "statefs: integrity error /state/statefs/boot_count (caller=statefs op=boot)",
+                   "statefs: boot count=1"], smp=2):
+        return 1
+    if r.fsck_status() != 0 or r.count() != 1 or r.get("/state/selftest/keep") != b"1":
+        print(f"{r.name}: host tools disagree after the bad-counter boot")
+        return 1
+    if not r.boot("next", "selftest statefsnotest", ["statefs: boot count=2"],
+                  forbid=["statefs: boot counter unreadable"], smp=2):
+        return 1
+    if r.fsck_status() != 0 or r.count() != 2:
+        print(f"{r.name}: host tools disagree after the next boot")
+        return 1
+    print(f"{r.name}: wrong-size counter reported and audited; counts 1, then 2")
+    return 0
+
+
+def mode_reccap(r, mkstatefs):
+    if not mkfs(r, mkstatefs, [COUNT_KEY.decode() + "=00000000", "/state/selftest/a=1",
+                               "/state/selftest/b=2", "/state/selftest/c=3"]):
+        return 1
+    with open(r.disk, "rb") as f:
+        before = f.read()
+    for bad in ("0", "12x", "99999999999"):
+        if not r.boot(f"bad{bad}", f"selftest statefsnotest statefsreccap={bad}",
+                      [f"statefs: not mounted: bad boot argument statefsreccap={bad} "
+                       "(want a record count 1..4294967295)",
+                       "cairn: component statefs failed err=-22 (EINVAL)"],
+                      smp=2, ready=False):
+            return 1
+    want = struct.unpack("<Q", b"00000000")[0] + 1
+    if not r.boot("reccap", "selftest statefsnotest statefsreccap=2",
+                  ["statefs: replay record cap lowered to 2 (statefsreccap)",
+                   f"statefs: boot count={want} (read-only store: not recorded)"],
+                  [r"statefs: journal damaged \(reason=record-cap record=2\) offset=\d+ discarded=\d+ bytes",
+                   r"statefs: integrity error journal record=2 reason=record-cap \(caller=statefs op=mount\)",
+                   r"statefs: serving read-only: records may follow the stop \(reason=record-cap\); not appending, inspect with statefs-fsck",
+                   r"statefs: mounted serial=state .* records=2 keys=2 formatted=0 ro=1 .*"],
+                  smp=2):
+        return 1
+    with open(r.disk, "rb") as f:
+        if f.read() != before:
+            print(f"{r.name}: statefs wrote to a store it should serve read-only")
+            return 1
+    if r.fsck_status() != 0 or len(r.keys() or {}) != 4:
+        print(f"{r.name}: the records beyond the cap are not intact")
+        return 1
+    print(f"{r.name}: record cap reached: served read-only, counter read, nothing written")
+    return 0
+
+
 def main():
     qemu_py, kernel, logdir, name, fsck, dump, mode = sys.argv[1:8]
     extra = sys.argv[8:]
@@ -243,8 +325,9 @@ def main():
         with open(disk, "wb") as f:
             f.truncate(8 << 20)
         r = Run(qemu_py, kernel, logdir, name, fsck, dump, disk, bs)
-        if mode == "badsuper":
-            return mode_badsuper(r, extra[extra.index("--mkfs") + 1])
+        if mode in ("badsuper", "badcount", "reccap"):
+            fn = {"badsuper": mode_badsuper, "badcount": mode_badcount, "reccap": mode_reccap}
+            return fn[mode](r, extra[extra.index("--mkfs") + 1])
         return {"count": mode_count, "reboot": mode_reboot, "lostsuper": mode_lostsuper}[mode](r)
 
 
