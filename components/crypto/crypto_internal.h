@@ -19,6 +19,20 @@ uint32_t crypto_crc32c_fold_soft(uint32_t crc, const uint8_t *p, size_t len);
 uint32_t crypto_crc32c_fold_zbc(uint32_t crc, const uint8_t *p, size_t len);
 #endif
 
+/* The Merkle-Damgard framing shared by SHA-256 and SHA-512 (FIPS 180-4 5.1):
+ * block buffering and padding, written once. compress(h, blk) folds one block
+ * of `block` bytes into the chaining state h. */
+typedef void (*crypto_md_compress_fn)(void *h, const uint8_t *blk);
+/* crypto_md_update: absorb len bytes of p through buf (block bytes, *buflen
+ * of them pending). p may be NULL when len is 0. */
+void crypto_md_update(void *h, crypto_md_compress_fn compress, uint8_t *buf, size_t block,
+		      size_t *buflen, const uint8_t *p, size_t len);
+/* crypto_md_pad: append 0x80, zeros and the message length in bits as a
+ * big-endian field of lenfield bytes (8 or 16; only the low 64 bits can be
+ * non-zero), compressing the final block(s). */
+void crypto_md_pad(void *h, crypto_md_compress_fn compress, uint8_t *buf, size_t block,
+		   size_t buflen, size_t lenfield, uint64_t total_bytes);
+
 /* crypto_ed25519_base_encode: out = encode([a]B) for a < 2^255; constant time. */
 void crypto_ed25519_base_encode(uint8_t out[32], const uint8_t a[32]);
 /* crypto_ed25519_check: 0 when R and A decode strictly, neither has small order,

@@ -1,5 +1,8 @@
-/* Constant-time comparison and non-elidable wiping. */
+/* Constant-time comparison, non-elidable wiping, and the SHA-2 block framing. */
+#include <string.h>
+
 #include "crypto.h"
+#include "crypto_internal.h"
 
 /* crypto_ct_equal: OR together all byte differences, branch only on the total. */
 bool crypto_ct_equal(const void *a, const void *b, size_t len)
@@ -21,4 +24,46 @@ void crypto_wipe(void *p, size_t len)
 	for (size_t i = 0; i < len; i++)
 		v[i] = 0;
 	__asm__ __volatile__("" : : "r"(p) : "memory");
+}
+
+void crypto_md_update(void *h, crypto_md_compress_fn compress, uint8_t *buf, size_t block,
+		      size_t *buflen, const uint8_t *p, size_t len)
+{
+	if (!len)
+		return;
+	if (*buflen) {
+		size_t n = block - *buflen;
+		if (n > len)
+			n = len;
+		memcpy(buf + *buflen, p, n);
+		*buflen += n;
+		p += n;
+		len -= n;
+		if (*buflen < block)
+			return;
+		compress(h, buf);
+		*buflen = 0;
+	}
+	for (; len >= block; p += block, len -= block)
+		compress(h, p);
+	memcpy(buf, p, len);
+	*buflen = len;
+}
+
+void crypto_md_pad(void *h, crypto_md_compress_fn compress, uint8_t *buf, size_t block,
+		   size_t buflen, size_t lenfield, uint64_t total_bytes)
+{
+	uint64_t bits = total_bytes * 8;
+
+	buf[buflen++] = 0x80;
+	if (buflen > block - lenfield) {
+		memset(buf + buflen, 0, block - buflen);
+		compress(h, buf);
+		buflen = 0;
+	}
+	/* The high bytes of a 16-byte length field stay zero (total < 2^61). */
+	memset(buf + buflen, 0, block - 8 - buflen);
+	for (int i = 0; i < 8; i++)
+		buf[block - 1 - i] = (uint8_t)(bits >> (8 * i));
+	compress(h, buf);
 }

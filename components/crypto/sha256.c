@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "crypto_internal.h"
 
 /* K: first 32 bits of the fractional parts of the cube roots of the first 64
  * primes (FIPS 180-4 4.2.2). */
@@ -78,48 +79,23 @@ void crypto_sha256_init(struct crypto_sha256 *s)
 	s->buflen = 0;
 }
 
+/* sha256_compress: sha256_block for the shared framing in crypto_util.c. */
+static void sha256_compress(void *h, const uint8_t *blk)
+{
+	sha256_block(h, blk);
+}
+
 /* crypto_sha256_update: absorb len bytes. */
 void crypto_sha256_update(struct crypto_sha256 *s, const void *data, size_t len)
 {
-	const uint8_t *p = data;
-
-	if (!len)
-		return;                     /* data may be NULL when len is 0 */
 	s->total += len;
-	if (s->buflen) {
-		size_t n = CRYPTO_SHA256_BLOCK - s->buflen;
-		if (n > len)
-			n = len;
-		memcpy(s->buf + s->buflen, p, n);
-		s->buflen += n;
-		p += n;
-		len -= n;
-		if (s->buflen < CRYPTO_SHA256_BLOCK)
-			return;
-		sha256_block(s->h, s->buf);
-		s->buflen = 0;
-	}
-	for (; len >= CRYPTO_SHA256_BLOCK; p += CRYPTO_SHA256_BLOCK, len -= CRYPTO_SHA256_BLOCK)
-		sha256_block(s->h, p);
-	memcpy(s->buf, p, len);
-	s->buflen = len;
+	crypto_md_update(s->h, sha256_compress, s->buf, CRYPTO_SHA256_BLOCK, &s->buflen, data, len);
 }
 
 /* crypto_sha256_final: pad (FIPS 180-4 5.1.1), output big-endian, wipe. */
 void crypto_sha256_final(struct crypto_sha256 *s, uint8_t out[CRYPTO_SHA256_SIZE])
 {
-	uint64_t bits = s->total * 8;
-
-	s->buf[s->buflen++] = 0x80;
-	if (s->buflen > CRYPTO_SHA256_BLOCK - 8) {
-		memset(s->buf + s->buflen, 0, CRYPTO_SHA256_BLOCK - s->buflen);
-		sha256_block(s->h, s->buf);
-		s->buflen = 0;
-	}
-	memset(s->buf + s->buflen, 0, CRYPTO_SHA256_BLOCK - 8 - s->buflen);
-	for (int i = 0; i < 8; i++)
-		s->buf[CRYPTO_SHA256_BLOCK - 1 - i] = (uint8_t)(bits >> (8 * i));
-	sha256_block(s->h, s->buf);
+	crypto_md_pad(s->h, sha256_compress, s->buf, CRYPTO_SHA256_BLOCK, s->buflen, 8, s->total);
 	for (int i = 0; i < 8; i++)
 		for (int j = 0; j < 4; j++)
 			out[4 * i + j] = (uint8_t)(s->h[i] >> (24 - 8 * j));

@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "crypto_internal.h"
 
 /* K: first 64 bits of the fractional parts of the cube roots of the first 80
  * primes (FIPS 180-4 4.2.3). */
@@ -99,49 +100,23 @@ void crypto_sha512_init(struct crypto_sha512 *s)
 	s->buflen = 0;
 }
 
+/* sha512_compress: sha512_block for the shared framing in crypto_util.c. */
+static void sha512_compress(void *h, const uint8_t *blk)
+{
+	sha512_block(h, blk);
+}
+
 /* crypto_sha512_update: absorb len bytes. */
 void crypto_sha512_update(struct crypto_sha512 *s, const void *data, size_t len)
 {
-	const uint8_t *p = data;
-
-	if (!len)
-		return;                     /* data may be NULL when len is 0 */
 	s->total += len;
-	if (s->buflen) {
-		size_t n = CRYPTO_SHA512_BLOCK - s->buflen;
-		if (n > len)
-			n = len;
-		memcpy(s->buf + s->buflen, p, n);
-		s->buflen += n;
-		p += n;
-		len -= n;
-		if (s->buflen < CRYPTO_SHA512_BLOCK)
-			return;
-		sha512_block(s->h, s->buf);
-		s->buflen = 0;
-	}
-	for (; len >= CRYPTO_SHA512_BLOCK; p += CRYPTO_SHA512_BLOCK, len -= CRYPTO_SHA512_BLOCK)
-		sha512_block(s->h, p);
-	memcpy(s->buf, p, len);
-	s->buflen = len;
+	crypto_md_update(s->h, sha512_compress, s->buf, CRYPTO_SHA512_BLOCK, &s->buflen, data, len);
 }
 
 /* crypto_sha512_final: pad (FIPS 180-4 5.1.2), output big-endian, wipe. */
 void crypto_sha512_final(struct crypto_sha512 *s, uint8_t out[CRYPTO_SHA512_SIZE])
 {
-	uint64_t bits = s->total * 8;
-
-	s->buf[s->buflen++] = 0x80;
-	if (s->buflen > CRYPTO_SHA512_BLOCK - 16) {
-		memset(s->buf + s->buflen, 0, CRYPTO_SHA512_BLOCK - s->buflen);
-		sha512_block(s->h, s->buf);
-		s->buflen = 0;
-	}
-	/* The length field is 128 bits; its high 64 bits stay zero (total < 2^61). */
-	memset(s->buf + s->buflen, 0, CRYPTO_SHA512_BLOCK - 8 - s->buflen);
-	for (int i = 0; i < 8; i++)
-		s->buf[CRYPTO_SHA512_BLOCK - 1 - i] = (uint8_t)(bits >> (8 * i));
-	sha512_block(s->h, s->buf);
+	crypto_md_pad(s->h, sha512_compress, s->buf, CRYPTO_SHA512_BLOCK, s->buflen, 16, s->total);
 	for (int i = 0; i < 8; i++)
 		for (int j = 0; j < 8; j++)
 			out[8 * i + j] = (uint8_t)(s->h[i] >> (56 - 8 * j));
