@@ -16,6 +16,11 @@ int ktest_blk(void);
  * threads for any component); fn's result, or the thread's exit code if it
  * died. */
 int ktest_run_as(unsigned comp, const char *name, int (*fn)(void));
+/* ktest_audited: how many audit records from seq on have this kind, caller,
+ * callee and op, and a subject equal to subject (or, with subject_part,
+ * containing it; NULL: any subject). */
+unsigned ktest_audited(uint64_t seq, int kind, uint16_t caller, uint16_t callee, const char *op,
+		       const char *subject, bool subject_part);
 /* ktest_components: the selftests run as the selftest component (capability
  * denial and audit, restart, disks); returns the number that failed. */
 int ktest_components(void);

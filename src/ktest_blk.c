@@ -13,6 +13,7 @@
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/kernel.h"
+#include "cap.h"
 #include "ktest.h"
 #include "virtio_blk.h"
 
@@ -98,14 +99,10 @@ static int blk_expect_rofs(struct blkdev *bd)
 		return CAIRN_EIO;
 	}
 	/* Both refusals are in the audit ring, as this component, for this disk. */
-	struct audit_rec r[4];
-	size_t n = audit_read(seq, r, 4, NULL);
 	unsigned found = 0;
-	for (size_t i = 0; i < n; i++) {
-		found += r[i].kind == AUDIT_BLK_RO && r[i].caller == cap_self() &&
-			 strcmp(r[i].subject, bd->info.serial) == 0 &&
-			 (strcmp(r[i].op, "write") == 0 || strcmp(r[i].op, "flush") == 0);
-	}
+	for (unsigned i = 0; i < 2; i++)
+		found += ktest_audited(seq, AUDIT_BLK_RO, cap_self(), CAP_COMP_VIRTIO_BLK,
+				       i ? "flush" : "write", bd->info.serial, false);
 	if (found != 2) {
 		kprintf("ktest: blk read-only refusals audited %u of 2\n", found);
 		return CAIRN_EIO;

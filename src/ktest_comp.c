@@ -27,18 +27,31 @@ const struct component_desc component_selftest = {
 	.name = "selftest",
 };
 
+unsigned ktest_audited(uint64_t seq, int kind, uint16_t caller, uint16_t callee, const char *op,
+		       const char *subject, bool subject_part)
+{
+	struct audit_rec r[8];
+	unsigned found = 0;
+	size_t n;
+	do {
+		n = audit_read(seq, r, 8, NULL);
+		for (size_t i = 0; i < n; i++) {
+			bool subj = !subject || (subject_part ? strstr(r[i].subject, subject) != NULL
+							      : strcmp(r[i].subject, subject) == 0);
+			found += r[i].kind == kind && r[i].caller == caller && r[i].callee == callee &&
+				 strcmp(r[i].op, op) == 0 && subj;
+		}
+		if (n)
+			seq = r[n - 1].seq + 1;
+	} while (n == 8);
+	return found;
+}
+
 /* find_denial: whether the audit ring holds, at or after seq, a denial of kind
  * by caller of callee's op. */
 static bool find_denial(uint64_t seq, int kind, uint16_t caller, uint16_t callee, const char *op)
 {
-	struct audit_rec r[8];
-	size_t n = audit_read(seq, r, 8, NULL);
-	for (size_t i = 0; i < n; i++) {
-		if (r[i].kind == kind && r[i].caller == caller && r[i].callee == callee &&
-		    strcmp(r[i].op, op) == 0)
-			return true;
-	}
-	return false;
+	return ktest_audited(seq, kind, caller, callee, op, NULL, false) != 0;
 }
 
 struct as_job {

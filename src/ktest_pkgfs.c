@@ -196,15 +196,8 @@ static int check_corrupt(const char *path)
 	int r1 = pkg_read(h, 0, buf, sizeof(buf));
 	int r2 = pkg_read(h, 0, buf, sizeof(buf));
 	(void)pkg_close(h);
-	struct audit_rec rec[8];
-	size_t n = audit_read(seq, rec, 8, NULL);
-	bool audited = false;
-	for (size_t i = 0; i < n; i++)
-		audited = audited || (rec[i].kind == AUDIT_INTEGRITY &&
-				      rec[i].caller == CAP_COMP_SELFTEST &&
-				      rec[i].callee == CAP_COMP_PACKAGEFS &&
-				      strcmp(rec[i].op, "read") == 0 &&
-				      strstr(rec[i].subject, path + 4) != NULL);
+	bool audited = ktest_audited(seq, AUDIT_INTEGRITY, CAP_COMP_SELFTEST, CAP_COMP_PACKAGEFS,
+				     "read", path + 4, true) != 0;
 	if (r1 != CAIRN_EIO || r2 != CAIRN_EIO || !audited) {
 		kprintf("ktest: pkgfs corrupt file FAILED: reads %d %d, audit record %s\n", r1, r2,
 			audited ? "found" : "missing");
@@ -280,38 +273,22 @@ static int check_restart(const char *hello_path, const char *hello)
 	return 0;
 }
 
-struct denied_job {
-	int rc;
-};
-
-/* denied_body: as crypto, try to stat the root. */
-static void denied_body(void *arg)
+/* denied_stat: (as crypto) try to stat the root. */
+static int denied_stat(void)
 {
-	struct denied_job *j = arg;
 	struct pkgfs_stat st;
-	j->rc = pkg_stat("pkg:/", &st);
+	return pkg_stat("pkg:/", &st);
 }
 
 /* ktest_pkgfs_denied: (kernel) a thread of crypto calls pkg_stat: EPERM and an audit record. */
 int ktest_pkgfs_denied(void)
 {
-	struct denied_job j = { 0 };
-	struct thread *t;
 	uint64_t seq = audit_next_seq();
-	int err = thread_create(&t, "pkgfs-denied", CAP_COMP_CRYPTO, denied_body, &j, false);
-	if (err)
-		return fail("thread as crypto", err);
-	int code = thread_join(t);
-	struct audit_rec rec[8];
-	size_t n = audit_read(seq, rec, 8, NULL);
-	bool audited = false;
-	for (size_t i = 0; i < n; i++)
-		audited = audited || (rec[i].kind == AUDIT_CAP_DENIED &&
-				      rec[i].caller == CAP_COMP_CRYPTO &&
-				      rec[i].callee == CAP_COMP_PACKAGEFS &&
-				      strcmp(rec[i].op, "stat") == 0);
-	if (code || j.rc != CAIRN_EPERM || !audited) {
-		kprintf("ktest: pkgfs denial FAILED: rc=%d exit=%d audit record %s\n", j.rc, code,
+	int rc = ktest_run_as(CAP_COMP_CRYPTO, "pkgfs-denied", denied_stat);
+	bool audited = ktest_audited(seq, AUDIT_CAP_DENIED, CAP_COMP_CRYPTO, CAP_COMP_PACKAGEFS,
+				     "stat", NULL, false) != 0;
+	if (rc != CAIRN_EPERM || !audited) {
+		kprintf("ktest: pkgfs denial FAILED: rc=%d audit record %s\n", rc,
 			audited ? "found" : "missing");
 		return 1;
 	}

@@ -55,15 +55,8 @@ static bool bootarg_u64(const char *key, uint64_t *out)
  * selftest's op on key. */
 static bool find_sfs_denial(uint64_t seq, const char *op, const char *key)
 {
-	struct audit_rec r[16];
-	size_t n = audit_read(seq, r, 16, NULL);
-	for (size_t i = 0; i < n; i++) {
-		if (r[i].kind == AUDIT_STATEFS_DENIED && r[i].caller == CAP_COMP_SELFTEST &&
-		    r[i].callee == CAP_COMP_STATEFS && strcmp(r[i].op, op) == 0 &&
-		    strcmp(r[i].subject, key) == 0)
-			return true;
-	}
-	return false;
+	return ktest_audited(seq, AUDIT_STATEFS_DENIED, CAP_COMP_SELFTEST, CAP_COMP_STATEFS, op,
+			     key, false) != 0;
 }
 
 /* put_sync_get: put value, sync, read it back; 0 when it matches. */
