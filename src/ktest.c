@@ -238,11 +238,11 @@ static void near_limit(void *arg)
 static int test_trap_stack(void)
 {
 	static volatile uint64_t ran;
-	struct thread *t;
 	uint64_t irqs = trap_stack_interrupts();
-	if (thread_create(&t, "near-limit", 0, near_limit, (void *)&ran, false) != 0 ||
-	    thread_join(t) != 0 || trap_stack_interrupts() == irqs) {
-		kprintf("ktest: trap stack FAILED: interrupts near the stack limit (%llu on the trap stack)\n",
+	if (thread_run("near-limit", 0, near_limit, (void *)&ran) != 0 ||
+	    trap_stack_interrupts() == irqs) {
+		kprintf("ktest: trap stack FAILED: interrupts near the stack limit "
+			"(%llu on the trap stack)\n",
 			(unsigned long long)(trap_stack_interrupts() - irqs));
 		return 1;
 	}

@@ -69,11 +69,7 @@ static void as_run(void *arg)
 int ktest_run_as(unsigned comp, const char *name, int (*fn)(void))
 {
 	struct as_job j = { fn, 0 };
-	struct thread *t;
-	int err = thread_create(&t, name, (uint16_t)comp, as_run, &j, false);
-	if (err)
-		return err;
-	int code = thread_join(t);
+	int code = thread_run(name, (uint16_t)comp, as_run, &j);
 	return code ? code : j.rc;
 }
 

@@ -193,6 +193,13 @@ int thread_create(struct thread **out, const char *name, uint16_t component,
 	return 0;
 }
 
+int thread_run(const char *name, uint16_t component, void (*entry)(void *), void *arg)
+{
+	struct thread *t;
+	int err = thread_create(&t, name, component, entry, arg, false);
+	return err ? err : thread_join(t);
+}
+
 /* thread_free: release a ZOMBIE's stack (its guard page mapped again first)
  * and struct; it no longer runs. */
 static void thread_free(struct thread *t)

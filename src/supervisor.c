@@ -69,11 +69,7 @@ static void job_run(void *arg)
 static int run_as(unsigned comp, enum job_kind kind)
 {
 	struct job j = { .d = component_table[comp], .kind = kind, .rc = 0 };
-	struct thread *t;
-	int err = thread_create(&t, j.d->name, (uint16_t)comp, job_run, &j, false);
-	if (err)
-		return err;
-	int code = thread_join(t);
+	int code = thread_run(j.d->name, (uint16_t)comp, job_run, &j);
 	return code ? code : j.rc;
 }
 

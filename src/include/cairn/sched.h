@@ -75,6 +75,11 @@ extern struct spinlock sched_lock;
  * others must be joined. */
 int thread_create(struct thread **out, const char *name, uint16_t component,
 		  void (*entry)(void *), void *arg, bool detached);
+/* thread_run: run entry(arg) to completion in a new thread owned by component
+ * (same rule as thread_create) and return its exit code: 0, or e.g.
+ * CAIRN_EFAULT when a contained fault ended it; thread_create's error when it
+ * could not start. */
+int thread_run(const char *name, uint16_t component, void (*entry)(void *), void *arg);
 /* thread_join: wait for t to exit, free it, return its exit code. */
 int thread_join(struct thread *t);
 /* thread_exit: end the calling thread. */
