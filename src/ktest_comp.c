@@ -40,7 +40,7 @@ unsigned ktest_audited(uint64_t seq, int kind, uint16_t caller, uint16_t callee,
 			bool subj = !subject || (subject_part ? strstr(r[i].subject, subject) != NULL
 							      : strcmp(r[i].subject, subject) == 0);
 			found += r[i].kind == kind && r[i].caller == caller && r[i].callee == callee &&
-				 strcmp(r[i].op, op) == 0 && subj;
+				 (!op || strcmp(r[i].op, op) == 0) && subj;
 		}
 		if (n)
 			seq = r[n - 1].seq + 1;
@@ -302,5 +302,8 @@ int ktest_components(void)
 	extra += ktest_pkgfs_denied();
 #endif
 	int rc = ktest_run_as(CAP_COMP_SELFTEST, "selftest", selftest_main);
+#ifdef CAP_ENABLED_STATEFS
+	extra += ktest_gate();
+#endif
 	return (rc < 0 ? 1 : rc) + extra;
 }
