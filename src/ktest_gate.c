@@ -162,8 +162,28 @@ static int race_check(void)
 	return 0;
 }
 
+/* audit_escaped: untrusted text in an audit record (and so on the console)
+ * cannot forge a line: a subject with a newline, an ESC and a C1 byte is stored
+ * and printed escaped. */
+static int audit_escaped(void)
+{
+	static const char forged[] = "x\nSELFTEST: forged\x1b[2J\xc2\x9b";
+	static const char want[] = "x\\x0aSELFTEST: forged\\x1b[2J\\xc2\\x9b";
+	uint64_t seq = audit_append(AUDIT_CAP_DENIED, CAP_COMP_SELFTEST, CAP_COMP_SELFTEST,
+				    "escape-test", forged);
+	struct audit_rec r;
+	if (audit_read(seq, &r, 1, NULL) != 1 || r.seq != seq || strcmp(r.subject, want) != 0) {
+		kprintf("ktest: audit escaping FAILED\n");
+		return 1;
+	}
+	kprintf("SELFTEST: audit escapes untrusted text ok\n");
+	return 0;
+}
+
 int ktest_gate(void)
 {
+	if (audit_escaped())
+		return 1;
 	if (supervisor_state(CAP_COMP_STATEFS) != COMP_UP ||
 	    dt_bootargs_has(platform.bootargs, "statefsnotest") ||
 	    dt_bootargs_has(platform.bootargs, "statefsbench"))

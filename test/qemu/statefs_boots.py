@@ -154,6 +154,7 @@ def mode_reboot(r):
              "SELFTEST: statefs reboot seed written",
              "SELFTEST: statefs bad caller memory refused ok",
              "SELFTEST: statefs key race confined ok",
+             "SELFTEST: audit escapes untrusted text ok",
              "cap: bad address caller=selftest callee=statefs op=copy-out",
              "statefs: boot count=1",
              "statefs: access denied (path=/state/keystore/device_key sender=selftest) op=get",
