@@ -286,12 +286,13 @@ void supervisor_ready_all(void)
 	for (unsigned i = 0; i < cap_table.start_count; i++) {
 		unsigned c = cap_table.start_order[i];
 		const struct component_desc *d = component_table[c];
-		if (!d->ready || supervisor_state(c) != COMP_UP)
+		if (!d->ready)
 			continue;
+		bool up = supervisor_state(c) == COMP_UP;
 		/* The hook acts as its component: its calls, claims and thread
 		 * creations are checked against the table like any of its threads'. */
 		t->component = (uint16_t)c;
-		d->ready();
+		d->ready(up);
 		t->component = self;
 	}
 }

@@ -47,10 +47,22 @@ static _Noreturn void exit_with(int failed)
 }
 
 /* selftest_ready: the boot arguments this component acts on, checked in the
- * order the kernel used to (pkgfsbench, crashtest, selftest, bench). */
-static void selftest_ready(void)
+ * order the kernel used to (pkgfsbench, crashtest, selftest, bench). Asked to
+ * run while it could not start (a component it needs is down), it fails the
+ * run rather than leave the machine idle. */
+static void selftest_ready(bool up)
 {
 	const char *args = platform.bootargs;
+	if (!up) {
+		static const char *const words[] = { "pkgfsbench", "crashtest", "selftest", "bench" };
+		for (unsigned i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+			if (dt_bootargs_has(args, words[i])) {
+				kprintf("ktest: selftest component is not up\n");
+				exit_with(1);
+			}
+		}
+		return;
+	}
 #ifdef CAP_ENABLED_PACKAGEFS
 	if (dt_bootargs_has(args, "pkgfsbench"))
 		exit_with(pkg_bench());

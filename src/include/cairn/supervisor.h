@@ -29,10 +29,10 @@ enum comp_state {
  * Returns how many failed or were skipped. Called once, from kinit. */
 int supervisor_start_all(void);
 
-/* supervisor_ready_all: after `cairn: ready`, call the ready hook of every up
- * component that has one, in start order, on the calling (init) thread in that
- * component's identity. A hook may end the run (platform_exit). Called once,
- * from kinit. */
+/* supervisor_ready_all: after `cairn: ready`, call the ready hook of every
+ * component that has one (telling it whether it is up), in start order, on the
+ * calling (init) thread in that component's identity. A hook may end the run
+ * (platform_exit). Called once, from kinit. */
 void supervisor_ready_all(void);
 
 /* supervisor_restart: stop comp's running dependents (reverse start order),
