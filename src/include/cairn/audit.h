@@ -45,7 +45,8 @@ struct audit_rec {
  * Overlong op/subject strings are cut and end in '~' (never silently); bytes
  * other than printable ASCII are stored as \xNN, so untrusted text (a denied
  * key, a path) can never forge or tear a console line. Never
- * put secrets in subject. Returns the record's sequence number. */
+ * put secrets in subject. Returns the record's sequence number, or 0 when the
+ * rate limit below suppressed it. */
 uint64_t audit_append(enum audit_kind kind, uint16_t caller, uint16_t callee, const char *op,
 		      const char *subject);
 
