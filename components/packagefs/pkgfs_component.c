@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cairn/audit.h"
+#include "cairn/budget.h"
 #include "cairn/cap_gate.h"
 #include "cairn/component.h"
 #include "cairn/console.h"
@@ -166,8 +167,10 @@ static int pkgfs_init(void)
 static void pkgfs_stop(void)
 {
 	for (unsigned i = 0; i < PKG_OPEN_MAX; i++) {
-		if (pk.slots[i].used)
+		if (pk.slots[i].used) {
 			(void)pkgfs_close(&pk.slots[i].f);
+			budget_release(pk.slots[i].owner, BUDGET_HANDLES, 1);
+		}
 		pk.slots[i].used = false;
 	}
 	if (pkgfs_unmount(pk.fs) != 0)
@@ -301,9 +304,15 @@ static int open_locked(const char *p, uint16_t caller)
 		struct pkg_slot *s = &pk.slots[i];
 		if (s->used)
 			continue;
-		int err = pkgfs_open(pk.fs, p, &s->f);
+		/* Each open file counts against its holder's handle budget (EMFILE). */
+		int err = budget_charge(caller, BUDGET_HANDLES, 1);
 		if (err)
 			return err;
+		err = pkgfs_open(pk.fs, p, &s->f);
+		if (err) {
+			budget_release(caller, BUDGET_HANDLES, 1);
+			return err;
+		}
 		pk.next_seq = (pk.next_seq + 1) & SEQ_MASK;
 		s->used = true;
 		s->owner = caller;
@@ -396,6 +405,7 @@ int pkg_close(int h)
 	if (s) {
 		err = pkgfs_close(&s->f);
 		s->used = false;
+		budget_release(s->owner, BUDGET_HANDLES, 1);
 	}
 	return leave(&call, unlock(err));
 }

@@ -48,6 +48,9 @@ int selftest_statefs(void);
 /* selftest_gate: bad caller pointers and key races against the statefs service
  * (threads as selftest, the check as statefs: the run_as privilege). */
 int selftest_gate(void);
+/* selftest_limits: the exhaustion smokes (heap, threads, pages, a denial flood,
+ * a cross-hart call flood, packagefs handles) and the budget report. */
+int selftest_limits(void);
 /* selftest_pkgfs: packagefs selftests (disk or fixture); returns failures. */
 int selftest_pkgfs(void);
 /* selftest_pkgfs_denied: an ungranted caller (crypto) is refused by packagefs. */
