@@ -394,8 +394,11 @@ int bootctl_core_pick(struct bootctl_core *bc, const struct bootctl_images *im, 
 	return 0;
 }
 
-/* bootctl_core_confirm: successful, last confirmed, floor raised; a successful other
- * slot now below the floor can never boot again and is retired as a rollback. */
+/* bootctl_core_confirm: successful, last confirmed, floor raised. At most one slot
+ * is successful, the last confirmed one: a previously successful other slot becomes
+ * a fallback trial (so an image later written into it can never inherit an old
+ * confirmation), or is retired as a rollback when its release is now below the
+ * floor (it could never boot again). */
 int bootctl_core_confirm(struct bootctl_core *bc)
 {
 	uint8_t c = bc->current;
@@ -419,6 +422,12 @@ int bootctl_core_confirm(struct bootctl_core *bc)
 	struct bootctl_slot *o = &next.slot[other(c)];
 	if (o->successful && o->release < next.min_release)
 		*o = (struct bootctl_slot){ .reason = BOOTCTL_R_ROLLBACK, .release = o->release };
+	else if (o->successful)
+		*o = (struct bootctl_slot){ .priority = BOOTCTL_PRIO_MAX - 1,
+					    .tries = bc->cfg.boot_tries,
+					    .release = o->release };
+	if (o->priority >= next.slot[c].priority && o->priority > 0)
+		o->priority = next.slot[c].priority - 1;
 	int err = commit(bc, &next);
 	if (err)
 		return err;

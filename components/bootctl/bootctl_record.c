@@ -157,8 +157,12 @@ const char *bootctl_control_decode(const uint8_t *buf, size_t len, struct bootct
 		if (why)
 			return why;
 	}
-	if (lg != BOOTCTL_SLOT_NONE && !(buf[C_SLOTS + lg * SLOT_SIZE + S_FLAGS] & S_FLAG_SUCCESSFUL))
-		return "last confirmed slot is not successful";
+	/* Exactly the last confirmed slot is successful (confirm takes it from the
+	 * other one), so a flag set on any other slot is damage. */
+	for (int i = 0; i < BOOTCTL_NSLOTS; i++)
+		if (((buf[C_SLOTS + i * SLOT_SIZE + S_FLAGS] & S_FLAG_SUCCESSFUL) != 0) != (lg == i))
+			return lg == i ? "last confirmed slot is not successful"
+				       : "successful slot is not the last confirmed one";
 	st->last_good = lg;
 	st->seq = ld64(buf + C_SEQ);
 	st->min_release = ld64(buf + C_MIN_RELEASE);

@@ -23,6 +23,8 @@
  *                          successful, min_release rises to its release
  *   bootctl_core_set_active  give a slot a trial of boot_tries boots
  *
+ * At most one slot is successful: the last confirmed one (last_good).
+ *
  * Safety rules the code keeps (checked by the host tests, the power-cut test and the
  * SPIN model in test/model/): damaged or unreadable state never makes a slot
  * successful; tries saturate at 0 and never wrap; a slot is only successful after

@@ -112,6 +112,31 @@ START_TEST(test_bootctl_update_b_confirmed_raises_floor)
 }
 END_TEST
 
+/* Confirming B at the same release leaves A bootable, but only as a fallback trial:
+ * at most one slot is successful, so an image later written into A cannot inherit
+ * A's old confirmation. */
+START_TEST(test_bootctl_one_successful_slot)
+{
+	struct rig g;
+	struct sim_image img[2] = { { true, true, 1 }, { true, true, 1 } };
+	struct sim_result r;
+	struct bootctl_state s;
+	rig_up(&g);
+	first_boot_a(&g, img);
+	boot(&g, img, B, true, &r);
+	expect_slot(&r, B, 1, true);
+	read_state(&g.st.ops, &s);
+	ck_assert(s.slot[B].successful && !s.slot[A].successful && s.last_good == B);
+	ck_assert(s.slot[A].priority == 14 && s.slot[A].tries == 3);
+	img[B].valid = false; /* B breaks: A is tried (counted), and confirmed again */
+	boot(&g, img, NONE, true, &r);
+	expect_slot(&r, A, 1, true);
+	ck_assert(has_line(&r, "bootctl: slot=a release=1 state=trial tries=2"));
+	ck_assert(r.confirmed);
+	rig_down(&g);
+}
+END_TEST
+
 START_TEST(test_bootctl_bad_signature_falls_back_same_boot)
 {
 	struct rig g;
@@ -392,6 +417,7 @@ static Suite *flow_suite(void)
 	TCase *tc = tcase_create("flow");
 	tcase_add_test(tc, test_bootctl_first_boot_confirms_a);
 	tcase_add_test(tc, test_bootctl_update_b_confirmed_raises_floor);
+	tcase_add_test(tc, test_bootctl_one_successful_slot);
 	tcase_add_test(tc, test_bootctl_bad_signature_falls_back_same_boot);
 	tcase_add_test(tc, test_bootctl_unconfirmed_trial_returns_after_tries);
 	tcase_add_test(tc, test_bootctl_rollback_refused);

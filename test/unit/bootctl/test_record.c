@@ -103,6 +103,7 @@ static const struct bad_rec bad_control[] = {
 	{ 34, 2, "unknown slot flags" },
 	{ 35, BOOTCTL_R_COUNT, "unknown failure reason" },
 	{ 34, 1, "successful slot with tries" },  /* slot a successful with tries 2 */
+	{ 12, 0xff, "successful slot is not the last confirmed one" },
 	{ 45, 1, "successful slot with tries" },  /* slot b successful with tries 1 */
 	{ 44, 0, "successful slot with tries" },  /* slot b successful without priority */
 	{ 47, BOOTCTL_R_ROLLBACK, "successful slot with tries" }, /* and a failure */
