@@ -378,14 +378,20 @@ int bootctl_core_pick(struct bootctl_core *bc, const struct bootctl_images *im, 
 	}
 	struct bootctl_state next = bc->st;
 	next.last_good = BOOTCTL_SLOT_NONE; /* nothing is successful in a rebuilt state */
+	/* The floor becomes the chosen release: with the history lost, the highest
+	 * signed release is the best lower bound there is, and without it an older
+	 * fallback image could boot once the chosen one runs out of tries (the SPIN
+	 * model's BROKEN_FLOOR variant shows that run). */
+	if (next.min_release < im->release[best])
+		next.min_release = im->release[best];
 	for (uint8_t i = 0; i < BOOTCTL_NSLOTS; i++) {
-		bool ok = im->valid[i] && im->release[i] >= bc->st.min_release && !(bc->tried & BIT(i));
+		bool ok = im->valid[i] && im->release[i] >= next.min_release && !(bc->tried & BIT(i));
 		next.slot[i] = (struct bootctl_slot){
 			.priority = i == best ? BOOTCTL_PRIO_MAX : ok ? BOOTCTL_PRIO_MAX - 1 : 0,
 			.tries = i == best ? bc->cfg.boot_tries - 1 : ok ? bc->cfg.boot_tries : 0,
 			.reason = i == best ? BOOTCTL_R_NONE : !ok ? BOOTCTL_R_VERIFY : BOOTCTL_R_LOST,
 		};
-		if (im->valid[i] && im->release[i] < bc->st.min_release)
+		if (im->valid[i] && im->release[i] < next.min_release)
 			next.slot[i].reason = BOOTCTL_R_ROLLBACK;
 	}
 	(void)commit(bc, &next); /* uncounted when it fails: still the best we have */

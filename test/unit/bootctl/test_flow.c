@@ -261,6 +261,9 @@ START_TEST(test_bootctl_both_damaged_boots_highest_release)
 	ck_assert(has_line(&r, "bootctl: slot=b release=5 state=trial tries=2"));
 	read_state(&g.st.ops, &s);
 	ck_assert(!s.slot[A].successful && !s.slot[B].successful && s.last_good == NONE);
+	/* The chosen release is the new floor: A (release 1) is not kept as a fallback. */
+	ck_assert_uint_eq(s.min_release, 5);
+	ck_assert(s.slot[A].priority == 0 && s.slot[A].reason == BOOTCTL_R_ROLLBACK);
 	/* The highest release may be invalid: then the next valid one. */
 	img[B].valid = false;
 	damage(&g, BOOTCTL_KEY_CONTROL, 3);
@@ -268,6 +271,27 @@ START_TEST(test_bootctl_both_damaged_boots_highest_release)
 	boot(&g, img, NONE, true, &r);
 	expect_slot(&r, A, 1, true);
 	ck_assert(r.confirmed); /* the health gate, not the damage, made it good */
+	rig_down(&g);
+}
+END_TEST
+
+/* The SPIN model's BROKEN_FLOOR run: A (release 2) confirmed, an old but validly
+ * signed release 1 written to B, both records lost. A is chosen; when A never
+ * confirms, B must still never boot (it is below what A proved to exist). */
+START_TEST(test_bootctl_lost_state_keeps_old_image_out)
+{
+	struct rig g;
+	struct sim_image img[2] = { { true, true, 2 }, { true, true, 1 } };
+	struct sim_result r;
+	rig_up(&g);
+	boot(&g, img, NONE, true, &r);
+	expect_slot(&r, A, 2, true);
+	damage(&g, BOOTCTL_KEY_CONTROL, 3);
+	damage(&g, BOOTCTL_KEY_CONFIRMED, 20);
+	for (int i = 0; i < 8; i++) {
+		boot(&g, img, NONE, false, &r);
+		ck_assert_msg(r.slot == A, "boot %d served %s\n%s", i, bootctl_slot_name(r.slot), r.log);
+	}
 	rig_down(&g);
 }
 END_TEST
@@ -423,6 +447,7 @@ static Suite *flow_suite(void)
 	tcase_add_test(tc, test_bootctl_rollback_refused);
 	tcase_add_test(tc, test_bootctl_damaged_control_boots_last_confirmed);
 	tcase_add_test(tc, test_bootctl_both_damaged_boots_highest_release);
+	tcase_add_test(tc, test_bootctl_lost_state_keeps_old_image_out);
 	tcase_add_test(tc, test_bootctl_tries_saturate);
 	tcase_add_test(tc, test_bootctl_set_active_repeat_keeps_tries);
 	tcase_add_test(tc, test_bootctl_unreadable_store_no_trial);
