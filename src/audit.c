@@ -76,6 +76,9 @@ static void print_rec(const struct audit_rec *r)
 		kprintf("blk: write refused (read-only) serial=%s caller=%s op=%s\n", r->subject, c,
 			r->op);
 		break;
+	case AUDIT_BOOT:
+		kprintf("%s: %s\n", d, r->subject);
+		break;
 	default:
 		kprintf("%s: integrity error %s (caller=%s op=%s)\n", d, r->subject, c, r->op);
 		break;

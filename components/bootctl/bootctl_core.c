@@ -277,8 +277,8 @@ int bootctl_core_start(struct bootctl_core *bc, uint8_t try_slot, uint8_t *slot)
 		rewrite(bc);
 		break;
 	case BOOTCTL_LOAD_DAMAGED:
-		say(bc, "bootctl: control state damaged (%s): no confirmed slot known, booting the "
-			"valid image with the highest release", bc->why);
+		say(bc, "bootctl: control state damaged (%s): booting the highest valid release",
+		    bc->why);
 		bc->current = BOOTCTL_SLOT_ANY;
 		bc->trial = true;
 		*slot = BOOTCTL_SLOT_ANY;
