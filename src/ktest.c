@@ -13,6 +13,7 @@
 #include "cairn/page.h"
 #include "cairn/sched.h"
 #include "cairn/trap.h"
+#include "cap.h"
 #if CAIRN_HAVE_CRYPTO
 #include "crypto.h"
 #endif
@@ -268,6 +269,10 @@ int ktest_run_all(void)
 	}
 #endif
 	failed += ktest_components();
+#ifdef CAP_ENABLED_BOOTCTL
+	if (failed == 0) /* the health gate of a selftest boot: all selftests passed */
+		(void)ktest_run_as(CAP_COMP_SELFTEST, "bootctl-gate", ktest_bootctl_confirm);
+#endif
 	kprintf("SELFTEST: done failed=%d\n", failed);
 	return failed;
 }

@@ -34,6 +34,11 @@ int ktest_gate(void);
 int ktest_pkgfs(void);
 /* ktest_pkgfs_denied: (kernel) an ungranted caller is refused by packagefs. */
 int ktest_pkgfs_denied(void);
+/* ktest_bootctl: bootctl selftests (persistence, authority); returns failures. */
+int ktest_bootctl(void);
+/* ktest_bootctl_confirm: the health gate of a selftest boot, as selftest, after
+ * every selftest passed. */
+int ktest_bootctl_confirm(void);
 /* ktest_crash: provoke a load page fault at 0x8 in the (kernel-core) init
  * thread (tests the fatal trap report). */
 _Noreturn void ktest_crash(void);

@@ -287,6 +287,9 @@ static int selftest_main(void)
 #ifdef CAP_ENABLED_PACKAGEFS
 	failed += ktest_pkgfs();
 #endif
+#ifdef CAP_ENABLED_BOOTCTL
+	failed += ktest_bootctl();
+#endif
 	return failed;
 }
 
