@@ -6,9 +6,10 @@
  * and parses the boot arguments; packagefs' init calls bootctl_slot_begin, which
  * repairs damaged state, applies boot.try, abandons exhausted trials, chooses, and
  * commits a trial's try, all before packagefs mounts the slot; packagefs reports
- * verified/failed (same-boot fallback); after `cairn: ready` the ready hook
- * confirms the slot when every enabled component is up (in a selftest boot the
- * selftest component calls bootctl_mark_good after the selftests passed).
+ * verified/failed (same-boot fallback); after `cairn: ready` the ready hook is
+ * the health gate: it confirms the slot when every enabled component is up (in a
+ * selftest boot the selftest component calls bootctl_mark_good after the
+ * selftests passed).
  *
  * Locking: bc.lock (a mutex) serialises every use of the core. The core's store
  * calls statefs while it is held (lock order: bootctl -> statefs, docs/locking.md).
@@ -42,9 +43,6 @@ static struct {
 	bool again;        /* a packagefs restart: the slot of this boot is mounted again */
 	uint8_t try_slot;  /* boot.try=<a|b>, or NONE */
 	bool health_fail;  /* boot.health=fail */
-	/* Set by start and stop (interface closed); the thread reads stopping: */
-	struct thread *health;
-	bool stopping;     /* atomic: stop asks the health thread to end */
 } bc;
 
 /* store_get: the core's reads, through the statefs service as bootctl. */
@@ -163,56 +161,22 @@ static int gate_locked(void)
 	return err;
 }
 
-#define HEALTH_POLL_US 50000u      /* how often the gate looks at the supervisor */
-#define HEALTH_WAIT_US 30000000u   /* how long it waits for components still starting */
-
-/* health: the health gate of a normal boot, in bootctl's own thread: once the
- * supervisor has been through every component (none still waiting to start), the
- * gate confirms the running slot if all of them are up. A selftest boot is
- * confirmed by the selftest component once its tests passed. */
-static void health(void *arg)
+/* bctl_ready: after `cairn: ready` (the supervisor has been through every
+ * component), the health gate of a normal boot. A selftest boot is confirmed by
+ * the selftest component once its tests passed. */
+static void bctl_ready(bool up)
 {
-	(void)arg;
-	for (uint64_t waited = 0; waited < HEALTH_WAIT_US; waited += HEALTH_POLL_US) {
-		bool pending = false;
-		for (unsigned c = 1; c < CAP_COMP_COUNT; c++)
-			pending |= supervisor_state(c) == COMP_DOWN;
-		if (!pending || __atomic_load_n(&bc.stopping, __ATOMIC_ACQUIRE))
-			break;
-		sched_sleep_us(HEALTH_POLL_US);
-	}
-	if (__atomic_load_n(&bc.stopping, __ATOMIC_ACQUIRE))
+	if (!up || dt_bootargs_has(platform.bootargs, "selftest"))
 		return;
 	mutex_lock(&bc.lock);
 	(void)gate_locked(); /* it reports its verdict */
 	mutex_unlock(&bc.lock);
 }
 
-/* bctl_start: the health gate's thread (not in a selftest boot). */
-static int bctl_start(void)
-{
-	__atomic_store_n(&bc.stopping, false, __ATOMIC_RELEASE);
-	bc.health = NULL;
-	if (dt_bootargs_has(platform.bootargs, "selftest"))
-		return 0;
-	return thread_create(&bc.health, "bootctl-health", CAP_COMP_BOOTCTL, health, NULL, false);
-}
-
-/* bctl_stop: end the health thread (it polls the flag). */
-static void bctl_stop(void)
-{
-	/* Release: the thread's acquire load sees it on its next poll. */
-	__atomic_store_n(&bc.stopping, true, __ATOMIC_RELEASE);
-	if (bc.health)
-		(void)thread_join(bc.health);
-	bc.health = NULL;
-}
-
 const struct component_desc component_bootctl = {
 	.name = "bootctl",
 	.init = bctl_init,
-	.start = bctl_start,
-	.stop = bctl_stop,
+	.ready = bctl_ready,
 };
 
 /* enter: pass the gate; packagefs_only refuses (and audits) any other caller. */

@@ -8,7 +8,7 @@
  *   authority:   the slot calls that drive the mount are packagefs' alone: from
  *                selftest they are EPERM with a cap audit record, and a bad slot
  *                for set_active is EINVAL -> "SELFTEST: bootctl slot calls refused ok"
- *   gate:        ktest_bootctl_confirm, after every selftest passed, is the health
+ *   gate:        selftest_bootctl_confirm, after every selftest passed, is the health
  *                gate of a selftest boot (bootctl_mark_good). */
 #include "bootctl.h"
 #include "cairn/audit.h"
@@ -16,7 +16,7 @@
 #include "cairn/err.h"
 #include "cairn/supervisor.h"
 #include "cap.h"
-#include "ktest.h"
+#include "selftest.h"
 #include "statefs_svc.h"
 
 /* test_persist: the record read back equals what bootctl committed. */
@@ -63,7 +63,7 @@ static int test_refused(void)
 	int e1 = bootctl_slot_begin(&slot);
 	int e2 = bootctl_slot_verified(BOOTCTL_SLOT_A, 1, &slot);
 	int e3 = bootctl_set_active(2);
-	unsigned rec = ktest_audited(seq, AUDIT_CAP_DENIED, CAP_COMP_SELFTEST, CAP_COMP_BOOTCTL,
+	unsigned rec = selftest_audited(seq, AUDIT_CAP_DENIED, CAP_COMP_SELFTEST, CAP_COMP_BOOTCTL,
 				     NULL, "packagefs only", false);
 	if (e1 != CAIRN_EPERM || e2 != CAIRN_EPERM || e3 != CAIRN_EINVAL || rec != 2) {
 		kprintf("ktest: bootctl refusals FAILED: begin %s verified %s set_active %s records %u\n",
@@ -74,7 +74,7 @@ static int test_refused(void)
 	return 0;
 }
 
-int ktest_bootctl(void)
+int selftest_bootctl(void)
 {
 	struct bootctl_status s;
 	if (supervisor_state(CAP_COMP_BOOTCTL) != COMP_UP) {
@@ -89,7 +89,7 @@ int ktest_bootctl(void)
 	return test_persist(&s) + test_refused();
 }
 
-int ktest_bootctl_confirm(void)
+int selftest_bootctl_confirm(void)
 {
 	if (supervisor_state(CAP_COMP_BOOTCTL) != COMP_UP)
 		return 0;
