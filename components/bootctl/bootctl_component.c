@@ -76,9 +76,9 @@ static void log_line(void *ctx, const char *line)
 	(void)audit_append(AUDIT_BOOT, cap_self(), CAP_COMP_BOOTCTL, "bootctl", what);
 }
 
-/* boot_try_arg: boot.try=<a|b> into *slot (NONE when absent); CAIRN_EINVAL (after
- * saying why) for any other value. */
-static int boot_try_arg(uint8_t *slot)
+/* boot_try_arg: boot.try=<a|b> into *slot (NONE when absent or, after saying
+ * why, for any other value: a typo must not stop the slot choice). */
+static void boot_try_arg(uint8_t *slot)
 {
 	static const char word[] = "boot.try=";
 	const char *args = platform.bootargs;
@@ -90,12 +90,12 @@ static int boot_try_arg(uint8_t *slot)
 		size_t len = strcspn(p, " ");
 		if (len == 1 && (p[0] == 'a' || p[0] == 'b')) {
 			*slot = p[0] == 'a' ? BOOTCTL_SLOT_A : BOOTCTL_SLOT_B;
-			return 0;
+			return;
 		}
-		kprintf("bootctl: bad boot argument boot.try=%.*s (want a or b)\n", (int)len, p);
-		return CAIRN_EINVAL;
+		kprintf("bootctl: bad boot argument boot.try=%.*s (want a or b): ignored\n", (int)len,
+			p);
+		return;
 	}
-	return 0;
 }
 
 /* bctl_init: load the control state (an unreadable store is not fatal: the boot
@@ -105,15 +105,13 @@ static int bctl_init(void)
 	mutex_init(&bc.lock, "bootctl");
 	bc.begun = false;
 	bc.health_fail = dt_bootargs_has(platform.bootargs, "boot.health=fail");
-	int err = boot_try_arg(&bc.try_slot);
-	if (err)
-		return err;
+	boot_try_arg(&bc.try_slot);
 	struct bootctl_core_config cfg = {
 		.store = &store,
 		.boot_tries = CAIRN_BOOT_TRIES,
 		.log = log_line,
 	};
-	err = bootctl_core_load(&bc.core, &cfg);
+	int err = bootctl_core_load(&bc.core, &cfg);
 	if (err)
 		return err;
 	kprintf("bootctl: control state %s (boot_tries=%u%s%s%s)\n",

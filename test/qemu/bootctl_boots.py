@@ -69,8 +69,9 @@ class Rig:
                 f.write(data)
         return path
 
-    def boot(self, append="", expect=(), selftest=False):
-        """One boot; returns the console text. Fails the scenario on a missing marker."""
+    def boot(self, append="", expect=(), selftest=False, forbid=()):
+        """One boot; returns the console text. Fails the scenario on a missing
+        marker or a line matching a forbidden regex."""
         self.nboot += 1
         a = types.SimpleNamespace(qemu="qemu-system-riscv64", smp=2, mem="256M", modern=False,
                                   kernel=self.kernel, append=append.strip() or None,
@@ -95,6 +96,13 @@ class Rig:
             if not ok:
                 failures.append("%s boot %d: missing %r (log %s)" % (self.sc, self.nboot, want, log))
                 print("FAIL:", failures[-1])
+        for bad in forbid:
+            if any(re.search(bad, l) for l in lines):
+                failures.append("%s boot %d: forbidden %r appeared (log %s)" % (self.sc, self.nboot, bad, log))
+                print("FAIL:", failures[-1])
+        if not any(l.startswith("bootctl: health gate") for l in lines):
+            failures.append("%s boot %d: no health gate verdict (log %s)" % (self.sc, self.nboot, log))
+            print("FAIL:", failures[-1])
         if selftest and status != 0:
             failures.append("%s boot %d: selftest exit %s (log %s)" % (self.sc, self.nboot, status, log))
             print("FAIL:", failures[-1])
@@ -169,7 +177,7 @@ def sc_badsig(r):
         "re:bootctl: fallback from b to a reason=verify: signature invalid.*",
         "bootctl: slot=a release=1 state=good tries=0",
         "pkgfs: slot a serial=pkg_a release=1",
-        "bootctl: health gate passed slot=a"])
+        "bootctl: health gate passed slot=a"], forbid=[r"^pkgfs: slot b", r"^bootctl: slot=b"])
 
 
 def sc_unconfirmed(r):
@@ -185,7 +193,11 @@ def sc_unconfirmed(r):
     r.boot(expect=["bootctl: fallback from b to a reason=tries-exhausted",
                    "bootctl: slot=a release=1 state=good tries=0",
                    "pkgfs: slot a serial=pkg_a release=1",
-                   "bootctl: health gate passed slot=a"])
+                   "bootctl: health gate passed slot=a"], forbid=[r"^bootctl: slot=b"])
+    # A typo in boot.try is reported and ignored: a keeps running as good.
+    r.boot("boot.try=c", expect=["bootctl: bad boot argument boot.try=c (want a or b): ignored",
+                                 "bootctl: slot=a release=1 state=good tries=0"],
+           forbid=[r"^bootctl: set active"])
 
 
 def sc_rollback(r):
@@ -196,7 +208,8 @@ def sc_rollback(r):
     r.boot("boot.try=b", expect=["bootctl: rollback refused slot=b release=1 min=2",
                                  "bootctl: fallback from b to a reason=rollback",
                                  "bootctl: slot=a release=2 state=good tries=0",
-                                 "bootctl: health gate passed slot=a"])
+                                 "bootctl: health gate passed slot=a"],
+           forbid=[r"^pkgfs: slot b", r"^bootctl: slot=b"])
 
 
 def sc_damaged(r):
@@ -212,7 +225,8 @@ def sc_damaged(r):
                    "booting the last confirmed slot a",
                    "bootctl: slot=a release=1 state=good tries=0",
                    "pkgfs: slot a serial=pkg_a release=1",
-                   "bootctl: health gate passed slot=a"])
+                   "bootctl: health gate passed slot=a"],
+           forbid=[r"^bootctl: slot=b", r"^bootctl: confirmed slot=b"])
     p = subprocess.run([r.tool, "show", r.state], capture_output=True, text=True)
     if p.returncode != 0 or "last_good=a" not in p.stdout:
         failures.append("damaged: state not rebuilt: " + p.stdout)
