@@ -11,9 +11,9 @@
  * selftest boot the selftest component calls bootctl_mark_good after the
  * selftests passed).
  *
- * Locking: bc.lock (a mutex) serialises every use of the core. The core's store
- * calls statefs while it is held (lock order: bootctl -> statefs, docs/locking.md).
- * init and stop run with the interface closed. */
+ * Locking: bc.lock (a robust mutex, taken with mutex_lock_live) serialises every
+ * use of the core. The core's store calls statefs while it is held (lock order:
+ * bootctl -> statefs, docs/locking.md). init runs with the interface closed. */
 #include <stdio.h>
 #include <string.h>
 
@@ -104,6 +104,7 @@ static int bctl_init(void)
 {
 	mutex_init(&bc.lock, "bootctl");
 	bc.begun = false;
+	bc.again = false;
 	bc.health_fail = dt_bootargs_has(platform.bootargs, "boot.health=fail");
 	boot_try_arg(&bc.try_slot);
 	struct bootctl_core_config cfg = {
@@ -159,6 +160,13 @@ static int gate_locked(void)
 	return err;
 }
 
+/* lock: take bc.lock; CAIRN_ESHUTDOWN when a thread died holding it (the core
+ * may be half-updated: serve nothing until bootctl is restarted). */
+static int lock(void)
+{
+	return mutex_lock_live(&bc.lock);
+}
+
 /* bctl_ready: after `cairn: ready` (the supervisor has been through every
  * component), the health gate of a normal boot. A selftest boot is confirmed by
  * the selftest component once its tests passed. */
@@ -166,7 +174,8 @@ static void bctl_ready(bool up)
 {
 	if (!up || dt_bootargs_has(platform.bootargs, "selftest"))
 		return;
-	mutex_lock(&bc.lock);
+	if (lock() != 0)
+		return;
 	(void)gate_locked(); /* it reports its verdict */
 	mutex_unlock(&bc.lock);
 }
@@ -207,7 +216,8 @@ int bootctl_status(struct bootctl_status *st)
 	int err = enter(&call, "status", false);
 	if (err)
 		return err;
-	mutex_lock(&bc.lock);
+	if ((err = lock()) != 0)
+		return out(&call, err, NULL, NULL, 0);
 	s = (struct bootctl_status){
 		.current = bc.core.current,
 		.verified = bc.core.verified,
@@ -230,7 +240,8 @@ int bootctl_mark_good(void)
 	int err = enter(&call, "mark_good", false);
 	if (err)
 		return err;
-	mutex_lock(&bc.lock);
+	if ((err = lock()) != 0)
+		return out(&call, err, NULL, NULL, 0);
 	err = gate_locked();
 	mutex_unlock(&bc.lock);
 	return out(&call, err, NULL, NULL, 0);
@@ -243,7 +254,8 @@ int bootctl_set_active(uint8_t slot)
 	int err = enter(&call, "set_active", false);
 	if (err)
 		return err;
-	mutex_lock(&bc.lock);
+	if ((err = lock()) != 0)
+		return out(&call, err, NULL, NULL, 0);
 	err = bootctl_core_set_active(&bc.core, slot);
 	mutex_unlock(&bc.lock);
 	return out(&call, err, NULL, NULL, 0);
@@ -257,7 +269,8 @@ int bootctl_slot_begin(uint8_t *slot)
 	int err = enter(&call, "slot_begin", true);
 	if (err)
 		return err;
-	mutex_lock(&bc.lock);
+	if ((err = lock()) != 0)
+		return out(&call, err, NULL, NULL, 0);
 	if (!bc.begun) {
 		err = bootctl_core_start(&bc.core, bc.try_slot, &s);
 	} else if (bc.core.verified) {
@@ -280,7 +293,8 @@ int bootctl_slot_verified(uint8_t slot, uint64_t release, uint8_t *next)
 	int err = enter(&call, "slot_verified", true);
 	if (err)
 		return err;
-	mutex_lock(&bc.lock);
+	if ((err = lock()) != 0)
+		return out(&call, err, NULL, NULL, 0);
 	if (bc.again) {
 		/* A restart must find the image this boot verified, or serve nothing. */
 		bc.again = false;
@@ -310,8 +324,7 @@ int bootctl_slot_failed(uint8_t slot, int reason, const char *detail, uint8_t *n
 		else if (len < 0)
 			err = len;
 	}
-	if (!err) {
-		mutex_lock(&bc.lock);
+	if (!err && (err = lock()) == 0) {
 		if (bc.again) /* the verified slot no longer verifies: serve nothing */
 			bc.again = false;
 		else
@@ -332,8 +345,7 @@ int bootctl_slot_pick(const struct bootctl_images *im, uint8_t *slot)
 	if (err)
 		return err;
 	err = cap_copy_in(&call, &m, im, sizeof(m));
-	if (!err) {
-		mutex_lock(&bc.lock);
+	if (!err && (err = lock()) == 0) {
 		err = bootctl_core_pick(&bc.core, &m, &s);
 		mutex_unlock(&bc.lock);
 	}
