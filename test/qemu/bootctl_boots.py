@@ -16,6 +16,9 @@ pkg_b (docs/bootctl.md):
               refused as a rollback, a mounted in the same boot
   damaged     a confirmed, b in trial, then the control record damaged on the host
               (bootctl-state corrupt): the last confirmed slot a boots as good
+  single      no package disk: the fixture, state untouched; a lone pkgfs disk is
+              slot a (tried, confirmed, good); an older release on it is refused
+              and packagefs fails closed
 
 A boot ends at bootctl's health-gate line (the state is committed and synced before
 it is printed), then QEMU is stopped; the selftest boot ends through the finisher.
@@ -58,8 +61,9 @@ class Rig:
             f.truncate(1 << 20)
 
     def image(self, slot, release, flip_sig=False):
-        """Build the fixture tree as release N into slot's image file."""
-        path = os.path.join(self.work, "pkg_%s.img" % slot)
+        """Build the fixture tree as release N into slot's image file (slot
+        "pkgfs": the lone single-slot disk)."""
+        path = os.path.join(self.work, ("pkg_%s.img" % slot) if slot != "pkgfs" else "pkgfs.img")
         subprocess.run([self.mkpkgfs, "build", self.fixture, path, "--key", self.key,
                         "--release", str(release)], check=True, capture_output=True)
         if flip_sig:
@@ -80,6 +84,9 @@ class Rig:
             p = os.path.join(self.work, "pkg_%s.img" % slot)
             if os.path.exists(p):
                 a.disk.append("%s:pkg_%s:ro" % (p, slot))
+        lone = os.path.join(self.work, "pkgfs.img")
+        if os.path.exists(lone):
+            a.disk.append(lone + ":pkgfs:ro")
         a.disk.append(self.state + ":state")
         cmd = self.qemu.qemu_command(a)
         text, status = self.run(cmd, selftest)
@@ -232,8 +239,31 @@ def sc_damaged(r):
         failures.append("damaged: state not rebuilt: " + p.stdout)
 
 
+def sc_single(r):
+    # No package disk: the fixture, and bootctl leaves the state alone.
+    r.boot(expect=["pkgfs: no disk with serial pkgfs, using the built-in fixture",
+                   "bootctl: health gate: no verified slot this boot"],
+           forbid=[r"^bootctl: slot=", r"^bootctl: confirmed"])
+    # A lone pkgfs disk is slot a: tried, confirmed, then good.
+    r.image("pkgfs", 4)
+    r.boot(expect=["bootctl: slot=a release=4 state=trial tries=2",
+                   "pkgfs: slot a serial=pkgfs release=4",
+                   "bootctl: confirmed slot=a release=4 min_release=4"])
+    r.boot(expect=["bootctl: slot=a release=4 state=good tries=0",
+                   "bootctl: health gate passed slot=a"])
+    # An older release on the single disk is refused: nothing else to boot, so
+    # packagefs fails closed.
+    r.image("pkgfs", 3)
+    r.boot(expect=["bootctl: rollback refused slot=a release=3 min=4",
+                   "pkgfs: no bootable slot: every package disk was refused",
+                   "re:cairn: component packagefs failed err=-74.*",
+                   "bootctl: health gate: no verified slot this boot"],
+           forbid=[r"^pkgfs: slot a", r"^pkgfs: mounted"])
+
+
 SCENARIOS = {"first": sc_first, "update": sc_update, "badsig": sc_badsig,
-             "unconfirmed": sc_unconfirmed, "rollback": sc_rollback, "damaged": sc_damaged}
+             "unconfirmed": sc_unconfirmed, "rollback": sc_rollback, "damaged": sc_damaged,
+             "single": sc_single}
 
 
 def main():
