@@ -76,6 +76,9 @@ static void print_rec(const struct audit_rec *r)
 		kprintf("blk: write refused (read-only) serial=%s caller=%s op=%s\n", r->subject, c,
 			r->op);
 		break;
+	case AUDIT_BOOT:
+		kprintf("%s: %s\n", d, r->subject);
+		break;
 	default:
 		kprintf("%s: integrity error %s (caller=%s op=%s)\n", d, r->subject, c, r->op);
 		break;
@@ -115,7 +118,7 @@ const char *audit_kind_name(unsigned kind)
 	static const char *const names[AUDIT_KINDS] = {
 		[AUDIT_CAP_DENIED] = "cap-denied", [AUDIT_ACCESS_DENIED] = "access-denied",
 		[AUDIT_READ_ONLY] = "read-only", [AUDIT_INTEGRITY] = "integrity",
-		[AUDIT_BAD_ADDR] = "bad-address",
+		[AUDIT_BAD_ADDR] = "bad-address", [AUDIT_BOOT] = "boot",
 	};
 	return kind < AUDIT_KINDS && names[kind] ? names[kind] : "?";
 }

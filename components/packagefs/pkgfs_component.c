@@ -31,6 +31,10 @@
 #include "pkgfs_component.h"
 #include "pkgfs_memdev.h"
 #include "pkgfs_pubkey.h" /* generated: pkgfs_signing_pubkey[32] */
+#ifdef CAP_ENABLED_BOOTCTL
+#include "bootctl.h"
+#include "pkgfs_slots.h"
+#endif
 #include "virtio_blk.h"
 
 #define PKG_CACHE_PAGES 64u /* 256 KiB of sector cache for the serving mount */
@@ -127,8 +131,28 @@ static int pkgfs_init(void)
 	pk.fs = NULL;
 	pk.disk = NULL;
 	pk.source = PKG_SOURCE_NONE;
+#ifdef CAP_ENABLED_BOOTCTL
+	/* A/B slots: bootctl chooses among pkg_a / pkg_b (or a lone pkgfs disk). */
+	uint8_t slot;
+	const char *serial = "";
+	int serr = pkgfs_slots_mount(&pk.fs, &pk.disk, &slot, &serial);
+	if (serr == 0) {
+		pkgfs_totals(pk.fs, &pk.totals);
+		pk.source = PKG_SOURCE_VIRTIO;
+		kprintf("pkgfs: mounted from virtio-blk ro files=%u bytes=%llu\n", pk.totals.files,
+			(unsigned long long)pk.totals.bytes);
+		kprintf("pkgfs: slot %s serial=%s release=%llu\n", bootctl_slot_name(slot), serial,
+			(unsigned long long)pkgfs_release(pk.fs));
+		return 0;
+	}
+	if (serr != CAIRN_ENOENT)
+		return serr; /* fail closed: never the fixture instead */
+	int err = CAIRN_ENOENT; /* none of pkg_a, pkg_b, pkgfs: the fixture */
+	struct blkdev *bd = NULL;
+#else
 	struct blkdev *bd;
 	int err = vblk_claim("pkgfs", true, &bd);
+#endif
 	if (err == 0 && !bd->info.read_only) {
 		kprintf("pkgfs: the pkgfs claim is not read-only: refusing to use it\n");
 		(void)vblk_release(bd);

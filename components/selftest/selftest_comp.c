@@ -282,6 +282,9 @@ static int selftest_main(void)
 #ifdef CAP_ENABLED_PACKAGEFS
 	failed += selftest_pkgfs();
 #endif
+#ifdef CAP_ENABLED_BOOTCTL
+	failed += selftest_bootctl();
+#endif
 	return failed;
 }
 

@@ -56,6 +56,13 @@ int selftest_pkgfs(void);
 /* selftest_pkgfs_denied: an ungranted caller (crypto) is refused by packagefs. */
 int selftest_pkgfs_denied(void);
 
+/* selftest_bootctl: bootctl selftests (persistence read back, packagefs-only calls
+ * refused); returns failures. */
+int selftest_bootctl(void);
+/* selftest_bootctl_confirm: the health gate of a selftest boot (bootctl_mark_good),
+ * as selftest, after every selftest passed; always 0 (the gate prints its verdict). */
+int selftest_bootctl_confirm(void);
+
 /* selftest_bench_all: every benchmark built into the image; prints
  * "bench: done failed=<n>" last and returns n. */
 int selftest_bench_all(void);

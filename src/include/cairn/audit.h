@@ -20,6 +20,7 @@ enum audit_kind {
 	AUDIT_READ_ONLY = 3,      /* a write or flush refused on a read-only claim or disk */
 	AUDIT_INTEGRITY = 4,      /* data failed its checksum or signature */
 	AUDIT_BAD_ADDR = 5,       /* a caller passed memory the gate's copy could not touch */
+	AUDIT_BOOT = 6,           /* a boot-control transition (slot chosen, refused, confirmed) */
 	AUDIT_KINDS
 };
 
@@ -42,6 +43,7 @@ struct audit_rec {
  * (`blk:` is the core's block-device contract, whichever driver refused.)
  *   AUDIT_INTEGRITY      <callee>: integrity error <subject> (caller=<c> op=<o>)
  *   AUDIT_BAD_ADDR       cap: bad address caller=<c> callee=<d> op=<o>
+ *   AUDIT_BOOT           <callee>: <subject>   (bootctl's markers, docs/bootctl.md)
  * Overlong op/subject strings are cut and end in '~' (never silently); bytes
  * other than printable ASCII are stored as \xNN, so untrusted text (a denied
  * key, a path) can never forge or tear a console line. Never

@@ -110,9 +110,9 @@ class GoodTable(unittest.TestCase):
                                "--print", "grants:shell")
         self.assertEqual((status, err), (0, ""))
         self.assertEqual(out.splitlines(), [
-            "virtio_blk crypto statefs packagefs keystore bootctl shell selftest faulttest",
+            "virtio_blk crypto statefs keystore bootctl packagefs shell selftest faulttest",
             "crypto statefs",
-            "statefs packagefs bootctl"])
+            "statefs bootctl packagefs"])
 
     def test_optional_grants_drop_out(self):
         status, out, err = run(CAPGEN, "--table", TABLE, "--disable", "packagefs,bootctl",
@@ -141,7 +141,8 @@ class GoodTable(unittest.TestCase):
         info = json.loads(files["info.json"])
         self.assertEqual(info["disabled"], ["shell"])
         self.assertEqual(info["components"]["keystore"]["prefixes"], [{"prefix": "/state/keystore/", "rights": "rwl"}])
-        self.assertEqual(info["components"]["packagefs"]["disks"], [{"serial": "pkgfs", "mode": "ro"}])
+        self.assertEqual(info["components"]["packagefs"]["disks"],
+                         [{"serial": s, "mode": "ro"} for s in ("pkgfs", "pkg_a", "pkg_b")])
 
     def test_keystore_prefix_is_keystore_alone(self):
         with tempfile.TemporaryDirectory() as d:
