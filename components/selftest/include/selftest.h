@@ -31,7 +31,7 @@ int selftest_run_all(void);
 int selftest_run_as(unsigned comp, const char *name, int (*fn)(void));
 
 /* selftest_audited: how many audit records from seq on have this kind, caller,
- * callee and op, and a subject equal to subject (or, with subject_part,
+ * callee and op (NULL: any op), and a subject equal to subject (or, with subject_part,
  * containing it; NULL: any subject). */
 unsigned selftest_audited(uint64_t seq, int kind, uint16_t caller, uint16_t callee,
 			  const char *op, const char *subject, bool subject_part);
@@ -45,6 +45,8 @@ int selftest_components(void);
 int selftest_blk(void);
 /* selftest_statefs: statefs service selftests (skip when statefs is not up). */
 int selftest_statefs(void);
+/* selftest_gate: bad caller pointers and key races against the statefs service. */
+int selftest_gate(void);
 /* selftest_pkgfs: packagefs selftests (disk or fixture); returns failures. */
 int selftest_pkgfs(void);
 /* selftest_pkgfs_denied: an ungranted caller (crypto) is refused by packagefs. */
