@@ -61,21 +61,23 @@ static inline uint64_t load64_be(const uint8_t *p)
 }
 
 /* The FIPS 180-4 4.1.3 functions. Ch and Maj in forms with one operation less:
- * Ch(e,f,g) = g ^ (e & (f ^ g)); Maj(a,b,c) = b ^ ((a ^ b) & (b ^ c)). */
+ * Ch(e,f,g) = g ^ (e & (f ^ g)); Maj(a,b,c) = b ^ ((a ^ b) & (b ^ c)) (in RND). */
 #define CH(e, f, g) ((g) ^ ((e) & ((f) ^ (g))))
-#define MAJ(a, b, c) ((b) ^ (((a) ^ (b)) & ((b) ^ (c))))
 #define BSIG0(x) (ror64(x, 28) ^ ror64(x, 34) ^ ror64(x, 39))
 #define BSIG1(x) (ror64(x, 14) ^ ror64(x, 18) ^ ror64(x, 41))
 #define SSIG0(x) (ror64(x, 1) ^ ror64(x, 8) ^ ((x) >> 7))
 #define SSIG1(x) (ror64(x, 19) ^ ror64(x, 61) ^ ((x) >> 6))
 
 /* One round (FIPS 180-4 6.4.2 step 3) without moving the eight working variables:
- * the caller rotates the names instead, so a round writes only d and h. */
-#define RND(a, b, c, d, e, f, g, h, k, w)                                            \
+ * the caller rotates the names instead, so a round writes only d and h. Maj uses
+ * b ^ c, which is the previous round's a ^ b: each round leaves its a ^ b in ab
+ * for the next one (the two temporaries swap names every round). */
+#define RND(a, b, c, d, e, f, g, h, k, w, ab, bc)                                    \
 	do {                                                                         \
-		uint64_t t1_ = (h) + BSIG1(e) + CH(e, f, g) + (k) + (w);             \
+		uint64_t t1_ = (h) + BSIG1(e) + CH(e, f, g) + (k) + (w);                   \
+		(ab) = (a) ^ (b);                                                    \
 		(d) += t1_;                                                          \
-		(h) = t1_ + BSIG0(a) + MAJ(a, b, c);                                 \
+		(h) = t1_ + BSIG0(a) + ((b) ^ ((ab) & (bc)));                        \
 	} while (0)
 
 /* The message schedule in a 16-word ring: W[t] for t >= 16 replaces W[t - 16]. */
@@ -85,22 +87,22 @@ static inline uint64_t load64_be(const uint8_t *p)
 /* Sixteen rounds from K512[t], the word of round t + j given by W(j). */
 #define ROUNDS16(W)                                                                  \
 	do {                                                                         \
-		RND(a, b, c, d, e, f, g, h, K512[t + 0], W(0));                      \
-		RND(h, a, b, c, d, e, f, g, K512[t + 1], W(1));                      \
-		RND(g, h, a, b, c, d, e, f, K512[t + 2], W(2));                      \
-		RND(f, g, h, a, b, c, d, e, K512[t + 3], W(3));                      \
-		RND(e, f, g, h, a, b, c, d, K512[t + 4], W(4));                      \
-		RND(d, e, f, g, h, a, b, c, K512[t + 5], W(5));                      \
-		RND(c, d, e, f, g, h, a, b, K512[t + 6], W(6));                      \
-		RND(b, c, d, e, f, g, h, a, K512[t + 7], W(7));                      \
-		RND(a, b, c, d, e, f, g, h, K512[t + 8], W(8));                      \
-		RND(h, a, b, c, d, e, f, g, K512[t + 9], W(9));                      \
-		RND(g, h, a, b, c, d, e, f, K512[t + 10], W(10));                    \
-		RND(f, g, h, a, b, c, d, e, K512[t + 11], W(11));                    \
-		RND(e, f, g, h, a, b, c, d, K512[t + 12], W(12));                    \
-		RND(d, e, f, g, h, a, b, c, K512[t + 13], W(13));                    \
-		RND(c, d, e, f, g, h, a, b, K512[t + 14], W(14));                    \
-		RND(b, c, d, e, f, g, h, a, K512[t + 15], W(15));                    \
+		RND(a, b, c, d, e, f, g, h, K512[t + 0], W(0), x, y);                \
+		RND(h, a, b, c, d, e, f, g, K512[t + 1], W(1), y, x);                \
+		RND(g, h, a, b, c, d, e, f, K512[t + 2], W(2), x, y);                \
+		RND(f, g, h, a, b, c, d, e, K512[t + 3], W(3), y, x);                \
+		RND(e, f, g, h, a, b, c, d, K512[t + 4], W(4), x, y);                \
+		RND(d, e, f, g, h, a, b, c, K512[t + 5], W(5), y, x);                \
+		RND(c, d, e, f, g, h, a, b, K512[t + 6], W(6), x, y);                \
+		RND(b, c, d, e, f, g, h, a, K512[t + 7], W(7), y, x);                \
+		RND(a, b, c, d, e, f, g, h, K512[t + 8], W(8), x, y);                \
+		RND(h, a, b, c, d, e, f, g, K512[t + 9], W(9), y, x);                \
+		RND(g, h, a, b, c, d, e, f, K512[t + 10], W(10), x, y);              \
+		RND(f, g, h, a, b, c, d, e, K512[t + 11], W(11), y, x);              \
+		RND(e, f, g, h, a, b, c, d, K512[t + 12], W(12), x, y);              \
+		RND(d, e, f, g, h, a, b, c, K512[t + 13], W(13), y, x);              \
+		RND(c, d, e, f, g, h, a, b, K512[t + 14], W(14), x, y);              \
+		RND(b, c, d, e, f, g, h, a, K512[t + 15], W(15), y, x);              \
 	} while (0)
 
 #define WLOAD(j) (w[j])
@@ -113,6 +115,7 @@ static void sha512_block(uint64_t st[8], const uint8_t *blk)
 	uint64_t w[16];
 	uint64_t a = st[0], b = st[1], c = st[2], d = st[3];
 	uint64_t e = st[4], f = st[5], g = st[6], h = st[7];
+	uint64_t x, y = b ^ c; /* a ^ b of the last round, b ^ c of the next */
 	int t = 0;
 
 	for (int j = 0; j < 16; j++)
