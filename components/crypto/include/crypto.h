@@ -16,8 +16,10 @@
  * crc32c(crc32c(0, a), b) == crc32c(0, a||b). */
 uint32_t crypto_crc32c(uint32_t crc, const void *buf, size_t len);
 /* crypto_crc32c_use_zbc: select the Zbc (clmul) implementation when on is true.
- * Call it once at boot, before other harts run, when the DTB ISA string lists
- * "zbc". On a build without the Zbc code (the host) it has no effect. */
+ * The crypto component calls it at init, only when every hart's ISA string lists
+ * "zbc" and Zbc measured faster than the table. Both give identical results, so
+ * switching while other harts run CRCs is harmless. On a build without the Zbc
+ * code (the host) it has no effect. */
 void crypto_crc32c_use_zbc(bool on);
 /* crypto_crc32c_zbc_active: true when crypto_crc32c is using the Zbc code. */
 bool crypto_crc32c_zbc_active(void);
