@@ -2,9 +2,9 @@
  * init. Zbc (carry-less multiply) only when every hart's ISA string lists it:
  * threads migrate between harts. The algorithms themselves keep no state, so
  * there is nothing to stop and a restart simply chooses again. */
+#include "cairn/boot.h"
 #include "cairn/component.h"
 #include "cairn/console.h"
-#include "cairn/kernel.h"
 #include "crypto.h"
 
 /* crypto_component_init: select the CRC32-C implementation and say which. */

@@ -23,7 +23,7 @@
 
 #include "cairn/console.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
+#include "cairn/timer.h"
 #include "crypto.h"
 #include "packagefs.h"
 #include "packagefs_internal.h" /* PKGFS_READAHEAD_BYTES */

@@ -17,13 +17,14 @@
 #include <string.h>
 
 #include "cairn/audit.h"
+#include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/component.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
 #include "cairn/sched.h"
-#include "cap.h"
+#include "cairn/sync.h"
+#include "cairn/timer.h"
 #include "packagefs.h"
 #include "pkg.h"
 #include "pkgfs_component.h"

@@ -3,7 +3,7 @@
 #ifndef PKGFS_COMPONENT_H
 #define PKGFS_COMPONENT_H
 
-#include "blkdev.h"
+#include "cairn/blkdev.h"
 #include "packagefs.h"
 
 /* pkgfs_comp_disk: the claimed read-only pkgfs disk, or NULL when serving the

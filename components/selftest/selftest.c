@@ -3,14 +3,14 @@
  * kernel core knows none of these boot arguments. */
 #include "selftest.h"
 
+#include "cairn/boot.h"
+#include "cairn/cap.h"
 #include "cairn/component.h"
 #include "cairn/console.h"
 #include "cairn/dt.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
 #include "cairn/ktest.h"
 #include "cairn/panic.h"
-#include "cap.h"
 #ifdef CAP_ENABLED_CRYPTO
 #include "crypto.h"
 #endif

@@ -11,11 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cairn/boot.h"
+#include "cairn/cap.h" /* CAP_ENABLED_*: which benchmarks are built in */
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
-#include "cairn/kernel.h"
-#include "cap.h" /* CAP_ENABLED_*: which benchmarks are built in */
+#include "cairn/timer.h"
 
 #define BENCH_MS_DEFAULT 1000u /* per measurement */
 #define BENCH_MS_MAX 60000u

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cairn/console.h"
-#include "cairn/kernel.h"
+#include "cairn/timer.h"
 #include "crypto.h"
 #include "selftest.h"
 

@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blkdev.h"
 #include "cairn/audit.h"
+#include "cairn/blkdev.h"
+#include "cairn/boot.h"
+#include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
-#include "cap.h"
 #include "selftest.h"
 #include "virtio_blk.h"
 

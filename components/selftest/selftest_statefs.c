@@ -10,15 +10,16 @@
 #include <string.h>
 
 #include "cairn/audit.h"
+#include "cairn/boot.h"
+#include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/console.h"
 #include "cairn/dt.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
-#include "cairn/kernel.h"
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
-#include "cap.h"
+#include "cairn/timer.h"
 #include "selftest.h"
 #include "statefs_svc.h"
 

@@ -6,16 +6,18 @@
 #include <string.h>
 
 #include "cairn/audit.h"
+#include "cairn/boot.h"
+#include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
-#include "cairn/kernel.h"
 #include "cairn/mmu.h"
 #include "cairn/page.h"
 #include "cairn/sched.h"
+#include "cairn/sync.h"
+#include "cairn/timer.h"
 #include "cairn/trap.h"
-#include "cap.h"
 
 #define SCHED_THREADS 64
 #define SCHED_ITERS 200

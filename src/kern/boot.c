@@ -4,9 +4,11 @@
 #include <string.h>
 
 #include "board.h"
+#include "cairn/boot.h"
+#include "cairn/cap.h"
 #include "cairn/console.h"
 #include "cairn/hart.h"
-#include "cairn/kernel.h"
+#include "cairn/ktest.h"
 #include "cairn/mmu.h"
 #include "cairn/page.h"
 #include "cairn/panic.h"
@@ -14,8 +16,8 @@
 #include "cairn/sbi.h"
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
-#include "cap.h"
-#include "cairn/ktest.h"
+#include "cairn/timer.h"
+#include "cairn/trap.h"
 
 #ifndef CAIRN_MAX_HARTS
 #define CAIRN_MAX_HARTS 4

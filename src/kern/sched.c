@@ -6,18 +6,19 @@
  * releases it after the switch (xv6's discipline), so a thread is never seen
  * RUNNABLE on a queue while its registers are still live on some hart. */
 #include "cairn/sched.h"
+#include "cairn/sync.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cairn/cap.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
-#include "cairn/kernel.h"
 #include "cairn/mmu.h"
 #include "cairn/page.h"
 #include "cairn/panic.h"
-#include "cap.h"
+#include "cairn/timer.h"
 
 #define STACK_CANARY 0x5354414b43414952ull /* "RIACKATS" */
 #define CANARY_WORDS 8

@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "cairn/hart.h"
-#include "cairn/kernel.h"
 #include "cairn/riscv.h"
 #include "cairn/spinlock.h"
+#include "cairn/timer.h"
 
 #define UART_THR 0 /* transmit holding register */
 #define UART_RBR 0 /* receive buffer */

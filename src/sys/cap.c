@@ -1,6 +1,6 @@
 /* Run-time lookups in the generated capability table. Pure functions over
  * static const data: no locks, no allocation, safe from any hart. */
-#include "cap.h"
+#include "cairn/cap.h"
 
 #include <string.h>
 

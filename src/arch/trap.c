@@ -3,16 +3,16 @@
  * exception gets a fatal report. */
 #include "cairn/trap.h"
 
+#include "cairn/cap.h"
 #include "cairn/console.h"
 #include "cairn/copy.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
-#include "cairn/kernel.h"
 #include "cairn/panic.h"
 #include "cairn/plic.h"
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
-#include "cap.h"
+#include "cairn/timer.h"
 
 extern void trap_entry(void);
 void current_stack_bounds(uintptr_t *lo, uintptr_t *hi);

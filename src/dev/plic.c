@@ -3,9 +3,9 @@
 
 #include <stdlib.h>
 
+#include "cairn/boot.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
-#include "cairn/kernel.h"
 #include "cairn/panic.h"
 
 #define PLIC_PRIORITY(irq) (4u * (irq))

@@ -9,7 +9,7 @@
 #include "cairn/err.h"
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
-#include "cap.h"
+#include "cairn/cap.h"
 
 uint16_t cap_self(void)
 {

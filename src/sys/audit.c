@@ -4,10 +4,10 @@
 
 #include <string.h>
 
+#include "cairn/cap.h"
 #include "cairn/console.h"
-#include "cairn/kernel.h"
 #include "cairn/spinlock.h"
-#include "cap.h"
+#include "cairn/timer.h"
 
 static struct spinlock audit_lock = SPINLOCK_INIT("audit");
 /* Protected by audit_lock: */

@@ -1,8 +1,9 @@
 /* Per-hart periodic tick: Sstc's stimecmp when every hart has it, else SBI TIME. */
+#include "cairn/boot.h"
 #include "cairn/hart.h"
-#include "cairn/kernel.h"
 #include "cairn/sbi.h"
 #include "cairn/sched.h"
+#include "cairn/timer.h"
 
 #ifndef CAIRN_TICK_HZ
 #define CAIRN_TICK_HZ 100

@@ -11,14 +11,15 @@
 #include "cairn/supervisor.h"
 
 #include "cairn/audit.h"
+#include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/component.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
 #include "cairn/panic.h"
 #include "cairn/sched.h"
-#include "cap.h"
+#include "cairn/sync.h"
+#include "cairn/timer.h"
 
 #define DRAIN_WARN_US 2000000u   /* warn when calls take this long to leave */
 #define DRAIN_LIMIT_US 10000000u /* then give up stopping the component */

@@ -5,8 +5,8 @@
 #include <libfdt.h>
 #include <string.h>
 
+#include "cairn/boot.h"
 #include "cairn/console.h"
-#include "cairn/kernel.h"
 #include "cairn/page.h"
 #include "cairn/panic.h"
 #include "cairn/spinlock.h"

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "blkdev.h"
+#include "cairn/blkdev.h"
 
 struct blkdev_mem {
 	struct blkdev dev;  /* hand &m->dev to an engine */

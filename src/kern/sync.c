@@ -1,9 +1,10 @@
 /* Sleeping mutexes and counting semaphores on top of wait queues. */
 #include "cairn/err.h"
 #include "cairn/hart.h"
-#include "cairn/kernel.h"
 #include "cairn/panic.h"
 #include "cairn/sched.h"
+#include "cairn/sync.h"
+#include "cairn/timer.h"
 
 void mutex_init(struct mutex *m, const char *name)
 {

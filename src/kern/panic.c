@@ -4,9 +4,9 @@
 #include <stdarg.h>
 
 #include "board.h"
+#include "cairn/boot.h"
 #include "cairn/console.h"
 #include "cairn/hart.h"
-#include "cairn/kernel.h"
 #include "cairn/mmu.h"
 #include "cairn/sbi.h"
 #include "cairn/sched.h"

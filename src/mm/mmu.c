@@ -7,10 +7,10 @@
  * walkers) need no lock: tables are never freed and every PTE is one store. */
 #include "cairn/mmu.h"
 
+#include "cairn/boot.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
-#include "cairn/kernel.h"
 #include "cairn/page.h"
 #include "cairn/panic.h"
 #include "cairn/sbi.h"

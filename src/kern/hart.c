@@ -5,15 +5,17 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "cairn/boot.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
 #include "cairn/mmu.h"
 #include "cairn/page.h"
 #include "cairn/panic.h"
 #include "cairn/plic.h"
 #include "cairn/sbi.h"
 #include "cairn/sched.h"
+#include "cairn/timer.h"
+#include "cairn/trap.h"
 
 #ifndef CAIRN_MAX_HARTS
 #define CAIRN_MAX_HARTS 4
