@@ -1,4 +1,4 @@
-/* statefs selftests, run as the selftest component (ktest_comp.c):
+/* statefs selftests, run as the selftest component (selftest_comp.c):
  *   put+sync+get; per-key policy (denied keys: error code AND audit record);
  *   concurrent put/sync/get from several threads on different harts; persistence
  *   across a statefs restart (re-open and replay) and, with "stateseed=<n>",

@@ -62,7 +62,7 @@ int pt_lookup(const struct pt *pt, uint64_t va, pte_t *pte, int *level);
  * executable (W^X demands 0). */
 unsigned long pt_count_wx(const struct pt *pt);
 
-/* Kernel side (src/mmu.c). */
+/* Kernel side (src/mm/mmu.c). */
 
 /* mmu_init: boot hart, after page_init and before any other hart starts: build
  * the kernel table from the linker symbols, the page pool range and the DTB's
