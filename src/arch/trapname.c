@@ -1,6 +1,7 @@
 /* Names of RISC-V trap causes (privileged spec, scause encodings). */
-#include "cairn/trap.h"
+#include "cairn/trapname.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 const char *trap_cause_name(uint64_t scause)

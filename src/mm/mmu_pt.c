@@ -3,7 +3,7 @@
  * caller serialises writers (mmu_lock); hardware walkers on other harts may read
  * concurrently, so every PTE is written with one 64-bit store, and a new table
  * is filled before the store that links it (release). */
-#include "cairn/mmu.h"
+#include "cairn/mmu_pt.h"
 
 #include <stddef.h>
 

@@ -1,5 +1,5 @@
 /* Bitmap page allocator core: pure logic, host-tested (test/unit/kernel). */
-#include "cairn/page.h"
+#include "cairn/page_pool.h"
 
 #include <stdbool.h>
 #include <string.h>
