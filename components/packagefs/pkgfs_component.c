@@ -26,24 +26,24 @@
 #include "cairn/sync.h"
 #include "cairn/timer.h"
 #include "packagefs.h"
-#include "pkg.h"
+#include "packagefs_svc.h"
 #include "pkgfs_component.h"
 #include "pkgfs_memdev.h"
 #include "pkgfs_pubkey.h" /* generated: pkgfs_signing_pubkey[32] */
 #include "virtio_blk.h"
 
-#define PKG_CACHE_PAGES 64u /* 256 KiB of sector cache for the serving mount */
-#define PKG_PREFIX "pkg:/"
-#define SLOT_BITS 5u        /* PKG_OPEN_MAX == 1 << SLOT_BITS */
+#define PKGFS_CACHE_PAGES 64u /* 256 KiB of sector cache for the serving mount */
+#define PKGFS_PREFIX "pkg:/"
+#define SLOT_BITS 5u        /* PKGFS_SVC_OPEN_MAX == 1 << SLOT_BITS */
 #define SEQ_MASK 0xffffffu  /* handle = seq << SLOT_BITS | slot, stays positive */
 
-_Static_assert(PKG_OPEN_MAX == 1u << SLOT_BITS, "handle encoding");
+_Static_assert(PKGFS_SVC_OPEN_MAX == 1u << SLOT_BITS, "handle encoding");
 
 /* Generated at build time from components/packagefs/fixture/ (pkgfs_bin2c.py). */
 extern const uint8_t pkgfs_fixture_image[];
 extern const size_t pkgfs_fixture_image_len;
 
-struct pkg_slot {
+struct pkgfs_slot {
 	bool used;
 	uint16_t owner;     /* component that opened it */
 	uint32_t seq;       /* matches the handle's upper bits */
@@ -56,11 +56,11 @@ static struct {
 	struct pkgfs *fs;
 	struct blkdev *disk; /* claimed virtio disk, NULL for the fixture */
 	struct pkgfs_memdev fixture;
-	enum pkg_source source;
+	enum pkgfs_source source;
 	struct pkgfs_totals totals;
 	uint64_t mount_us;
 	/* Protected by lock: */
-	struct pkg_slot slots[PKG_OPEN_MAX];
+	struct pkgfs_slot slots[PKGFS_SVC_OPEN_MAX];
 	uint32_t next_seq;
 	uint16_t cur_caller; /* the call being served, for integrity records */
 	const char *cur_op;
@@ -88,7 +88,7 @@ struct pkgfs_config pkgfs_comp_config(uint32_t cache_pages)
 {
 	struct pkgfs_config cfg = {
 		.public_key = pkgfs_signing_pubkey,
-		.cache_pages = cache_pages ? cache_pages : PKG_CACHE_PAGES,
+		.cache_pages = cache_pages ? cache_pages : PKGFS_CACHE_PAGES,
 		.audit = integrity_hook,
 	};
 	return cfg;
@@ -125,7 +125,7 @@ static int pkgfs_init(void)
 	memset(pk.slots, 0, sizeof(pk.slots));
 	pk.fs = NULL;
 	pk.disk = NULL;
-	pk.source = PKG_SOURCE_NONE;
+	pk.source = PKGFS_SOURCE_NONE;
 	struct blkdev *bd;
 	int err = vblk_claim("pkgfs", true, &bd);
 	if (err == 0 && !bd->info.read_only) {
@@ -141,7 +141,7 @@ static int pkgfs_init(void)
 			pk.disk = NULL;
 			return err; /* fail closed: never the fixture instead */
 		}
-		pk.source = PKG_SOURCE_VIRTIO;
+		pk.source = PKGFS_SOURCE_VIRTIO;
 		kprintf("pkgfs: mounted from virtio-blk ro files=%u bytes=%llu\n", pk.totals.files,
 			(unsigned long long)pk.totals.bytes);
 		return 0;
@@ -156,7 +156,7 @@ static int pkgfs_init(void)
 		err = mount_dev(&pk.fixture.dev, "built-in fixture");
 	if (err)
 		return err;
-	pk.source = PKG_SOURCE_FIXTURE;
+	pk.source = PKGFS_SOURCE_FIXTURE;
 	kprintf("pkgfs: mounted fixture files=%u bytes=%llu\n", pk.totals.files,
 		(unsigned long long)pk.totals.bytes);
 	return 0;
@@ -165,7 +165,7 @@ static int pkgfs_init(void)
 /* pkgfs_stop: close every open file (their handles die), unmount, release the disk. */
 static void pkgfs_stop(void)
 {
-	for (unsigned i = 0; i < PKG_OPEN_MAX; i++) {
+	for (unsigned i = 0; i < PKGFS_SVC_OPEN_MAX; i++) {
 		if (pk.slots[i].used)
 			(void)pkgfs_close(&pk.slots[i].f);
 		pk.slots[i].used = false;
@@ -176,7 +176,7 @@ static void pkgfs_stop(void)
 	if (pk.disk)
 		(void)vblk_release(pk.disk);
 	pk.disk = NULL;
-	pk.source = PKG_SOURCE_NONE;
+	pk.source = PKGFS_SOURCE_NONE;
 }
 
 const struct component_desc component_packagefs = {
@@ -208,24 +208,24 @@ static int leave(struct cap_call *call, int rc)
 /* check_path: the interface takes "pkg:/..." only; the engine checks the rest. */
 static int check_path(const char *path)
 {
-	if (!path || strncmp(path, PKG_PREFIX, strlen(PKG_PREFIX)) != 0)
+	if (!path || strncmp(path, PKGFS_PREFIX, strlen(PKGFS_PREFIX)) != 0)
 		return CAIRN_EINVAL;
 	return 0;
 }
 
 /* slot_of: the caller's open slot for handle h, or NULL. */
-static struct pkg_slot *slot_of(int h, uint16_t caller)
+static struct pkgfs_slot *slot_of(int h, uint16_t caller)
 {
 	if (h < 0)
 		return NULL;
-	struct pkg_slot *s = &pk.slots[(unsigned)h & (PKG_OPEN_MAX - 1)];
+	struct pkgfs_slot *s = &pk.slots[(unsigned)h & (PKGFS_SVC_OPEN_MAX - 1)];
 	if (!s->used || s->owner != caller || s->seq != ((unsigned)h >> SLOT_BITS))
 		return NULL;
 	return s;
 }
 
-/* pkg_info: source, counts, mount time and cache counters of the mount. */
-int pkg_info(struct pkg_info *info)
+/* pkgfs_svc_info: source, counts, mount time and cache counters of the mount. */
+int pkgfs_svc_info(struct pkgfs_svc_info *info)
 {
 	struct cap_call call;
 	int err = enter(&call, "info");
@@ -243,8 +243,8 @@ int pkg_info(struct pkg_info *info)
 	return leave(&call, 0);
 }
 
-/* pkg_stat: gate, check the pkg: prefix, stat through the engine. */
-int pkg_stat(const char *path, struct pkgfs_stat *st)
+/* pkgfs_svc_stat: gate, check the pkg: prefix, stat through the engine. */
+int pkgfs_svc_stat(const char *path, struct pkgfs_stat *st)
 {
 	struct cap_call call;
 	int err = enter(&call, "stat");
@@ -258,8 +258,8 @@ int pkg_stat(const char *path, struct pkgfs_stat *st)
 	return leave(&call, err);
 }
 
-/* pkg_open: open into a free slot owned by the caller; the handle encodes slot and seq. */
-int pkg_open(const char *path)
+/* pkgfs_svc_open: open into a free slot owned by the caller; the handle encodes slot and seq. */
+int pkgfs_svc_open(const char *path)
 {
 	struct cap_call call;
 	int err = enter(&call, "open");
@@ -268,8 +268,8 @@ int pkg_open(const char *path)
 	err = check_path(path);
 	if (err)
 		return leave(&call, err);
-	for (unsigned i = 0; i < PKG_OPEN_MAX; i++) {
-		struct pkg_slot *s = &pk.slots[i];
+	for (unsigned i = 0; i < PKGFS_SVC_OPEN_MAX; i++) {
+		struct pkgfs_slot *s = &pk.slots[i];
 		if (s->used)
 			continue;
 		err = pkgfs_open(pk.fs, path, &s->f);
@@ -284,40 +284,40 @@ int pkg_open(const char *path)
 	return leave(&call, CAIRN_EBUSY);
 }
 
-/* pkg_read: read through the caller's handle (the engine verifies the content first). */
-int pkg_read(int h, uint64_t off, void *buf, size_t len)
+/* pkgfs_svc_read: read through the caller's handle (the engine verifies the content first). */
+int pkgfs_svc_read(int h, uint64_t off, void *buf, size_t len)
 {
 	struct cap_call call;
 	int err = enter(&call, "read");
 	if (err)
 		return err;
-	struct pkg_slot *s = slot_of(h, call.caller);
+	struct pkgfs_slot *s = slot_of(h, call.caller);
 	if (!s || (!buf && len))
 		return leave(&call, CAIRN_EINVAL);
 	return leave(&call, pkgfs_read(&s->f, off, buf, len));
 }
 
-/* pkg_fstat: stat of the caller's open handle. */
-int pkg_fstat(int h, struct pkgfs_stat *st)
+/* pkgfs_svc_fstat: stat of the caller's open handle. */
+int pkgfs_svc_fstat(int h, struct pkgfs_stat *st)
 {
 	struct cap_call call;
 	int err = enter(&call, "fstat");
 	if (err)
 		return err;
-	struct pkg_slot *s = slot_of(h, call.caller);
+	struct pkgfs_slot *s = slot_of(h, call.caller);
 	if (!s || !st)
 		return leave(&call, CAIRN_EINVAL);
 	return leave(&call, pkgfs_fstat(&s->f, st));
 }
 
-/* pkg_close: close the caller's handle and free its slot. */
-int pkg_close(int h)
+/* pkgfs_svc_close: close the caller's handle and free its slot. */
+int pkgfs_svc_close(int h)
 {
 	struct cap_call call;
 	int err = enter(&call, "close");
 	if (err)
 		return err;
-	struct pkg_slot *s = slot_of(h, call.caller);
+	struct pkgfs_slot *s = slot_of(h, call.caller);
 	if (!s)
 		return leave(&call, CAIRN_EINVAL);
 	err = pkgfs_close(&s->f);
@@ -325,8 +325,8 @@ int pkg_close(int h)
 	return leave(&call, err);
 }
 
-/* pkg_readdir: gate, check the prefix, one entry from the engine's cursor. */
-int pkg_readdir(const char *path, uint64_t *cursor, struct pkgfs_dirent *ent)
+/* pkgfs_svc_readdir: gate, check the prefix, one entry from the engine's cursor. */
+int pkgfs_svc_readdir(const char *path, uint64_t *cursor, struct pkgfs_dirent *ent)
 {
 	struct cap_call call;
 	int err = enter(&call, "readdir");
@@ -340,8 +340,8 @@ int pkg_readdir(const char *path, uint64_t *cursor, struct pkgfs_dirent *ent)
 	return leave(&call, err);
 }
 
-/* pkg_bench: run the benchmark inside a gated call, with the lock held. */
-int pkg_bench(void)
+/* pkgfs_svc_bench: run the benchmark inside a gated call, with the lock held. */
+int pkgfs_svc_bench(void)
 {
 	struct cap_call call;
 	int err = enter(&call, "bench");

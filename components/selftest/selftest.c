@@ -15,7 +15,7 @@
 #include "crypto.h"
 #endif
 #ifdef CAP_ENABLED_PACKAGEFS
-#include "pkg.h"
+#include "packagefs_svc.h"
 #endif
 
 /* crypto_kat: the crypto known-answer tests, one marker. */
@@ -65,7 +65,7 @@ static void selftest_ready(bool up)
 	}
 #ifdef CAP_ENABLED_PACKAGEFS
 	if (dt_bootargs_has(args, "pkgfsbench"))
-		exit_with(pkg_bench());
+		exit_with(pkgfs_svc_bench());
 #endif
 	if (dt_bootargs_has(args, "crashtest")) {
 		int err = ktest_crash(); /* returns only when the privilege is missing */

@@ -31,7 +31,7 @@
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
 #include "selftest.h"
-#include "pkg.h"
+#include "packagefs_svc.h"
 #include "virtio_blk.h"
 
 #define DISK_HELLO "hello from a packagefs disk\n"
@@ -57,12 +57,12 @@ static int check_small(const char *path, const char *want)
 {
 	char buf[128];
 	size_t n = strlen(want);
-	int h = pkg_open(path);
+	int h = pkgfs_svc_open(path);
 	if (h < 0)
 		return fail(path, h);
-	int got = pkg_read(h, 0, buf, sizeof(buf));
-	int again = pkg_read(h, n, buf + n, 16); /* at the end: 0 */
-	int rc = pkg_close(h);
+	int got = pkgfs_svc_read(h, 0, buf, sizeof(buf));
+	int again = pkgfs_svc_read(h, n, buf + n, 16); /* at the end: 0 */
+	int rc = pkgfs_svc_close(h);
 	if (got != (int)n || memcmp(buf, want, n) != 0 || again != 0 || rc != 0)
 		return fail(path, got < 0 ? got : rc);
 	return 0;
@@ -73,11 +73,11 @@ static int check_pattern(void)
 {
 	static const size_t chunks[] = { 4096, 1, 65536 + 17, 4095, 200000 };
 	struct pkgfs_stat st;
-	int h = pkg_open(PATTERN_PATH);
+	int h = pkgfs_svc_open(PATTERN_PATH);
 	if (h < 0)
 		return fail(PATTERN_PATH, h);
 	uint8_t *buf = malloc(200000);
-	int err = buf ? pkg_fstat(h, &st) : CAIRN_ENOMEM;
+	int err = buf ? pkgfs_svc_fstat(h, &st) : CAIRN_ENOMEM;
 	if (!err && st.size != PATTERN_SIZE)
 		err = CAIRN_ERANGE;
 	uint64_t off = 0;
@@ -85,7 +85,7 @@ static int check_pattern(void)
 		size_t want = chunks[k % 5];
 		if (want > PATTERN_SIZE - off)
 			want = (size_t)(PATTERN_SIZE - off);
-		int got = pkg_read(h, off, buf, chunks[k % 5]);
+		int got = pkgfs_svc_read(h, off, buf, chunks[k % 5]);
 		if (got != (int)want) {
 			err = got < 0 ? got : CAIRN_EIO;
 			break;
@@ -96,7 +96,7 @@ static int check_pattern(void)
 		off += want;
 	}
 	free(buf);
-	int rc = pkg_close(h);
+	int rc = pkgfs_svc_close(h);
 	if (err || rc)
 		return fail(PATTERN_PATH, err ? err : rc);
 	return 0;
@@ -108,15 +108,15 @@ static int check_readdir(const char *dir)
 {
 	struct pkgfs_stat st;
 	struct pkgfs_dirent a, b;
-	int err = pkg_stat(dir, &st);
+	int err = pkgfs_svc_stat(dir, &st);
 	if (err)
 		return fail(dir, err);
 	uint64_t c1 = 0, n = 0;
 	char prev[PKGFS_NAME_MAX + 1] = "";
 	int r;
-	while ((r = pkg_readdir(dir, &c1, &a)) == 1) {
+	while ((r = pkgfs_svc_readdir(dir, &c1, &a)) == 1) {
 		uint64_t c2 = c1 - 1; /* a fresh walker resuming at this entry */
-		if (pkg_readdir(dir, &c2, &b) != 1 || strcmp(a.name, b.name) != 0 || c2 != c1)
+		if (pkgfs_svc_readdir(dir, &c2, &b) != 1 || strcmp(a.name, b.name) != 0 || c2 != c1)
 			return fail("readdir resume", 0);
 		if (n && strcmp(prev, a.name) >= 0)
 			return fail("readdir order", 0);
@@ -147,23 +147,23 @@ static int check_errors(const char *file, const char *dir)
 		{ NULL, CAIRN_EINVAL },
 	};
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int rc = pkg_stat(cases[i].path, &st);
+		int rc = pkgfs_svc_stat(cases[i].path, &st);
 		if (rc != cases[i].want)
 			failed += fail(cases[i].path ? cases[i].path : "(null)", rc);
 	}
-	int rc = pkg_open(dir);
+	int rc = pkgfs_svc_open(dir);
 	if (rc != CAIRN_EISDIR)
 		failed += fail("open of a directory", rc);
-	int h = pkg_open(file);
+	int h = pkgfs_svc_open(file);
 	if (h < 0)
 		return failed + fail(file, h);
-	if ((rc = pkg_close(h)) != 0)
+	if ((rc = pkgfs_svc_close(h)) != 0)
 		failed += fail("close", rc);
-	if ((rc = pkg_close(h)) != CAIRN_EINVAL)
+	if ((rc = pkgfs_svc_close(h)) != CAIRN_EINVAL)
 		failed += fail("double close", rc);
-	if ((rc = pkg_read(h, 0, buf, sizeof(buf))) != CAIRN_EINVAL)
+	if ((rc = pkgfs_svc_read(h, 0, buf, sizeof(buf))) != CAIRN_EINVAL)
 		failed += fail("read of a closed handle", rc);
-	if ((rc = pkg_read(-1, 0, buf, sizeof(buf))) != CAIRN_EINVAL)
+	if ((rc = pkgfs_svc_read(-1, 0, buf, sizeof(buf))) != CAIRN_EINVAL)
 		failed += fail("read of handle -1", rc);
 	return failed;
 }
@@ -190,12 +190,12 @@ static int check_corrupt(const char *path)
 {
 	char buf[64];
 	uint64_t seq = audit_next_seq();
-	int h = pkg_open(path);
+	int h = pkgfs_svc_open(path);
 	if (h < 0)
 		return fail(path, h);
-	int r1 = pkg_read(h, 0, buf, sizeof(buf));
-	int r2 = pkg_read(h, 0, buf, sizeof(buf));
-	(void)pkg_close(h);
+	int r1 = pkgfs_svc_read(h, 0, buf, sizeof(buf));
+	int r2 = pkgfs_svc_read(h, 0, buf, sizeof(buf));
+	(void)pkgfs_svc_close(h);
 	bool audited = selftest_audited(seq, AUDIT_INTEGRITY, CAP_COMP_SELFTEST, CAP_COMP_PACKAGEFS,
 				     "read", path + 4, true) != 0;
 	if (r1 != CAIRN_EIO || r2 != CAIRN_EIO || !audited) {
@@ -258,13 +258,13 @@ static int check_concurrent(const char *path, const char *want, bool pattern)
 static int check_restart(const char *hello_path, const char *hello)
 {
 	char buf[8];
-	int h = pkg_open(hello_path);
+	int h = pkgfs_svc_open(hello_path);
 	if (h < 0)
 		return fail("open before restart", h);
 	int rc = supervisor_restart(CAP_COMP_PACKAGEFS);
 	if (rc)
 		return fail("restart", rc);
-	rc = pkg_read(h, 0, buf, sizeof(buf));
+	rc = pkgfs_svc_read(h, 0, buf, sizeof(buf));
 	if (rc != CAIRN_EINVAL)
 		return fail("read of a handle from before the restart", rc);
 	if (check_small(hello_path, hello))
@@ -277,10 +277,10 @@ static int check_restart(const char *hello_path, const char *hello)
 static int denied_stat(void)
 {
 	struct pkgfs_stat st;
-	return pkg_stat("pkg:/", &st);
+	return pkgfs_svc_stat("pkg:/", &st);
 }
 
-/* selftest_pkgfs_denied: (kernel) a thread of crypto calls pkg_stat: EPERM and an audit record. */
+/* selftest_pkgfs_denied: (kernel) a thread of crypto calls pkgfs_svc_stat: EPERM and an audit record. */
 int selftest_pkgfs_denied(void)
 {
 	uint64_t seq = audit_next_seq();
@@ -299,15 +299,15 @@ int selftest_pkgfs_denied(void)
 /* selftest_pkgfs: the packagefs selftests for the mounted source (as selftest). */
 int selftest_pkgfs(void)
 {
-	struct pkg_info info;
-	int rc = pkg_info(&info);
+	struct pkgfs_svc_info info;
+	int rc = pkgfs_svc_info(&info);
 	if (rc)
 		return fail("info", rc);
 	int failed = 0;
 	char corrupt[128];
 	if (!info.read_only)
 		failed += fail("the device under the mount is not read-only", 0);
-	if (info.source == PKG_SOURCE_VIRTIO) {
+	if (info.source == PKGFS_SOURCE_VIRTIO) {
 		struct blkdev *bd;
 		rc = vblk_claim("pkgfs", false, &bd);
 		if (rc != CAIRN_EPERM && rc != CAIRN_EBUSY)
@@ -323,10 +323,10 @@ int selftest_pkgfs(void)
 		if (bootarg("pkgfscorrupt", corrupt, sizeof(corrupt)))
 			failed += check_corrupt(corrupt);
 		failed += check_restart("pkg:/bin/hello", DISK_HELLO);
-	} else if (info.source == PKG_SOURCE_FIXTURE) {
+	} else if (info.source == PKGFS_SOURCE_FIXTURE) {
 		struct pkgfs_stat st;
 		failed += check_small("pkg:/bin/hello", FIXTURE_HELLO);
-		rc = pkg_stat("pkg:/share/doc/README", &st);
+		rc = pkgfs_svc_stat("pkg:/share/doc/README", &st);
 		if (rc || (st.mode & PKGFS_S_IFMT) != PKGFS_S_IFREG || st.size != 131)
 			failed += fail("stat of pkg:/share/doc/README", rc);
 		failed += check_readdir("pkg:/");

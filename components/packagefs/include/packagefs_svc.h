@@ -1,4 +1,6 @@
-/* The packagefs component's interface in the image: pkg:/ for other components.
+/* The packagefs component's service interface in the image: pkg:/ for other
+ * components (named like statefs_svc.h: the engine API is packagefs.h, the
+ * gated service API is pkgfs_svc_*).
  *
  * Only components the capability table grants packagefs may call these (today
  * selftest and shell); every call goes through the capability gate, so a call
@@ -12,7 +14,7 @@
  *
  * Files are opened into handles (small non-negative ints) that belong to the
  * opening component: another component's handle, a closed one, or one from
- * before a packagefs restart is CAIRN_EINVAL. At most PKG_OPEN_MAX files are
+ * before a packagefs restart is CAIRN_EINVAL. At most PKGFS_SVC_OPEN_MAX files are
  * open at a time (CAIRN_EBUSY beyond).
  *
  * Integrity: the image was validated and its signature checked against the key
@@ -20,8 +22,8 @@
  * checked before any of its data is returned. A mismatch is CAIRN_EIO (now and
  * on every later read of that file) and an AUDIT_INTEGRITY record; bad data is
  * never returned. */
-#ifndef PKG_H
-#define PKG_H
+#ifndef PACKAGEFS_SVC_H
+#define PACKAGEFS_SVC_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,18 +31,18 @@
 
 #include "packagefs.h"
 
-#define PKG_OPEN_MAX 32u /* open files at a time, all callers together */
+#define PKGFS_SVC_OPEN_MAX 32u /* open files at a time, all callers together */
 
 /* Where the mounted image came from. */
-enum pkg_source {
-	PKG_SOURCE_NONE = 0,    /* not mounted */
-	PKG_SOURCE_VIRTIO = 1,  /* the read-only virtio-blk disk with serial "pkgfs" */
-	PKG_SOURCE_FIXTURE = 2, /* the small fixture image linked into the kernel */
+enum pkgfs_source {
+	PKGFS_SOURCE_NONE = 0,    /* not mounted */
+	PKGFS_SOURCE_VIRTIO = 1,  /* the read-only virtio-blk disk with serial "pkgfs" */
+	PKGFS_SOURCE_FIXTURE = 2, /* the small fixture image linked into the kernel */
 };
 
-/* What pkg_info reports about the mount. */
-struct pkg_info {
-	enum pkg_source source;
+/* What pkgfs_svc_info reports about the mount. */
+struct pkgfs_svc_info {
+	enum pkgfs_source source;
 	uint32_t files;       /* regular files in the image */
 	uint32_t dirs;        /* directories, the root included */
 	uint64_t bytes;       /* content bytes of all files */
@@ -49,32 +51,32 @@ struct pkg_info {
 	struct pkgfs_cache_stats cache;
 };
 
-/* pkg_info: describe the current mount. 0, or the gate's errors. */
-int pkg_info(struct pkg_info *info);
-/* pkg_stat: describe the entry at path (see pkgfs_stat for the fields). */
-int pkg_stat(const char *path, struct pkgfs_stat *st);
-/* pkg_open: open the regular file at path; returns a handle >= 0, or
+/* pkgfs_svc_info: describe the current mount. 0, or the gate's errors. */
+int pkgfs_svc_info(struct pkgfs_svc_info *info);
+/* pkgfs_svc_stat: describe the entry at path (see pkgfs_stat for the fields). */
+int pkgfs_svc_stat(const char *path, struct pkgfs_stat *st);
+/* pkgfs_svc_open: open the regular file at path; returns a handle >= 0, or
  * CAIRN_EISDIR, CAIRN_ENOENT, CAIRN_ENOTDIR, CAIRN_EINVAL, CAIRN_ENAMETOOLONG,
- * CAIRN_EBUSY (PKG_OPEN_MAX files open). */
-int pkg_open(const char *path);
-/* pkg_read: copy up to len bytes at offset off of the open file h into buf;
+ * CAIRN_EBUSY (PKGFS_SVC_OPEN_MAX files open). */
+int pkgfs_svc_open(const char *path);
+/* pkgfs_svc_read: copy up to len bytes at offset off of the open file h into buf;
  * returns the number of bytes copied (0 at or past the end), CAIRN_EIO when the
  * content failed its hash or the device failed, CAIRN_EINVAL for a bad handle. */
-int pkg_read(int h, uint64_t off, void *buf, size_t len);
-/* pkg_fstat: stat of the open file h. */
-int pkg_fstat(int h, struct pkgfs_stat *st);
-/* pkg_close: close h; CAIRN_EINVAL when it is not an open handle of the caller. */
-int pkg_close(int h);
-/* pkg_readdir: the entry at *cursor (0 to start) of the directory at path, in
+int pkgfs_svc_read(int h, uint64_t off, void *buf, size_t len);
+/* pkgfs_svc_fstat: stat of the open file h. */
+int pkgfs_svc_fstat(int h, struct pkgfs_stat *st);
+/* pkgfs_svc_close: close h; CAIRN_EINVAL when it is not an open handle of the caller. */
+int pkgfs_svc_close(int h);
+/* pkgfs_svc_readdir: the entry at *cursor (0 to start) of the directory at path, in
  * bytewise name order; advances *cursor, so the caller may stop and resume at
  * any time. 1 with *ent filled, 0 at the end, or a negative error
  * (CAIRN_ENOTDIR for a file). */
-int pkg_readdir(const char *path, uint64_t *cursor, struct pkgfs_dirent *ent);
+int pkgfs_svc_readdir(const char *path, uint64_t *cursor, struct pkgfs_dirent *ent);
 
-/* pkg_bench: the "pkgfsbench" boot mode (kernel or selftest only): times a
+/* pkgfs_svc_bench: the "pkgfsbench" boot mode (kernel or selftest only): times a
  * fresh mount of the disk, then reads pkg:/bench/big cold and warm through
  * packagefs and raw from the same disk sectors; prints PKGFSBENCH lines.
  * 0 or a negative error (CAIRN_ENODEV without a pkgfs disk). */
-int pkg_bench(void);
+int pkgfs_svc_bench(void);
 
 #endif
