@@ -359,9 +359,22 @@ static int reccap_arg(uint32_t *cap)
 	return 0;
 }
 
+/* sfs_release: the one cleanup path of sfs_init: drop the mount without
+ * syncing (nothing may be written on a failed init) and the disk claim. */
+static int sfs_release(int err)
+{
+	if (sfs.fs)
+		statefs_abandon(sfs.fs);
+	if (sfs.bd)
+		(void)vblk_release(sfs.bd);
+	sfs.fs = NULL;
+	sfs.bd = NULL;
+	return err;
+}
+
 /* sfs_init: claim the state disk, mount it (formatting only a blank disk), report
  * the replay, keep the boot counter. Fails closed: without a mounted store
- * there is nothing to serve. */
+ * there is nothing to serve. Every failure leaves through sfs_release. */
 static int sfs_init(void)
 {
 	/* No call is in flight (the supervisor closed the interface), so the lock
@@ -378,7 +391,7 @@ static int sfs_init(void)
 			err == CAIRN_ENOENT ? "no state disk attached" : "claim refused",
 			cairn_strerror(err));
 		sfs.bd = NULL;
-		return err;
+		return sfs_release(err);
 	}
 	struct statefs_config cfg = { .bdev = sfs.bd, .flags = STATEFS_MOUNT_FORMAT_EMPTY,
 				      .max_records = reccap };
@@ -390,10 +403,8 @@ static int sfs_init(void)
 	uint64_t t1 = time_us();
 	if (err) {
 		kprintf("statefs: not mounted: %s (%s)\n", mount_error(err), cairn_strerror(err));
-		(void)vblk_release(sfs.bd);
-		sfs.bd = NULL;
 		sfs.fs = NULL;
-		return err;
+		return sfs_release(err);
 	}
 	report_replay(&rep);
 	bool ro = sfs.bd->info.read_only;
@@ -408,10 +419,8 @@ static int sfs_init(void)
 		if (err) {
 			kprintf("statefs: not mounted: read-only re-mount failed (%s)\n",
 				cairn_strerror(err));
-			(void)vblk_release(sfs.bd);
-			sfs.bd = NULL;
 			sfs.fs = NULL;
-			return err;
+			return sfs_release(err);
 		}
 		kprintf("statefs: serving read-only: records may follow the stop (reason=%s); "
 			"not appending, inspect with statefs-fsck\n",
@@ -426,13 +435,8 @@ static int sfs_init(void)
 		(unsigned long long)(t1 - t0));
 	if (supervisor_generation(CAP_COMP_STATEFS) == 0) {
 		err = boot_count();
-		if (err) {
-			statefs_abandon(sfs.fs);
-			(void)vblk_release(sfs.bd);
-			sfs.fs = NULL;
-			sfs.bd = NULL;
-			return err;
-		}
+		if (err)
+			return sfs_release(err);
 	}
 	kprintf("statefs: ready\n");
 	return 0;
