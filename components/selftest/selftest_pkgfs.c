@@ -24,6 +24,7 @@
 
 #include "cairn/audit.h"
 #include "cairn/boot.h"
+#include "cairn/dt.h"
 #include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/console.h"
@@ -168,23 +169,6 @@ static int check_errors(const char *file, const char *dir)
 	return failed;
 }
 
-/* bootarg: copy the value of "key=<v>" from the command line into out. */
-static bool bootarg(const char *key, char *out, size_t len)
-{
-	size_t n = strlen(key);
-	for (const char *s = platform.bootargs; (s = strstr(s, key)) != NULL; s += n) {
-		if ((s == platform.bootargs || s[-1] == ' ') && s[n] == '=') {
-			size_t v = strcspn(s + n + 1, " ");
-			if (v == 0 || v >= len)
-				return false;
-			memcpy(out, s + n + 1, v);
-			out[v] = '\0';
-			return true;
-		}
-	}
-	return false;
-}
-
 /* check_corrupt: the altered file is refused with EIO and audited. */
 static int check_corrupt(const char *path)
 {
@@ -320,7 +304,7 @@ int selftest_pkgfs(void)
 		if (!failed)
 			kprintf("SELFTEST: pkgfs virtio ro ok\n");
 		failed += check_concurrent("pkg:/bin/hello", DISK_HELLO, true);
-		if (bootarg("pkgfscorrupt", corrupt, sizeof(corrupt)))
+		if (dt_bootargs_value(platform.bootargs, "pkgfscorrupt", corrupt, sizeof(corrupt)) > 0)
 			failed += check_corrupt(corrupt);
 		failed += check_restart("pkg:/bin/hello", DISK_HELLO);
 	} else if (info.source == PKGFS_SOURCE_FIXTURE) {

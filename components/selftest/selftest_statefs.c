@@ -28,30 +28,6 @@
 #define CONC_KEYS 4u /* distinct keys per thread, rewritten in turn */
 #define CONC_VAL_MAX 300u
 
-/* bootarg_u64: value of "key=<n>" in the command line; false when absent or bad. */
-static bool bootarg_u64(const char *key, uint64_t *out)
-{
-	size_t n = strlen(key);
-	for (const char *s = platform.bootargs; (s = strstr(s, key)) != NULL; s += n) {
-		if ((s != platform.bootargs && s[-1] != ' ') || s[n] != '=')
-			continue;
-		const char *p = s + n + 1;
-		uint64_t v = 0;
-		bool any = false;
-		while (*p >= '0' && *p <= '9') {
-			if (v > (UINT64_MAX - 9) / 10)
-				return false;
-			v = v * 10 + (uint64_t)(*p++ - '0');
-			any = true;
-		}
-		if (!any || (*p != 0 && *p != ' '))
-			return false;
-		*out = v;
-		return true;
-	}
-	return false;
-}
-
 /* find_sfs_denial: the audit ring holds, at or after seq, a statefs denial of
  * selftest's op on key. */
 static bool find_sfs_denial(uint64_t seq, const char *op, const char *key)
@@ -373,7 +349,7 @@ static int test_restart_under_load(void)
 static int test_reboot(void)
 {
 	uint64_t seed;
-	if (!bootarg_u64("stateseed", &seed))
+	if (dt_bootargs_u64(platform.bootargs, "stateseed", &seed) != 0)
 		return 0;
 	char val[40], buf[40];
 	int len = snprintf(val, sizeof(val), "seed=%llu", (unsigned long long)seed);

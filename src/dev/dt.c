@@ -440,3 +440,53 @@ bool dt_bootargs_has(const char *bootargs, const char *word)
 	}
 	return false;
 }
+
+/* find_value: the value of the first whitespace-separated "key=value" token, and
+ * its length; NULL when there is none. */
+static const char *find_value(const char *bootargs, const char *key, size_t *len)
+{
+	size_t n = strlen(key);
+	const char *s = bootargs;
+	while (n && *s) {
+		s += strspn(s, " \t");
+		size_t tok = strcspn(s, " \t");
+		if (tok > n && s[n] == '=' && strncmp(s, key, n) == 0) {
+			*len = tok - n - 1;
+			return s + n + 1;
+		}
+		s += tok;
+	}
+	return NULL;
+}
+
+int dt_bootargs_value(const char *bootargs, const char *key, char *out, size_t len)
+{
+	size_t n;
+	const char *v = find_value(bootargs, key, &n);
+	if (!v)
+		return CAIRN_ENOENT;
+	if (n >= len || n > INT32_MAX)
+		return CAIRN_E2BIG;
+	memcpy(out, v, n);
+	out[n] = '\0';
+	return (int)n;
+}
+
+int dt_bootargs_u64(const char *bootargs, const char *key, uint64_t *out)
+{
+	size_t n;
+	const char *v = find_value(bootargs, key, &n);
+	if (!v)
+		return CAIRN_ENOENT;
+	uint64_t x = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t d = (uint64_t)(v[i] - '0');
+		if (v[i] < '0' || v[i] > '9' || x > (UINT64_MAX - d) / 10)
+			return CAIRN_EINVAL;
+		x = x * 10 + d;
+	}
+	if (n == 0)
+		return CAIRN_EINVAL;
+	*out = x;
+	return 0;
+}
