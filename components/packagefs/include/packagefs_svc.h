@@ -1,6 +1,4 @@
-/* The packagefs component's service interface in the image: pkg:/ for other
- * components (named like statefs_svc.h: the engine API is packagefs.h, the
- * gated service API is pkgfs_svc_*).
+/* The packagefs component's interface in the image: pkg:/ for other components.
  *
  * Only components the capability table grants packagefs may call these (today
  * selftest and shell); every call goes through the capability gate, so a call
@@ -57,7 +55,8 @@ int pkgfs_svc_info(struct pkgfs_svc_info *info);
 int pkgfs_svc_stat(const char *path, struct pkgfs_stat *st);
 /* pkgfs_svc_open: open the regular file at path; returns a handle >= 0, or
  * CAIRN_EISDIR, CAIRN_ENOENT, CAIRN_ENOTDIR, CAIRN_EINVAL, CAIRN_ENAMETOOLONG,
- * CAIRN_EBUSY (PKGFS_SVC_OPEN_MAX files open). */
+ * CAIRN_EBUSY (PKGFS_SVC_OPEN_MAX files open by all callers), CAIRN_EMFILE (the
+ * caller holds as many as its `handles` budget allows). */
 int pkgfs_svc_open(const char *path);
 /* pkgfs_svc_read: copy up to len bytes at offset off of the open file h into buf;
  * returns the number of bytes copied (0 at or past the end), CAIRN_EIO when the

@@ -9,6 +9,10 @@
 #include "cairn/page_pool.h" /* PAGE_SIZE, struct page_pool */
 
 /* Kernel allocator (locked): zeroed pages or NULL when exhausted. */
+/* page_alloc_as: n zeroed pages charged to comp's page budget (cairn/budget.h);
+ * NULL when the budget or the pool is exhausted. page_alloc charges the calling
+ * thread's component. page_free credits whoever the pages were charged to. */
+void *page_alloc_as(uint16_t comp, size_t n);
 void *page_alloc(size_t n);
 void page_free(void *p, size_t n);
 size_t page_free_count(void);
