@@ -4,7 +4,7 @@
 Reads a 64-bit little-endian ELF (Python stdlib only) and checks:
   1. no allocated section is both writable and executable;
   2. no loadable segment is both writable and executable;
-  3. with --layout, the sections agree with the page map src/mmu.c builds from
+  3. with --layout, the sections agree with the page map src/mm/mmu.c builds from
      the linker symbols: every executable section lies in [__image_start,
      __text_end) (mapped RX), every writable one in [__rodata_end, __image_end)
      (mapped RW), every other allocated one in [__image_start, __rodata_end)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """statefs in-image benchmark driver: boots the image in QEMU (4 harts) with a
 blank 32 MiB `state` disk and a 16 MiB `scratch` disk and the boot arguments
-"selftest statefsbench" (src/kbench_statefs.c), then prints the figures as a
+"selftest statefsbench" (components/selftest/selftest_bench_statefs.c), then prints the figures as a
 table: put+sync latency/throughput for 100 B and 4 KiB values next to raw
 virtio-blk write+flush of the same size (same run), their ratio, and the mount
 time of the store once it holds 10,000 keys (statefs restart).

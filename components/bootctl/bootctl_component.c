@@ -24,10 +24,11 @@
 #include "cairn/console.h"
 #include "cairn/dt.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
+#include "cairn/boot.h"
 #include "cairn/sched.h"
+#include "cairn/sync.h"
 #include "cairn/supervisor.h"
-#include "cap.h"
+#include "cairn/cap.h"
 #include "statefs_svc.h"
 
 #ifndef CAIRN_BOOT_TRIES

@@ -8,9 +8,10 @@
  * state, so there is nothing to stop and a restart simply measures again. */
 #include <stdlib.h>
 
+#include "cairn/boot.h"
+#include "cairn/timer.h"
 #include "cairn/component.h"
 #include "cairn/console.h"
-#include "cairn/kernel.h"
 #include "crypto.h"
 #include "crypto_internal.h"
 

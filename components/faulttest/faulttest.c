@@ -5,13 +5,14 @@
  * (a mutex) for its whole duration, so requests never overlap. */
 #include "faulttest.h"
 
+#include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/component.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
 #include "cairn/sched.h"
+#include "cairn/sync.h"
 #include "cairn/supervisor.h"
-#include "cap.h"
+#include "cairn/timer.h"
 
 #define POLL_US 10000u /* how often a waiting caller checks the worker is alive */
 #define FAULT_LOCKED_DELAY_US 100000u /* FAULTTEST_FAULT_LOCKED holds ft.call this long first */

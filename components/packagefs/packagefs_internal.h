@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "blkdev.h"
+#include "cairn/blkdev.h"
+#include "cairn/le.h"
 #include "crypto.h"
 #include "packagefs.h"
 
@@ -80,27 +81,13 @@ struct pkgfs_node {
 	uint8_t sha256[PKGFS_HASH_SIZE]; /* file content hash; zero for directories */
 };
 
-/* Little-endian load/store helpers. */
-static inline uint16_t pkgfs_ld16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static inline uint32_t pkgfs_ld32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static inline uint64_t pkgfs_ld64(const uint8_t *p)
-{
-	return (uint64_t)pkgfs_ld32(p) | ((uint64_t)pkgfs_ld32(p + 4) << 32);
-}
-static inline void pkgfs_st16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static inline void pkgfs_st32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline void pkgfs_st64(uint8_t *p, uint64_t v)
-{
-	pkgfs_st32(p, (uint32_t)v);
-	pkgfs_st32(p + 4, (uint32_t)(v >> 32));
-}
+/* Little-endian load/store: the shared codecs in cairn/le.h. */
+#define pkgfs_ld16 le_get16
+#define pkgfs_ld32 le_get32
+#define pkgfs_ld64 le_get64
+#define pkgfs_st16 le_put16
+#define pkgfs_st32 le_put32
+#define pkgfs_st64 le_put64
 
 /* pkgfs_hdr_decode: fill h from the PKGFS_HDR_SIZE bytes at p (no validation). */
 void pkgfs_hdr_decode(const uint8_t *p, struct pkgfs_hdr *h);

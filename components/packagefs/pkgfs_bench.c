@@ -1,4 +1,4 @@
-/* The "pkgfsbench" boot mode (pkg_bench in pkg.h): packagefs against the raw
+/* The "pkgfsbench" boot mode (pkgfs_svc_bench in packagefs_svc.h): packagefs against the raw
  * disk in one run, on the image attached as the pkgfs disk.
  *
  *   PKGFSBENCH: mount files=<n> dirs=<n> us_min=<n> us_max=<n>
@@ -23,7 +23,7 @@
 
 #include "cairn/console.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
+#include "cairn/timer.h"
 #include "crypto.h"
 #include "packagefs.h"
 #include "packagefs_internal.h" /* PKGFS_READAHEAD_BYTES */

@@ -1,4 +1,4 @@
-/* The packagefs component in the image: serves pkg:/ (pkg.h) from the
+/* The packagefs component in the image: serves pkg:/ (packagefs_svc.h) from the
  * read-only virtio-blk disk with serial "pkgfs", or, when no such disk is
  * attached, from the small fixture image linked into the kernel.
  *
@@ -23,11 +23,12 @@
 #include "cairn/component.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
+#include "cairn/timer.h"
 #include "cairn/sched.h"
-#include "cap.h"
+#include "cairn/sync.h"
+#include "cairn/cap.h"
 #include "packagefs.h"
-#include "pkg.h"
+#include "packagefs_svc.h"
 #include "pkgfs_component.h"
 #include "pkgfs_memdev.h"
 #include "pkgfs_pubkey.h" /* generated: pkgfs_signing_pubkey[32] */
@@ -37,18 +38,18 @@
 #endif
 #include "virtio_blk.h"
 
-#define PKG_CACHE_PAGES 64u /* 256 KiB of sector cache for the serving mount */
-#define PKG_PREFIX "pkg:/"
-#define SLOT_BITS 5u        /* PKG_OPEN_MAX == 1 << SLOT_BITS */
+#define PKGFS_CACHE_PAGES 64u /* 256 KiB of sector cache for the serving mount */
+#define PKGFS_PREFIX "pkg:/"
+#define SLOT_BITS 5u        /* PKGFS_SVC_OPEN_MAX == 1 << SLOT_BITS */
 #define SEQ_MASK 0xffffffu  /* handle = seq << SLOT_BITS | slot, stays positive */
 
-_Static_assert(PKG_OPEN_MAX == 1u << SLOT_BITS, "handle encoding");
+_Static_assert(PKGFS_SVC_OPEN_MAX == 1u << SLOT_BITS, "handle encoding");
 
 /* Generated at build time from components/packagefs/fixture/ (pkgfs_bin2c.py). */
 extern const uint8_t pkgfs_fixture_image[];
 extern const size_t pkgfs_fixture_image_len;
 
-struct pkg_slot {
+struct pkgfs_slot {
 	bool used;
 	uint16_t owner;     /* component that opened it */
 	uint32_t seq;       /* matches the handle's upper bits */
@@ -61,11 +62,11 @@ static struct {
 	struct pkgfs *fs;
 	struct blkdev *disk; /* claimed virtio disk, NULL for the fixture */
 	struct pkgfs_memdev fixture;
-	enum pkg_source source;
+	enum pkgfs_source source;
 	struct pkgfs_totals totals;
 	uint64_t mount_us;
 	/* Protected by lock: */
-	struct pkg_slot slots[PKG_OPEN_MAX];
+	struct pkgfs_slot slots[PKGFS_SVC_OPEN_MAX];
 	uint32_t next_seq;
 	uint16_t cur_caller; /* the call being served, for integrity records */
 	const char *cur_op;
@@ -93,7 +94,7 @@ struct pkgfs_config pkgfs_comp_config(uint32_t cache_pages)
 {
 	struct pkgfs_config cfg = {
 		.public_key = pkgfs_signing_pubkey,
-		.cache_pages = cache_pages ? cache_pages : PKG_CACHE_PAGES,
+		.cache_pages = cache_pages ? cache_pages : PKGFS_CACHE_PAGES,
 		.audit = integrity_hook,
 	};
 	return cfg;
@@ -130,7 +131,7 @@ static int pkgfs_init(void)
 	memset(pk.slots, 0, sizeof(pk.slots));
 	pk.fs = NULL;
 	pk.disk = NULL;
-	pk.source = PKG_SOURCE_NONE;
+	pk.source = PKGFS_SOURCE_NONE;
 #ifdef CAP_ENABLED_BOOTCTL
 	/* A/B slots: bootctl chooses among pkg_a / pkg_b (or a lone pkgfs disk). */
 	uint8_t slot;
@@ -138,7 +139,7 @@ static int pkgfs_init(void)
 	int serr = pkgfs_slots_mount(&pk.fs, &pk.disk, &slot, &serial);
 	if (serr == 0) {
 		pkgfs_totals(pk.fs, &pk.totals);
-		pk.source = PKG_SOURCE_VIRTIO;
+		pk.source = PKGFS_SOURCE_VIRTIO;
 		kprintf("pkgfs: mounted from virtio-blk ro files=%u bytes=%llu\n", pk.totals.files,
 			(unsigned long long)pk.totals.bytes);
 		kprintf("pkgfs: slot %s serial=%s release=%llu\n", bootctl_slot_name(slot), serial,
@@ -166,7 +167,7 @@ static int pkgfs_init(void)
 			pk.disk = NULL;
 			return err; /* fail closed: never the fixture instead */
 		}
-		pk.source = PKG_SOURCE_VIRTIO;
+		pk.source = PKGFS_SOURCE_VIRTIO;
 		kprintf("pkgfs: mounted from virtio-blk ro files=%u bytes=%llu\n", pk.totals.files,
 			(unsigned long long)pk.totals.bytes);
 		return 0;
@@ -181,7 +182,7 @@ static int pkgfs_init(void)
 		err = mount_dev(&pk.fixture.dev, "built-in fixture");
 	if (err)
 		return err;
-	pk.source = PKG_SOURCE_FIXTURE;
+	pk.source = PKGFS_SOURCE_FIXTURE;
 	kprintf("pkgfs: mounted fixture files=%u bytes=%llu\n", pk.totals.files,
 		(unsigned long long)pk.totals.bytes);
 	return 0;
@@ -190,7 +191,7 @@ static int pkgfs_init(void)
 /* pkgfs_stop: close every open file (their handles die), unmount, release the disk. */
 static void pkgfs_stop(void)
 {
-	for (unsigned i = 0; i < PKG_OPEN_MAX; i++) {
+	for (unsigned i = 0; i < PKGFS_SVC_OPEN_MAX; i++) {
 		if (pk.slots[i].used) {
 			(void)pkgfs_close(&pk.slots[i].f);
 			budget_release(pk.slots[i].owner, BUDGET_HANDLES, 1);
@@ -203,7 +204,7 @@ static void pkgfs_stop(void)
 	if (pk.disk)
 		(void)vblk_release(pk.disk);
 	pk.disk = NULL;
-	pk.source = PKG_SOURCE_NONE;
+	pk.source = PKGFS_SOURCE_NONE;
 }
 
 const struct component_desc component_packagefs = {
@@ -214,7 +215,7 @@ const struct component_desc component_packagefs = {
 
 /* The longest path the interface accepts, with its NUL: "pkg:" and PKGFS_PATH_MAX
  * bytes. One byte more is copied in so an overlong path is told apart. */
-#define PATH_COPY (sizeof(PKG_PREFIX) - 2 + PKGFS_PATH_MAX + 2)
+#define PATH_COPY (sizeof(PKGFS_PREFIX) - 2 + PKGFS_PATH_MAX + 2)
 
 /* A read is served through a buffer of packagefs' own, this much at a time, so
  * the caller's buffer is written only by the gate's copy, with the lock dropped. */
@@ -261,27 +262,27 @@ static int path_in(const struct cap_call *call, char p[PATH_COPY], const char *p
 		return CAIRN_ENAMETOOLONG;
 	if (n < 0)
 		return n;
-	if (strncmp(p, PKG_PREFIX, strlen(PKG_PREFIX)) != 0)
+	if (strncmp(p, PKGFS_PREFIX, strlen(PKGFS_PREFIX)) != 0)
 		return CAIRN_EINVAL;
 	return 0;
 }
 
 /* slot_of: the caller's open slot for handle h, or NULL. pk.lock held. */
-static struct pkg_slot *slot_of(int h, uint16_t caller)
+static struct pkgfs_slot *slot_of(int h, uint16_t caller)
 {
 	if (h < 0)
 		return NULL;
-	struct pkg_slot *s = &pk.slots[(unsigned)h & (PKG_OPEN_MAX - 1)];
+	struct pkgfs_slot *s = &pk.slots[(unsigned)h & (PKGFS_SVC_OPEN_MAX - 1)];
 	if (!s->used || s->owner != caller || s->seq != ((unsigned)h >> SLOT_BITS))
 		return NULL;
 	return s;
 }
 
-/* pkg_info: source, counts, mount time and cache counters of the mount. */
-int pkg_info(struct pkg_info *info)
+/* pkgfs_svc_info: source, counts, mount time and cache counters of the mount. */
+int pkgfs_svc_info(struct pkgfs_svc_info *info)
 {
 	struct cap_call call;
-	struct pkg_info out;
+	struct pkgfs_svc_info out;
 	int err = enter(&call, "info");
 	if (err)
 		return err;
@@ -300,9 +301,9 @@ int pkg_info(struct pkg_info *info)
 	return leave(&call, cap_copy_out(&call, info, &out, sizeof(out)));
 }
 
-/* pkg_stat: gate, copy the path in and check its prefix, stat through the engine
+/* pkgfs_svc_stat: gate, copy the path in and check its prefix, stat through the engine
  * into our own struct, copy it out. */
-int pkg_stat(const char *path, struct pkgfs_stat *st)
+int pkgfs_svc_stat(const char *path, struct pkgfs_stat *st)
 {
 	struct cap_call call;
 	char p[PATH_COPY];
@@ -324,8 +325,8 @@ int pkg_stat(const char *path, struct pkgfs_stat *st)
  * slot and seq. pk.lock held. */
 static int open_locked(const char *p, uint16_t caller)
 {
-	for (unsigned i = 0; i < PKG_OPEN_MAX; i++) {
-		struct pkg_slot *s = &pk.slots[i];
+	for (unsigned i = 0; i < PKGFS_SVC_OPEN_MAX; i++) {
+		struct pkgfs_slot *s = &pk.slots[i];
 		if (s->used)
 			continue;
 		/* Each open file counts against its holder's handle budget (EMFILE). */
@@ -346,8 +347,8 @@ static int open_locked(const char *p, uint16_t caller)
 	return CAIRN_EBUSY;
 }
 
-/* pkg_open: gate, copy the path in, open it into a slot of the caller's. */
-int pkg_open(const char *path)
+/* pkgfs_svc_open: gate, copy the path in, open it into a slot of the caller's. */
+int pkgfs_svc_open(const char *path)
 {
 	struct cap_call call;
 	char p[PATH_COPY];
@@ -360,11 +361,11 @@ int pkg_open(const char *path)
 	return leave(&call, err);
 }
 
-/* pkg_read: read through the caller's handle, READ_CHUNK bytes at a time into a
+/* pkgfs_svc_read: read through the caller's handle, READ_CHUNK bytes at a time into a
  * buffer of our own under the lock (the engine verifies the content first), each
  * chunk copied out with the lock dropped. The handle is looked up again for
  * every chunk: a close or restart in between ends the read. */
-int pkg_read(int h, uint64_t off, void *buf, size_t len)
+int pkgfs_svc_read(int h, uint64_t off, void *buf, size_t len)
 {
 	struct cap_call call;
 	int err = enter(&call, "read");
@@ -380,7 +381,7 @@ int pkg_read(int h, uint64_t off, void *buf, size_t len)
 		size_t want = len - done < READ_CHUNK ? len - done : READ_CHUNK;
 		if ((err = lock(&call, "read")))
 			break;
-		struct pkg_slot *s = slot_of(h, call.caller);
+		struct pkgfs_slot *s = slot_of(h, call.caller);
 		int n = s ? pkgfs_read(&s->f, off + done, chunk, want) : CAIRN_EINVAL;
 		(void)unlock(0);
 		if (n < 0) {
@@ -396,8 +397,8 @@ int pkg_read(int h, uint64_t off, void *buf, size_t len)
 	return leave(&call, err ? err : (int)done);
 }
 
-/* pkg_fstat: stat of the caller's open handle. */
-int pkg_fstat(int h, struct pkgfs_stat *st)
+/* pkgfs_svc_fstat: stat of the caller's open handle. */
+int pkgfs_svc_fstat(int h, struct pkgfs_stat *st)
 {
 	struct cap_call call;
 	struct pkgfs_stat out;
@@ -408,15 +409,15 @@ int pkg_fstat(int h, struct pkgfs_stat *st)
 		return leave(&call, CAIRN_EINVAL);
 	if ((err = lock(&call, "fstat")))
 		return leave(&call, err);
-	struct pkg_slot *s = slot_of(h, call.caller);
+	struct pkgfs_slot *s = slot_of(h, call.caller);
 	err = unlock(s ? pkgfs_fstat(&s->f, &out) : CAIRN_EINVAL);
 	if (!err)
 		err = cap_copy_out(&call, st, &out, sizeof(out));
 	return leave(&call, err);
 }
 
-/* pkg_close: close the caller's handle and free its slot. */
-int pkg_close(int h)
+/* pkgfs_svc_close: close the caller's handle and free its slot. */
+int pkgfs_svc_close(int h)
 {
 	struct cap_call call;
 	int err = enter(&call, "close");
@@ -424,7 +425,7 @@ int pkg_close(int h)
 		return err;
 	if ((err = lock(&call, "close")))
 		return leave(&call, err);
-	struct pkg_slot *s = slot_of(h, call.caller);
+	struct pkgfs_slot *s = slot_of(h, call.caller);
 	err = CAIRN_EINVAL;
 	if (s) {
 		err = pkgfs_close(&s->f);
@@ -434,9 +435,9 @@ int pkg_close(int h)
 	return leave(&call, unlock(err));
 }
 
-/* pkg_readdir: gate, copy path and cursor in, one entry from the engine into our
+/* pkgfs_svc_readdir: gate, copy path and cursor in, one entry from the engine into our
  * own struct, then cursor and entry copied out. */
-int pkg_readdir(const char *path, uint64_t *cursor, struct pkgfs_dirent *ent)
+int pkgfs_svc_readdir(const char *path, uint64_t *cursor, struct pkgfs_dirent *ent)
 {
 	struct cap_call call;
 	char p[PATH_COPY];
@@ -460,8 +461,8 @@ int pkg_readdir(const char *path, uint64_t *cursor, struct pkgfs_dirent *ent)
 	return leave(&call, err ? err : rc);
 }
 
-/* pkg_bench: run the benchmark inside a gated call, with the lock held. */
-int pkg_bench(void)
+/* pkgfs_svc_bench: run the benchmark inside a gated call, with the lock held. */
+int pkgfs_svc_bench(void)
 {
 	struct cap_call call;
 	int err = enter(&call, "bench");

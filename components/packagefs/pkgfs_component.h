@@ -3,7 +3,7 @@
 #ifndef PKGFS_COMPONENT_H
 #define PKGFS_COMPONENT_H
 
-#include "blkdev.h"
+#include "cairn/blkdev.h"
 #include "packagefs.h"
 
 /* pkgfs_comp_disk: the claimed read-only pkgfs disk, or NULL when serving the
@@ -13,7 +13,7 @@ struct blkdev *pkgfs_comp_disk(void);
  * cache_pages pages (0 = the component's default). */
 struct pkgfs_config pkgfs_comp_config(uint32_t cache_pages);
 
-/* pkgfs_bench_locked: the body of pkg_bench (pkgfs_bench.c); runs inside the
+/* pkgfs_bench_locked: the body of pkgfs_svc_bench (pkgfs_bench.c); runs inside the
  * gated call with the component lock held, as packagefs. */
 int pkgfs_bench_locked(void);
 

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "blkdev.h"
+#include "cairn/blkdev.h"
 
 #define PKGFS_MEMDEV_SECTOR 512u
 

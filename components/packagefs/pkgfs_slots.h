@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "blkdev.h"
+#include "cairn/blkdev.h"
 #include "packagefs.h"
 
 /* pkgfs_slots_mount: claim pkg_a and pkg_b (or a lone pkgfs disk as slot a)

@@ -3,19 +3,19 @@
  * kernel core knows none of these boot arguments. */
 #include "selftest.h"
 
+#include "cairn/boot.h"
+#include "cairn/cap.h"
 #include "cairn/component.h"
 #include "cairn/console.h"
 #include "cairn/dt.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
 #include "cairn/ktest.h"
 #include "cairn/panic.h"
-#include "cap.h"
 #ifdef CAP_ENABLED_CRYPTO
 #include "crypto.h"
 #endif
 #ifdef CAP_ENABLED_PACKAGEFS
-#include "pkg.h"
+#include "packagefs_svc.h"
 #endif
 
 /* crypto_kat: the crypto known-answer tests, one marker. */
@@ -69,7 +69,7 @@ static void selftest_ready(bool up)
 	}
 #ifdef CAP_ENABLED_PACKAGEFS
 	if (dt_bootargs_has(args, "pkgfsbench"))
-		exit_with(pkg_bench());
+		exit_with(pkgfs_svc_bench());
 #endif
 	if (dt_bootargs_has(args, "crashtest")) {
 		int err = ktest_crash(); /* returns only when the privilege is missing */

@@ -11,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cairn/boot.h"
+#include "cairn/dt.h"
+#include "cairn/cap.h" /* CAP_ENABLED_*: which benchmarks are built in */
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
-#include "cairn/kernel.h"
-#include "cap.h" /* CAP_ENABLED_*: which benchmarks are built in */
+#include "cairn/timer.h"
 
 #define BENCH_MS_DEFAULT 1000u /* per measurement */
 #define BENCH_MS_MAX 60000u
@@ -48,20 +50,15 @@ void selftest_fixed(char *buf, size_t len, uint64_t num, uint64_t den, unsigned 
  * 0 and *ms (the default when absent); CAIRN_EINVAL for a malformed value. */
 static int bench_ms(uint64_t *ms)
 {
-	static const char key[] = "benchms=";
 	*ms = BENCH_MS_DEFAULT;
-	for (const char *s = platform.bootargs; (s = strstr(s, key)) != NULL; s++) {
-		if (s != platform.bootargs && s[-1] != ' ')
-			continue;
-		const char *v = s + sizeof(key) - 1;
-		char *end;
-		unsigned long long n = strtoull(v, &end, 10);
-		if (end == v || (*end != '\0' && *end != ' ') || n == 0 || n > BENCH_MS_MAX) {
-			kprintf("bench: bad benchms value (want 1..%u milliseconds)\n",
-				BENCH_MS_MAX);
-			return CAIRN_EINVAL;
-		}
-		*ms = n;
+	int err = dt_bootargs_u64(platform.bootargs, "benchms", ms);
+	if (err == CAIRN_ENOENT) {
+		*ms = BENCH_MS_DEFAULT;
+		return 0;
+	}
+	if (err || *ms == 0 || *ms > BENCH_MS_MAX) {
+		kprintf("bench: bad benchms value (want 1..%u milliseconds)\n", BENCH_MS_MAX);
+		return CAIRN_EINVAL;
 	}
 	return 0;
 }

@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blkdev.h"
+#include "cairn/blkdev.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
 #include "cairn/sched.h"
+#include "cairn/timer.h"
 #include "selftest.h"
 #include "virtio_blk.h"
 

@@ -4,8 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cairn/boot.h"
 #include "cairn/console.h"
-#include "cairn/kernel.h"
+#include "cairn/timer.h"
 #include "crypto.h"
 #include "selftest.h"
 

@@ -18,12 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blkdev.h"
+#include "cairn/blkdev.h"
+#include "cairn/cap.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
 #include "cairn/supervisor.h"
-#include "cap.h"
+#include "cairn/timer.h"
 #include "selftest.h"
 #include "statefs_svc.h"
 #include "virtio_blk.h"

@@ -7,28 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blkdev.h"
 #include "cairn/audit.h"
+#include "cairn/blkdev.h"
+#include "cairn/boot.h"
+#include "cairn/dt.h"
+#include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
-#include "cap.h"
 #include "selftest.h"
 #include "virtio_blk.h"
 
 #define REGION_BYTES (192u * 1024u) /* > 128 KiB: exercises request splitting */
-
-/* bootarg_u64: value of "key=<n>" in the command line, or dflt. */
-static uint64_t bootarg_u64(const char *key, uint64_t dflt)
-{
-	size_t n = strlen(key);
-	for (const char *s = platform.bootargs; (s = strstr(s, key)) != NULL; s += n) {
-		if ((s == platform.bootargs || s[-1] == ' ') && s[n] == '=')
-			return strtoull(s + n + 1, NULL, 10);
-	}
-	return dflt;
-}
 
 /* fill: the pattern for byte i of the block at lba under seed. */
 static void fill(uint8_t *buf, size_t len, uint64_t lba, uint32_t ss, uint64_t seed)
@@ -121,7 +111,8 @@ static int test_blk_rw(void)
 		err = CAIRN_EIO;
 	}
 	bool verify = dt_bootargs_has(platform.bootargs, "blkverify");
-	uint64_t seed = bootarg_u64("blkseed", 1);
+	uint64_t seed = 1; /* the default when blkseed= is absent or malformed */
+	(void)dt_bootargs_u64(platform.bootargs, "blkseed", &seed);
 	if (!err)
 		err = blk_patterns(bd, seed, verify);
 	if (!err)

@@ -15,7 +15,7 @@
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/supervisor.h"
-#include "cap.h"
+#include "cairn/cap.h"
 #include "selftest.h"
 #include "statefs_svc.h"
 

@@ -6,14 +6,14 @@
 #include <string.h>
 
 #include "cairn/audit.h"
+#include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
 #include "cairn/page.h"
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
-#include "cap.h"
+#include "cairn/timer.h"
 #include "selftest.h"
 #ifdef CAP_ENABLED_VIRTIO_BLK
 #include "virtio_blk.h"

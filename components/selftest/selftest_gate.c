@@ -11,12 +11,12 @@
 #include "cairn/console.h"
 #include "cairn/dt.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
+#include "cairn/boot.h"
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
-#include "cap.h"
+#include "cairn/cap.h"
 #ifdef CAP_ENABLED_PACKAGEFS
-#include "pkg.h"
+#include "packagefs_svc.h"
 #endif
 #include "selftest.h"
 #include "statefs_svc.h"
@@ -91,23 +91,23 @@ static int pkgfs_bad_pointers(void)
 	uint64_t seq = audit_next_seq(), cursor = 0;
 	uint32_t gen = supervisor_generation(CAP_COMP_PACKAGEFS);
 	char buf[8];
-	int h = pkg_open(path);
+	int h = pkgfs_svc_open(path);
 	if (h < 0)
 		return 1;
-	int bad = expect_efault("pkg info", pkg_info((void *)ro_buf));
-	bad += expect_efault("pkg stat path", pkg_stat(BAD_ADDR, (void *)buf));
-	bad += expect_efault("pkg stat into rodata", pkg_stat(path, (void *)ro_buf));
-	bad += expect_efault("pkg open path", pkg_open(BAD_ADDR));
-	bad += expect_efault("pkg read into rodata", pkg_read(h, 0, (void *)ro_buf, 4));
-	bad += expect_efault("pkg read into unmapped", pkg_read(h, 0, BAD_ADDR, 4));
-	bad += expect_efault("pkg fstat into rodata", pkg_fstat(h, (void *)ro_buf));
-	bad += expect_efault("pkg readdir path", pkg_readdir(BAD_ADDR, &cursor, (void *)buf));
-	bad += expect_efault("pkg readdir cursor", pkg_readdir("pkg:/", BAD_ADDR, (void *)buf));
-	bad += expect_efault("pkg readdir into rodata", pkg_readdir("pkg:/", &cursor, (void *)ro_buf));
+	int bad = expect_efault("pkg info", pkgfs_svc_info((void *)ro_buf));
+	bad += expect_efault("pkg stat path", pkgfs_svc_stat(BAD_ADDR, (void *)buf));
+	bad += expect_efault("pkg stat into rodata", pkgfs_svc_stat(path, (void *)ro_buf));
+	bad += expect_efault("pkg open path", pkgfs_svc_open(BAD_ADDR));
+	bad += expect_efault("pkg read into rodata", pkgfs_svc_read(h, 0, (void *)ro_buf, 4));
+	bad += expect_efault("pkg read into unmapped", pkgfs_svc_read(h, 0, BAD_ADDR, 4));
+	bad += expect_efault("pkg fstat into rodata", pkgfs_svc_fstat(h, (void *)ro_buf));
+	bad += expect_efault("pkg readdir path", pkgfs_svc_readdir(BAD_ADDR, &cursor, (void *)buf));
+	bad += expect_efault("pkg readdir cursor", pkgfs_svc_readdir("pkg:/", BAD_ADDR, (void *)buf));
+	bad += expect_efault("pkg readdir into rodata", pkgfs_svc_readdir("pkg:/", &cursor, (void *)ro_buf));
 	unsigned audited = selftest_audited(seq, AUDIT_BAD_ADDR, CAP_COMP_SELFTEST,
 					    CAP_COMP_PACKAGEFS, NULL, NULL, false);
-	int n = pkg_read(h, 0, buf, sizeof(buf));
-	bool serving = n > 0 && pkg_close(h) == 0;
+	int n = pkgfs_svc_read(h, 0, buf, sizeof(buf));
+	bool serving = n > 0 && pkgfs_svc_close(h) == 0;
 	bool up = supervisor_state(CAP_COMP_PACKAGEFS) == COMP_UP &&
 		  supervisor_generation(CAP_COMP_PACKAGEFS) == gen;
 	if (bad || audited != 10 || !serving || !up) {

@@ -11,14 +11,14 @@
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
-#include "cairn/kernel.h"
+#include "cairn/timer.h"
 #include "cairn/page.h"
 #include "cairn/sched.h"
-#include "cap.h"
+#include "cairn/cap.h"
 #include "faulttest.h"
 #include "selftest.h"
 #ifdef CAP_ENABLED_PACKAGEFS
-#include "pkg.h"
+#include "packagefs_svc.h"
 #endif
 
 #define FLOOD_CALLS 100000u
@@ -277,19 +277,19 @@ static int test_ipi_flood(void)
  * EMFILE while the shared table still has room; closing gives them back. */
 static int test_handles(void)
 {
-	int h[PKG_OPEN_MAX];
+	int h[PKGFS_SVC_OPEN_MAX];
 	unsigned n = 0;
 	int rc = 0;
-	while (n < PKG_OPEN_MAX && (rc = pkg_open("pkg:/bin/hello")) >= 0)
+	while (n < PKGFS_SVC_OPEN_MAX && (rc = pkgfs_svc_open("pkg:/bin/hello")) >= 0)
 		h[n++] = rc;
 	struct budget_usage u;
 	(void)budget_usage(CAP_COMP_SELFTEST, &u);
 	for (unsigned i = 0; i < n; i++)
-		(void)pkg_close(h[i]);
-	int again = pkg_open("pkg:/bin/hello");
+		(void)pkgfs_svc_close(h[i]);
+	int again = pkgfs_svc_open("pkg:/bin/hello");
 	if (again >= 0)
-		(void)pkg_close(again);
-	if (rc != CAIRN_EMFILE || n != u.limit[BUDGET_HANDLES] || n >= PKG_OPEN_MAX || again < 0 ||
+		(void)pkgfs_svc_close(again);
+	if (rc != CAIRN_EMFILE || n != u.limit[BUDGET_HANDLES] || n >= PKGFS_SVC_OPEN_MAX || again < 0 ||
 	    used_of(CAP_COMP_SELFTEST, BUDGET_HANDLES) != 0) {
 		kprintf("ktest: limits handles FAILED: opened %u, then %s (budget %llu), reopen %s\n",
 			n, cairn_strerror(rc), (unsigned long long)u.limit[BUDGET_HANDLES],

@@ -1,4 +1,4 @@
-/* packagefs selftests, run as the selftest component through pkg.h.
+/* packagefs selftests, run as the selftest component through packagefs_svc.h.
  *
  *   virtio disk:  known files read back exactly (test/qemu/pkgfs_boots.py
  *                 builds the image: /bin/hello and the /data/pattern formula
@@ -26,12 +26,13 @@
 #include "cairn/cap_gate.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
+#include "cairn/boot.h"
+#include "cairn/dt.h"
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
-#include "cap.h"
+#include "cairn/cap.h"
 #include "selftest.h"
-#include "pkg.h"
+#include "packagefs_svc.h"
 #include "virtio_blk.h"
 
 #define DISK_HELLO "hello from a packagefs disk\n"
@@ -57,12 +58,12 @@ static int check_small(const char *path, const char *want)
 {
 	char buf[128];
 	size_t n = strlen(want);
-	int h = pkg_open(path);
+	int h = pkgfs_svc_open(path);
 	if (h < 0)
 		return fail(path, h);
-	int got = pkg_read(h, 0, buf, sizeof(buf));
-	int again = pkg_read(h, n, buf + n, 16); /* at the end: 0 */
-	int rc = pkg_close(h);
+	int got = pkgfs_svc_read(h, 0, buf, sizeof(buf));
+	int again = pkgfs_svc_read(h, n, buf + n, 16); /* at the end: 0 */
+	int rc = pkgfs_svc_close(h);
 	if (got != (int)n || memcmp(buf, want, n) != 0 || again != 0 || rc != 0)
 		return fail(path, got < 0 ? got : rc);
 	return 0;
@@ -73,11 +74,11 @@ static int check_pattern(void)
 {
 	static const size_t chunks[] = { 4096, 1, 65536 + 17, 4095, 200000 };
 	struct pkgfs_stat st;
-	int h = pkg_open(PATTERN_PATH);
+	int h = pkgfs_svc_open(PATTERN_PATH);
 	if (h < 0)
 		return fail(PATTERN_PATH, h);
 	uint8_t *buf = malloc(200000);
-	int err = buf ? pkg_fstat(h, &st) : CAIRN_ENOMEM;
+	int err = buf ? pkgfs_svc_fstat(h, &st) : CAIRN_ENOMEM;
 	if (!err && st.size != PATTERN_SIZE)
 		err = CAIRN_ERANGE;
 	uint64_t off = 0;
@@ -85,7 +86,7 @@ static int check_pattern(void)
 		size_t want = chunks[k % 5];
 		if (want > PATTERN_SIZE - off)
 			want = (size_t)(PATTERN_SIZE - off);
-		int got = pkg_read(h, off, buf, chunks[k % 5]);
+		int got = pkgfs_svc_read(h, off, buf, chunks[k % 5]);
 		if (got != (int)want) {
 			err = got < 0 ? got : CAIRN_EIO;
 			break;
@@ -96,7 +97,7 @@ static int check_pattern(void)
 		off += want;
 	}
 	free(buf);
-	int rc = pkg_close(h);
+	int rc = pkgfs_svc_close(h);
 	if (err || rc)
 		return fail(PATTERN_PATH, err ? err : rc);
 	return 0;
@@ -108,15 +109,15 @@ static int check_readdir(const char *dir)
 {
 	struct pkgfs_stat st;
 	struct pkgfs_dirent a, b;
-	int err = pkg_stat(dir, &st);
+	int err = pkgfs_svc_stat(dir, &st);
 	if (err)
 		return fail(dir, err);
 	uint64_t c1 = 0, n = 0;
 	char prev[PKGFS_NAME_MAX + 1] = "";
 	int r;
-	while ((r = pkg_readdir(dir, &c1, &a)) == 1) {
+	while ((r = pkgfs_svc_readdir(dir, &c1, &a)) == 1) {
 		uint64_t c2 = c1 - 1; /* a fresh walker resuming at this entry */
-		if (pkg_readdir(dir, &c2, &b) != 1 || strcmp(a.name, b.name) != 0 || c2 != c1)
+		if (pkgfs_svc_readdir(dir, &c2, &b) != 1 || strcmp(a.name, b.name) != 0 || c2 != c1)
 			return fail("readdir resume", 0);
 		if (n && strcmp(prev, a.name) >= 0)
 			return fail("readdir order", 0);
@@ -147,42 +148,25 @@ static int check_errors(const char *file, const char *dir)
 		{ NULL, CAIRN_EINVAL },
 	};
 	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int rc = pkg_stat(cases[i].path, &st);
+		int rc = pkgfs_svc_stat(cases[i].path, &st);
 		if (rc != cases[i].want)
 			failed += fail(cases[i].path ? cases[i].path : "(null)", rc);
 	}
-	int rc = pkg_open(dir);
+	int rc = pkgfs_svc_open(dir);
 	if (rc != CAIRN_EISDIR)
 		failed += fail("open of a directory", rc);
-	int h = pkg_open(file);
+	int h = pkgfs_svc_open(file);
 	if (h < 0)
 		return failed + fail(file, h);
-	if ((rc = pkg_close(h)) != 0)
+	if ((rc = pkgfs_svc_close(h)) != 0)
 		failed += fail("close", rc);
-	if ((rc = pkg_close(h)) != CAIRN_EINVAL)
+	if ((rc = pkgfs_svc_close(h)) != CAIRN_EINVAL)
 		failed += fail("double close", rc);
-	if ((rc = pkg_read(h, 0, buf, sizeof(buf))) != CAIRN_EINVAL)
+	if ((rc = pkgfs_svc_read(h, 0, buf, sizeof(buf))) != CAIRN_EINVAL)
 		failed += fail("read of a closed handle", rc);
-	if ((rc = pkg_read(-1, 0, buf, sizeof(buf))) != CAIRN_EINVAL)
+	if ((rc = pkgfs_svc_read(-1, 0, buf, sizeof(buf))) != CAIRN_EINVAL)
 		failed += fail("read of handle -1", rc);
 	return failed;
-}
-
-/* bootarg: copy the value of "key=<v>" from the command line into out. */
-static bool bootarg(const char *key, char *out, size_t len)
-{
-	size_t n = strlen(key);
-	for (const char *s = platform.bootargs; (s = strstr(s, key)) != NULL; s += n) {
-		if ((s == platform.bootargs || s[-1] == ' ') && s[n] == '=') {
-			size_t v = strcspn(s + n + 1, " ");
-			if (v == 0 || v >= len)
-				return false;
-			memcpy(out, s + n + 1, v);
-			out[v] = '\0';
-			return true;
-		}
-	}
-	return false;
 }
 
 /* check_corrupt: the altered file is refused with EIO and audited. */
@@ -190,12 +174,12 @@ static int check_corrupt(const char *path)
 {
 	char buf[64];
 	uint64_t seq = audit_next_seq();
-	int h = pkg_open(path);
+	int h = pkgfs_svc_open(path);
 	if (h < 0)
 		return fail(path, h);
-	int r1 = pkg_read(h, 0, buf, sizeof(buf));
-	int r2 = pkg_read(h, 0, buf, sizeof(buf));
-	(void)pkg_close(h);
+	int r1 = pkgfs_svc_read(h, 0, buf, sizeof(buf));
+	int r2 = pkgfs_svc_read(h, 0, buf, sizeof(buf));
+	(void)pkgfs_svc_close(h);
 	bool audited = selftest_audited(seq, AUDIT_INTEGRITY, CAP_COMP_SELFTEST, CAP_COMP_PACKAGEFS,
 				     "read", path + 4, true) != 0;
 	if (r1 != CAIRN_EIO || r2 != CAIRN_EIO || !audited) {
@@ -258,13 +242,13 @@ static int check_concurrent(const char *path, const char *want, bool pattern)
 static int check_restart(const char *hello_path, const char *hello)
 {
 	char buf[8];
-	int h = pkg_open(hello_path);
+	int h = pkgfs_svc_open(hello_path);
 	if (h < 0)
 		return fail("open before restart", h);
 	int rc = supervisor_restart(CAP_COMP_PACKAGEFS);
 	if (rc)
 		return fail("restart", rc);
-	rc = pkg_read(h, 0, buf, sizeof(buf));
+	rc = pkgfs_svc_read(h, 0, buf, sizeof(buf));
 	if (rc != CAIRN_EINVAL)
 		return fail("read of a handle from before the restart", rc);
 	if (check_small(hello_path, hello))
@@ -277,10 +261,10 @@ static int check_restart(const char *hello_path, const char *hello)
 static int denied_stat(void)
 {
 	struct pkgfs_stat st;
-	return pkg_stat("pkg:/", &st);
+	return pkgfs_svc_stat("pkg:/", &st);
 }
 
-/* selftest_pkgfs_denied: (kernel) a thread of crypto calls pkg_stat: EPERM and an audit record. */
+/* selftest_pkgfs_denied: (kernel) a thread of crypto calls pkgfs_svc_stat: EPERM and an audit record. */
 int selftest_pkgfs_denied(void)
 {
 	uint64_t seq = audit_next_seq();
@@ -318,8 +302,8 @@ static int check_claims_refused(void)
 /* selftest_pkgfs: the packagefs selftests for the mounted source (as selftest). */
 int selftest_pkgfs(void)
 {
-	struct pkg_info info;
-	int rc = pkg_info(&info);
+	struct pkgfs_svc_info info;
+	int rc = pkgfs_svc_info(&info);
 	if (rc)
 		return fail("info", rc);
 	int failed = 0;
@@ -329,9 +313,9 @@ int selftest_pkgfs(void)
 	/* A disk may hold the test tree of pkgfs_boots.py or, as the A/B slot
 	 * disks of ./cairn run and bootctl_boots.py do, the fixture tree. */
 	struct pkgfs_stat pst;
-	bool disk = info.source == PKG_SOURCE_VIRTIO;
-	bool fixture_tree = info.source == PKG_SOURCE_FIXTURE ||
-			    (disk && pkg_stat("pkg:/data/pattern", &pst) == CAIRN_ENOENT);
+	bool disk = info.source == PKGFS_SOURCE_VIRTIO;
+	bool fixture_tree = info.source == PKGFS_SOURCE_FIXTURE ||
+			    (disk && pkgfs_svc_stat("pkg:/data/pattern", &pst) == CAIRN_ENOENT);
 	if (disk)
 		failed += check_claims_refused();
 	if (disk && !fixture_tree) {
@@ -343,13 +327,13 @@ int selftest_pkgfs(void)
 		if (!failed)
 			kprintf("SELFTEST: pkgfs virtio ro ok\n");
 		failed += check_concurrent("pkg:/bin/hello", DISK_HELLO, true);
-		if (bootarg("pkgfscorrupt", corrupt, sizeof(corrupt)))
+		if (dt_bootargs_value(platform.bootargs, "pkgfscorrupt", corrupt, sizeof(corrupt)) > 0)
 			failed += check_corrupt(corrupt);
 		failed += check_restart("pkg:/bin/hello", DISK_HELLO);
 	} else if (fixture_tree) {
 		struct pkgfs_stat st;
 		failed += check_small("pkg:/bin/hello", FIXTURE_HELLO);
-		rc = pkg_stat("pkg:/share/doc/README", &st);
+		rc = pkgfs_svc_stat("pkg:/share/doc/README", &st);
 		if (rc || (st.mode & PKGFS_S_IFMT) != PKGFS_S_IFREG || st.size != 131)
 			failed += fail("stat of pkg:/share/doc/README", rc);
 		failed += check_readdir("pkg:/");

@@ -10,15 +10,16 @@
 #include <string.h>
 
 #include "cairn/audit.h"
+#include "cairn/boot.h"
+#include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/console.h"
 #include "cairn/dt.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
-#include "cairn/kernel.h"
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
-#include "cap.h"
+#include "cairn/timer.h"
 #include "selftest.h"
 #include "statefs_svc.h"
 
@@ -26,30 +27,6 @@
 #define CONC_ITERS 24u
 #define CONC_KEYS 4u /* distinct keys per thread, rewritten in turn */
 #define CONC_VAL_MAX 300u
-
-/* bootarg_u64: value of "key=<n>" in the command line; false when absent or bad. */
-static bool bootarg_u64(const char *key, uint64_t *out)
-{
-	size_t n = strlen(key);
-	for (const char *s = platform.bootargs; (s = strstr(s, key)) != NULL; s += n) {
-		if ((s != platform.bootargs && s[-1] != ' ') || s[n] != '=')
-			continue;
-		const char *p = s + n + 1;
-		uint64_t v = 0;
-		bool any = false;
-		while (*p >= '0' && *p <= '9') {
-			if (v > (UINT64_MAX - 9) / 10)
-				return false;
-			v = v * 10 + (uint64_t)(*p++ - '0');
-			any = true;
-		}
-		if (!any || (*p != 0 && *p != ' '))
-			return false;
-		*out = v;
-		return true;
-	}
-	return false;
-}
 
 /* find_sfs_denial: the audit ring holds, at or after seq, a statefs denial of
  * selftest's op on key. */
@@ -389,7 +366,7 @@ static int test_restart_under_load(void)
 static int test_reboot(void)
 {
 	uint64_t seed;
-	if (!bootarg_u64("stateseed", &seed))
+	if (dt_bootargs_u64(platform.bootargs, "stateseed", &seed) != 0)
 		return 0;
 	char val[40], buf[40];
 	int len = snprintf(val, sizeof(val), "seed=%llu", (unsigned long long)seed);

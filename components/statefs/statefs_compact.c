@@ -16,15 +16,6 @@ static bool touched(const struct statefs_op *ops, size_t n, const char *key)
 	return false;
 }
 
-/* final_for_key: op i is the last op in the batch on its key. */
-static bool final_for_key(const struct statefs_op *ops, size_t n, size_t i)
-{
-	for (size_t j = i + 1; j < n; j++)
-		if (strcmp(ops[j].key, ops[i].key) == 0)
-			return false;
-	return true;
-}
-
 /* copy_live: append every live record not touched by ops to nw; loc gets the new
  * offsets (UINT64_MAX for touched keys). */
 static int copy_live(struct statefs *fs, struct statefs_writer *nw, const struct statefs_op *ops, size_t n,
@@ -55,7 +46,7 @@ static int copy_ops(struct statefs *fs, struct statefs_writer *nw, const struct 
 {
 	for (size_t i = 0; i < n; i++) {
 		offs[i] = UINT64_MAX;
-		if (ops[i].type != STATEFS_OP_PUT || !final_for_key(ops, n, i))
+		if (ops[i].type != STATEFS_OP_PUT || !statefs_op_is_final(ops, n, i))
 			continue;
 		struct statefs_rec nr = { STATEFS_REC_PUT, 0, (uint16_t)strlen(ops[i].key),
 				      (uint32_t)ops[i].value_len, epoch, (*seq)++, 0 };

@@ -10,14 +10,16 @@
 #include <string.h>
 
 #include "cairn/audit.h"
+#include "cairn/boot.h"
+#include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/component.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
 #include "cairn/sched.h"
+#include "cairn/sync.h"
 #include "cairn/supervisor.h"
-#include "cap.h"
+#include "cairn/timer.h"
 #include "statefs.h"
 #include "statefs_svc.h"
 #include "virtio_blk.h"
@@ -419,9 +421,22 @@ static int reccap_arg(uint32_t *cap)
 	return 0;
 }
 
+/* sfs_release: the one cleanup path of sfs_init: drop the mount without
+ * syncing (nothing may be written on a failed init) and the disk claim. */
+static int sfs_release(int err)
+{
+	if (sfs.fs)
+		statefs_abandon(sfs.fs);
+	if (sfs.bd)
+		(void)vblk_release(sfs.bd);
+	sfs.fs = NULL;
+	sfs.bd = NULL;
+	return err;
+}
+
 /* sfs_init: claim the state disk, mount it (formatting only a blank disk), report
  * the replay, keep the boot counter. Fails closed: without a mounted store
- * there is nothing to serve. */
+ * there is nothing to serve. Every failure leaves through sfs_release. */
 static int sfs_init(void)
 {
 	/* No call is in flight (the supervisor closed the interface), so the lock
@@ -438,7 +453,7 @@ static int sfs_init(void)
 			err == CAIRN_ENOENT ? "no state disk attached" : "claim refused",
 			cairn_strerror(err));
 		sfs.bd = NULL;
-		return err;
+		return sfs_release(err);
 	}
 	struct statefs_config cfg = { .bdev = sfs.bd, .flags = STATEFS_MOUNT_FORMAT_EMPTY,
 				      .max_records = reccap };
@@ -450,10 +465,8 @@ static int sfs_init(void)
 	uint64_t t1 = time_us();
 	if (err) {
 		kprintf("statefs: not mounted: %s (%s)\n", mount_error(err), cairn_strerror(err));
-		(void)vblk_release(sfs.bd);
-		sfs.bd = NULL;
 		sfs.fs = NULL;
-		return err;
+		return sfs_release(err);
 	}
 	report_replay(&rep);
 	bool ro = sfs.bd->info.read_only;
@@ -468,10 +481,8 @@ static int sfs_init(void)
 		if (err) {
 			kprintf("statefs: not mounted: read-only re-mount failed (%s)\n",
 				cairn_strerror(err));
-			(void)vblk_release(sfs.bd);
-			sfs.bd = NULL;
 			sfs.fs = NULL;
-			return err;
+			return sfs_release(err);
 		}
 		kprintf("statefs: serving read-only: records may follow the stop (reason=%s); "
 			"not appending, inspect with statefs-fsck\n",
@@ -486,13 +497,8 @@ static int sfs_init(void)
 		(unsigned long long)(t1 - t0));
 	if (supervisor_generation(CAP_COMP_STATEFS) == 0) {
 		err = boot_count();
-		if (err) {
-			statefs_abandon(sfs.fs);
-			(void)vblk_release(sfs.bd);
-			sfs.fs = NULL;
-			sfs.bd = NULL;
-			return err;
-		}
+		if (err)
+			return sfs_release(err);
 	}
 	kprintf("statefs: ready\n");
 	return 0;

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cairn/le.h"
 #include "statefs.h"
 
 /* ---- On-disk constants ---------------------------------------------------- */
@@ -29,27 +30,13 @@
 
 /* ---- Little-endian codecs (the format is LE whatever the host) ----------- */
 
-/* le16/le32/le64 get and put: byte-wise so alignment never matters. */
-static inline uint16_t statefs_get16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static inline uint32_t statefs_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static inline uint64_t statefs_get64(const uint8_t *p)
-{
-	return (uint64_t)statefs_get32(p) | ((uint64_t)statefs_get32(p + 4) << 32);
-}
-static inline void statefs_put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static inline void statefs_put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline void statefs_put64(uint8_t *p, uint64_t v)
-{
-	statefs_put32(p, (uint32_t)v);
-	statefs_put32(p + 4, (uint32_t)(v >> 32));
-}
+/* The engine's names for the shared codecs in cairn/le.h. */
+#define statefs_get16 le_get16
+#define statefs_get32 le_get32
+#define statefs_get64 le_get64
+#define statefs_put16 le_put16
+#define statefs_put32 le_put32
+#define statefs_put64 le_put64
 
 /* statefs_strnlen: strlen capped at max (strnlen is POSIX, not C17). */
 static inline size_t statefs_strnlen(const char *s, size_t max)
@@ -185,5 +172,8 @@ int statefs_fail(struct statefs *fs, int err);
 int statefs_compact(struct statefs *fs, const struct statefs_op *ops, size_t n);
 /* statefs_apply_ops_index: apply ops (already written at offs) to the index. */
 int statefs_apply_ops_index(struct statefs *fs, const struct statefs_op *ops, size_t n, const uint64_t *offs);
+/* statefs_op_is_final (statefs_ops.c): ops[i] is the last op of the batch on its
+ * key, so its record is the one that survives. */
+bool statefs_op_is_final(const struct statefs_op *ops, size_t n, size_t i);
 
 #endif

@@ -25,8 +25,9 @@ static long last_op_before(const struct statefs_op *ops, size_t i)
 	return -1;
 }
 
-/* is_final_op: no later op in the batch touches the same key. */
-static bool is_final_op(const struct statefs_op *ops, size_t n, size_t i)
+/* statefs_op_is_final: no later op in the batch touches the same key (the op
+ * whose record survives; compaction writes only those). */
+bool statefs_op_is_final(const struct statefs_op *ops, size_t n, size_t i)
 {
 	for (size_t j = i + 1; j < n; j++)
 		if (strcmp(ops[j].key, ops[i].key) == 0)
@@ -73,7 +74,7 @@ static int plan_ops(const struct statefs *fs, const struct statefs_op *ops, size
 		size_t klen = strlen(ops[i].key);
 		bool put = ops[i].type == STATEFS_OP_PUT;
 		pl->append_len += statefs_rec_len(klen, put ? ops[i].value_len : 0);
-		if (!is_final_op(ops, n, i))
+		if (!statefs_op_is_final(ops, n, i))
 			continue;
 		long pos = statefs_index_find(&fs->ix, ops[i].key, klen);
 		if (pos >= 0)

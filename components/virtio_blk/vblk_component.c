@@ -11,7 +11,7 @@
 #include "cairn/err.h"
 #include "cairn/plic.h"
 #include "cairn/virtio_mmio.h"
-#include "cap.h"
+#include "cairn/cap.h"
 #include "virtio_blk.h"
 
 /* One probed disk: its slot's MMIO glue and the driver's device. */

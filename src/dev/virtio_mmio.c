@@ -3,11 +3,12 @@
  * queues. Shared by every virtio driver in the image. */
 #include "cairn/virtio_mmio.h"
 
+#include "cairn/boot.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h"
 #include "cairn/page.h"
 #include "cairn/panic.h"
 #include "cairn/sched.h"
+#include "cairn/timer.h"
 
 /* reg: the register at off, after checking it lies inside the slot's window. */
 static volatile uint32_t *reg(const struct virtio_mmio *m, uint32_t off)

@@ -10,6 +10,12 @@ and booted in QEMU without disks. It passes when the image reaches
 `cairn: component <name> up` (components that need a disk get a blank one), and
 no component it disables appears at all. The `bad` combinations must instead fail at configure time with
 a message naming both components.
+
+`new_component` proves docs/component-model.md's worked example: a copy of the
+source tree gets exactly the three edits the doc shows (the `hello` folder with
+the files quoted there, its table line, its option; the code is taken from the
+doc itself, so the two cannot drift), is configured, built and booted, and must
+bring `hello` up; the same copy without the folder must fail at configure time.
 """
 import argparse
 import os
@@ -17,6 +23,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 
 COMPONENTS = ["virtio_blk", "crypto", "statefs", "bootctl", "packagefs", "selftest", "faulttest"]
 
@@ -122,17 +129,106 @@ def check_bad(a, name):
     return []
 
 
+NEW = "new_component"
+HELLO_FILES = ["components/hello/include/hello.h", "components/hello/hello.c",
+               "components/hello/meson.build"]
+HELLO_NO_FOLDER = (r"component hello is enabled in components/capabilities.txt but has no "
+                   r"folder: add components/hello/meson.build defining hello_image_lib, or "
+                   r"configure with -Dhello=false")
+
+
+def doc_blocks(source):
+    """The worked example's code blocks from docs/component-model.md, keyed by
+    the file they belong to: the first of HELLO_FILES, the table or the options
+    file named (in backticks) between the previous block and this one."""
+    with open(os.path.join(source, "docs", "component-model.md"), encoding="utf-8") as f:
+        text = f.read()
+    start = text.index("## How to add a component")
+    end = text.find("\n## ", start + 1)
+    text = text[start:end if end >= 0 else len(text)]
+    targets = HELLO_FILES + ["components/capabilities.txt", "meson_options.txt"]
+    blocks, prev = {}, 0
+    for m in re.finditer(r"\n([ \t]*)```[a-z]*\n(.*?)\n[ \t]*```", text, re.S):
+        before = text[prev:m.start()]
+        named = [t for t in targets if f"`{t}`" in before]
+        named.sort(key=lambda t: before.index(f"`{t}`"))
+        if named and named[0] not in blocks:
+            blocks[named[0]] = textwrap.dedent(m.group(2)) + "\n"
+        prev = m.end()
+    missing = [t for t in targets if t not in blocks]
+    if missing:
+        raise RuntimeError("no code block for " + ", ".join(missing))
+    return blocks
+
+
+def copy_tree(source, dest):
+    """A copy of the source tree without build directories or git metadata."""
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(source, dest, ignore=shutil.ignore_patterns("build*", ".git", "__pycache__"))
+
+
+def check_new_component(a):
+    """The worked example builds and boots; without its folder it is refused."""
+    log = os.path.join(a.work, NEW + ".log")
+    open(log, "w").close()
+    tree = os.path.join(a.work, NEW + "-src")
+    copy_tree(a.source, tree)
+    try:
+        blocks = doc_blocks(a.source)
+        for rel in HELLO_FILES:
+            os.makedirs(os.path.dirname(os.path.join(tree, rel)), exist_ok=True)
+            with open(os.path.join(tree, rel), "w", encoding="utf-8") as f:
+                f.write(blocks[rel])
+        with open(os.path.join(tree, "components/capabilities.txt"), "a", encoding="utf-8") as f:
+            f.write(blocks["components/capabilities.txt"])
+        with open(os.path.join(tree, "meson_options.txt"), "a", encoding="utf-8") as f:
+            f.write(blocks["meson_options.txt"])
+    except (KeyError, RuntimeError, ValueError) as e:
+        return [f"{NEW}: docs/component-model.md's worked example is incomplete ({e})"]
+    bdir = os.path.join(a.work, NEW)
+    shutil.rmtree(bdir, ignore_errors=True)
+    cross = os.path.join(tree, "platform/qemu-virt/cross.ini")
+    if run(["meson", "setup", bdir, tree, "--cross-file", cross, "-Dhost_sanitize=false"], log).returncode:
+        return [f"{NEW}: configure failed (see {log})"]
+    if run(["meson", "compile", "-C", bdir, "src/cairn.elf"], log).returncode:
+        return [f"{NEW}: build failed (see {log})"]
+    boot_log = os.path.join(a.work, NEW + ".boot.log")
+    cmd = [sys.executable, os.path.join(tree, "platform/qemu-virt/qemu.py"), "test",
+           "--qemu", a.qemu, "--kernel", os.path.join(bdir, "src", "cairn.elf"), "--smp", "2",
+           "--timeout", "60", "--append", "quit", "--log", boot_log,
+           "--expect", "cairn: component hello up", "--expect", "hello: greetings from a component",
+           "--forbid", "PANIC|TRAP"]
+    if run(cmd, log).returncode:
+        return [f"{NEW}: boot did not bring hello up (see {boot_log})"]
+    shutil.rmtree(os.path.join(tree, "components/hello"))
+    shutil.rmtree(bdir, ignore_errors=True)
+    before = os.path.getsize(log)
+    if run(["meson", "setup", bdir, tree, "--cross-file", cross, "-Dhost_sanitize=false"], log).returncode == 0:
+        return [f"{NEW}: configure without the folder succeeded but must fail"]
+    with open(log, encoding="utf-8") as f:
+        f.seek(before)
+        if not re.search(HELLO_NO_FOLDER, f.read()):
+            return [f"{NEW}: configure failed without the expected message (see {log})"]
+    shutil.rmtree(bdir, ignore_errors=True)
+    shutil.rmtree(tree, ignore_errors=True)
+    print(f"toggles: {NEW} ok (folder + table line + option: hello up; no folder: refused)")
+    return []
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--source", required=True)
     p.add_argument("--work", required=True)
     p.add_argument("--qemu", required=True)
-    p.add_argument("--combo", action="append", required=True, choices=list(COMBOS) + list(BAD))
+    p.add_argument("--combo", action="append", required=True, choices=list(COMBOS) + list(BAD) + [NEW])
     a = p.parse_args()
     os.makedirs(a.work, exist_ok=True)
     errors = []
     for name in a.combo:
-        errors += check_bad(a, name) if name in BAD else check_combo(a, name)
+        if name == NEW:
+            errors += check_new_component(a)
+        else:
+            errors += check_bad(a, name) if name in BAD else check_combo(a, name)
     for e in errors:
         print("toggles: FAIL " + e)
     return 1 if errors else 0

@@ -39,7 +39,7 @@ VICTIM = b"packagefs victim file, altered on the disk by the data boot\n" * 300
 
 
 def pattern(n):
-    """/data/pattern: byte i = (i*131 + (i >> 12)) & 0xff (as in src/ktest_pkgfs.c)."""
+    """/data/pattern: byte i = (i*131 + (i >> 12)) & 0xff (as in components/selftest/selftest_pkgfs.c)."""
     return bytes(((i * 131 + (i >> 12)) & 0xFF) for i in range(n))
 
 

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "blkdev.h"
+#include "cairn/blkdev.h"
 
 #define PKGFS_PUBLIC_KEY_SIZE 32 /* Ed25519 public key */
 #define PKGFS_HASH_SIZE 32       /* SHA-256 */

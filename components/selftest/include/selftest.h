@@ -5,7 +5,7 @@
  *   selftest     the kernel core's tests (cairn/ktest.h), then every enabled
  *                component's; exits QEMU 0 when all passed, 1 otherwise
  *   bench        the in-image benchmarks ("bench: ..." figures)
- *   pkgfsbench   the packagefs benchmark (pkg_bench)
+ *   pkgfsbench   the packagefs benchmark (pkgfs_svc_bench)
  *   crashtest    a fatal fault of the kernel core (the trap report)
  *
  * It acts with the privileges the capability table gives it (privilege

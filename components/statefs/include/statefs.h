@@ -31,7 +31,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "blkdev.h"
+#include "cairn/blkdev.h"
 #include "cairn/err.h"
 
 #define STATEFS_KEY_PREFIX "/state/" /* every key starts with this */

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "blkdev.h"
+#include "cairn/blkdev.h"
 #include "cairn/err.h"
 #include "cairn/virtio.h"
 

@@ -71,4 +71,13 @@ bool dt_isa_has_ext(const char *isa, const char *ext);
 /* dt_bootargs_has: true when the whitespace-separated bootargs contain word. */
 bool dt_bootargs_has(const char *bootargs, const char *word);
 
+/* dt_bootargs_value: copy the value of the first "key=value" word of bootargs
+ * into out (len bytes, NUL-terminated). Its length, CAIRN_ENOENT when there is
+ * no such word, CAIRN_E2BIG when it does not fit (out untouched). */
+int dt_bootargs_value(const char *bootargs, const char *key, char *out, size_t len);
+
+/* dt_bootargs_u64: the decimal value of the first "key=value" word: 0 and *out,
+ * CAIRN_ENOENT when absent, CAIRN_EINVAL when empty, not decimal or too big. */
+int dt_bootargs_u64(const char *bootargs, const char *key, uint64_t *out);
+
 #endif

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "cairn/err.h"
-#include "cap.h"
+#include "cairn/cap.h"
 
 /* The generated per-pair constants exist exactly for granted pairs. */
 #if !defined(CAP_GRANT_STATEFS_VIRTIO_BLK) || !defined(CAP_GRANT_KEYSTORE_STATEFS)

@@ -81,6 +81,29 @@ START_TEST(test_kernel_dt_minimal)
 }
 END_TEST
 
+START_TEST(test_kernel_dt_bootargs_values)
+{
+	const char *args = "selftest xbenchms=9 benchms=250 seed=18446744073709551615 "
+			   "big=18446744073709551616 bad=12a empty= name=pkg:/etc/motd benchms=7";
+	uint64_t v = 0;
+	char buf[16];
+	ck_assert_int_eq(dt_bootargs_u64(args, "benchms", &v), 0);
+	ck_assert_uint_eq(v, 250); /* the first whole word, not xbenchms=9 */
+	ck_assert_int_eq(dt_bootargs_u64(args, "seed", &v), 0);
+	ck_assert_uint_eq(v, UINT64_MAX);
+	ck_assert_int_eq(dt_bootargs_u64(args, "big", &v), CAIRN_EINVAL);
+	ck_assert_int_eq(dt_bootargs_u64(args, "bad", &v), CAIRN_EINVAL);
+	ck_assert_int_eq(dt_bootargs_u64(args, "empty", &v), CAIRN_EINVAL);
+	ck_assert_int_eq(dt_bootargs_u64(args, "selftest", &v), CAIRN_ENOENT);
+	ck_assert_int_eq(dt_bootargs_u64(args, "", &v), CAIRN_ENOENT);
+	ck_assert_int_eq(dt_bootargs_value(args, "name", buf, sizeof(buf)), 13);
+	ck_assert_str_eq(buf, "pkg:/etc/motd");
+	ck_assert_int_eq(dt_bootargs_value(args, "name", buf, 13), CAIRN_E2BIG);
+	ck_assert_int_eq(dt_bootargs_value(args, "empty", buf, sizeof(buf)), 0);
+	ck_assert_int_eq(dt_bootargs_value(args, "nope", buf, sizeof(buf)), CAIRN_ENOENT);
+}
+END_TEST
+
 struct broken_case {
 	const char *file;
 	int code;
@@ -173,6 +196,7 @@ static Suite *kernel_suite(void)
 	TCase *tc = tcase_create("dt");
 	tcase_add_test(tc, test_kernel_dt_qemu_virt);
 	tcase_add_test(tc, test_kernel_dt_minimal);
+	tcase_add_test(tc, test_kernel_dt_bootargs_values);
 	tcase_add_loop_test(tc, test_kernel_dt_broken_named, 0, sizeof(broken) / sizeof(broken[0]));
 	tcase_add_test(tc, test_kernel_dt_corrupt_blob);
 	tcase_add_test(tc, test_kernel_dt_byte_flips_never_crash);

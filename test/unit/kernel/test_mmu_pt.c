@@ -1,4 +1,4 @@
-/* Sv39 page-table logic (src/mmu_pt.c) on the host: leaf sizes chosen by
+/* Sv39 page-table logic (src/mm/mmu_pt.c) on the host: leaf sizes chosen by
  * alignment and permissions, W^X and argument checks, splitting a large leaf to
  * unmap one page, re-mapping it, and allocation failure. Tables are host pages
  * whose addresses stand in for physical addresses. */

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "blkdev.h"
+#include "cairn/blkdev.h"
 
 /* What happens to writes not yet flushed when power fails. */
 enum powercut_mode {
