@@ -203,7 +203,7 @@ def mode_lostsuper(r):
     if not r.boot("lostsuper", "selftest statefsnotest",
                   ["statefs: boot count=3 (read-only store: not recorded)"],
                   [r"statefs: journal damaged \(reason=bad-epoch record=2\) offset=\d+ discarded=\d+ bytes",
-                   r"statefs: serving read-only: records may follow the stop \(reason=bad-epoch\); not appending, inspect with statefs-fsck",
+                   r"statefs: serving read-only: rolled-back store \(reason=bad-epoch\); not appending, inspect with statefs-fsck",
                    r"statefs: mounted serial=state .* records=2 keys=1 formatted=0 ro=1 .*"],
                   smp=2):
         return 1
@@ -301,7 +301,7 @@ def mode_reccap(r, mkstatefs):
                    f"statefs: boot count={want} (read-only store: not recorded)"],
                   [r"statefs: journal damaged \(reason=record-cap record=2\) offset=\d+ discarded=\d+ bytes",
                    r"statefs: integrity error journal record=2 reason=record-cap \(caller=statefs op=mount\)",
-                   r"statefs: serving read-only: records may follow the stop \(reason=record-cap\); not appending, inspect with statefs-fsck",
+                   r"statefs: serving read-only: damaged store \(reason=record-cap\); not appending, inspect with statefs-fsck",
                    r"statefs: mounted serial=state .* records=2 keys=2 formatted=0 ro=1 .*"],
                   smp=2):
         return 1
