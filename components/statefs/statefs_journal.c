@@ -485,25 +485,43 @@ static int replay_one(struct statefs *fs, const struct statefs_writer *w, struct
  * first such record after a synced one lies within one write buffer of it, since
  * the live writer commits (write, flush, pad) whenever its buffer fills. Returns 1
  * and the offset when found (2 when that record is newer than the superblock: a
- * lost superblock), 0 when not, or an I/O error. */
+ * lost superblock), 3 when only unflagged later records were found (records of a
+ * torn, unsynced tail), 0 when nothing follows, or an I/O error. */
 static int scan_ahead(struct statefs *fs, const struct statefs_writer *w, const struct replay *rp,
 		      const struct statefs_walk *wk, uint64_t *found)
 {
-	uint32_t ss = fs->ss;
-	uint64_t limit = rp->off + w->buf_size + ss;
-	for (uint64_t b = (rp->off + ss - 1) / ss * ss; b <= limit && b + STATEFS_REC_HDR <= w->region_bytes;
-	     b += ss) {
-		struct statefs_rec r;
-		int err = read_valid(fs, w, b, &r);
-		if (err < 0)
-			return err;
-		if (err == 0 && (r.flags & STATEFS_REC_FLAG_DURABLE) && r.seq >= rp->seq &&
-		    r.epoch >= rp->min_epoch) {
+	uint64_t limit = rp->off + w->buf_size + fs->ss;
+	int result = 0;
+	/* every byte offset: an unflagged later record may start anywhere (torn tail);
+	 * the window is read in chunks that overlap by the magic's length */
+	uint8_t chunk[512];
+	uint64_t end = w->region_bytes - STATEFS_REC_HDR;
+	if (limit > end)
+		limit = end;
+	for (uint64_t c = rp->off; c <= limit; c += sizeof(chunk) - 3) {
+		size_t n = (size_t)(w->region_bytes - c < sizeof(chunk) ? w->region_bytes - c : sizeof(chunk));
+		int err = statefs_read_bytes(fs, w, c, chunk, n);
+		if (err)
+			return err < -1 ? err : CAIRN_EIO;
+		for (size_t i = 0; i + 4 <= n && i < sizeof(chunk) - 3 && c + i <= limit; i++) {
+			struct statefs_rec r;
+			uint64_t b = c + i;
+			if (statefs_get32(chunk + i) != STATEFS_REC_MAGIC)
+				continue;
+			err = read_valid(fs, w, b, &r);
+			if (err < 0)
+				return err;
+			if (err || r.seq < rp->seq || r.epoch < rp->min_epoch)
+				continue;
+			if (!(r.flags & STATEFS_REC_FLAG_DURABLE) || b % fs->ss) {
+				result = result ? result : 3;
+				continue;
+			}
 			*found = b;
 			return r.epoch > wk->max_epoch ? 2 : 1;
 		}
 	}
-	return 0;
+	return result;
 }
 
 /* classify: the recovery class of a finished walk (docs/statefs.md). */
@@ -527,9 +545,11 @@ static int classify(struct statefs *fs, const struct statefs_writer *w, const st
 		int err = scan_ahead(fs, w, rp, wk, &at);
 		if (err < 0)
 			return err;
-		if (err >= 1) {
+		if (err == 1 || err == 2) {
 			rep->mount_class = err == 2 ? STATEFS_CLASS_ROLLED_BACK : STATEFS_CLASS_DAMAGED;
 			rep->evidence_offset = at;
+		} else if (err == 3) {
+			rep->mount_class = STATEFS_CLASS_TORN_TAIL;
 		}
 	}
 	rep->clean = rep->mount_class == STATEFS_CLASS_CLEAN;
