@@ -164,6 +164,7 @@ struct statefs {
 	uint64_t idle_seq;        /* sequence number of its first record */
 	uint64_t idle_epoch;      /* epoch of its first record */
 	uint64_t idle_epoch_seen; /* highest epoch among its replayed records */
+	uint64_t tail_first;      /* statefs_walk.tail_first of the mount's replay */
 	struct statefs_replay_report replay; /* what mount's replay found */
 };
 
@@ -206,6 +207,9 @@ struct statefs_walk {
 	uint64_t max_epoch;   /* highest epoch a record may carry (superblock epoch) */
 	uint64_t durable_end; /* a stop before this offset is damage */
 	uint64_t epoch_seen;  /* out: highest epoch among replayed records */
+	uint64_t tail_first;  /* out: start of the first replayed record that touches the
+				 sector holding the end of the chain (a tail repair rewrites
+				 that sector, so only records before it stay durable) */
 };
 /* statefs_replay: walk the active region (fs->sb) from 0 into ix; fills rep,
  * including the recovery class. */

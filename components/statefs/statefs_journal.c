@@ -319,6 +319,9 @@ struct replay {
 	struct pending *pend; /* STATEFS_BATCH_MAX slots */
 	size_t npend;
 	uint64_t pad_from;    /* off was reached by stepping over padding from here */
+	uint64_t cover;       /* start of the batch holding the first record that touches
+				 the sector of off */
+	uint64_t committed_cover; /* cover at the last complete batch */
 };
 
 /* new_keys: keys the pending batch would add to ix (distinct puts of absent keys). */
@@ -414,7 +417,16 @@ static int take_record(struct statefs *fs, struct replay *rp, const struct state
 	p->type = r->type, p->key_len = r->key_len, p->value_len = r->value_len, p->off = rp->off;
 	memcpy(p->key, fs->rbuf, r->key_len);
 	p->key[r->key_len] = '\0';
-	rp->off += statefs_rec_len(r->key_len, r->value_len);
+	/* cover: where the batch begins that holds the first record touching the
+	 * sector of the chain's end (a batch is lost whole when any record is) */
+	uint32_t ss = fs->ss;
+	uint64_t start = rp->off, end = start + statefs_rec_len(r->key_len, r->value_len);
+	bool last = !(r->flags & STATEFS_REC_FLAG_CONT);
+	if (start % ss == 0)
+		rp->cover = rp->committed;
+	if (end / ss > start / ss)
+		rp->cover = end % ss ? rp->committed : last ? end : rp->committed;
+	rp->off = end;
 	rp->pad_from = UINT64_MAX;
 	rp->seq++;
 	rp->min_epoch = r->epoch;
@@ -432,6 +444,7 @@ static int take_record(struct statefs *fs, struct replay *rp, const struct state
 		wk->epoch_seen = r->epoch;
 	rp->committed = rp->off;
 	rp->committed_seq = rp->seq;
+	rp->committed_cover = rp->cover;
 	return -1;
 }
 
@@ -589,6 +602,7 @@ int statefs_replay_walk(struct statefs *fs, const struct statefs_writer *w, stru
 	rep->region_bytes = w->region_bytes;
 	rep->generation = fs->sb.generation;
 	*next_seq = rp.committed_seq;
+	wk->tail_first = rp.committed_cover;
 	return classify(fs, w, &rp, wk, why, rep);
 }
 

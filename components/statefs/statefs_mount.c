@@ -151,9 +151,12 @@ static int mount_body(struct statefs *fs, const struct statefs_config *cfg)
 		return err;
 	uint64_t recs = rbytes / STATEFS_REC_HDR + 1;
 	fs->max_records = cfg->max_records ? cfg->max_records : (recs > UINT32_MAX ? UINT32_MAX : (uint32_t)recs);
-	err = statefs_replay(fs, &fs->w, &fs->ix, &fs->replay, &fs->next_seq);
+	struct statefs_walk wk = { .start_seq = sb->start_seq, .min_epoch = sb->region_epoch,
+				   .max_epoch = sb->epoch, .durable_end = sb->durable_end };
+	err = statefs_replay_walk(fs, &fs->w, &fs->ix, &fs->replay, &fs->next_seq, &wk);
 	if (err)
 		return err;
+	fs->tail_first = wk.tail_first;
 	fs->replay.formatted = formatted;
 	fs->epoch = fs->epoch_hi = sb->epoch;
 	err = check_idle(fs);
@@ -197,7 +200,7 @@ int statefs_start_session(struct statefs *fs)
 	sb.generation++;
 	/* Everything replayed is durable now, except the records of a torn tail's
 	 * sector, which the first write rewrites (statefs_writer_load_tail). */
-	sb.durable_end = fs->w.end < fs->w.base ? fs->w.end : fs->w.base;
+	sb.durable_end = fs->w.end <= fs->w.base ? fs->w.end : fs->tail_first;
 	int err = statefs_super_write(fs->bd, &sb, &fs->bytes_written);
 	if (err)
 		return statefs_fail(fs, err);
