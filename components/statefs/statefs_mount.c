@@ -37,7 +37,12 @@ int statefs_format(struct blkdev *bd)
 		return CAIRN_EINVAL;
 	struct statefs_super old, sb = { 0 };
 	uint32_t mask;
-	bool had_old = statefs_super_read(bd, &old, &mask) == 0;
+	/* Generation and epoch continue above an old store's; a read or memory error
+	 * here must not pass for "no old store" (its records would not be stale). */
+	int rd = statefs_super_read(bd, &old, &mask);
+	if (rd == CAIRN_EIO || rd == CAIRN_ENOMEM)
+		return rd;
+	bool had_old = rd == 0;
 	sb.sector_size = bd->info.sector_size;
 	sb.region_sectors = (count - STATEFS_FIRST_REGION_LBA) / 2;
 	uint64_t cap = ((uint64_t)UINT32_MAX * STATEFS_REC_HDR) / sb.sector_size;
