@@ -17,6 +17,7 @@
 #include "cairn/mmu.h"
 #include "cairn/page.h"
 #include "cairn/panic.h"
+#include "cap.h"
 
 #define STACK_CANARY 0x5354414b43414952ull /* "RIACKATS" */
 #define CANARY_WORDS 8
@@ -153,7 +154,9 @@ static size_t stack_pages(const struct thread *t) { return t->stack_size / PAGE_
 int thread_create(struct thread **out, const char *name, uint16_t component,
 		  void (*entry)(void *), void *arg, bool detached)
 {
-	if (thread_component() != 0 && component != thread_component())
+	uint16_t self = thread_component();
+	if (self != 0 && component != self &&
+	    (component == 0 || !cap_has_priv(self, CAP_PRIV_RUN_AS)))
 		return CAIRN_EPERM;
 	struct thread *t = calloc(1, sizeof(*t));
 	if (!t)
@@ -240,6 +243,9 @@ static _Noreturn void exit_locked(struct thread *t, int code)
 
 _Noreturn void thread_exit(int code)
 {
+	struct thread *self = thread_current();
+	if (self && self->held)
+		panic("thread %s exits holding mutex %s", self->name, self->held->lk.name);
 	spin_lock(&sched_lock);
 	exit_locked(hart_self()->current, code);
 }
@@ -255,6 +261,7 @@ _Noreturn void thread_exit_from_trap(int code)
 	 * Whatever frame it leaves on this hart's trap stack is dead once we switch. */
 	t->faulted = true;
 	h->on_trap_stack = 0;
+	mutex_abandon_held(t);
 	spin_lock(&sched_lock);
 	exit_locked(t, code);
 }
