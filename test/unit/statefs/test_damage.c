@@ -201,6 +201,44 @@ START_TEST(test_statefs_lost_super_rolled_back)
 }
 END_TEST
 
+/* test_statefs_damage_after_compaction_reported: corruption of a record that a
+ * compaction copied (before the superblock's durable_end) is DAMAGED even with
+ * nothing flagged after it, at either end of the copied live set. */
+START_TEST(test_statefs_damage_after_compaction_reported)
+{
+	struct blkdev_mem m;
+	ck_assert_int_eq(blkdev_mem_init(&m, 512, 2 + 2 * 16), 0);
+	struct statefs *fs = mount_dev(&m.dev, STATEFS_MOUNT_FORMAT_EMPTY, NULL);
+	uint8_t v[700];
+	char key[32];
+	struct statefs_stats st;
+	for (int i = 0; i < 400; i++) {
+		snprintf(key, sizeof(key), "/state/a/%d", i % 5);
+		memset(v, 'a' + i % 26, sizeof(v));
+		ck_assert_int_eq(statefs_put(fs, key, v, sizeof(v)), 0);
+		statefs_stats(fs, &st);
+		if (st.compactions >= 3 && st.tail <= 4096)
+			break; /* just after a compaction: the region is mostly the copied set */
+	}
+	ck_assert_uint_ge(st.compactions, 3);
+	ck_assert_int_eq(statefs_unmount(fs), 0);
+	struct statefs_replay_report rep;
+	fs = mount_dev(&m.dev, STATEFS_MOUNT_READ_ONLY, &rep);
+	uint32_t region = rep.region;
+	statefs_abandon(fs);
+	uint64_t at = _i ? 4 * (HDR + 9 + 700) - 100 : 40; /* in the first or the fourth copied record */
+	m.data[(2 + (uint64_t)region * 16) * 512 + at] ^= 0x08;
+	fs = mount_dev(&m.dev, 0, &rep);
+	ck_assert_msg(rep.mount_class == STATEFS_CLASS_DAMAGED, "class %s (reason %s)",
+		      statefs_mount_class_name(rep.mount_class), statefs_stop_reason_name(rep.stop_reason));
+	ck_assert(rep.refused && !rep.clean);
+	ck_assert_int_eq(put_str(fs, "/state/a/x", "x"), CAIRN_EROFS);
+	ck_assert_int_eq(statefs_check(fs, NULL), CAIRN_EBADMSG);
+	statefs_abandon(fs);
+	blkdev_mem_fini(&m);
+}
+END_TEST
+
 /* test_statefs_crashed_compaction_not_rollback: a compaction that never switched
  * (power cut before its superblock write) leaves a newer epoch in the idle region;
  * that is not a rollback: the mount is clean and writable. */
@@ -383,6 +421,7 @@ static Suite *damage_suite(void)
 	tcase_add_test(tc, test_statefs_unsynced_tear_is_torn_tail);
 	tcase_add_loop_test(tc, test_statefs_lost_super_rolled_back, 0, 2);
 	tcase_add_test(tc, test_statefs_crashed_compaction_not_rollback);
+	tcase_add_loop_test(tc, test_statefs_damage_after_compaction_reported, 0, 2);
 	tcase_add_test(tc, test_statefs_sync_never_rewrites_synced_sector);
 	tcase_add_loop_test(tc, test_statefs_super_geometry_underflow, 0, 3);
 	tcase_add_test(tc, test_statefs_replay_honours_max_keys);
