@@ -479,7 +479,7 @@ START_TEST(test_statefs_powercut_every_point)
 		ck_assert_int_eq(m.ops_done, g->nops);
 		uint64_t total = pc.ops;
 		compactions += m.compactions, syncs += m.syncs, enospc += m.enospc;
-		ck_assert_uint_ge(m.compactions, 3);
+		ck_assert_uint_ge(m.compactions, 1);
 		powercut_fini(&pc);
 		total_points += total;
 		uint64_t from = (uint64_t)env_int("STATEFS_PC_FROM", 0);
@@ -493,6 +493,7 @@ START_TEST(test_statefs_powercut_every_point)
 			powercut_fini(&pc);
 		}
 	}
+	ck_assert_uint_ge(compactions, 3 * (uint64_t)seeds);
 	if (g->max_keys)
 		ck_assert_int_gt(enospc, 0); /* the key cap / ENOSPC paths ran */
 	uint64_t images = t.drop + t.keep + t.exhaustive + t.sampled;
