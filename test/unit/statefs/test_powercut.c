@@ -19,8 +19,9 @@
  * Campaign: STATEFS_PC_SEEDS=<n> (workload seeds per geometry, default 1),
  * STATEFS_PC_SAMPLES=<n> (random samples per cut point, default 2),
  * STATEFS_PC_STRIDE=<n> (override the cut stride), STATEFS_PC_REENTER=<n> (every
- * nth cut point gets re-entrant cuts, default 4); docs/statefs.md gives the
- * command that checks >= 1,000,000 crash images. */
+ * nth cut point gets re-entrant cuts, default 4), STATEFS_PC_ONLY=<i> (only
+ * geometry i), STATEFS_PC_FROM=<cut> (start at that cut point, for debugging);
+ * docs/statefs.md gives the command that checks >= 1,000,000 crash images. */
 #include "powercut.h"
 #include "sfs_testutil.h"
 
