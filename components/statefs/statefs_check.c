@@ -73,8 +73,16 @@ int statefs_check(struct statefs *fs, struct statefs_check_report *rep)
 		err = check_records(fs, rep);
 	if (!err && rep->problem == STATEFS_CHECK_OK) {
 		rep->stop_reason = rr.stop_reason;
-		if (!same_index(&fresh, &fs->ix) || rr.stop_offset != fs->w.tail) {
+		enum statefs_mount_class cls = rr.mount_class > fs->replay.mount_class ? rr.mount_class
+											 : fs->replay.mount_class;
+		if (!same_index(&fresh, &fs->ix) || rr.stop_offset != fs->w.end) {
 			rep->problem = STATEFS_CHECK_INDEX;
+		} else if (cls == STATEFS_CLASS_ROLLED_BACK) {
+			rep->problem = STATEFS_CHECK_ROLLED_BACK;
+			rep->bad_offset = fs->replay.evidence_offset;
+		} else if (cls == STATEFS_CLASS_DAMAGED) {
+			rep->problem = STATEFS_CHECK_DAMAGED;
+			rep->bad_offset = rr.bad_offset;
 		} else if (!rr.clean) {
 			rep->problem = STATEFS_CHECK_TORN_TAIL;
 			rep->bad_offset = rr.bad_offset;
@@ -87,5 +95,8 @@ int statefs_check(struct statefs *fs, struct statefs_check_report *rep)
 	statefs_index_free(&fresh);
 	if (err)
 		return err;
-	return rep->problem == STATEFS_CHECK_RECORD || rep->problem == STATEFS_CHECK_INDEX ? CAIRN_EBADMSG : 0;
+	return rep->problem == STATEFS_CHECK_RECORD || rep->problem == STATEFS_CHECK_INDEX ||
+			       rep->problem == STATEFS_CHECK_DAMAGED || rep->problem == STATEFS_CHECK_ROLLED_BACK
+		       ? CAIRN_EBADMSG
+		       : 0;
 }

@@ -80,8 +80,10 @@ static int commit(struct statefs *fs, struct statefs_writer *nw, const struct st
 			fs->ix.v[i].off = loc[i];
 	statefs_writer_free(&fs->w);
 	fs->w = *nw;
+	fs->w.commit_on_full = true;
+	statefs_writer_skip(&fs->w, fs->ss); /* the flushed last sector is never rewritten */
 	fs->sb = *sb;
-	fs->epoch = sb->epoch;
+	fs->epoch = fs->epoch_hi = sb->epoch;
 	fs->sbuf_valid = false;
 	fs->need_flush = false;
 	fs->compactions++;
@@ -104,14 +106,19 @@ int statefs_compact(struct statefs *fs, const struct statefs_op *ops, size_t n)
 		return CAIRN_ENOMEM;
 	}
 	uint64_t epoch = fs->epoch_hi + 1, seq = fs->next_seq;
-	fs->epoch_hi = epoch; /* never reuse an epoch, even if this attempt fails */
+	fs->epoch_hi = epoch + 1; /* never reuse an epoch, even if this attempt fails */
 	struct statefs_super sb = fs->sb;
 	err = write_region(fs, &nw, ops, n, epoch, &seq, loc, offs);
 	if (!err) {
+		/* Appends after the switch carry epoch + 1: a record of a later epoch
+		 * than the region's first one proves the switch was committed, which is
+		 * how a mount that lost this superblock tells (docs/statefs.md). */
 		sb.generation++;
 		sb.active = target;
-		sb.epoch = sb.region_epoch = epoch;
+		sb.region_epoch = epoch;
+		sb.epoch = epoch + 1;
 		sb.start_seq = fs->next_seq;
+		sb.durable_end = nw.end;
 		err = statefs_super_write(fs->bd, &sb, &fs->bytes_written);
 	}
 	if (!err) {

@@ -319,16 +319,6 @@ static void report_replay(const struct statefs_replay_report *r)
 	(void)audit_append(AUDIT_INTEGRITY, CAP_COMP_STATEFS, CAP_COMP_STATEFS, "mount", subject);
 }
 
-/* keep_beyond: whether replay stopping for reason r means valid records may
- * follow the stop, so the store must not be appended to: records of a newer
- * epoch than the superblock (a lost superblock update) or the record cap. A
- * CRC, length, type, sequence or key failure is what a torn write leaves: the
- * engine appends after the last valid record under a fresh epoch. */
-static bool keep_beyond(enum statefs_stop_reason r)
-{
-	return r == STATEFS_STOP_BAD_EPOCH || r == STATEFS_STOP_RECORD_CAP;
-}
-
 /* boot_count: once per boot (the first bring-up, not a restart): read the boot
  * counter, check it, increment it, sync, print it. A counter of the wrong size
  * or one failing its CRC is reported as an integrity error and starts over at 1. */
@@ -469,25 +459,14 @@ static int sfs_init(void)
 		return sfs_release(err);
 	}
 	report_replay(&rep);
-	bool ro = sfs.bd->info.read_only;
-	if (!rep.clean && !ro && keep_beyond(rep.stop_reason)) {
-		ro = true;
-		/* Valid records may lie beyond the stop: appending there would destroy
-		 * them. Serve what replayed, read-only, and leave the disk to the operator. */
-		statefs_abandon(sfs.fs);
-		sfs.fs = NULL;
-		cfg.flags = STATEFS_MOUNT_READ_ONLY;
-		err = statefs_mount(&sfs.fs, &cfg, &rep);
-		if (err) {
-			kprintf("statefs: not mounted: read-only re-mount failed (%s)\n",
-				cairn_strerror(err));
-			sfs.fs = NULL;
-			return sfs_release(err);
-		}
-		kprintf("statefs: serving read-only: records may follow the stop (reason=%s); "
-			"not appending, inspect with statefs-fsck\n",
+	/* DAMAGED or ROLLED_BACK: valid records lie beyond what replayed, or a newer
+	 * superblock was lost; the engine refuses every write (appending would destroy
+	 * them), serves what replayed and leaves the disk to the operator. */
+	bool ro = sfs.bd->info.read_only || rep.refused;
+	if (rep.refused)
+		kprintf("statefs: serving read-only: %s store (reason=%s); not appending, "
+			"inspect with statefs-fsck\n", statefs_mount_class_name(rep.mount_class),
 			statefs_stop_reason_name(rep.stop_reason));
-	}
 	struct statefs_stats st;
 	statefs_stats(sfs.fs, &st);
 	kprintf("statefs: mounted serial=state ss=%u region=%c records=%llu keys=%llu "

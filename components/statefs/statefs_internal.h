@@ -14,8 +14,8 @@
 /* ---- On-disk constants ---------------------------------------------------- */
 
 #define STATEFS_SB_MAGIC "CAIRNSFS"   /* 8 bytes at superblock offset 0 */
-#define STATEFS_VERSION 1u
-#define STATEFS_SB_SIZE 92u           /* encoded superblock bytes, CRC at 88 */
+#define STATEFS_VERSION 2u            /* 2: durable_end field, DURABLE record flag */
+#define STATEFS_SB_SIZE 100u          /* encoded superblock bytes, CRC at 96 */
 #define STATEFS_SB_COPIES 2u          /* copies at LBA 0 and LBA 1 */
 #define STATEFS_FIRST_REGION_LBA 2u
 
@@ -24,6 +24,12 @@
 #define STATEFS_REC_PUT 1u
 #define STATEFS_REC_DEL 2u
 #define STATEFS_REC_FLAG_CONT 0x01u   /* batch continues in the next record */
+/* Every record before this one in the region was durable (flushed) when this one
+ * was written: set on the first record after each flush, which always starts at a
+ * sector boundary. Replay uses it as proof that a damaged record before it had
+ * been synced (damage, not a torn tail). */
+#define STATEFS_REC_FLAG_DURABLE 0x02u
+#define STATEFS_REC_FLAGS (STATEFS_REC_FLAG_CONT | STATEFS_REC_FLAG_DURABLE)
 #define STATEFS_REC_MAX (STATEFS_REC_HDR + STATEFS_KEY_MAX + STATEFS_VALUE_MAX)
 
 #define STATEFS_DEFAULT_MAX_KEYS 65536u
@@ -59,6 +65,8 @@ struct statefs_super {
 	uint64_t epoch;            /* highest epoch a record may carry */
 	uint64_t region_epoch;     /* lowest epoch a record of the active region may carry */
 	uint64_t start_seq;        /* sequence number of the active region's first record */
+	uint64_t durable_end;      /* records in [0, durable_end) of the active region were
+				      durable when this superblock was written */
 };
 
 void statefs_super_encode(const struct statefs_super *sb, uint8_t *buf);
@@ -105,8 +113,12 @@ struct statefs_writer {
 	uint64_t base;        /* sector-aligned region offset of buf[0] */
 	uint64_t tail;        /* append offset; bytes [base, tail) are valid in buf */
 	uint64_t written;     /* bytes [0, written) have been handed to the device */
+	uint64_t end;         /* end of the last record (tail may be past it: padding) */
 	uint8_t *buf;         /* SFS write buffer, zero beyond tail */
 	size_t buf_size;      /* round_up(STATEFS_REC_MAX, ss) + ss */
+	bool commit_on_full;  /* a full buffer is committed (write + flush + pad) rather
+				 than written with its partial sector kept buffered */
+	bool durable_next;    /* the next record gets STATEFS_REC_FLAG_DURABLE */
 };
 
 /* ---- Instance ------------------------------------------------------------- */
@@ -117,7 +129,8 @@ struct statefs {
 	uint32_t ss;              /* sector size */
 	uint32_t max_keys;
 	uint32_t max_records;
-	bool read_only;
+	bool read_only;           /* asked for or the device is read-only */
+	bool refused;             /* the recovery class forbids writes (docs/statefs.md) */
 	/* Mutable state (single-threaded; the image component holds its lock): */
 	struct statefs_super sb;      /* superblock as last written/read */
 	bool session_started;     /* epoch bumped for this mount's appends */
@@ -134,6 +147,11 @@ struct statefs {
 	bool sbuf_valid;
 	uint64_t compactions;
 	uint64_t bytes_written;   /* device bytes written by this instance */
+	/* What mount found in the idle region (a newer state when ROLLED_BACK): */
+	uint64_t idle_seq;        /* sequence number of its first record */
+	uint64_t idle_epoch;      /* epoch of its first record */
+	uint64_t idle_epoch_seen; /* highest epoch among its replayed records */
+	uint64_t tail_first;      /* statefs_walk.tail_first of the mount's replay */
 	struct statefs_replay_report replay; /* what mount's replay found */
 };
 
@@ -150,20 +168,50 @@ struct statefs_rec {
 int statefs_read_bytes(struct statefs *fs, const struct statefs_writer *w, uint64_t off, void *buf, size_t len);
 int statefs_writer_init(struct statefs_writer *w, uint32_t ss, uint64_t lba, uint64_t bytes);
 void statefs_writer_free(struct statefs_writer *w);
+/* statefs_writer_flush: hand the buffered bytes to the device (no device flush);
+ * the partial last sector stays buffered (compaction's not-yet-live region only). */
 int statefs_writer_flush(struct statefs *fs, struct statefs_writer *w);
+/* statefs_writer_commit: write the buffered bytes, flush the device, and move the
+ * append offset to the next sector boundary so a sector holding synced records is
+ * never written again. CAIRN_EIO. */
+int statefs_writer_commit(struct statefs *fs, struct statefs_writer *w);
+/* statefs_writer_skip: continue at the next sector boundary after a flush. */
+void statefs_writer_skip(struct statefs_writer *w, uint32_t ss);
+/* statefs_append_end: the tail after appending records of lens[0..n) (padding of
+ * the commits a full buffer forces included); UINT64_MAX when it passes the region. */
+uint64_t statefs_append_end(const struct statefs *fs, const struct statefs_writer *w, const uint64_t *lens,
+			    size_t n);
 /* statefs_append: encode a record into w; returns its offset via off. CAIRN_ENOSPC when
  * it does not fit in the region. May write full buffered sectors. */
 int statefs_append(struct statefs *fs, struct statefs_writer *w, const struct statefs_rec *r, const char *key,
 	       const void *value, uint64_t *off);
 /* statefs_read_record: read and CRC-check the record at off; key/value land in rbuf. */
 int statefs_read_record(struct statefs *fs, const struct statefs_writer *w, uint64_t off, struct statefs_rec *r);
-/* statefs_replay: walk the active region from 0 into ix; fills rep. */
+/* Where a replay starts and which epochs it accepts. */
+struct statefs_walk {
+	uint64_t start_seq;   /* sequence number of the region's first record */
+	uint64_t min_epoch;   /* lowest epoch a record may carry (region_epoch) */
+	uint64_t max_epoch;   /* highest epoch a record may carry (superblock epoch) */
+	uint64_t durable_end; /* a stop before this offset is damage */
+	uint64_t epoch_seen;  /* out: highest epoch among replayed records */
+	uint64_t tail_first;  /* out: start of the first replayed record that touches the
+				 sector holding the end of the chain (a tail repair rewrites
+				 that sector, so only records before it stay durable) */
+};
+/* statefs_replay: walk the active region (fs->sb) from 0 into ix; fills rep,
+ * including the recovery class. */
 int statefs_replay(struct statefs *fs, const struct statefs_writer *w, struct statefs_index *ix,
 	       struct statefs_replay_report *rep, uint64_t *next_seq);
-/* statefs_writer_load_tail: position w at tail, loading the partial tail sector. */
+/* statefs_replay_walk: the same walk with explicit bounds (idle region, roll-forward). */
+int statefs_replay_walk(struct statefs *fs, const struct statefs_writer *w, struct statefs_index *ix,
+			struct statefs_replay_report *rep, uint64_t *next_seq, struct statefs_walk *wk);
+/* statefs_writer_load_tail: position w at tail (the end of the replayed chain): past
+ * the zero padding of its sector when the rest of the sector is zero, else at tail
+ * with the sector's prefix buffered (the torn bytes after it are rewritten). */
 int statefs_writer_load_tail(struct statefs *fs, struct statefs_writer *w, uint64_t tail);
 
-/* engine (statefs.c) */
+/* engine (statefs_mount.c) */
+#define STATEFS_EPOCH_LIMIT (UINT64_MAX / 2) /* superblock epochs stay below this */
 int statefs_start_session(struct statefs *fs);
 int statefs_fail(struct statefs *fs, int err);
 

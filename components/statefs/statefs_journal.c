@@ -82,7 +82,8 @@ void statefs_writer_free(struct statefs_writer *w)
 }
 
 /* statefs_writer_flush: hand every buffered byte to the device (not a device flush).
- * The last partial sector stays buffered so later appends rewrite it whole. */
+ * The last partial sector stays buffered so later appends rewrite it whole: used
+ * only while compaction fills the idle region, which is not live until the switch. */
 int statefs_writer_flush(struct statefs *fs, struct statefs_writer *w)
 {
 	uint32_t ss = fs->ss;
@@ -106,6 +107,70 @@ int statefs_writer_flush(struct statefs *fs, struct statefs_writer *w)
 	return 0;
 }
 
+/* statefs_writer_skip: after a device flush, continue at the next sector boundary:
+ * the flushed tail sector holds durable records and is never written again (its
+ * rest stays zero: padding that replay steps over). */
+void statefs_writer_skip(struct statefs_writer *w, uint32_t ss)
+{
+	uint64_t next = (w->tail + ss - 1) / ss * ss;
+	if (next > w->region_bytes)
+		next = w->region_bytes;
+	memset(w->buf, 0, w->buf_size);
+	w->base = w->tail = w->written = next;
+	w->durable_next = true;
+}
+
+/* statefs_writer_commit: see statefs_internal.h. */
+int statefs_writer_commit(struct statefs *fs, struct statefs_writer *w)
+{
+	if (w->tail == w->written)
+		return 0;
+	int err = statefs_writer_flush(fs, w);
+	if (!err && blkdev_flush(fs->bd))
+		err = CAIRN_EIO;
+	if (err)
+		return err;
+	fs->need_flush = false;
+	statefs_writer_skip(w, fs->ss);
+	return 0;
+}
+
+/* Append position of a writer, for placing records and for planning. */
+struct wpos {
+	uint64_t base, tail, written;
+};
+
+/* wpos_place: where a record of len bytes goes. Returns 1 when the buffer must be
+ * committed first (live writer), 2 when it must be written out (compaction), else 0;
+ * updates p as that step would. */
+static int wpos_place(struct wpos *p, uint64_t len, uint32_t ss, size_t buf_size, bool commit_on_full)
+{
+	int act = 0;
+	if (p->tail - p->base + len > buf_size && p->tail != p->written) {
+		act = commit_on_full ? 1 : 2;
+		uint64_t nb = commit_on_full ? (p->tail + ss - 1) / ss * ss : p->tail - p->tail % ss;
+		if (commit_on_full)
+			p->tail = nb;
+		p->base = nb;
+		p->written = p->tail;
+	}
+	p->tail += len;
+	return act;
+}
+
+/* statefs_append_end: see statefs_internal.h. */
+uint64_t statefs_append_end(const struct statefs *fs, const struct statefs_writer *w, const uint64_t *lens,
+			    size_t n)
+{
+	struct wpos p = { w->base, w->tail, w->written };
+	for (size_t i = 0; i < n; i++) {
+		(void)wpos_place(&p, lens[i], fs->ss, w->buf_size, w->commit_on_full);
+		if (p.tail > w->region_bytes)
+			return UINT64_MAX;
+	}
+	return p.tail;
+}
+
 /* encode_hdr: the 28 header bytes before the CRC. */
 static void encode_hdr(uint8_t *p, const struct statefs_rec *r)
 {
@@ -125,13 +190,19 @@ int statefs_append(struct statefs *fs, struct statefs_writer *w, const struct st
 	uint64_t len = statefs_rec_len(r->key_len, r->value_len);
 	if (len > w->region_bytes - w->tail)
 		return CAIRN_ENOSPC;
-	if (w->tail - w->base + len > w->buf_size) {
-		int err = statefs_writer_flush(fs, w);
-		if (err)
-			return err;
-	}
+	struct wpos pos = { w->base, w->tail, w->written };
+	int act = wpos_place(&pos, len, fs->ss, w->buf_size, w->commit_on_full);
+	int err = act == 1 ? statefs_writer_commit(fs, w) : act == 2 ? statefs_writer_flush(fs, w) : 0;
+	if (err)
+		return err;
+	if (len > w->region_bytes - w->tail)
+		return CAIRN_ENOSPC;
+	struct statefs_rec rr = *r;
+	if (w->durable_next)
+		rr.flags |= STATEFS_REC_FLAG_DURABLE;
+	w->durable_next = false;
 	uint8_t *p = w->buf + (w->tail - w->base);
-	encode_hdr(p, r);
+	encode_hdr(p, &rr);
 	memcpy(p + STATEFS_REC_HDR, key, r->key_len);
 	if (r->value_len)
 		memcpy(p + STATEFS_REC_HDR + r->key_len, value, r->value_len);
@@ -140,6 +211,7 @@ int statefs_append(struct statefs *fs, struct statefs_writer *w, const struct st
 	statefs_put32(p + 28, crc);
 	*off = w->tail;
 	w->tail += len;
+	w->end = w->tail;
 	return 0;
 }
 
@@ -156,7 +228,7 @@ static int decode_hdr(const uint8_t *p, uint64_t remain, struct statefs_rec *r)
 	r->epoch = statefs_get64(p + 12);
 	r->seq = statefs_get64(p + 20);
 	r->crc = statefs_get32(p + 28);
-	if ((r->type != STATEFS_REC_PUT && r->type != STATEFS_REC_DEL) || (r->flags & ~STATEFS_REC_FLAG_CONT))
+	if ((r->type != STATEFS_REC_PUT && r->type != STATEFS_REC_DEL) || (r->flags & ~STATEFS_REC_FLAGS))
 		return STATEFS_STOP_BAD_TYPE;
 	if (r->key_len == 0 || r->key_len > STATEFS_KEY_MAX || r->value_len > STATEFS_VALUE_MAX ||
 	    (r->type == STATEFS_REC_DEL && r->value_len != 0))
@@ -191,16 +263,40 @@ int statefs_read_record(struct statefs *fs, const struct statefs_writer *w, uint
 	return payload_ok(hdr, r, fs->rbuf) ? 0 : CAIRN_EBADMSG;
 }
 
-/* statefs_writer_load_tail: continue appending at tail: buffer the bytes of the
- * partial tail sector, zero everything after tail so old garbage is overwritten. */
+/* all_zero: n bytes at p are zero. */
+static bool all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* statefs_writer_load_tail: see statefs_internal.h. The rest of a sector is zero
+ * after a commit (padding); anything else there is a torn write, and the sector's
+ * records before it belong to that same unflushed write (a commit is one write of
+ * whole records followed by a flush), so rewriting the sector can only lose
+ * records that were never synced. */
 int statefs_writer_load_tail(struct statefs *fs, struct statefs_writer *w, uint64_t tail)
 {
-	w->base = tail - tail % fs->ss;
-	w->tail = w->written = tail;
+	uint32_t ss = fs->ss;
+	w->base = tail - tail % ss;
+	w->tail = w->written = w->end = tail;
+	w->commit_on_full = true;
+	w->durable_next = false;
 	memset(w->buf, 0, w->buf_size);
-	if (tail % fs->ss == 0)
+	if (tail % ss == 0)
 		return 0;
-	return disk_read(fs, w->region_lba, w->base, w->buf, (size_t)(tail % fs->ss));
+	int err = disk_read(fs, w->region_lba, w->base, w->buf, ss);
+	if (err)
+		return err;
+	if (all_zero(w->buf + tail % ss, ss - tail % ss)) {
+		statefs_writer_skip(w, ss);
+		w->durable_next = false;
+		return 0;
+	}
+	memset(w->buf + tail % ss, 0, ss - tail % ss);
+	return 0;
 }
 
 /* A record of a batch seen by replay but not yet known to be complete. */
@@ -222,7 +318,26 @@ struct replay {
 	uint64_t records;     /* records examined */
 	struct pending *pend; /* STATEFS_BATCH_MAX slots */
 	size_t npend;
+	uint64_t pad_from;    /* off was reached by stepping over padding from here */
+	uint64_t cover;       /* start of the batch holding the first record that touches
+				 the sector of off */
+	uint64_t committed_cover; /* cover at the last complete batch */
 };
+
+/* new_keys: keys the pending batch would add to ix (distinct puts of absent keys). */
+static size_t new_keys(const struct replay *rp, const struct statefs_index *ix)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < rp->npend; i++) {
+		const struct pending *p = &rp->pend[i];
+		bool dup = false;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = rp->pend[j].type == STATEFS_REC_PUT && strcmp(rp->pend[j].key, p->key) == 0;
+		if (p->type == STATEFS_REC_PUT && !dup && statefs_index_find(ix, p->key, p->key_len) < 0)
+			n++;
+	}
+	return n;
+}
 
 /* apply_pending: a batch's last record arrived: apply all its records to ix. */
 static int apply_pending(struct replay *rp, struct statefs_index *ix, struct statefs_replay_report *rep)
@@ -242,10 +357,101 @@ static int apply_pending(struct replay *rp, struct statefs_index *ix, struct sta
 	return 0;
 }
 
+/* read_valid: 0 when a structurally valid record with a good CRC and a valid key
+ * starts at off (header in r, key and value in fs->rbuf); 1 when not; or an I/O
+ * error. */
+static int read_valid(struct statefs *fs, const struct statefs_writer *w, uint64_t off, struct statefs_rec *r)
+{
+	uint8_t hdr[STATEFS_REC_HDR];
+	if (off > w->region_bytes || w->region_bytes - off < STATEFS_REC_HDR)
+		return 1;
+	int err = statefs_read_bytes(fs, w, off, hdr, STATEFS_REC_HDR);
+	if (!err && decode_hdr(hdr, w->region_bytes - off, r) >= 0)
+		return 1;
+	if (!err)
+		err = statefs_read_bytes(fs, w, off + STATEFS_REC_HDR, fs->rbuf, (size_t)r->key_len + r->value_len);
+	if (err)
+		return err < -1 ? err : CAIRN_EIO;
+	if (!payload_ok(hdr, r, fs->rbuf) || statefs_key_check((const char *)fs->rbuf, r->key_len))
+		return 1;
+	return 0;
+}
+
+/* pad_jump: at a non-aligned offset without a record, the rest of the sector is
+ * commit padding when it is all zero; replay then judges whatever starts the next
+ * sector as the next record. Zero padding is required so replay never jumps into
+ * the value of a damaged record (a value may hold record-like bytes). Returns 1
+ * after jumping, 0 when this is not padding, or an I/O error. */
+static int pad_jump(struct statefs *fs, const struct statefs_writer *w, struct replay *rp)
+{
+	uint32_t ss = fs->ss;
+	uint64_t next = (rp->off / ss + 1) * ss;
+	uint8_t hdr[STATEFS_REC_HDR];
+	struct statefs_rec r;
+	if (rp->off % ss == 0 || next + STATEFS_REC_HDR > w->region_bytes)
+		return 0;
+	int err = statefs_read_bytes(fs, w, rp->off, fs->rbuf, (size_t)(next - rp->off));
+	if (!err && all_zero(fs->rbuf, (size_t)(next - rp->off)))
+		err = statefs_read_bytes(fs, w, next, hdr, STATEFS_REC_HDR);
+	else if (!err)
+		return 0;
+	if (err)
+		return err < -1 ? err : CAIRN_EIO;
+	if (decode_hdr(hdr, w->region_bytes - next, &r) >= 0)
+		return 0;
+	rp->pad_from = rp->off;
+	rp->off = next;
+	return 1;
+}
+
+/* take_record: the record at rp->off (header r, payload in rbuf) continues the
+ * chain: queue it, and apply its batch when it is the batch's last record.
+ * Returns -1 to continue, a stop reason, or an error below -1. */
+static int take_record(struct statefs *fs, struct replay *rp, const struct statefs_rec *r,
+		       struct statefs_index *ix, struct statefs_replay_report *rep, struct statefs_walk *wk)
+{
+	if (rp->npend >= STATEFS_BATCH_MAX)
+		return STATEFS_STOP_BATCH_TOO_LONG;
+	rep->bytes_discarded = 0;
+	struct pending *p = &rp->pend[rp->npend++];
+	p->type = r->type, p->key_len = r->key_len, p->value_len = r->value_len, p->off = rp->off;
+	memcpy(p->key, fs->rbuf, r->key_len);
+	p->key[r->key_len] = '\0';
+	/* cover: where the batch begins that holds the first record touching the
+	 * sector of the chain's end (a batch is lost whole when any record is) */
+	uint32_t ss = fs->ss;
+	uint64_t start = rp->off, end = start + statefs_rec_len(r->key_len, r->value_len);
+	bool last = !(r->flags & STATEFS_REC_FLAG_CONT);
+	if (start % ss == 0)
+		rp->cover = rp->committed;
+	if (end / ss > start / ss)
+		rp->cover = end % ss ? rp->committed : last ? end : rp->committed;
+	rp->off = end;
+	rp->pad_from = UINT64_MAX;
+	rp->seq++;
+	rp->min_epoch = r->epoch;
+	rp->records++;
+	if (r->flags & STATEFS_REC_FLAG_CONT)
+		return -1;
+	if (ix->n + new_keys(rp, ix) > fs->max_keys) {
+		rp->off = rp->committed; /* the batch that would pass the cap is not applied */
+		return STATEFS_STOP_KEY_CAP;
+	}
+	int err = apply_pending(rp, ix, rep);
+	if (err)
+		return err;
+	if (r->epoch > wk->epoch_seen)
+		wk->epoch_seen = r->epoch;
+	rp->committed = rp->off;
+	rp->committed_seq = rp->seq;
+	rp->committed_cover = rp->cover;
+	return -1;
+}
+
 /* replay_one: examine the record at rp->off. Returns -1 to continue, a stop
  * reason (>= 0) to stop, or a negative error below -1 (I/O, memory). */
 static int replay_one(struct statefs *fs, const struct statefs_writer *w, struct replay *rp,
-		      struct statefs_index *ix, struct statefs_replay_report *rep)
+		      struct statefs_index *ix, struct statefs_replay_report *rep, struct statefs_walk *wk)
 {
 	uint8_t hdr[STATEFS_REC_HDR];
 	struct statefs_rec r;
@@ -258,13 +464,16 @@ static int replay_one(struct statefs *fs, const struct statefs_writer *w, struct
 	if (err)
 		return err < -1 ? err : CAIRN_EIO;
 	int why = decode_hdr(hdr, remain, &r);
-	if (why == STATEFS_STOP_NO_RECORD || why == STATEFS_STOP_BAD_TYPE)
+	if (why == STATEFS_STOP_NO_RECORD) {
+		err = pad_jump(fs, w, rp);
+		return err == 1 ? -1 : err < 0 ? err : why;
+	}
+	if (why == STATEFS_STOP_BAD_TYPE)
 		return why;
 	if (why < 0 && (r.epoch < rp->min_epoch))
 		return STATEFS_STOP_STALE_EPOCH;
-	if (why < 0 && r.epoch > fs->sb.epoch)
-		return STATEFS_STOP_BAD_EPOCH;
-	if (why < 0 && r.seq != rp->seq)
+	bool newer = why < 0 && r.epoch > wk->max_epoch;
+	if (why < 0 && !newer && r.seq != rp->seq)
 		return STATEFS_STOP_BAD_SEQ;
 	if (why >= 0)
 		return why; /* BAD_LENGTH: stop before trusting the length */
@@ -274,46 +483,112 @@ static int replay_one(struct statefs *fs, const struct statefs_writer *w, struct
 		return err < -1 ? err : CAIRN_EIO;
 	if (!payload_ok(hdr, &r, fs->rbuf))
 		return STATEFS_STOP_BAD_CRC;
+	/* A CRC-valid record newer than the superblock: a newer superblock was written
+	 * and lost (checked after the CRC so a torn header never claims it). */
+	if (newer)
+		return r.seq == rp->seq ? STATEFS_STOP_BAD_EPOCH : STATEFS_STOP_BAD_SEQ;
 	if (statefs_key_check((const char *)fs->rbuf, r.key_len))
 		return STATEFS_STOP_BAD_KEY;
-	if (rp->npend >= STATEFS_BATCH_MAX)
-		return STATEFS_STOP_BATCH_TOO_LONG;
-	rep->bytes_discarded = 0;
-	struct pending *p = &rp->pend[rp->npend++];
-	p->type = r.type, p->key_len = r.key_len, p->value_len = r.value_len, p->off = rp->off;
-	memcpy(p->key, fs->rbuf, r.key_len);
-	p->key[r.key_len] = '\0';
-	rp->off += statefs_rec_len(r.key_len, r.value_len);
-	rp->seq++;
-	rp->min_epoch = r.epoch;
-	rp->records++;
-	if (!(r.flags & STATEFS_REC_FLAG_CONT)) {
-		err = apply_pending(rp, ix, rep);
-		if (err)
-			return err;
-		rp->committed = rp->off;
-		rp->committed_seq = rp->seq;
-	}
-	return -1;
+	return take_record(fs, rp, &r, ix, rep, wk);
 }
 
-/* statefs_replay: rebuild ix from the active region (fs->sb). Stops deterministically
- * at the first record that is not a valid continuation; an incomplete batch before
- * it is discarded. rep->stop_offset is where appends must continue; next_seq is
- * the sequence number they start with. */
-int statefs_replay(struct statefs *fs, const struct statefs_writer *w, struct statefs_index *ix,
-	       struct statefs_replay_report *rep, uint64_t *next_seq)
+/* scan_ahead: after a stop at rp->off, look (bounded) for proof that records
+ * after it had been synced: a valid record flagged DURABLE at a sector boundary,
+ * of an epoch this chain could have written, with a later sequence number. The
+ * first such record after a synced one lies within one write buffer of it, since
+ * the live writer commits (write, flush, pad) whenever its buffer fills. Returns 1
+ * and the offset when found (2 when that record is newer than the superblock: a
+ * lost superblock), 3 when only unflagged later records were found (records of a
+ * torn, unsynced tail), 0 when nothing follows, or an I/O error. */
+static int scan_ahead(struct statefs *fs, const struct statefs_writer *w, const struct replay *rp,
+		      const struct statefs_walk *wk, uint64_t *found)
+{
+	uint64_t limit = rp->off + w->buf_size + fs->ss;
+	int result = 0;
+	/* every byte offset: an unflagged later record may start anywhere (torn tail);
+	 * the window is read in chunks that overlap by the magic's length */
+	uint8_t chunk[512];
+	uint64_t end = w->region_bytes - STATEFS_REC_HDR;
+	if (limit > end)
+		limit = end;
+	for (uint64_t c = rp->off; c <= limit; c += sizeof(chunk) - 3) {
+		size_t n = (size_t)(w->region_bytes - c < sizeof(chunk) ? w->region_bytes - c : sizeof(chunk));
+		int err = statefs_read_bytes(fs, w, c, chunk, n);
+		if (err)
+			return err < -1 ? err : CAIRN_EIO;
+		for (size_t i = 0; i + 4 <= n && i < sizeof(chunk) - 3 && c + i <= limit; i++) {
+			struct statefs_rec r;
+			uint64_t b = c + i;
+			if (statefs_get32(chunk + i) != STATEFS_REC_MAGIC)
+				continue;
+			err = read_valid(fs, w, b, &r);
+			if (err < 0)
+				return err;
+			if (err || r.seq < rp->seq || r.epoch < rp->min_epoch)
+				continue;
+			if (!(r.flags & STATEFS_REC_FLAG_DURABLE) || b % fs->ss) {
+				result = result ? result : 3;
+				continue;
+			}
+			*found = b;
+			return r.epoch > wk->max_epoch ? 2 : 1;
+		}
+	}
+	return result;
+}
+
+/* classify: the recovery class of a finished walk (docs/statefs.md). */
+static int classify(struct statefs *fs, const struct statefs_writer *w, const struct replay *rp,
+		    const struct statefs_walk *wk, int why, struct statefs_replay_report *rep)
+{
+	bool at_end = rp->committed == rp->off || rp->committed == rp->pad_from;
+	bool clean_stop = why <= STATEFS_STOP_STALE_EPOCH && at_end;
+	uint64_t at = 0;
+	rep->mount_class = clean_stop ? STATEFS_CLASS_CLEAN : STATEFS_CLASS_TORN_TAIL;
+	rep->evidence_offset = rp->off;
+	rep->evidence_region = fs->sb.active;
+	if (why == STATEFS_STOP_BAD_EPOCH) {
+		rep->mount_class = STATEFS_CLASS_ROLLED_BACK;
+	} else if (why == STATEFS_STOP_RECORD_CAP || why == STATEFS_STOP_KEY_CAP) {
+		rep->mount_class = STATEFS_CLASS_DAMAGED;
+	} else if (rp->committed < wk->durable_end) {
+		rep->mount_class = STATEFS_CLASS_DAMAGED;
+		rep->evidence_offset = wk->durable_end;
+	} else if (why != STATEFS_STOP_END_OF_REGION) {
+		int err = scan_ahead(fs, w, rp, wk, &at);
+		if (err < 0)
+			return err;
+		if (err == 1 || err == 2) {
+			rep->mount_class = err == 2 ? STATEFS_CLASS_ROLLED_BACK : STATEFS_CLASS_DAMAGED;
+			rep->evidence_offset = at;
+		} else if (err == 3) {
+			rep->mount_class = STATEFS_CLASS_TORN_TAIL;
+		}
+	}
+	rep->clean = rep->mount_class == STATEFS_CLASS_CLEAN;
+	rep->refused = rep->mount_class >= STATEFS_CLASS_DAMAGED;
+	return 0;
+}
+
+/* statefs_replay_walk: rebuild ix from the region w covers, within wk's bounds.
+ * Stops deterministically at the first record that is not a valid continuation;
+ * an incomplete batch before it is discarded. rep->stop_offset is the end of the
+ * last complete batch; next_seq the sequence number after it. */
+int statefs_replay_walk(struct statefs *fs, const struct statefs_writer *w, struct statefs_index *ix,
+			struct statefs_replay_report *rep, uint64_t *next_seq, struct statefs_walk *wk)
 {
 	struct replay rp = { 0 };
-	rp.seq = rp.committed_seq = fs->sb.start_seq;
-	rp.min_epoch = fs->sb.region_epoch;
+	rp.seq = rp.committed_seq = wk->start_seq;
+	rp.min_epoch = wk->min_epoch;
+	rp.pad_from = UINT64_MAX;
+	wk->epoch_seen = 0;
 	rp.pend = malloc(STATEFS_BATCH_MAX * sizeof(*rp.pend));
 	if (!rp.pend)
 		return CAIRN_ENOMEM;
 	memset(rep, 0, sizeof(*rep));
 	int why;
 	do {
-		why = replay_one(fs, w, &rp, ix, rep);
+		why = replay_one(fs, w, &rp, ix, rep, wk);
 	} while (why == -1);
 	free(rp.pend);
 	if (why < -1)
@@ -326,7 +601,16 @@ int statefs_replay(struct statefs *fs, const struct statefs_writer *w, struct st
 	rep->region = fs->sb.active;
 	rep->region_bytes = w->region_bytes;
 	rep->generation = fs->sb.generation;
-	rep->clean = why <= STATEFS_STOP_STALE_EPOCH && rp.committed == rp.off;
 	*next_seq = rp.committed_seq;
-	return 0;
+	wk->tail_first = rp.committed_cover;
+	return classify(fs, w, &rp, wk, why, rep);
+}
+
+/* statefs_replay: the active region under the superblock in use. */
+int statefs_replay(struct statefs *fs, const struct statefs_writer *w, struct statefs_index *ix,
+	       struct statefs_replay_report *rep, uint64_t *next_seq)
+{
+	struct statefs_walk wk = { .start_seq = fs->sb.start_seq, .min_epoch = fs->sb.region_epoch,
+				   .max_epoch = fs->sb.epoch, .durable_end = fs->sb.durable_end };
+	return statefs_replay_walk(fs, w, ix, rep, next_seq, &wk);
 }

@@ -5,14 +5,16 @@
 #include "statefs_internal.h"
 
 /* utf8_seq_len: length of the well-formed UTF-8 sequence at p (at most n bytes
- * available), or 0 when it is malformed, overlong, a surrogate or > U+10FFFF. */
+ * available), or 0 when it is malformed, overlong, a surrogate, > U+10FFFF or a
+ * control character (C0, DEL, C1): a key reaches console and audit lines, so it
+ * must not be able to start a line or an escape sequence there. */
 static size_t utf8_seq_len(const unsigned char *p, size_t n)
 {
 	unsigned c = p[0];
 	size_t len;
 	unsigned cp, min;
 	if (c < 0x80)
-		return c == 0 ? 0 : 1;
+		return c < 0x20 || c == 0x7F ? 0 : 1;
 	if (c >= 0xC2 && c <= 0xDF) {
 		len = 2; cp = c & 0x1F; min = 0x80;
 	} else if (c >= 0xE0 && c <= 0xEF) {
@@ -31,6 +33,8 @@ static size_t utf8_seq_len(const unsigned char *p, size_t n)
 	}
 	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
 		return 0;
+	if (cp >= 0x80 && cp <= 0x9F)
+		return 0; /* C1 controls, 0xC2 0x80..0x9F */
 	return len;
 }
 

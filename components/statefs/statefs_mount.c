@@ -37,7 +37,12 @@ int statefs_format(struct blkdev *bd)
 		return CAIRN_EINVAL;
 	struct statefs_super old, sb = { 0 };
 	uint32_t mask;
-	bool had_old = statefs_super_read(bd, &old, &mask) == 0;
+	/* Generation and epoch continue above an old store's; a read or memory error
+	 * here must not pass for "no old store" (its records would not be stale). */
+	int rd = statefs_super_read(bd, &old, &mask);
+	if (rd == CAIRN_EIO || rd == CAIRN_ENOMEM)
+		return rd;
+	bool had_old = rd == 0;
 	sb.sector_size = bd->info.sector_size;
 	sb.region_sectors = (count - STATEFS_FIRST_REGION_LBA) / 2;
 	uint64_t cap = ((uint64_t)UINT32_MAX * STATEFS_REC_HDR) / sb.sector_size;
@@ -94,6 +99,49 @@ static int read_super(struct statefs *fs, uint32_t flags, bool *formatted)
 	return statefs_super_read(fs->bd, &fs->sb, &mask);
 }
 
+/* check_idle: does the idle region hold a state newer than the superblock in use?
+ * A compaction writes it under a fresh epoch E (greater than the superblock's) and
+ * the switch makes later appends carry E + 1; so a record of a later epoch than the
+ * region's first one proves the switch was committed and its superblock lost
+ * (ROLLED_BACK). Records of epoch E alone are a compaction that never switched.
+ * Either way epoch_hi moves above every epoch found, so no later epoch repeats one. */
+static int check_idle(struct statefs *fs)
+{
+	uint32_t idle = 1 - fs->sb.active;
+	struct statefs_writer iw = { .region_lba = fs->sb.region_lba[idle], .region_bytes = fs->w.region_bytes,
+				     .buf_size = fs->w.buf_size };
+	struct statefs_replay_report rep;
+	struct statefs_index ix = { 0 };
+	struct statefs_rec r;
+	uint64_t next_seq;
+	int err = statefs_read_record(fs, &iw, 0, &r);
+	if (err == CAIRN_EBADMSG || (!err && r.epoch <= fs->sb.epoch))
+		return 0;
+	if (err)
+		return err;
+	struct statefs_walk wk = { .start_seq = r.seq, .min_epoch = r.epoch, .max_epoch = STATEFS_EPOCH_LIMIT };
+	struct statefs_super saved = fs->sb;
+	fs->sb.active = idle; /* the walk reports against the region it reads */
+	err = statefs_replay_walk(fs, &iw, &ix, &rep, &next_seq, &wk);
+	fs->sb = saved;
+	statefs_index_free(&ix);
+	if (err)
+		return err;
+	if (wk.epoch_seen > fs->epoch_hi)
+		fs->epoch_hi = wk.epoch_seen;
+	if (wk.epoch_seen <= r.epoch || fs->replay.mount_class == STATEFS_CLASS_ROLLED_BACK)
+		return 0;
+	fs->idle_seq = r.seq;
+	fs->idle_epoch = r.epoch;
+	fs->idle_epoch_seen = wk.epoch_seen;
+	fs->replay.mount_class = STATEFS_CLASS_ROLLED_BACK;
+	fs->replay.clean = false;
+	fs->replay.refused = true;
+	fs->replay.evidence_region = idle;
+	fs->replay.evidence_offset = 0;
+	return 0;
+}
+
 /* mount_body: superblock, writer and replay for an allocated instance. */
 static int mount_body(struct statefs *fs, const struct statefs_config *cfg)
 {
@@ -108,11 +156,18 @@ static int mount_body(struct statefs *fs, const struct statefs_config *cfg)
 		return err;
 	uint64_t recs = rbytes / STATEFS_REC_HDR + 1;
 	fs->max_records = cfg->max_records ? cfg->max_records : (recs > UINT32_MAX ? UINT32_MAX : (uint32_t)recs);
-	err = statefs_replay(fs, &fs->w, &fs->ix, &fs->replay, &fs->next_seq);
+	struct statefs_walk wk = { .start_seq = sb->start_seq, .min_epoch = sb->region_epoch,
+				   .max_epoch = sb->epoch, .durable_end = sb->durable_end };
+	err = statefs_replay_walk(fs, &fs->w, &fs->ix, &fs->replay, &fs->next_seq, &wk);
 	if (err)
 		return err;
+	fs->tail_first = wk.tail_first;
 	fs->replay.formatted = formatted;
 	fs->epoch = fs->epoch_hi = sb->epoch;
+	err = check_idle(fs);
+	if (err)
+		return err;
+	fs->refused = fs->replay.refused;
 	return statefs_writer_load_tail(fs, &fs->w, fs->replay.stop_offset);
 }
 
@@ -148,12 +203,16 @@ int statefs_start_session(struct statefs *fs)
 	struct statefs_super sb = fs->sb;
 	sb.epoch = (fs->epoch_hi > sb.epoch ? fs->epoch_hi : sb.epoch) + 1;
 	sb.generation++;
+	/* Everything replayed is durable now, except the records of a torn tail's
+	 * sector, which the first write rewrites (statefs_writer_load_tail). */
+	sb.durable_end = fs->w.end <= fs->w.base ? fs->w.end : fs->tail_first;
 	int err = statefs_super_write(fs->bd, &sb, &fs->bytes_written);
 	if (err)
 		return statefs_fail(fs, err);
 	fs->sb = sb;
 	fs->epoch = fs->epoch_hi = sb.epoch;
 	fs->session_started = true;
+	fs->w.durable_next = true;
 	return 0;
 }
 
@@ -162,11 +221,11 @@ int statefs_sync(struct statefs *fs)
 {
 	if (!fs)
 		return CAIRN_EINVAL;
-	if (fs->read_only)
+	if (fs->read_only || fs->refused)
 		return 0;
 	if (fs->broken)
 		return CAIRN_EIO;
-	int err = statefs_writer_flush(fs, &fs->w);
+	int err = statefs_writer_commit(fs, &fs->w);
 	if (err)
 		return statefs_fail(fs, CAIRN_EIO);
 	if (!fs->need_flush)
@@ -194,35 +253,115 @@ int statefs_unmount(struct statefs *fs)
 {
 	if (!fs)
 		return CAIRN_EINVAL;
-	int err = (fs->read_only || fs->broken) ? 0 : statefs_sync(fs);
+	int err = (fs->read_only || fs->refused || fs->broken) ? 0 : statefs_sync(fs);
 	statefs_abandon(fs);
 	return err;
 }
 
 /* statefs_truncate_tail: rewrite the tail sector with zeros after the last valid
- * record so a later replay stops there cleanly. */
+ * record (or zero the sector at an aligned tail) so a later replay stops there
+ * cleanly. Refused for DAMAGED and ROLLED_BACK mounts: their tail is not torn. */
 int statefs_truncate_tail(struct statefs *fs)
 {
 	if (!fs)
 		return CAIRN_EINVAL;
-	if (fs->read_only)
+	if (fs->read_only || fs->refused)
 		return CAIRN_EROFS;
 	if (fs->broken)
 		return CAIRN_EIO;
+	struct statefs_writer *w = &fs->w;
 	int err = statefs_start_session(fs);
 	if (!err)
-		err = statefs_writer_flush(fs, &fs->w);
-	if (!err && fs->w.tail < fs->w.region_bytes) {
+		err = statefs_writer_commit(fs, w); /* records still buffered, if any */
+	if (err)
+		return statefs_fail(fs, err);
+	if (w->tail < w->region_bytes) {
+		/* the sector at the tail: buffered prefix + zeros, or a zero sector */
 		fs->sbuf_valid = false;
 		fs->bytes_written += fs->ss;
-		err = blkdev_write(fs->bd, fs->w.region_lba + fs->w.base / fs->ss, fs->w.buf, 1);
+		err = blkdev_write(fs->bd, w->region_lba + w->base / fs->ss, w->buf, 1);
 	}
 	if (!err)
 		err = blkdev_flush(fs->bd);
 	if (err)
 		return statefs_fail(fs, CAIRN_EIO);
 	fs->need_flush = false;
+	if (w->tail % fs->ss)
+		statefs_writer_skip(w, fs->ss);
+	w->written = w->tail;
 	return 0;
+}
+
+/* statefs_discard_damaged: see statefs.h. A fresh epoch above every epoch in the
+ * region makes the records after the damage stale wherever they lie. */
+int statefs_discard_damaged(struct statefs *fs)
+{
+	if (!fs)
+		return CAIRN_EINVAL;
+	if (fs->replay.mount_class != STATEFS_CLASS_DAMAGED)
+		return CAIRN_EINVAL;
+	if (fs->read_only)
+		return CAIRN_EROFS;
+	if (fs->broken)
+		return CAIRN_EIO;
+	fs->refused = false;
+	int err = statefs_start_session(fs);
+	if (!err)
+		err = statefs_compact(fs, NULL, 0);
+	if (err) {
+		fs->refused = true;
+		return err;
+	}
+	fs->replay.mount_class = STATEFS_CLASS_CLEAN;
+	fs->replay.refused = false;
+	return 0;
+}
+
+/* statefs_roll_forward: see statefs.h. The newer state is the idle region's chain
+ * (a lost region switch) or the active chain read without the superblock's epoch
+ * cap (a lost session start); its highest epoch becomes the superblock's. */
+int statefs_roll_forward(struct statefs *fs)
+{
+	if (!fs)
+		return CAIRN_EINVAL;
+	if (fs->replay.mount_class != STATEFS_CLASS_ROLLED_BACK)
+		return CAIRN_EINVAL;
+	if (fs->read_only)
+		return CAIRN_EROFS;
+	struct statefs_super sb = fs->sb;
+	if (fs->replay.evidence_region != fs->sb.active) {
+		sb.active = fs->replay.evidence_region;
+		sb.region_epoch = fs->idle_epoch;
+		sb.start_seq = fs->idle_seq;
+		sb.epoch = fs->idle_epoch_seen;
+	} else {
+		struct statefs_walk wk = { .start_seq = sb.start_seq, .min_epoch = sb.region_epoch,
+					   .max_epoch = STATEFS_EPOCH_LIMIT };
+		struct statefs_replay_report rep;
+		struct statefs_index ix = { 0 };
+		uint64_t next_seq;
+		int err = statefs_replay_walk(fs, &fs->w, &ix, &rep, &next_seq, &wk);
+		statefs_index_free(&ix);
+		if (err)
+			return err;
+		if (wk.epoch_seen > sb.epoch)
+			sb.epoch = wk.epoch_seen;
+	}
+	if (sb.epoch < fs->epoch_hi)
+		sb.epoch = fs->epoch_hi;
+	sb.generation++;
+	sb.durable_end = 0;
+	int err = statefs_super_write(fs->bd, &sb, &fs->bytes_written);
+	return err ? statefs_fail(fs, err) : 0;
+}
+
+/* statefs_mount_class_name: stable names used by tools, the component and tests. */
+const char *statefs_mount_class_name(enum statefs_mount_class c)
+{
+	static const char *const names[] = { "clean", "torn-tail", "damaged", "rolled-back" };
+	if ((unsigned)c < sizeof(names) / sizeof(names[0]))
+		return names[c];
+	return "unknown";
 }
 
 /* statefs_stats: counters for tools, tests and benchmarks. */
@@ -244,7 +383,7 @@ const char *statefs_stop_reason_name(enum statefs_stop_reason r)
 {
 	static const char *const names[] = {
 		"no-record", "end-of-region", "stale-epoch", "bad-length", "bad-type", "bad-epoch",
-		"bad-seq", "bad-crc", "bad-key", "batch-too-long", "record-cap",
+		"bad-seq", "bad-crc", "bad-key", "batch-too-long", "record-cap", "key-cap",
 	};
 	if ((unsigned)r < sizeof(names) / sizeof(names[0]))
 		return names[r];

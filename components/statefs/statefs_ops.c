@@ -40,6 +40,7 @@ struct plan {
 	uint64_t live_after; /* live bytes once the batch is applied */
 	uint64_t append_len; /* journal bytes the batch's records take */
 	size_t new_keys;     /* keys the batch adds */
+	uint64_t lens[STATEFS_BATCH_MAX]; /* each record's length */
 };
 
 /* check_op: validate one op in its batch context (keys, sizes, existence). */
@@ -73,7 +74,8 @@ static int plan_ops(const struct statefs *fs, const struct statefs_op *ops, size
 			return err;
 		size_t klen = strlen(ops[i].key);
 		bool put = ops[i].type == STATEFS_OP_PUT;
-		pl->append_len += statefs_rec_len(klen, put ? ops[i].value_len : 0);
+		pl->lens[i] = statefs_rec_len(klen, put ? ops[i].value_len : 0);
+		pl->append_len += pl->lens[i];
 		if (!statefs_op_is_final(ops, n, i))
 			continue;
 		long pos = statefs_index_find(&fs->ix, ops[i].key, klen);
@@ -135,7 +137,7 @@ static int do_ops(struct statefs *fs, const struct statefs_op *ops, size_t n)
 	int err = plan_ops(fs, ops, n, &pl);
 	if (err)
 		return err;
-	if (fs->read_only)
+	if (fs->read_only || fs->refused)
 		return CAIRN_EROFS;
 	if (fs->broken)
 		return CAIRN_EIO;
@@ -144,7 +146,8 @@ static int do_ops(struct statefs *fs, const struct statefs_op *ops, size_t n)
 	err = statefs_start_session(fs);
 	if (err)
 		return err;
-	if (pl.append_len <= fs->w.region_bytes - fs->w.tail)
+	/* the padding of the commits a full buffer forces counts too */
+	if (statefs_append_end(fs, &fs->w, pl.lens, n) != UINT64_MAX)
 		return append_ops(fs, ops, n);
 	return statefs_compact(fs, ops, n);
 }

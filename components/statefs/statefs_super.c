@@ -24,14 +24,17 @@ void statefs_super_encode(const struct statefs_super *sb, uint8_t *buf)
 	statefs_put64(buf + 64, sb->epoch);
 	statefs_put64(buf + 72, sb->region_epoch);
 	statefs_put64(buf + 80, sb->start_seq);
-	statefs_put32(buf + 88, crypto_crc32c(0, buf, 88));
+	statefs_put64(buf + 88, sb->durable_end);
+	statefs_put32(buf + 96, crypto_crc32c(0, buf, 96));
 }
 
 /* geometry_ok: the regions lie inside the device, in the fixed layout. */
 static bool geometry_ok(const struct statefs_super *sb, uint64_t dev_count)
 {
 	uint64_t rs = sb->region_sectors;
-	if (sb->sector_count > dev_count || rs < STATEFS_MIN_REGION_SECTORS)
+	/* sector_count is checked before it is subtracted from (it could be 0 or 1) */
+	if (sb->sector_count > dev_count || rs < STATEFS_MIN_REGION_SECTORS ||
+	    sb->sector_count < STATEFS_FIRST_REGION_LBA + 2 * (uint64_t)STATEFS_MIN_REGION_SECTORS)
 		return false;
 	if (rs > (UINT64_MAX / sb->sector_size) || rs > (sb->sector_count - STATEFS_FIRST_REGION_LBA) / 2)
 		return false;
@@ -45,7 +48,7 @@ int statefs_super_decode(struct statefs_super *sb, const uint8_t *buf, uint32_t 
 {
 	if (memcmp(buf, STATEFS_SB_MAGIC, 8) != 0)
 		return CAIRN_ENOENT;
-	if (statefs_get32(buf + 88) != crypto_crc32c(0, buf, 88) || statefs_get32(buf + 8) != STATEFS_VERSION)
+	if (statefs_get32(buf + 96) != crypto_crc32c(0, buf, 96) || statefs_get32(buf + 8) != STATEFS_VERSION)
 		return CAIRN_EBADMSG;
 	sb->sector_size = statefs_get32(buf + 12);
 	sb->sector_count = statefs_get64(buf + 16);
@@ -57,11 +60,14 @@ int statefs_super_decode(struct statefs_super *sb, const uint8_t *buf, uint32_t 
 	sb->epoch = statefs_get64(buf + 64);
 	sb->region_epoch = statefs_get64(buf + 72);
 	sb->start_seq = statefs_get64(buf + 80);
+	sb->durable_end = statefs_get64(buf + 88);
 	if (sb->sector_size != dev_ss || sb->active > 1 || statefs_get32(buf + 60) != 0)
 		return CAIRN_EBADMSG;
 	if (sb->region_epoch > sb->epoch || sb->epoch >= UINT64_MAX / 2 || sb->start_seq >= UINT64_MAX / 2)
 		return CAIRN_EBADMSG;
-	return geometry_ok(sb, dev_count) ? 0 : CAIRN_EBADMSG;
+	if (!geometry_ok(sb, dev_count) || sb->durable_end > sb->region_sectors * sb->sector_size)
+		return CAIRN_EBADMSG;
+	return 0;
 }
 
 /* statefs_super_read: read both copies; the valid one with the highest generation wins.

@@ -10,6 +10,14 @@ MODE count:  three boots (selftest statefsnotest: the boot counter is the only
              dump serves the earlier value 2; boot 4 reports the crc mismatch, keeps
              serving the earlier records and counts 3 again, exit 0; fsck is clean
              after it (the new record replaced the damaged tail).
+             `statefs-fsck --roll-forward` then adopts the newer state: the next
+             boot counts 4.
+MODE midlog: three counting boots, then a byte of boot 2's counter record (not the
+             last record: boot 3's record after it follows a flush) is flipped:
+             fsck reports a damaged store (exit 1) and --repair refuses it; the
+             boot reports the crc mismatch, serves the store read-only (damaged),
+             counts 2 without storing it and writes nothing; after
+             `statefs-fsck --discard-damaged` the next boot counts 2 and stores it.
 MODE badsuper: a store made by mkstatefs whose two superblock copies both fail
              their CRC: statefs reports it, does not start, and never formats or
              writes the disk (the file is byte-identical afterwards); the other
@@ -207,7 +215,7 @@ def mode_lostsuper(r):
     if not r.boot("lostsuper", "selftest statefsnotest",
                   ["statefs: boot count=3 (read-only store: not recorded)"],
                   [r"statefs: journal damaged \(reason=bad-epoch record=2\) offset=\d+ discarded=\d+ bytes",
-                   r"statefs: serving read-only: records may follow the stop \(reason=bad-epoch\); not appending, inspect with statefs-fsck",
+                   r"statefs: serving read-only: rolled-back store \(reason=bad-epoch\); not appending, inspect with statefs-fsck",
                    r"statefs: mounted serial=state .* records=2 keys=1 formatted=0 ro=1 .*"],
                   smp=2):
         return 1
@@ -215,7 +223,65 @@ def mode_lostsuper(r):
         if f.read() != before:
             print(f"{r.name}: statefs wrote to a store it should serve read-only")
             return 1
-    print(f"{r.name}: newer records kept: served read-only, nothing written")
+    rc, out, err = tool([r.fsck, "--roll-forward", r.disk])
+    if rc != 0:
+        print(f"{r.name}: statefs-fsck --roll-forward -> {rc}: {out!r} {err!r}")
+        return 1
+    if not r.boot("rolledforward", "selftest statefsnotest", ["statefs: boot count=4"], smp=2):
+        return 1
+    print(f"{r.name}: newer records kept: served read-only, nothing written; roll-forward counts 4")
+    return 0
+
+
+def mode_midlog(r):
+    for n in (1, 2, 3):
+        if not r.boot(f"count{n}", "selftest statefsnotest", [f"statefs: boot count={n}"], smp=2):
+            return 1
+    with open(r.disk, "r+b") as f:
+        data = f.read()
+        pos = [m.start() for m in re.finditer(re.escape(COUNT_KEY), data)]
+        if len(pos) < 3:
+            print(f"{r.name}: expected 3 counter records, found {len(pos)}")
+            return 1
+        voff = pos[1] + len(COUNT_KEY)
+        if struct.unpack_from("<Q", data, voff)[0] != 2:
+            print(f"{r.name}: the second counter record does not hold 2")
+            return 1
+        f.seek(voff)
+        f.write(bytes([data[voff] ^ 0xFF]))
+    with open(r.disk, "rb") as f:
+        before = f.read()
+    rc, out, _ = tool([r.fsck, r.disk])
+    if rc != 1 or b"class: damaged" not in out:
+        print(f"{r.name}: statefs-fsck did not report a damaged store: {rc} {out!r}")
+        return 1
+    rc, _, _ = tool([r.fsck, "--repair", r.disk])
+    with open(r.disk, "rb") as f:
+        if rc != 1 or f.read() != before:
+            print(f"{r.name}: statefs-fsck --repair did not refuse the damaged store ({rc})")
+            return 1
+    if not r.boot("damaged", "selftest statefsnotest",
+                  ["statefs: boot count=2 (read-only store: not recorded)"],
+                  [r"statefs: crc mismatch \(record=1\) offset=\d+ discarded=\d+ bytes",
+                   r"statefs: serving read-only: damaged store \(reason=bad-crc\); not appending, inspect with statefs-fsck",
+                   r"statefs: mounted serial=state .* records=1 keys=1 formatted=0 ro=1 .*"],
+                  smp=2):
+        return 1
+    with open(r.disk, "rb") as f:
+        if f.read() != before:
+            print(f"{r.name}: statefs wrote to a damaged store")
+            return 1
+    rc, out, err = tool([r.fsck, "--discard-damaged", r.disk])
+    if rc != 0:
+        print(f"{r.name}: statefs-fsck --discard-damaged -> {rc}: {out!r} {err!r}")
+        return 1
+    if not r.boot("discarded", "selftest statefsnotest", ["statefs: boot count=2"],
+                  forbid=[r"read-only store"], smp=2):
+        return 1
+    if r.fsck_status() != 0 or r.count() != 2:
+        print(f"{r.name}: host tools disagree after the discard")
+        return 1
+    print(f"{r.name}: mid-log damage: read-only, nothing written; discard-damaged counts 2")
     return 0
 
 
@@ -305,7 +371,7 @@ def mode_reccap(r, mkstatefs):
                    f"statefs: boot count={want} (read-only store: not recorded)"],
                   [r"statefs: journal damaged \(reason=record-cap record=2\) offset=\d+ discarded=\d+ bytes",
                    r"statefs: integrity error journal record=2 reason=record-cap \(caller=statefs op=mount\)",
-                   r"statefs: serving read-only: records may follow the stop \(reason=record-cap\); not appending, inspect with statefs-fsck",
+                   r"statefs: serving read-only: damaged store \(reason=record-cap\); not appending, inspect with statefs-fsck",
                    r"statefs: mounted serial=state .* records=2 keys=2 formatted=0 ro=1 .*"],
                   smp=2):
         return 1
@@ -332,7 +398,8 @@ def main():
         if mode in ("badsuper", "badcount", "reccap"):
             fn = {"badsuper": mode_badsuper, "badcount": mode_badcount, "reccap": mode_reccap}
             return fn[mode](r, extra[extra.index("--mkfs") + 1])
-        return {"count": mode_count, "reboot": mode_reboot, "lostsuper": mode_lostsuper}[mode](r)
+        return {"count": mode_count, "reboot": mode_reboot, "lostsuper": mode_lostsuper,
+                "midlog": mode_midlog}[mode](r)
 
 
 if __name__ == "__main__":

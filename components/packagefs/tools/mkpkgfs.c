@@ -29,22 +29,63 @@ static int usage(void)
 	return EXIT_USAGE;
 }
 
-/* opt: value of "--name VALUE" in argv[from..argc), or NULL. */
-static const char *opt(int argc, char **argv, int from, const char *name)
-{
-	for (int i = from; i + 1 < argc; i++)
-		if (strcmp(argv[i], name) == 0)
-			return argv[i + 1];
-	return NULL;
-}
+/* One option a command accepts. */
+struct optdef {
+	const char *name; /* "--key" */
+	bool has_value;   /* takes the next argument as its value */
+};
 
-/* flag: true when argv[from..argc) holds name. */
-static bool flag(int argc, char **argv, int from, const char *name)
+#define MAX_OPTS 2
+#define MAX_POS 2
+
+/* A command's parsed arguments: positionals in order, option values by index. */
+struct args {
+	const char *pos[MAX_POS];
+	const char *val[MAX_OPTS]; /* value (or "" for a flag) when given, else NULL */
+};
+
+/* parse_args: argv[2..argc) into a, against the command's options and exact
+ * positional count. Unknown options, repeated options, options missing their
+ * value and wrong positional counts are usage errors (message, then false): a
+ * misspelt option must never silently do nothing. */
+static bool parse_args(int argc, char **argv, const struct optdef *defs, size_t ndefs, int npos,
+		       struct args *a)
 {
-	for (int i = from; i < argc; i++)
-		if (strcmp(argv[i], name) == 0)
-			return true;
-	return false;
+	int n = 0;
+	memset(a, 0, sizeof(*a));
+	for (int i = 2; i < argc; i++) {
+		const char *arg = argv[i];
+		if (arg[0] != '-' || arg[1] == '\0') {
+			if (n == npos) {
+				fprintf(stderr, "mkpkgfs: unexpected argument '%s'\n", arg);
+				return false;
+			}
+			a->pos[n++] = arg;
+			continue;
+		}
+		size_t k = 0;
+		while (k < ndefs && strcmp(defs[k].name, arg) != 0)
+			k++;
+		if (k == ndefs) {
+			fprintf(stderr, "mkpkgfs: %s: unknown option '%s'\n", argv[1], arg);
+			return false;
+		}
+		if (a->val[k]) {
+			fprintf(stderr, "mkpkgfs: option '%s' given twice\n", arg);
+			return false;
+		}
+		if (defs[k].has_value && i + 1 >= argc) {
+			fprintf(stderr, "mkpkgfs: option '%s' needs a value\n", arg);
+			return false;
+		}
+		a->val[k] = defs[k].has_value ? argv[++i] : "";
+	}
+	if (n != npos) {
+		fprintf(stderr, "mkpkgfs: %s: expected %d argument%s, got %d\n", argv[1], npos,
+			npos == 1 ? "" : "s", n);
+		return false;
+	}
+	return true;
 }
 
 /* parse_release: strict decimal u64 (no sign, no spaces, no overflow) into *out. */
@@ -126,19 +167,21 @@ static int write_c_header(const char *path, const uint8_t pub[32], const char *s
 /* cmd_keygen: new seed from /dev/urandom; secret file 0600, public key file. */
 static int cmd_keygen(int argc, char **argv)
 {
+	static const struct optdef defs[] = { { "--c-header", true }, { "--force", false } };
 	uint8_t seed[PKGFS_SEED_SIZE], pub[CRYPTO_ED25519_PUBLIC];
-	if (argc < 4)
+	struct args a;
+	if (!parse_args(argc, argv, defs, 2, 2, &a))
 		return usage();
-	bool force = flag(argc, argv, 4, "--force");
+	bool force = a.val[1] != NULL;
 	int e = read_exact("/dev/urandom", seed, sizeof(seed), NULL);
 	if (e)
 		return EXIT_USAGE;
 	crypto_ed25519_public(seed, pub);
-	e = write_file(argv[2], seed, sizeof(seed), 0600, force);
+	e = write_file(a.pos[0], seed, sizeof(seed), 0600, force);
 	crypto_wipe(seed, sizeof(seed));
 	if (!e)
-		e = write_file(argv[3], pub, sizeof(pub), 0644, force);
-	const char *hdr = opt(argc, argv, 4, "--c-header");
+		e = write_file(a.pos[1], pub, sizeof(pub), 0644, force);
+	const char *hdr = a.val[0];
 	if (!e && hdr)
 		e = write_c_header(hdr, pub, "pkgfs_signing_pubkey");
 	return e;
@@ -147,12 +190,14 @@ static int cmd_keygen(int argc, char **argv)
 /* cmd_pubheader: public key file to a C header. */
 static int cmd_pubheader(int argc, char **argv)
 {
+	static const struct optdef defs[] = { { "--name", true } };
 	uint8_t pub[CRYPTO_ED25519_PUBLIC];
-	if (argc < 4)
+	struct args a;
+	if (!parse_args(argc, argv, defs, 1, 2, &a))
 		return usage();
-	const char *sym = opt(argc, argv, 4, "--name");
-	int e = read_exact(argv[2], pub, sizeof(pub), "public key");
-	return e ? e : write_c_header(argv[3], pub, sym ? sym : "pkgfs_signing_pubkey");
+	const char *sym = a.val[0];
+	int e = read_exact(a.pos[0], pub, sizeof(pub), "public key");
+	return e ? e : write_c_header(a.pos[1], pub, sym ? sym : "pkgfs_signing_pubkey");
 }
 
 /* cmd_build: directory to signed image. */
@@ -161,19 +206,24 @@ static int cmd_build(int argc, char **argv)
 	uint8_t seed[PKGFS_SEED_SIZE], *img = NULL;
 	size_t len = 0;
 	char err[512] = "";
-	const char *key = opt(argc, argv, 4, "--key");
-	const char *rel = opt(argc, argv, 4, "--release");
+	static const struct optdef defs[] = { { "--key", true }, { "--release", true } };
 	struct pkgfs_build_opts bo = { 0 };
-	if (argc < 4 || !key)
+	struct args a;
+	if (!parse_args(argc, argv, defs, 2, 2, &a))
 		return usage();
-	if (flag(argc, argv, 4, "--release") && (!rel || parse_release(rel, &bo.release)))
-		return rel ? EXIT_USAGE : usage();
+	const char *key = a.val[0];
+	if (!key) {
+		fprintf(stderr, "mkpkgfs: build: --key KEYFILE is required\n");
+		return usage();
+	}
+	if (a.val[1] && parse_release(a.val[1], &bo.release))
+		return EXIT_USAGE;
 	int e = read_exact(key, seed, sizeof(seed), "secret key");
 	if (e)
 		return e;
 	struct pkgfs_btree t;
 	pkgfs_btree_init(&t);
-	int rc = pkgfs_btree_from_dir(&t, argv[2], err, sizeof(err));
+	int rc = pkgfs_btree_from_dir(&t, a.pos[0], err, sizeof(err));
 	if (!rc)
 		rc = pkgfs_build_image(&t, seed, &bo, &img, &len, err, sizeof(err));
 	crypto_wipe(seed, sizeof(seed));
@@ -182,7 +232,7 @@ static int cmd_build(int argc, char **argv)
 		fprintf(stderr, "mkpkgfs: build refused: %s\n", err);
 		return rc == CAIRN_EINVAL ? EXIT_INVALID : EXIT_USAGE;
 	}
-	e = write_file(argv[3], img, len, 0644, true);
+	e = write_file(a.pos[1], img, len, 0644, true);
 	free(img);
 	return e;
 }
@@ -274,11 +324,17 @@ static void walk(struct pkgfs *fs, const char *dir, struct tally *t)
 /* cmd_list_verify: list (optionally verified) or verify every file. */
 static int cmd_list_verify(int argc, char **argv, bool verify)
 {
-	const char *pub = opt(argc, argv, 3, "--pub");
-	if (argc < 3 || (verify && !pub))
+	static const struct optdef defs[] = { { "--pub", true } };
+	struct args a;
+	if (!parse_args(argc, argv, defs, 1, 1, &a))
 		return usage();
+	const char *pub = a.val[0];
+	if (verify && !pub) {
+		fprintf(stderr, "mkpkgfs: verify: --pub PUBFILE is required\n");
+		return usage();
+	}
 	struct opened o;
-	int e = open_image(&o, argv[2], pub);
+	int e = open_image(&o, a.pos[0], pub);
 	if (e)
 		return e;
 	struct tally t = { .verify = verify };

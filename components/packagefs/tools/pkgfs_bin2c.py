@@ -9,7 +9,9 @@ import sys
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) != 4 or any(a.startswith("-") for a in sys.argv[1:]):
+        # no options exist: an argument that looks like one is a usage error,
+        # never a file name
         print(__doc__.strip(), file=sys.stderr)
         return 2
     src, out, sym = sys.argv[1:4]

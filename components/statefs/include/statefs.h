@@ -66,6 +66,25 @@ enum statefs_stop_reason {
 	STATEFS_STOP_BAD_KEY,         /* corrupt: CRC ok but the key is invalid */
 	STATEFS_STOP_BATCH_TOO_LONG,  /* corrupt: more than STATEFS_BATCH_MAX linked records */
 	STATEFS_STOP_RECORD_CAP,      /* replay hit the configured record-count cap */
+	STATEFS_STOP_KEY_CAP,         /* the next batch would index more than max_keys keys */
+};
+
+/* Recovery class of a mount: what replay found and what the engine does about it
+ * (docs/statefs.md, "Recovery classes"). Every class but CLEAN is reported by the
+ * image component (marker + audit) and makes statefs-fsck exit 1. */
+enum statefs_mount_class {
+	STATEFS_CLASS_CLEAN = 0,    /* the journal simply ended: nothing lost; read-write */
+	STATEFS_CLASS_TORN_TAIL,    /* an unsynced, torn or incomplete tail was discarded and
+				       nothing shows it had been synced; read-write: the next
+				       write (or statefs_truncate_tail) repairs the tail */
+	STATEFS_CLASS_DAMAGED,      /* replay stopped before records known to be durable
+				       (valid records follow the stop, or the stop is before
+				       the superblock's durable end, or a record/key cap was
+				       reached): served read-only, nothing is written */
+	STATEFS_CLASS_ROLLED_BACK,  /* the superblock in use is older than the newest one
+				       written (records newer than it in the active region, or
+				       the idle region holds a committed newer state): served
+				       read-only; statefs-fsck --roll-forward adopts the newer state */
 };
 
 struct statefs_replay_report {
@@ -79,8 +98,17 @@ struct statefs_replay_report {
 	uint32_t region;            /* active journal region, 0 (A) or 1 (B) */
 	uint64_t region_bytes;      /* size of each journal region in bytes */
 	uint64_t generation;        /* superblock generation in use */
-	bool clean;                 /* stop_reason is one of the clean reasons */
+	bool clean;                 /* the journal ended cleanly and nothing was found
+	                               beyond it: mount_class == STATEFS_CLASS_CLEAN */
 	bool formatted;             /* mount formatted an empty device */
+	enum statefs_mount_class mount_class; /* recovery class, see above */
+	bool refused;               /* the class makes the engine refuse writes: mutators
+	                               return CAIRN_EROFS (DAMAGED, ROLLED_BACK) */
+	uint64_t evidence_offset;   /* DAMAGED/ROLLED_BACK: region offset of the record that
+	                               proves it (a durable record after the stop, the
+	                               newer record, or the idle region's first record);
+	                               for a stop before durable_end: durable_end */
+	uint32_t evidence_region;   /* the region evidence_offset is in, 0 (A) or 1 (B) */
 };
 
 /* Problems statefs_check can report, first one wins. */
@@ -90,6 +118,8 @@ enum statefs_check_problem {
 	STATEFS_CHECK_SUPER_COPY,     /* one superblock copy is invalid (warning) */
 	STATEFS_CHECK_RECORD,         /* an indexed record fails its CRC or key match */
 	STATEFS_CHECK_INDEX,          /* in-memory index disagrees with a fresh replay */
+	STATEFS_CHECK_DAMAGED,        /* class DAMAGED: records beyond the stop (read-only) */
+	STATEFS_CHECK_ROLLED_BACK,    /* class ROLLED_BACK: a newer superblock was lost */
 };
 
 struct statefs_check_report {
@@ -177,19 +207,38 @@ int statefs_sync(struct statefs *fs);
 
 /* statefs_check: fsck: verify both superblocks, re-read every live record (CRC,
  * key) and compare the index with a fresh replay. 0 clean, CAIRN_EBADMSG when a
- * problem (other than a torn tail or one bad superblock copy) is found, CAIRN_EIO. */
+ * problem (other than a torn tail or one bad superblock copy) is found -- a bad
+ * record, an index mismatch, a DAMAGED or ROLLED_BACK store -- CAIRN_EIO. */
 int statefs_check(struct statefs *fs, struct statefs_check_report *report);
 
 /* statefs_truncate_tail: repair a torn tail: zero the journal after the last valid
  * record so later replays stop cleanly there; flushes. CAIRN_EROFS when read-only. */
 int statefs_truncate_tail(struct statefs *fs);
 
+/* statefs_discard_damaged: operator repair of a DAMAGED mount (statefs-fsck
+ * --discard-damaged): keep what replayed and compact it into the other region
+ * under a fresh epoch, abandoning the records after the damage. The instance is
+ * writable afterwards. CAIRN_EINVAL when the class is not DAMAGED, CAIRN_EROFS
+ * for a read-only mount, CAIRN_EIO, CAIRN_ENOMEM. */
+int statefs_discard_damaged(struct statefs *fs);
+
+/* statefs_roll_forward: operator repair of a ROLLED_BACK mount (statefs-fsck
+ * --roll-forward): write a superblock naming the newest state the lost superblock
+ * named (the idle region, or the active one with its newer records) and flush.
+ * The instance is unchanged; unmount it and mount again. CAIRN_EINVAL when the class
+ * is not ROLLED_BACK, CAIRN_EROFS, CAIRN_EIO, CAIRN_ENOMEM. */
+int statefs_roll_forward(struct statefs *fs);
+
+/* statefs_mount_class_name: stable short name of a recovery class. */
+const char *statefs_mount_class_name(enum statefs_mount_class c);
+
 /* statefs_stats: fill st with counters; never fails. */
 void statefs_stats(const struct statefs *fs, struct statefs_stats *st);
 
 /* statefs_key_check: 0 when key[0..len) is a valid canonical key, else CAIRN_EINVAL.
- * Valid: starts with "/state/", 1..STATEFS_KEY_MAX bytes, no NUL, well-formed UTF-8
- * (no overlongs, surrogates or code points above U+10FFFF), no empty, "." or ".."
+ * Valid: starts with "/state/", 1..STATEFS_KEY_MAX bytes, well-formed UTF-8 (no
+ * overlongs, surrogates or code points above U+10FFFF), no control character (C0
+ * including NUL, DEL, C1 U+0080..U+009F), no empty, "." or ".."
  * segment (so no "//"), no trailing "/". Non-canonical forms are REJECTED, never
  * rewritten. */
 int statefs_key_check(const char *key, size_t len);

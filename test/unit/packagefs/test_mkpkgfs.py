@@ -8,6 +8,7 @@ import sys
 import tempfile
 
 MK = sys.argv[1]
+BIN2C = sys.argv[2] if len(sys.argv) > 2 else None
 failures = []
 
 
@@ -86,6 +87,43 @@ def main():
         expect(rc == 0 and out.startswith("ok: release 0, 2 files, 3 directories"),
                "verify ok: " + out)
         expect_release(src, key, pub, d)
+
+        # issue 13 finding 11: unknown options, missing values, repeated options and
+        # wrong argument counts are usage errors (exit 2), never silently ignored
+        img3 = os.path.join(d, "c.img")
+        bad = [
+            ("build", src, img3, "--key", key, "--bogus"),
+            ("build", src, img3, "--key"),
+            ("build", src, img3),
+            ("build", src, img3, "--key", key, "--key", key),
+            ("build", src, "--key", key),
+            ("build", src, img3, "extra", "--key", key),
+            ("list", img, "--wat"),
+            ("list", img, "--pub"),
+            ("list", img, img),
+            ("verify", img),
+            ("verify", img, "--pub", pub, "-x"),
+            ("keygen", key + "2", pub + "2", "--forc"),
+            ("keygen", key + "2", pub + "2", "--c-header"),
+            ("keygen", key + "2"),
+            ("pubheader", pub, hdr, "--nam", "x"),
+            ("pubheader", pub, hdr, "--name"),
+            ("pubheader", pub),
+            ("frobnicate", img),
+        ]
+        for args in bad:
+            rc, _, err = run(*args)
+            expect(rc == 2 and "usage" in err, f"mkpkgfs {' '.join(args[:1] + args[3:])}: rc {rc} {err[:80]!r}")
+        expect(not os.path.exists(img3), "a refused build wrote no image")
+        expect(not os.path.exists(key + "2"), "a refused keygen wrote no key")
+        if BIN2C:
+            for args in ([img, os.path.join(d, "x.c"), "sym", "--x"], [img, os.path.join(d, "x.c")],
+                         ["--help", os.path.join(d, "x.c"), "sym"]):
+                p = subprocess.run([sys.executable, BIN2C, *args], capture_output=True, text=True)
+                expect(p.returncode == 2, f"pkgfs_bin2c {args[-1]}: rc {p.returncode}")
+            p = subprocess.run([sys.executable, BIN2C, img, os.path.join(d, "x.c"), "sym"],
+                               capture_output=True, text=True)
+            expect(p.returncode == 0, "pkgfs_bin2c ok")
 
         key2, pub2 = os.path.join(d, "o.key"), os.path.join(d, "o.pub")
         run("keygen", key2, pub2)

@@ -30,7 +30,7 @@ static int pc_read(void *ctx, uint64_t lba, void *buf, uint32_t count)
 {
 	struct powercut *pc = ctx;
 	size_t ss = pc->dev.info.sector_size;
-	if (pc->dead)
+	if (pc->dead || ++pc->nread == pc->fail_read)
 		return CAIRN_EIO;
 	memcpy(buf, pc->durable + lba * ss, count * ss);
 	for (size_t i = 0; i < pc->npending; i++) {
@@ -49,7 +49,7 @@ static int pc_write(void *ctx, uint64_t lba, const void *buf, uint32_t count)
 {
 	struct powercut *pc = ctx;
 	size_t ss = pc->dev.info.sector_size;
-	if (!tick(pc))
+	if (++pc->nwrite == pc->fail_write || !tick(pc))
 		return CAIRN_EIO;
 	if (pc->npending == pc->cap) {
 		size_t cap = pc->cap ? pc->cap * 2 : 16;
@@ -87,7 +87,7 @@ static void apply(const struct powercut *pc, const struct powercut_write *w, uin
 static int pc_flush(void *ctx)
 {
 	struct powercut *pc = ctx;
-	if (!tick(pc))
+	if (++pc->nflush == pc->fail_flush || !tick(pc))
 		return CAIRN_EIO;
 	for (size_t i = 0; i < pc->npending; i++)
 		apply(pc, &pc->pending[i], pc->durable, NULL, false);
@@ -139,6 +139,37 @@ void powercut_image(const struct powercut *pc, enum powercut_mode mode, uint64_t
 		return;
 	for (size_t i = 0; i < pc->npending; i++)
 		apply(pc, &pc->pending[i], out, &rng, mode == POWERCUT_TEAR);
+}
+
+/* powercut_pending_sectors: see powercut.h. */
+size_t powercut_pending_sectors(const struct powercut *pc)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < pc->npending; i++)
+		n += pc->pending[i].count;
+	return n;
+}
+
+/* powercut_image_choice: see powercut.h. */
+void powercut_image_choice(const struct powercut *pc, const uint8_t *choice, uint64_t seed, uint8_t *out)
+{
+	size_t ss = pc->dev.info.sector_size, k = 0;
+	uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 1;
+	memcpy(out, pc->durable, powercut_bytes(pc));
+	for (size_t i = 0; i < pc->npending; i++) {
+		const struct powercut_write *w = &pc->pending[i];
+		for (uint32_t s = 0; s < w->count; s++, k++) {
+			uint8_t *dst = out + (w->lba + s) * ss;
+			if (choice[k] == POWERCUT_SECTOR_NEW) {
+				memcpy(dst, w->data + s * ss, ss);
+			} else if (choice[k] == POWERCUT_SECTOR_GARBAGE) {
+				for (size_t b = 0; b < ss; b++) {
+					rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+					dst[b] = (uint8_t)(rng >> 56);
+				}
+			}
+		}
+	}
 }
 
 /* powercut_flip: see powercut.h. */

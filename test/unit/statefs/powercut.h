@@ -34,6 +34,17 @@ struct powercut {
 	uint64_t cut_after;           /* power fails on op number cut_after + 1 */
 	bool dead;                    /* power is off: every call fails */
 	uint64_t writes, flushes;     /* successful calls, for statistics */
+	/* Fault injection: call number n (from 1) of each kind fails once with
+	 * CAIRN_EIO, without losing power (0: never). */
+	uint64_t fail_read, fail_write, fail_flush;
+	uint64_t nread, nwrite, nflush; /* calls of each kind so far */
+};
+
+/* What one pending (unflushed) sector holds after the power cut. */
+enum powercut_sector {
+	POWERCUT_SECTOR_OLD = 0,  /* the write never reached the medium */
+	POWERCUT_SECTOR_NEW,      /* it did */
+	POWERCUT_SECTOR_GARBAGE,  /* it tore: neither old nor new bytes */
 };
 
 /* powercut_init: a zeroed device (image NULL) or a copy of image. 0 or CAIRN_ENOMEM. */
@@ -44,6 +55,12 @@ void powercut_fini(struct powercut *pc);
 void powercut_arm(struct powercut *pc, uint64_t n);
 /* powercut_image: fill out (device-sized) with the post-crash medium for mode. */
 void powercut_image(const struct powercut *pc, enum powercut_mode mode, uint64_t seed, uint8_t *out);
+/* powercut_pending_sectors: sectors in the unflushed writes (counted per write). */
+size_t powercut_pending_sectors(const struct powercut *pc);
+/* powercut_image_choice: the post-crash medium where pending sector i (in write
+ * order, counted as powercut_pending_sectors does) ends as choice[i]; garbage
+ * bytes come from seed. */
+void powercut_image_choice(const struct powercut *pc, const uint8_t *choice, uint64_t seed, uint8_t *out);
 /* powercut_flip: flip one bit of the durable image at byte offset off. */
 void powercut_flip(struct powercut *pc, uint64_t off, unsigned bit);
 /* powercut_bytes: device size in bytes. */

@@ -43,6 +43,21 @@ static const struct key_case cases[] = {
 	{ "/state/\x80", 0, false },                  /* lone continuation */
 	{ "/state/\xc3", 0, false },                  /* truncated sequence */
 	{ "/state/\xe2\x82", 0, false },
+	/* control characters (issue 13 finding 8): C0, DEL and C1 are refused so a
+	 * key can never forge a console or audit line */
+	{ "/state/a\nSELFTEST: ok", 0, false },    /* LF */
+	{ "/state/\x1b[2J", 0, false },            /* ESC */
+	{ "/state/a\rb", 0, false },               /* CR */
+	{ "/state/\x01", 0, false },               /* first C0 after NUL */
+	{ "/state/a\x1f", 0, false },              /* last C0 */
+	{ "/state/a\tb", 0, false },               /* TAB */
+	{ "/state/a\x7f", 0, false },              /* DEL */
+	{ "/state/\xc2\x80", 0, false },          /* U+0080, first C1 */
+	{ "/state/\xc2\x85", 0, false },          /* U+0085 NEL */
+	{ "/state/\xc2\x9b", 0, false },          /* U+009B CSI */
+	{ "/state/\xc2\x9f", 0, false },          /* U+009F, last C1 */
+	{ "/state/\xc2\xa0", 0, true },           /* U+00A0: first after C1 */
+	{ "/state/a b~", 0, true },                 /* space and tilde are printable */
 };
 
 /* test_statefs_key_table: every case through key_check and put. */

@@ -82,6 +82,58 @@ expect(rc == 0 and "clean: 1 keys" in out, f"fsck 4096 autodetect: {out!r}")
 rc, out, _ = run(DUMP, "--get", "/state/x", big)
 expect(rc == 0 and out == "y" * 9000, "dump 4096 value")
 
+# issue 13 finding 11: every tool refuses unknown options and missing values
+for args in ([MK, "--bogus", img, "64K"], [MK, "-s"], [MK, img, "64K", "--add"],
+             [MK, "--add", "noequals", img, "64K"], [MK, "-x", img, "64K"],
+             [FSCK, "--bogus", img], [FSCK, "-s"], [FSCK, "-s", img], [FSCK, img, img],
+             [FSCK, "--repair", "--roll-forward", img], [FSCK, "--repair", "--discard-damaged", img],
+             [DUMP, "--get"], [DUMP, "--wat", img], [DUMP, "-s", "7", img], [DUMP, img, img]):
+    before = open(img, "rb").read()
+    rc, _, err = run(*args)
+    expect(rc == 2 and "usage" in err, f"{args[0].split('/')[-1]} {args[1:]}: rc {rc} {err[:60]!r}")
+    expect(open(img, "rb").read() == before, f"{args[1:]}: a refused invocation changed the image")
+
+# recovery classes (issue 13 findings 3 and 4): a rolled-back and a damaged store
+# make fsck exit 1; --repair refuses them and writes nothing; only the matching
+# explicit action changes them
+rb = path("rolled.img")
+rc, _, _ = run(MK, "--add", "/state/a=one", "--add", "/state/b=two", rb, "64K")
+blob = bytearray(open(rb, "rb").read())
+gens = [int.from_bytes(blob[c * 512 + 24:c * 512 + 32], "little") for c in (0, 1)]
+blob[(0 if gens[0] > gens[1] else 1) * 512 + 40] ^= 0x01  # lose the newest superblock
+open(rb, "wb").write(blob)
+rc, out, _ = run(FSCK, rb)
+expect(rc == 1 and "class: rolled-back" in out and "rolled back" in out, f"fsck rolled back: {rc} {out!r}")
+rc, _, err = run(FSCK, "--repair", rb)
+expect(rc == 1 and "refused" in err and open(rb, "rb").read() == bytes(blob),
+       f"--repair must refuse a rolled-back store and write nothing: {rc} {err!r}")
+rc, _, err = run(FSCK, "--discard-damaged", rb)
+expect(rc == 1 and "refused" in err and open(rb, "rb").read() == bytes(blob), "--discard-damaged on rolled back")
+rc, out, _ = run(FSCK, "--roll-forward", rb)
+expect(rc == 0 and "--roll-forward: done" in out, f"--roll-forward: {rc} {out!r}")
+rc, out, _ = run(FSCK, rb)
+expect(rc == 0 and "clean: 2 keys" in out, f"fsck after roll-forward: {rc} {out!r}")
+rc, out, _ = run(DUMP, "--get", "/state/b", rb)
+expect(rc == 0 and out == "two", "value after roll-forward")
+
+dm = path("damaged.img")
+rc, _, _ = run(MK, "--add", "/state/big1=" + "1" * 40000, "--add", "/state/big2=" + "2" * 40000,
+               "--add", "/state/big3=" + "3" * 40000, dm, "512K")
+blob = bytearray(open(dm, "rb").read())
+blob[blob.find(b"1" * 64) + 100] ^= 0x01  # synced: records after it follow a flush
+open(dm, "wb").write(blob)
+rc, out, _ = run(FSCK, dm)
+expect(rc == 1 and "class: damaged" in out and "damaged" in out, f"fsck damaged: {rc} {out!r}")
+rc, _, err = run(FSCK, "--repair", dm)
+expect(rc == 1 and "refused" in err and open(dm, "rb").read() == bytes(blob),
+       f"--repair must refuse a damaged store and write nothing: {rc} {err!r}")
+rc, _, err = run(FSCK, "--roll-forward", dm)
+expect(rc == 1 and open(dm, "rb").read() == bytes(blob), "--roll-forward on damaged")
+rc, out, _ = run(FSCK, "--discard-damaged", dm)
+expect(rc == 0, f"--discard-damaged: {rc} {out!r}")
+rc, out, _ = run(FSCK, dm)
+expect(rc == 0 and "clean: 0 keys" in out, f"fsck after discard: {rc} {out!r}")
+
 rnd = random.Random(1)
 for i in range(40):  # malformed images: never crash, exit 1 or 2
     blob = bytearray(sb if i % 2 else data)
