@@ -81,6 +81,10 @@ static void kinit(void *arg)
 #if CAIRN_HAVE_SELFTEST
 	if (dt_bootargs_has(platform.bootargs, "crashtest"))
 		ktest_crash();
+#ifdef CAP_ENABLED_STATEFS
+	if (dt_bootargs_has(platform.bootargs, "crashload"))
+		platform_exit(ktest_crashload() ? EXIT_SELFTEST_FAILED : EXIT_PASS);
+#endif
 	if (dt_bootargs_has(platform.bootargs, "selftest")) {
 		int failed = ktest_run_all();
 		platform_exit(failed ? EXIT_SELFTEST_FAILED : EXIT_PASS);

@@ -28,6 +28,9 @@ int ktest_components(void);
 int ktest_statefs(void);
 /* kbench_statefs: statefs vs raw virtio-blk figures ("statefsbench"). */
 int kbench_statefs(void);
+/* ktest_crashload: the crash campaign's workload ("crashload", ktest_crashload.c);
+ * 0 when every op succeeded. */
+int ktest_crashload(void);
 /* ktest_pkgfs: packagefs selftests (disk or fixture); returns failures. */
 int ktest_pkgfs(void);
 /* ktest_pkgfs_denied: (kernel) an ungranted caller is refused by packagefs. */

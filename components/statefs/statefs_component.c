@@ -132,6 +132,34 @@ int statefs_svc_delete(const char *key)
 	return err;
 }
 
+/* statefs_svc_batch: gate, every key checked and authorised before anything is
+ * applied, then the engine's atomic batch under sfs.lock (statefs_svc.h). */
+int statefs_svc_batch(const struct statefs_op *ops, size_t n)
+{
+	struct cap_call call;
+	int err = cap_enter(&call, CAP_COMP_STATEFS, "batch");
+	if (err)
+		return err;
+	if (!ops || n == 0 || n > STATEFS_BATCH_MAX)
+		err = CAIRN_EINVAL;
+	for (size_t i = 0; !err && i < n; i++) {
+		err = key_ok(ops[i].key);
+		if (!err && ops[i].type != STATEFS_OP_PUT && ops[i].type != STATEFS_OP_DELETE)
+			err = CAIRN_EINVAL;
+		if (!err && ops[i].type == STATEFS_OP_PUT && !ops[i].value && ops[i].value_len)
+			err = CAIRN_EINVAL;
+		if (!err)
+			err = policy(&call, ops[i].key, CAP_W, "batch");
+	}
+	if (!err) {
+		mutex_lock(&sfs.lock);
+		err = statefs_batch(sfs.fs, ops, n);
+		mutex_unlock(&sfs.lock);
+	}
+	cap_leave(&call);
+	return err;
+}
+
 /* statefs_svc_list: gate, key check, policy, then the engine under sfs.lock
  * (statefs_svc.h). */
 int statefs_svc_list(const char *prefix, const char *after, struct statefs_dirent *out,
