@@ -270,7 +270,7 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("crash");
-	TCase *tc = tcase_create("campaign");
+	TCase *tc = tcase_create("states");
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_crash_workload_deterministic);
 	tcase_add_test(tc, test_crash_recipes);
