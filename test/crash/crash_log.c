@@ -7,6 +7,7 @@
 #include "crash_log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,23 @@ static int parse_super(const uint8_t *buf, size_t len, uint64_t *n, uint32_t *ss
 	return 0;
 }
 
+/* entry_fits: whether a complete, well-formed entry starts at off (used only
+ * past the superblock's count, where the end of the log is not recorded). */
+static bool entry_fits(const uint8_t *buf, size_t len, size_t off, uint32_t ss,
+		       uint64_t dev_sectors)
+{
+	if (len - off < ss)
+		return false;
+	const uint8_t *h = buf + off;
+	uint64_t sector = le64(h), cnt = le64(h + 8), flags = le64(h + 16);
+	if (flags & ~CLOG_FLUSH)
+		return false;
+	if (cnt == 0)
+		return flags == CLOG_FLUSH && sector == 0;
+	return cnt <= (len - off - ss) / ss && sector < dev_sectors &&
+	       cnt <= dev_sectors - sector;
+}
+
 /* add: append one entry (capacity was reserved by the caller). */
 static void add(struct clog *log, enum clog_kind k, uint64_t sector, uint64_t n,
 		const uint8_t *data)
@@ -71,7 +89,7 @@ static void add(struct clog *log, enum clog_kind k, uint64_t sector, uint64_t n,
 }
 
 int clog_parse(struct clog *log, const uint8_t *buf, size_t len, uint64_t dev_sectors,
-	       char *err, size_t errsz)
+	       bool scan, char *err, size_t errsz)
 {
 	memset(log, 0, sizeof(*log));
 	uint64_t n;
@@ -80,12 +98,17 @@ int clog_parse(struct clog *log, const uint8_t *buf, size_t len, uint64_t dev_se
 	if (rc)
 		return rc;
 	log->sector_size = ss;
+	uint64_t counted = n;
+	if (scan)
+		n = len / ss - 1; /* every entry takes a sector at least */
 	/* A preflush write becomes a flush plus a write: at most 2n entries. */
 	log->e = calloc(n ? 2 * n : 1, sizeof(*log->e));
 	if (!log->e)
 		return CAIRN_ENOMEM;
 	size_t off = ss;
 	for (uint64_t i = 0; i < n; i++) {
+		if (i >= counted && !entry_fits(buf, len, off, ss, dev_sectors))
+			break; /* scanning past the count: the log ends here */
 		if (len - off < ss) {
 			rc = bad(err, errsz, "entry %llu: header past the end of the log",
 				 (unsigned long long)i);

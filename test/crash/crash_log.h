@@ -3,6 +3,7 @@
 #ifndef CRASH_LOG_H
 #define CRASH_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,12 +35,15 @@ struct clog {
 };
 
 /* clog_parse: parse buf[0..len) (the whole log file). dev_sectors bounds every
- * write (device size in log sectors). 0, or CAIRN_EBADMSG with a reason in
+ * write (device size in log sectors). With scan, complete entries after the
+ * superblock's count are read too, up to the first that does not parse: QEMU
+ * rewrites the count after each entry, so a killed QEMU can leave one entry (whose
+ * write may have reached the disk) beyond it. 0, or CAIRN_EBADMSG with a reason in
  * err[0..errsz) (bad magic/version/sector size, entry past the end, write
  * outside the device, FUA/discard/mark entries, which Cairn never sends and the
  * model does not cover), CAIRN_ENOMEM. The entries point into buf. */
 int clog_parse(struct clog *log, const uint8_t *buf, size_t len, uint64_t dev_sectors,
-	       char *err, size_t errsz);
+	       bool scan, char *err, size_t errsz);
 /* clog_free: free the entry array. */
 void clog_free(struct clog *log);
 

@@ -3,10 +3,12 @@
  *   crash-campaign run    COMMON [--subset-max N] [--subset-samples N] [--torn-max N]
  *                         [--torn-samples N] [--sample-seed N] [--samples DIR:N]
  *   crash-campaign replay COMMON RECIPE OUT      rebuild one state into file OUT
- *   crash-campaign check  COMMON --data FILE     the oracle on FILE at the log's end
- * COMMON: --log LOG (dm-log-writes) --sectors N (the device, blank before the
- *         log) --seed S --ops N (the workload's length) --boots A,B,... (the first
- *         op of each recorded boot).
+ *   crash-campaign check  COMMON --data FILE [--lo-min N] [--count-min N] [--count-max N]
+ *                         the oracle on FILE at the log's end; --lo-min: ops known
+ *                         durable before the log began; --count-*: boot counter range
+ * COMMON: --log LOG (dm-log-writes) --sectors N (the device) [--initial FILE (the
+ *         device before the log; default blank)] --seed S --ops N (the workload's
+ *         length) --boots A,B,... (the first op of each recorded boot).
  * run prints "crash-host: states=<n> failed=<m> prefix=<a> subset=<b> torn=<c>
  * seconds=<s>" and exits 1 when m > 0; failures print their recipe. */
 #include <errno.h>
@@ -18,8 +20,9 @@
 #include "crash_state.h"
 
 struct args {
-	const char *mode, *log, *data, *recipe, *out, *samples;
-	uint64_t sectors, seed, ops;
+	const char *mode, *log, *data, *recipe, *out, *samples, *initial;
+	uint64_t sectors, seed, ops, count_min, count_max;
+	int64_t lo_min;
 	uint64_t boots[64];
 	unsigned nboots, nsamples;
 	struct cs_options opt;
@@ -69,6 +72,7 @@ static int parse_boots(struct args *a, const char *s)
 static int parse_args(int argc, char **argv, struct args *a)
 {
 	memset(a, 0, sizeof(*a));
+	a->lo_min = -1;
 	a->opt = (struct cs_options){ .subset_exhaustive_max = 8, .subset_samples = 16,
 				      .torn_exhaustive_max = 4, .torn_samples = 16,
 				      .print_failures = 20, .out = stdout };
@@ -99,6 +103,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->data = v;
 		else if (!strcmp(o, "--samples"))
 			a->samples = v;
+		else if (!strcmp(o, "--initial"))
+			a->initial = v;
 		else if (!strcmp(o, "--boots")) {
 			if (parse_boots(a, v))
 				return usage("bad --boots");
@@ -118,6 +124,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->opt.torn_exhaustive_max = (unsigned)x;
 		else if (!strcmp(o, "--torn-samples"))
 			a->opt.torn_samples = (unsigned)x;
+		else if (!strcmp(o, "--lo-min"))
+			a->lo_min = (int64_t)(x & INT64_MAX);
+		else if (!strcmp(o, "--count-min"))
+			a->count_min = x;
+		else if (!strcmp(o, "--count-max"))
+			a->count_max = x;
 		else if (!strcmp(o, "--print-failures"))
 			a->opt.print_failures = (unsigned)x;
 		else if (!strcmp(o, "--sample-seed"))
@@ -327,6 +339,34 @@ static int replay(const struct cs_camp *c, const struct args *a)
 	return rc;
 }
 
+/* unlogged_progress: QEMU's blklogwrites starts the data write and its log entry
+ * together, so a killed QEMU can leave the one write in flight on the disk but
+ * not in the log. The sectors where the disk differs from the replayed log are
+ * that write; its progress records are evidence like a logged write's. Counts
+ * the differing sectors into *n; returns the highest progress found or -1. */
+static int64_t unlogged_progress(const struct cs_camp *c, const struct cs_spec *all,
+				 const uint8_t *disk, uint64_t *n)
+{
+	uint8_t *img = malloc(c->sectors * CS_SECTOR);
+	int64_t best = -1;
+	if (!img || cs_build(c, all, img)) {
+		free(img);
+		return -1;
+	}
+	for (uint64_t s = 0; s < c->sectors; s++) {
+		size_t off = s * CS_SECTOR;
+		if (memcmp(img + off, disk + off, CS_SECTOR) == 0)
+			continue;
+		(*n)++;
+		int64_t v = cs_progress_in(disk, c->sectors * CS_SECTOR, s ? off - CS_SECTOR : 0,
+					   off + CS_SECTOR);
+		if (v > best)
+			best = v;
+	}
+	free(img);
+	return best;
+}
+
 /* check: the oracle on a disk file left by a killed QEMU: the crash point is
  * the end of the log. */
 static int check(const struct cs_camp *c, const struct args *a)
@@ -346,13 +386,27 @@ static int check(const struct cs_camp *c, const struct args *a)
 	struct cc_result r;
 	struct blkdev bd;
 	cs_bounds(c, &sp, &b);
+	uint64_t unlogged = 0;
+	int64_t v = unlogged_progress(c, &sp, img, &unlogged);
+	if (v > c->seen[c->log->nentries]) {
+		int64_t acked = cm_prev_sync(c->m, (uint64_t)v);
+		if (acked > b.lo)
+			b.lo = acked;
+		b.hi = (int64_t)cm_next_sync(c->m, v) - 1;
+	}
+	if (a->lo_min > b.lo)
+		b.lo = a->lo_min;
+	if (a->count_min > b.boots_min)
+		b.boots_min = a->count_min;
+	if (a->count_max)
+		b.boots_max = a->count_max;
 	cs_memdev(&bd, img, c->sectors);
 	int rc = cc_check(c->m, &bd, &b, &r);
 	free(img);
 	if (rc < 0)
 		return 2;
-	printf("crash-check: %s lo=%lld hi=%lld ", rc ? "FAIL" : "ok", (long long)b.lo,
-	       (long long)b.hi);
+	printf("crash-check: %s lo=%lld hi=%lld unlogged=%llu ", rc ? "FAIL" : "ok",
+	       (long long)b.lo, (long long)b.hi, (unsigned long long)unlogged);
 	describe(stdout, &r);
 	printf("%s%s\n", rc ? " why=" : "", rc ? r.why : "");
 	return rc;
@@ -370,14 +424,26 @@ int main(int argc, char **argv)
 		return 2;
 	char err[256];
 	struct clog log;
-	if (clog_parse(&log, buf, len, a.sectors, err, sizeof(err))) {
+	if (clog_parse(&log, buf, len, a.sectors, !strcmp(a.mode, "check"), err,
+		       sizeof(err))) {
 		fprintf(stderr, "crash-campaign: %s: %s\n", a.log, err);
 		free(buf);
 		return 2;
 	}
 	struct cm_model m;
-	uint8_t *blank = calloc(a.sectors, CS_SECTOR);
+	uint8_t *blank = NULL;
 	struct cs_camp c;
+	if (a.initial) {
+		size_t ilen;
+		blank = slurp(a.initial, &ilen);
+		if (blank && ilen != a.sectors * CS_SECTOR) {
+			fprintf(stderr, "crash-campaign: %s is not %llu sectors\n", a.initial,
+				(unsigned long long)a.sectors);
+			return 2;
+		}
+	} else {
+		blank = calloc(a.sectors, CS_SECTOR);
+	}
 	if (!blank || cm_build(&m, a.seed, a.ops)) {
 		fprintf(stderr, "crash-campaign: out of memory\n");
 		return 2;

@@ -51,9 +51,9 @@ static uint64_t rd64(const uint8_t *p)
 	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
 }
 
-/* progress_in: the highest progress value of a complete, CRC-valid progress
+/* cs_progress_in: the highest progress value of a complete, CRC-valid progress
  * record starting in img[from, to), or -1. */
-static int64_t progress_in(const uint8_t *img, uint64_t size, uint64_t from, uint64_t to)
+int64_t cs_progress_in(const uint8_t *img, uint64_t size, uint64_t from, uint64_t to)
 {
 	static const char key[] = CW_PROGRESS_KEY;
 	const uint32_t klen = sizeof(key) - 1, rlen = REC_HDR + klen + 8;
@@ -86,7 +86,7 @@ static int64_t scan_write(const uint8_t *img, uint64_t sectors, const struct clo
 {
 	uint64_t from = e->sector ? (e->sector - 1) * CS_SECTOR : 0;
 	uint64_t to = (e->sector + e->nr_sectors) * CS_SECTOR;
-	return progress_in(img, sectors * CS_SECTOR, from, to);
+	return cs_progress_in(img, sectors * CS_SECTOR, from, to);
 }
 
 int cs_init(struct cs_camp *c, const struct clog *log, const struct cm_model *m,

@@ -85,6 +85,9 @@ void cs_bounds(const struct cs_camp *c, const struct cs_spec *sp, struct cc_boun
 void cs_recipe(const struct cs_spec *sp, char *buf, size_t n);
 /* cs_parse_recipe: parse a recipe string. 0 or CAIRN_EINVAL. */
 int cs_parse_recipe(const char *s, struct cs_spec *sp);
+/* cs_progress_in: the highest progress value of a complete, CRC-valid progress
+ * record that starts in img[from, to) (img is size bytes), or -1. */
+int64_t cs_progress_in(const uint8_t *img, uint64_t size, uint64_t from, uint64_t to);
 /* cs_memdev: a read-only struct blkdev over data (sectors * 512 bytes). */
 void cs_memdev(struct blkdev *bd, const uint8_t *data, uint64_t sectors);
 

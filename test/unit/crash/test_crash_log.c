@@ -7,7 +7,7 @@ static uint8_t sec[4][512];
 /* parse: clog_parse over t with a 64-sector device. */
 static int parse(struct tlog *t, struct clog *log, char *err)
 {
-	return clog_parse(log, t->buf, t->len, 64, err, 200);
+	return clog_parse(log, t->buf, t->len, 64, false, err, 200);
 }
 
 /* test_crash_log_parses: writes and flushes come out in order with their data. */
@@ -113,12 +113,38 @@ START_TEST(test_crash_log_truncations)
 		memcpy(copy, t.buf, len);
 		struct clog log;
 		char err[200];
-		int rc = clog_parse(&log, copy, len, 64, err, sizeof(err));
+		int rc = clog_parse(&log, copy, len, 64, false, err, sizeof(err));
 		ck_assert(rc == 0 || rc == CAIRN_EBADMSG);
 		ck_assert_int_eq(rc == 0, len == t.len);
 		clog_free(&log);
 		free(copy);
 	}
+	free(t.buf);
+}
+END_TEST
+
+/* test_crash_log_scan: entries past the superblock's count (a killed QEMU)
+ * are read only with scan, and a partial trailing entry ends the scan. */
+START_TEST(test_crash_log_scan)
+{
+	struct tlog t;
+	struct clog log;
+	char err[200];
+	tlog_init(&t);
+	tlog_entry(&t, 1, 1, 0, sec);
+	tlog_entry(&t, 0, 0, CLOG_FLUSH, NULL);
+	tlog_entry(&t, 2, 2, 0, sec);
+	put64(t.buf + 16, 1);
+	ck_assert_int_eq(clog_parse(&log, t.buf, t.len, 64, false, err, sizeof(err)), 0);
+	ck_assert_uint_eq(log.nentries, 1);
+	clog_free(&log);
+	ck_assert_int_eq(clog_parse(&log, t.buf, t.len, 64, true, err, sizeof(err)), 0);
+	ck_assert_uint_eq(log.nentries, 3);
+	ck_assert_uint_eq(log.e[2].sector, 2);
+	clog_free(&log);
+	ck_assert_int_eq(clog_parse(&log, t.buf, t.len - 512, 64, true, err, sizeof(err)), 0);
+	ck_assert_uint_eq(log.nentries, 2); /* the cut write is not read */
+	clog_free(&log);
 	free(t.buf);
 }
 END_TEST
@@ -130,6 +156,7 @@ int main(void)
 	tcase_add_test(tc, test_crash_log_parses);
 	tcase_add_test(tc, test_crash_log_rejects);
 	tcase_add_test(tc, test_crash_log_truncations);
+	tcase_add_test(tc, test_crash_log_scan);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -101,8 +101,8 @@ static void rec_make(struct rec *r, bool skip_flush, bool torn)
 	char err[200];
 	logdev_init(&r->dev, SECTORS, skip_flush);
 	uint64_t nops = host_record(&r->dev, SEED, 2, 150, r->starts);
-	ck_assert_int_eq(clog_parse(&r->log, r->dev.log.buf, r->dev.log.len, SECTORS, err,
-				    sizeof(err)), 0);
+	ck_assert_int_eq(clog_parse(&r->log, r->dev.log.buf, r->dev.log.len, SECTORS, false,
+				    err, sizeof(err)), 0);
 	ck_assert_int_eq(cm_build(&r->m, SEED, nops), 0);
 	ck_assert_uint_eq(r->m.nops, nops);
 	r->blank = calloc(SECTORS, 512);
