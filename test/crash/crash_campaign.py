@@ -175,7 +175,7 @@ def main():
     log, starts, nops = record(a)
     (states, failed, prefix, subset, torn), samples, out = host_run(a, log, starts, nops)
     for line in out.splitlines():
-        if line.startswith("crash: FAIL"):
+        if line.startswith("crash: FAIL") or line.startswith("crash-host: log "):
             print(line)
     booted, bad = 0, []
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as ex:

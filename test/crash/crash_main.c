@@ -300,6 +300,10 @@ static int run(struct cs_camp *c, const struct args *a)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("crash-host: log writes=%llu flushes=%llu superblock_writes=%llu "
+	       "region_switches=%llu session_starts=%llu\n", (unsigned long long)c->log->writes,
+	       (unsigned long long)c->log->flushes, (unsigned long long)c->super_writes,
+	       (unsigned long long)c->region_switches, (unsigned long long)c->epoch_bumps);
 	printf("crash-host: states=%llu failed=%llu prefix=%llu subset=%llu torn=%llu "
 	       "seconds=%.1f\n", (unsigned long long)c->states, (unsigned long long)c->failed,
 	       (unsigned long long)c->prefix, (unsigned long long)c->subset,

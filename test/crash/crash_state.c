@@ -89,6 +89,29 @@ static int64_t scan_write(const uint8_t *img, uint64_t sectors, const struct clo
 	return cs_progress_in(img, sectors * CS_SECTOR, from, to);
 }
 
+/* note_super: count what a write of superblock sectors says: a new active
+ * region (a compaction's switch) or a new epoch in the same region (a session
+ * start). Offsets from docs/statefs.md. */
+static void note_super(struct cs_camp *c, const struct clog_entry *e, uint32_t *active,
+		       uint64_t *epoch, bool *any)
+{
+	for (uint64_t s = e->sector; s < e->sector + e->nr_sectors && s < 2; s++) {
+		const uint8_t *p = e->data + (s - e->sector) * CS_SECTOR;
+		if (memcmp(p, "CAIRNSFS", 8) != 0)
+			continue;
+		uint32_t act = rd32(p + 56);
+		uint64_t ep = rd64(p + 64);
+		c->super_writes++;
+		if (*any && act != *active)
+			c->region_switches++;
+		else if (*any && ep > *epoch)
+			c->epoch_bumps++;
+		*active = act;
+		*epoch = ep;
+		*any = true;
+	}
+}
+
 int cs_init(struct cs_camp *c, const struct clog *log, const struct cm_model *m,
 	    const uint8_t *initial, uint64_t sectors, const struct cs_options *opt)
 {
@@ -108,6 +131,9 @@ int cs_init(struct cs_camp *c, const struct clog *log, const struct cm_model *m,
 	}
 	memcpy(img, initial, sectors * CS_SECTOR);
 	int64_t seen = -1, flushed = -1;
+	uint32_t active = 0;
+	uint64_t epoch = 0;
+	bool any = false;
 	for (uint64_t i = 0; i < log->nentries; i++) {
 		c->seen[i] = seen;
 		c->flushed[i] = flushed;
@@ -117,6 +143,7 @@ int cs_init(struct cs_camp *c, const struct clog *log, const struct cm_model *m,
 			continue;
 		}
 		apply(img, e);
+		note_super(c, e, &active, &epoch, &any);
 		int64_t v = scan_write(img, sectors, e);
 		if (v > seen)
 			seen = v;

@@ -61,6 +61,8 @@ struct cs_camp {
 	struct cs_options opt;
 	/* Counters. */
 	uint64_t states, failed, prefix, subset, torn;
+	/* What the log shows the store doing (superblock writes decoded). */
+	uint64_t super_writes, region_switches, epoch_bumps;
 	/* Every state checked, in order (for sampling). */
 	struct cs_state_rec *rec;
 	uint64_t nrec, caprec;
