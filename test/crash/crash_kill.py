@@ -64,11 +64,11 @@ def run_boot(q, a, append, data, log, delay, tag):
         return killed, f.read().replace("\r\n", "\n")
 
 
-def check(a, data, log, initial, nops, starts, lo_min, count_min, count_max):
+def check(a, data, log, initial, nops, start, starts, lo_min, count_min, count_max):
     """crash-campaign check on the disk file; (ok, fields, line)."""
     cmd = [a.tool, "check", "--log", log, "--sectors", str(a.sectors), "--seed", str(a.seed),
            "--ops", str(nops), "--boots", ",".join(map(str, starts or [0])),
-           "--initial", initial, "--data", data,
+           "--initial", initial, "--data", data, "--from", str(start),
            "--count-min", str(count_min), "--count-max", str(count_max)]
     if lo_min >= 0:
         cmd += ["--lo-min", str(lo_min)]
@@ -127,7 +127,7 @@ def main():
                 if f1.read() != f2.read():
                     problems.append("disk changed but the log is empty")
         else:
-            ok, f, text = check(a, data, log, initial, start + OPS_PER_BOOT + 64,
+            ok, f, text = check(a, data, log, initial, start + OPS_PER_BOOT + 64, start,
                                 [start] if started else [], x_lo,
                                 count + (1 if started else 0), boots)
             if not ok:

@@ -3,9 +3,11 @@
  *   crash-campaign run    COMMON [--subset-max N] [--subset-samples N] [--torn-max N]
  *                         [--torn-samples N] [--sample-seed N] [--samples DIR:N]
  *   crash-campaign replay COMMON RECIPE OUT      rebuild one state into file OUT
- *   crash-campaign check  COMMON --data FILE [--lo-min N] [--count-min N] [--count-max N]
+ *   crash-campaign check  COMMON --data FILE [--lo-min N] [--from N] [--count-min N]
+ *                         [--count-max N]
  *                         the oracle on FILE at the log's end; --lo-min: ops known
- *                         durable before the log began; --count-*: boot counter range
+ *                         durable before the log began; --from: the boot's first
+ *                         op (the log began there); --count-*: boot counter range
  * COMMON: --log LOG (dm-log-writes) --sectors N (the device) [--initial FILE (the
  *         device before the log; default blank)] --seed S --ops N (the workload's
  *         length) --boots A,B,... (the first op of each recorded boot).
@@ -21,8 +23,9 @@
 
 struct args {
 	const char *mode, *log, *data, *recipe, *out, *samples, *initial;
-	uint64_t sectors, seed, ops, count_min, count_max;
+	uint64_t sectors, seed, ops, count_min, count_max, from;
 	int64_t lo_min;
+	bool have_from;
 	uint64_t boots[64];
 	unsigned nboots, nsamples;
 	struct cs_options opt;
@@ -126,7 +129,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->opt.torn_samples = (unsigned)x;
 		else if (!strcmp(o, "--lo-min"))
 			a->lo_min = (int64_t)(x & INT64_MAX);
-		else if (!strcmp(o, "--count-min"))
+		else if (!strcmp(o, "--from")) {
+			a->from = x;
+			a->have_from = true;
+		} else if (!strcmp(o, "--count-min"))
 			a->count_min = x;
 		else if (!strcmp(o, "--count-max"))
 			a->count_max = x;
@@ -397,6 +403,15 @@ static int check(const struct cs_camp *c, const struct args *a)
 		if (acked > b.lo)
 			b.lo = acked;
 		b.hi = (int64_t)cm_next_sync(c->m, v) - 1;
+	}
+	if (a->have_from) {
+		/* The log began with this boot: ops from `from` on may be on the disk
+		 * before any progress record of this boot is. */
+		int64_t seen = c->seen[c->log->nentries] > v ? c->seen[c->log->nentries] : v;
+		int64_t first = (int64_t)a->from - 1;
+		int64_t hi = (int64_t)cm_next_sync(c->m, seen > first ? seen : first) - 1;
+		if (hi > b.hi)
+			b.hi = hi;
 	}
 	if (a->lo_min > b.lo)
 		b.lo = a->lo_min;
