@@ -110,6 +110,9 @@ def image_view(out):
                   out, re.M)
     if m:
         v.update(wkeys=m.group(1), digest=m.group(2))
+    m = re.search(r"^statefs: boot count=(\d+)$", out, re.M)
+    if m:
+        v.update(boot_count=m.group(1))
     return v
 
 
@@ -126,6 +129,8 @@ def compare(h, v):
                                             "discarded")})
         elif "reason" in v:
             diffs.append(f"image reports damage ({v['reason']}), host replay was clean")
+    # The image counts this boot on top of the counter the host read.
+    want["boot_count"] = str(int(h.get("boots", "0")) + 1)
     for k, x in want.items():
         if v.get(k) != x:
             diffs.append(f"{k}: host {x}, image {v.get(k)}")
