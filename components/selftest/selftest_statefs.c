@@ -1,9 +1,9 @@
-/* statefs selftests, run as the selftest component (ktest_comp.c):
+/* statefs selftests, run as the selftest component (selftest_comp.c):
  *   put+sync+get; per-key policy (denied keys: error code AND audit record);
  *   concurrent put/sync/get from several threads on different harts; persistence
  *   across a statefs restart (re-open and replay) and, with "stateseed=<n>",
  *   across reboots (boot 1 writes, boot 2 with "stateverify" reads back).
- * "statefsbench" runs the benchmark (kbench_statefs.c) instead.
+ * "statefsbench" runs the benchmark (selftest_bench_statefs.c) instead.
  * "statefsnotest" skips them (boots that must leave the boot counter as the
  * journal's last record). Without a state disk statefs is not up: they skip. */
 #include <stdio.h>
@@ -19,7 +19,7 @@
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
 #include "cap.h"
-#include "ktest.h"
+#include "selftest.h"
 #include "statefs_svc.h"
 
 #define CONC_THREADS_MIN 4u
@@ -55,7 +55,7 @@ static bool bootarg_u64(const char *key, uint64_t *out)
  * selftest's op on key. */
 static bool find_sfs_denial(uint64_t seq, const char *op, const char *key)
 {
-	return ktest_audited(seq, AUDIT_STATEFS_DENIED, CAP_COMP_SELFTEST, CAP_COMP_STATEFS, op,
+	return selftest_audited(seq, AUDIT_ACCESS_DENIED, CAP_COMP_SELFTEST, CAP_COMP_STATEFS, op,
 			     key, false) != 0;
 }
 
@@ -430,7 +430,7 @@ static int test_batch(void)
 				      .value = "x", .value_len = 1 };
 	uint64_t seq = audit_next_seq();
 	int denied = statefs_svc_batch(ops, 3);
-	unsigned denials = ktest_audited(seq, AUDIT_STATEFS_DENIED, CAP_COMP_SELFTEST,
+	unsigned denials = selftest_audited(seq, AUDIT_ACCESS_DENIED, CAP_COMP_SELFTEST,
 					 CAP_COMP_STATEFS, "batch", "/state/statefs/batchx", false);
 	ok = ok && denied == CAIRN_EACCES && denials == 1 && batch_holds(a, "one") &&
 	     batch_holds(b, "two");
@@ -444,7 +444,7 @@ static int test_batch(void)
 	ops[2] = (struct statefs_op){ .type = STATEFS_OP_PUT, .key = a, .value = BATCH_BAD,
 				      .value_len = 8 };
 	int fault_val = statefs_svc_batch(ops, 3);
-	unsigned faults = ktest_audited(seq, AUDIT_BAD_ADDR, CAP_COMP_SELFTEST, CAP_COMP_STATEFS,
+	unsigned faults = selftest_audited(seq, AUDIT_BAD_ADDR, CAP_COMP_SELFTEST, CAP_COMP_STATEFS,
 					NULL, NULL, false);
 	ok = ok && zero == CAIRN_EINVAL && many == CAIRN_EINVAL && type == CAIRN_EINVAL &&
 	     fault_ops == CAIRN_EFAULT && fault_key == CAIRN_EFAULT && fault_val == CAIRN_EFAULT &&
@@ -464,8 +464,8 @@ static int test_batch(void)
 	return 0;
 }
 
-/* ktest_statefs: every statefs selftest as the selftest component; failures. */
-int ktest_statefs(void)
+/* selftest_statefs: every statefs selftest as the selftest component; failures. */
+int selftest_statefs(void)
 {
 	if (supervisor_state(CAP_COMP_STATEFS) != COMP_UP) {
 		/* A restart of a component whose init failed runs init again (and no
@@ -479,7 +479,7 @@ int ktest_statefs(void)
 		return 0;
 	}
 	if (dt_bootargs_has(platform.bootargs, "statefsbench"))
-		return kbench_statefs();
+		return selftest_bench_statefs();
 	if (dt_bootargs_has(platform.bootargs, "statefsnotest")) {
 		kprintf("SELFTEST: statefs tests skipped (statefsnotest)\n");
 		return 0;

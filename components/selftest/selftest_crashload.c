@@ -1,5 +1,5 @@
 /* crashload: the crash campaign's workload in the image (docs/crash-testing.md),
- * run as the selftest component with the boot word "crashload":
+ * run by the selftest component's ready hook for the boot word "crashload":
  *   crashseed=<n>   the workload's seed (required)
  *   crashops=<n>    run at least n ops, then on to the next SYNC op (default 200)
  *   crashfrom=<n>   first op (default: the stored progress + 1, or 0 on a blank store)
@@ -13,12 +13,11 @@
 #include "cairn/console.h"
 #include "cairn/dt.h"
 #include "cairn/err.h"
-#include "cairn/kernel.h" /* platform (the parsed DTB): no narrower header yet */
-#include "cairn/panic.h"
+#include "cairn/kernel.h" /* platform (the parsed DTB), as the other selftest files */
 #include "cairn/supervisor.h"
 #include "cap.h"
 #include "crash_workload.h"
-#include "ktest.h"
+#include "selftest.h"
 #include "statefs_svc.h"
 
 #define CRASH_DEFAULT_OPS 200u
@@ -168,7 +167,7 @@ static int crashload_main(void)
 	return 0;
 }
 
-int ktest_crashload(void)
+int selftest_crashload(void)
 {
 	memset(&cl, 0, sizeof(cl));
 	if (!arg_u64("crashseed", &cl.seed)) {
@@ -183,5 +182,5 @@ int ktest_crashload(void)
 		kprintf("crashload: FAILED: statefs is not up\n");
 		return 1;
 	}
-	return ktest_run_as(CAP_COMP_SELFTEST, "crashload", crashload_main);
+	return selftest_run_as(CAP_COMP_SELFTEST, "crashload", crashload_main);
 }
