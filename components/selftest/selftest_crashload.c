@@ -167,6 +167,7 @@ static int crashload_main(void)
 	return 0;
 }
 
+/* selftest_crashload: read the boot arguments, then run the workload as selftest. */
 int selftest_crashload(void)
 {
 	memset(&cl, 0, sizeof(cl));

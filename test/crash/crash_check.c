@@ -259,6 +259,7 @@ out:
 	return rc;
 }
 
+/* cc_check: mount read-only, then every rule of the oracle (crash_check.h). */
 int cc_check(const struct cm_model *m, struct blkdev *bd, const struct cc_bounds *b,
 	     struct cc_result *r)
 {

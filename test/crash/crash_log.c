@@ -88,6 +88,7 @@ static void add(struct clog *log, enum clog_kind k, uint64_t sector, uint64_t n,
 		log->flushes++;
 }
 
+/* clog_parse: the superblock, then each entry, every length checked first. */
 int clog_parse(struct clog *log, const uint8_t *buf, size_t len, uint64_t dev_sectors,
 	       bool scan, char *err, size_t errsz)
 {
@@ -125,7 +126,9 @@ int clog_parse(struct clog *log, const uint8_t *buf, size_t len, uint64_t dev_se
 		if (flags & (CLOG_FUA | CLOG_DISCARD | CLOG_MARK)) {
 			rc = bad(err, errsz, "entry %llu: %s entry (not modelled)",
 				 (unsigned long long)i,
-				 flags & CLOG_FUA ? "FUA" : flags & CLOG_DISCARD ? "discard" : "mark");
+				 flags & CLOG_FUA       ? "FUA"
+				 : flags & CLOG_DISCARD ? "discard"
+							: "mark");
 			break;
 		}
 		if (flags & CLOG_FLUSH)
@@ -139,12 +142,14 @@ int clog_parse(struct clog *log, const uint8_t *buf, size_t len, uint64_t dev_se
 			continue;
 		}
 		if (cnt > (len - off) / ss) {
-			rc = bad(err, errsz, "entry %llu: %llu data sectors past the end of the log",
+			rc = bad(err, errsz,
+				 "entry %llu: %llu data sectors past the end of the log",
 				 (unsigned long long)i, (unsigned long long)cnt);
 			break;
 		}
 		if (sector >= dev_sectors || cnt > dev_sectors - sector) {
-			rc = bad(err, errsz, "entry %llu: write %llu+%llu outside the %llu-sector device",
+			rc = bad(err, errsz,
+				 "entry %llu: write %llu+%llu outside the %llu-sector device",
 				 (unsigned long long)i, (unsigned long long)sector,
 				 (unsigned long long)cnt, (unsigned long long)dev_sectors);
 			break;
@@ -157,6 +162,7 @@ int clog_parse(struct clog *log, const uint8_t *buf, size_t len, uint64_t dev_se
 	return rc;
 }
 
+/* clog_free: free the entries and forget them. */
 void clog_free(struct clog *log)
 {
 	free(log->e);

@@ -200,8 +200,9 @@ static void describe(FILE *f, const struct cc_result *r)
 {
 	fprintf(f, "mount=%d reason=%s clean=%d region=%c records=%llu keys=%llu "
 		"bad_record=%llu bad_offset=%llu discarded=%llu wkeys=%llu digest=%08x "
-		"x=%lld..%lld boots=%llu", r->mount_err, statefs_stop_reason_name(r->rep.stop_reason),
-		r->rep.clean, r->rep.region ? 'B' : 'A', (unsigned long long)r->rep.records_replayed,
+		"x=%lld..%lld boots=%llu", r->mount_err,
+		statefs_stop_reason_name(r->rep.stop_reason), r->rep.clean,
+		r->rep.region ? 'B' : 'A', (unsigned long long)r->rep.records_replayed,
 		(unsigned long long)r->keys, (unsigned long long)r->rep.bad_record_index,
 		(unsigned long long)r->rep.bad_offset, (unsigned long long)r->rep.bytes_discarded,
 		(unsigned long long)r->wkeys, r->digest, (long long)r->x_lo, (long long)r->x_hi,
@@ -431,6 +432,7 @@ static int check(const struct cs_camp *c, const struct args *a)
 	return rc;
 }
 
+/* main: parse the arguments, load the log and the model, run the mode. */
 int main(int argc, char **argv)
 {
 	struct args a;

@@ -37,6 +37,7 @@ static int push_write(struct cm_key *k, uint64_t *cap, struct cm_write w)
 	return 0;
 }
 
+/* cm_build: run the generator and record each key's writes, the SYNC and RESTART ops. */
 int cm_build(struct cm_model *m, uint64_t seed, uint64_t min_ops)
 {
 	memset(m, 0, sizeof(*m));
@@ -64,6 +65,7 @@ int cm_build(struct cm_model *m, uint64_t seed, uint64_t min_ops)
 	return err;
 }
 
+/* cm_free: free every array of the model. */
 void cm_free(struct cm_model *m)
 {
 	for (unsigned k = 0; k < CW_NKEYS; k++)
@@ -89,6 +91,7 @@ static int64_t last_le(const struct cm_key *k, int64_t x)
 	return r;
 }
 
+/* cm_find_write: binary search of key k's writes for op j. */
 int64_t cm_find_write(const struct cm_model *m, unsigned k, uint64_t j)
 {
 	if (k >= CW_NKEYS || j > (uint64_t)INT64_MAX)
@@ -97,6 +100,7 @@ int64_t cm_find_write(const struct cm_model *m, unsigned k, uint64_t j)
 	return i >= 0 && m->key[k].w[i].op == j ? i : -1;
 }
 
+/* cm_present_at: key k's last write at or before x is a put. */
 bool cm_present_at(const struct cm_model *m, unsigned k, int64_t x)
 {
 	int64_t i = last_le(&m->key[k], x);
@@ -117,18 +121,21 @@ static uint64_t first_gt(const struct cm_model *m, int64_t v)
 	return lo;
 }
 
+/* cm_prev_sync: the SYNC op before v. */
 int64_t cm_prev_sync(const struct cm_model *m, uint64_t v)
 {
 	uint64_t i = first_gt(m, (int64_t)v - 1); /* first sync >= v */
 	return i == 0 ? -1 : (int64_t)m->syncs[i - 1];
 }
 
+/* cm_next_sync: the SYNC op after v. */
 uint64_t cm_next_sync(const struct cm_model *m, int64_t v)
 {
 	uint64_t i = first_gt(m, v);
 	return i < m->nsyncs ? m->syncs[i] : m->nops;
 }
 
+/* cm_is_sync: v is one of the SYNC ops. */
 bool cm_is_sync(const struct cm_model *m, uint64_t v)
 {
 	uint64_t i = first_gt(m, (int64_t)v - 1);

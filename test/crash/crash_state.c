@@ -41,11 +41,13 @@ static uint64_t mix(uint64_t a, uint64_t b, uint64_t c)
 	return splitmix(&s);
 }
 
+/* rd32: the little-endian u32 at p. */
 static uint32_t rd32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* rd64: the little-endian u64 at p. */
 static uint64_t rd64(const uint8_t *p)
 {
 	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
@@ -112,6 +114,7 @@ static void note_super(struct cs_camp *c, const struct clog_entry *e, uint32_t *
 	}
 }
 
+/* cs_init: one pass over the log for the progress evidence before each entry. */
 int cs_init(struct cs_camp *c, const struct clog *log, const struct cm_model *m,
 	    const uint8_t *initial, uint64_t sectors, const struct cs_options *opt)
 {
@@ -154,6 +157,7 @@ int cs_init(struct cs_camp *c, const struct clog *log, const struct cm_model *m,
 	return 0;
 }
 
+/* cs_free: free the evidence arrays and the state records. */
 void cs_free(struct cs_camp *c)
 {
 	free(c->seen);
@@ -163,6 +167,7 @@ void cs_free(struct cs_camp *c)
 	c->rec = NULL;
 }
 
+/* cs_bounds: lo/hi from the progress evidence at spec's crash point. */
 void cs_bounds(const struct cs_camp *c, const struct cs_spec *sp, struct cc_bounds *b)
 {
 	int64_t v, fp;
@@ -270,6 +275,7 @@ static void apply_torn(uint8_t *img, const struct clog_entry *e, const struct cs
 	}
 }
 
+/* cs_build: the initial device, the entries before the state, then its own writes. */
 int cs_build(const struct cs_camp *c, const struct cs_spec *sp, uint8_t *out)
 {
 	const struct clog *log = c->log;
@@ -302,6 +308,7 @@ int cs_build(const struct cs_camp *c, const struct cs_spec *sp, uint8_t *out)
 	return 0;
 }
 
+/* cs_recipe: print spec in the recipe syntax of crash_state.h. */
 void cs_recipe(const struct cs_spec *sp, char *buf, size_t n)
 {
 	unsigned long long a = sp->a, b = sp->b, d = sp->d;
@@ -345,6 +352,7 @@ static int expect(const char **s, char ch)
 	return 0;
 }
 
+/* cs_parse_recipe: the inverse of cs_recipe; the whole string must match. */
 int cs_parse_recipe(const char *s, struct cs_spec *sp)
 {
 	memset(sp, 0, sizeof(*sp));
@@ -399,12 +407,14 @@ static int md_read(void *ctx, uint64_t lba, void *buf, uint32_t count)
 	return 0;
 }
 
+/* md_write: the device is read-only. */
 static int md_write(void *ctx, uint64_t lba, const void *buf, uint32_t count)
 {
 	(void)ctx, (void)lba, (void)buf, (void)count;
 	return CAIRN_EROFS;
 }
 
+/* md_flush: the device is read-only. */
 static int md_flush(void *ctx)
 {
 	(void)ctx;
@@ -414,6 +424,7 @@ static int md_flush(void *ctx)
 static const struct blkdev_ops md_ops = { .read = md_read, .write = md_write,
 					  .flush = md_flush };
 
+/* cs_memdev: a read-only 512-byte-sector device over data. */
 void cs_memdev(struct blkdev *bd, const uint8_t *data, uint64_t sectors)
 {
 	memset(bd, 0, sizeof(*bd));
@@ -643,6 +654,7 @@ static int step(struct loop *l, uint64_t i)
 	return rc ? rc : check_one(l, &l->dev_latest, &sp);
 }
 
+/* cs_run: the empty device, then every entry's states, then the last epoch's subsets. */
 int cs_run(struct cs_camp *c)
 {
 	struct loop l;

@@ -23,6 +23,7 @@ static unsigned below(struct cw_gen *g, unsigned n)
 	return (unsigned)(splitmix(&g->rng) % n);
 }
 
+/* cw_init: seed the PRNG; no key exists yet. */
 void cw_init(struct cw_gen *g, uint64_t seed)
 {
 	g->seed = seed;
@@ -76,6 +77,7 @@ static int pick_present(struct cw_gen *g)
 	}
 }
 
+/* cw_next: draw the op kind, then its keys and sizes, and update the model. */
 void cw_next(struct cw_gen *g, struct cw_op *op)
 {
 	memset(op, 0, sizeof(*op));
@@ -105,6 +107,7 @@ void cw_next(struct cw_gen *g, struct cw_op *op)
 	}
 }
 
+/* cw_key: "<prefix>kNN" or "<prefix>progress". */
 size_t cw_key(unsigned k, char *buf)
 {
 	static const char pre[] = CW_PREFIX;
@@ -121,6 +124,7 @@ size_t cw_key(unsigned k, char *buf)
 	return n;
 }
 
+/* cw_key_index: the inverse of cw_key. */
 int cw_key_index(const char *name, size_t len)
 {
 	size_t n = sizeof(CW_PREFIX) - 1;
@@ -137,6 +141,7 @@ int cw_key_index(const char *name, size_t len)
 	return k < CW_KEYS ? (int)k : -1;
 }
 
+/* cw_value: the op index, then the PRNG stream of (seed, op, key). */
 void cw_value(uint64_t seed, uint64_t index, unsigned k, size_t len, uint8_t *buf)
 {
 	if (k == CW_PROGRESS) {
@@ -159,6 +164,7 @@ void cw_value(uint64_t seed, uint64_t index, unsigned k, size_t len, uint8_t *bu
 	}
 }
 
+/* cw_digest: CRC32-C of key, length (LE32) and value, continuing crc. */
 uint32_t cw_digest(uint32_t crc, const char *key, size_t klen, const void *val, size_t len)
 {
 	uint8_t l[4] = { (uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16),

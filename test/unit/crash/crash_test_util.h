@@ -81,12 +81,14 @@ struct logdev {
 	bool skip_flush;
 };
 
+/* ld_read: read from the memory device. */
 static inline int ld_read(void *ctx, uint64_t lba, void *buf, uint32_t count)
 {
 	struct logdev *l = ctx;
 	return l->mem.dev.ops->read(l->mem.dev.ctx, lba, buf, count);
 }
 
+/* ld_write: log the write, then do it. */
 static inline int ld_write(void *ctx, uint64_t lba, const void *buf, uint32_t count)
 {
 	struct logdev *l = ctx;
@@ -94,6 +96,7 @@ static inline int ld_write(void *ctx, uint64_t lba, const void *buf, uint32_t co
 	return l->mem.dev.ops->write(l->mem.dev.ctx, lba, buf, count);
 }
 
+/* ld_flush: log the flush (unless it is skipped). */
 static inline int ld_flush(void *ctx)
 {
 	struct logdev *l = ctx;

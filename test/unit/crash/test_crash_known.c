@@ -105,6 +105,7 @@ START_TEST(test_crash_known_garbage_epoch)
 }
 END_TEST
 
+/* main: run the reproducer named by argv[1] ("tail" or "epoch"). */
 int main(int argc, char **argv)
 {
 	Suite *s = suite_create("crash");

@@ -149,6 +149,7 @@ START_TEST(test_crash_log_scan)
 }
 END_TEST
 
+/* main: the parser tests. */
 int main(void)
 {
 	Suite *s = suite_create("crash");

@@ -267,6 +267,7 @@ START_TEST(test_crash_oracle_catches)
 }
 END_TEST
 
+/* main: the generator and oracle tests. */
 int main(void)
 {
 	Suite *s = suite_create("crash");
