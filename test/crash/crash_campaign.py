@@ -191,6 +191,10 @@ def main():
     for b in bad:
         print(f"crash: FAIL boot {b}")
     failed += len(bad)
+    if failed:
+        print(f"crash: rebuild a failing state with: {a.tool} replay --log {log} --sectors "
+              f"{a.sectors} --seed {a.seed} --ops {nops} --boots {','.join(map(str, starts))} "
+              f"RECIPE OUT.img")
     print(f"crash: recorded boots={a.boots} ops={nops} log={os.path.getsize(log)} bytes; "
           f"booted {booted} of {len(samples)} samples")
     ok = failed == 0 and states >= a.min_states and booted >= min(a.sample, states)
