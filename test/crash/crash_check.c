@@ -106,6 +106,8 @@ static int check_key(const struct cm_model *m, struct statefs *fs, struct scan *
 	if (count_only) {
 		int n = statefs_get(fs, d->key, s->val, STATEFS_VALUE_MAX);
 		size_t klen = strlen(d->key);
+		if (n == 8 && strcmp(d->key, STATEFS_BOOT_COUNT_KEY) == 0)
+			r->boot_count = le64(s->val);
 		if (n >= 0 && cw_key_index(d->key, klen) >= 0) {
 			r->wkeys++;
 			r->digest = cw_digest(r->digest, d->key, klen, s->val, (size_t)n);

@@ -442,6 +442,8 @@ struct loop {
 	uint64_t *pending; /* write entries since the last flush */
 	uint64_t npending, epoch_start;
 	uint64_t *order;   /* scratch for subset orders */
+	uint64_t *seen;    /* digests of the random states taken for one write/epoch */
+	uint64_t nseen_cap;
 	struct blkdev dev_latest, dev_work;
 };
 
@@ -501,6 +503,27 @@ static void restore(uint8_t *dst, const uint8_t *src, const struct clog_entry *e
 	memcpy(dst + off, src + off, e->nr_sectors * CS_SECTOR);
 }
 
+/* torn_hash: a digest of the torn pattern spec gives a k-sector write. */
+static uint64_t torn_hash(const struct cs_spec *sp, uint64_t k)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (uint64_t i = 0; i < k; i++)
+		h = (h ^ (uint64_t)torn_choice(sp, i)) * 0x100000001b3ull;
+	return h;
+}
+
+/* seen_before: whether digest h was already taken for the current write or
+ * epoch (l->seen[0..*n)); records it when not. */
+static bool seen_before(struct loop *l, uint64_t h, uint64_t *n)
+{
+	for (uint64_t i = 0; i < *n; i++)
+		if (l->seen[i] == h)
+			return true;
+	if (*n < l->nseen_cap)
+		l->seen[(*n)++] = h;
+	return false;
+}
+
 /* torn_states: the torn variants of write entry w; work == latest before w. */
 static int torn_states(struct loop *l, uint64_t w)
 {
@@ -526,17 +549,30 @@ static int torn_states(struct loop *l, uint64_t w)
 		}
 		return rc;
 	}
-	for (unsigned i = 0; i < o->torn_samples && !rc; i++) {
-		if (i % 2 == 0) {
-			sp.mode = 2; /* in-order tears at evenly spaced sectors */
-			sp.d = (uint64_t)(i / 2) * k / ((o->torn_samples + 1) / 2);
-		} else {
-			sp.mode = 1;
-			sp.d = mix(o->sample_seed, w, i);
-		}
+	/* Half in-order tears at distinct, evenly spaced sectors, half random
+	 * patterns; a pattern already checked for this write is skipped, so every
+	 * state counted is a different one. */
+	uint64_t tears = (o->torn_samples + 1) / 2, nseen = 0;
+	if (tears > k)
+		tears = k;
+	for (uint64_t j = 0; j < tears && !rc; j++) {
+		sp.mode = 2;
+		sp.d = j * k / tears;
 		apply_torn(l->work, e, &sp);
 		rc = check_one(l, &l->dev_work, &sp);
 		restore(l->work, l->latest, e);
+	}
+	uint64_t want = o->torn_samples - tears;
+	for (uint64_t i = 0, done = 0; done < want && i < 4 * want && !rc; i++) {
+		sp.mode = 1;
+		sp.d = mix(o->sample_seed, w, i);
+		uint64_t h = torn_hash(&sp, k);
+		if (seen_before(l, h, &nseen))
+			continue;
+		apply_torn(l->work, e, &sp);
+		rc = check_one(l, &l->dev_work, &sp);
+		restore(l->work, l->latest, e);
+		done++;
 	}
 	return rc;
 }
@@ -594,9 +630,19 @@ static int subset_states(struct loop *l, uint64_t end)
 		return rc;
 	}
 	sp.mode = 2;
-	for (unsigned i = 0; i < o->subset_samples && !rc; i++) {
+	uint64_t nseen = 0;
+	for (uint64_t i = 0, done = 0; done < o->subset_samples && i < 4ull * o->subset_samples &&
+	     !rc; i++) {
 		sp.d = mix(o->sample_seed ^ 0x7375627365747321ull, l->epoch_start, i);
+		/* The same writes in the same order is the same state: skip it. */
+		uint64_t k = subset_order(&sp, l->pending, n, l->order), h = 0xcbf29ce484222325ull;
+		for (uint64_t j = 0; j < k; j++)
+			h = (h ^ l->order[j]) * 0x100000001b3ull;
+		h ^= k;
+		if (seen_before(l, h, &nseen))
+			continue;
 		rc = subset_state(l, &sp);
+		done++;
 	}
 	return rc;
 }
@@ -612,7 +658,9 @@ static int loop_init(struct loop *l, struct cs_camp *c)
 	l->work = malloc(size);
 	l->pending = malloc((c->log->nentries + 1) * sizeof(uint64_t));
 	l->order = malloc((c->log->nentries + 1) * sizeof(uint64_t));
-	if (!l->base || !l->latest || !l->work || !l->pending || !l->order)
+	l->nseen_cap = (uint64_t)c->opt.torn_samples + c->opt.subset_samples + 1;
+	l->seen = malloc(l->nseen_cap * sizeof(uint64_t));
+	if (!l->base || !l->latest || !l->work || !l->pending || !l->order || !l->seen)
 		return CAIRN_ENOMEM;
 	memcpy(l->base, c->initial, size);
 	memcpy(l->latest, c->initial, size);
@@ -630,6 +678,7 @@ static void loop_free(struct loop *l)
 	free(l->work);
 	free(l->pending);
 	free(l->order);
+	free(l->seen);
 }
 
 /* step: one log entry: torn variants and the prefix after a write; the epoch's

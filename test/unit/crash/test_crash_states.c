@@ -107,7 +107,7 @@ static void rec_make(struct rec *r, bool skip_flush, bool torn)
 	ck_assert_uint_eq(r->m.nops, nops);
 	r->blank = calloc(SECTORS, 512);
 	struct cs_options o = { .subset_exhaustive_max = 8, .subset_samples = 8,
-				.torn_exhaustive_max = torn ? 3 : 0, .torn_samples = torn ? 6 : 0,
+				.torn_exhaustive_max = torn ? 3 : 0, .torn_samples = torn ? 16 : 0,
 				.sample_seed = 1, .boot_starts = r->starts, .nboots = 2,
 				.print_failures = 5, .out = stdout };
 	ck_assert_int_eq(cs_init(&r->c, &r->log, &r->m, r->blank, SECTORS, &o), 0);
@@ -166,6 +166,27 @@ START_TEST(test_crash_rebuild_matches)
 		ck_assert_int_eq(rc != 0, s->failed);
 	}
 	ck_assert_uint_gt(checked, 50);
+	/* Every torn state of a write is a different pattern: the written sectors
+	 * of no two of them are equal. */
+	uint64_t *h = calloc(r.c.nrec, sizeof(*h)), dups = 0, torn = 0;
+	for (uint64_t i = 0; i < r.c.nrec; i++) {
+		const struct cs_spec *sp = &r.c.rec[i].spec;
+		if (sp->kind != CS_TORN)
+			continue;
+		const struct clog_entry *e = &r.log.e[sp->a];
+		ck_assert_int_eq(cs_build(&r.c, sp, img), 0);
+		uint64_t x = 0xcbf29ce484222325ull;
+		for (uint64_t b = 0; b < e->nr_sectors * 512; b++)
+			x = (x ^ img[e->sector * 512 + b]) * 0x100000001b3ull;
+		h[i] = x;
+		torn++;
+		for (uint64_t j = 0; j < i; j++)
+			dups += r.c.rec[j].spec.kind == CS_TORN && r.c.rec[j].spec.a == sp->a &&
+				h[j] == x;
+	}
+	ck_assert_uint_gt(torn, 100);
+	ck_assert_uint_eq(dups, 0);
+	free(h);
 	free(img);
 	rec_free(&r);
 }
