@@ -110,7 +110,8 @@ def image_view(out):
                   out, re.M)
     if m:
         v.update(wkeys=m.group(1), digest=m.group(2))
-    m = re.search(r"^statefs: boot count=(\d+)$", out, re.M)
+    m = re.search(r"^statefs: boot count=(\d+)( \(read-only store: not recorded\))?$", out,
+                  re.M)
     if m:
         v.update(boot_count=m.group(1))
     return v
