@@ -434,7 +434,7 @@ static int test_batch(void)
 					 CAP_COMP_STATEFS, "batch", "/state/statefs/batchx", false);
 	ok = ok && denied == CAIRN_EACCES && denials == 1 && batch_holds(a, "one") &&
 	     batch_holds(b, "two");
-	int zero = statefs_svc_batch(ops, 0), many = statefs_svc_batch(ops, STATEFS_BATCH_MAX + 1);
+	int zero = statefs_svc_batch(ops, 0), many = statefs_svc_batch(ops, STATEFS_SVC_BATCH_MAX + 1);
 	ops[2] = (struct statefs_op){ .type = 7, .key = a };
 	int type = statefs_svc_batch(ops, 3);
 	seq = audit_next_seq();

@@ -156,79 +156,6 @@ int statefs_svc_delete(const char *key)
 	return err;
 }
 
-/* A batch's own copy of the caller's arguments (statefs_svc_batch). */
-struct batch_copy {
-	struct statefs_op ops[STATEFS_BATCH_MAX];   /* rewritten to point at the copies */
-	char keys[STATEFS_BATCH_MAX][STATEFS_KEY_MAX + 1];
-	uint8_t *values;                            /* every put's value, back to back */
-};
-
-/* batch_in: copy the op array, every key and every value in (once), checking
- * each key and type and authorising each key for w. 0 or an error. */
-static int batch_in(const struct cap_call *call, struct batch_copy *b, const struct statefs_op *ops,
-		    size_t n)
-{
-	int err = cap_copy_in(call, b->ops, ops, n * sizeof(*ops));
-	size_t total = 0;
-	for (size_t i = 0; !err && i < n; i++) {
-		struct statefs_op *o = &b->ops[i];
-		err = key_in(call, b->keys[i], o->key);
-		if (!err && o->type != STATEFS_OP_PUT && o->type != STATEFS_OP_DELETE)
-			err = CAIRN_EINVAL;
-		if (!err && o->type == STATEFS_OP_PUT && o->value_len > STATEFS_VALUE_MAX)
-			err = CAIRN_EFBIG;
-		if (!err && o->type == STATEFS_OP_PUT && !o->value && o->value_len)
-			err = CAIRN_EINVAL;
-		if (!err)
-			err = policy(call, b->keys[i], CAP_W, "batch");
-		if (!err && o->type == STATEFS_OP_PUT)
-			total += o->value_len; /* at most 64 x 64 KiB: no overflow */
-	}
-	if (!err && total && !(b->values = malloc(total)))
-		err = CAIRN_ENOMEM;
-	size_t off = 0;
-	for (size_t i = 0; !err && i < n; i++) {
-		struct statefs_op *o = &b->ops[i];
-		o->key = b->keys[i];
-		if (o->type != STATEFS_OP_PUT || !o->value_len) {
-			o->value = NULL;
-			o->value_len = 0;
-			continue;
-		}
-		err = cap_copy_in(call, b->values + off, o->value, o->value_len);
-		o->value = b->values + off;
-		off += o->value_len;
-	}
-	return err;
-}
-
-/* statefs_svc_batch: gate, copy the whole batch in, check and authorise every
- * key on the copies before anything is applied, then the engine's atomic batch
- * under sfs.lock (statefs_svc.h). */
-int statefs_svc_batch(const struct statefs_op *ops, size_t n)
-{
-	struct cap_call call;
-	int err = cap_enter(&call, CAP_COMP_STATEFS, "batch");
-	if (err)
-		return err;
-	struct batch_copy *b = NULL;
-	if (!ops || n == 0 || n > STATEFS_BATCH_MAX)
-		err = CAIRN_EINVAL;
-	if (!err && !(b = calloc(1, sizeof(*b))))
-		err = CAIRN_ENOMEM;
-	if (!err)
-		err = batch_in(&call, b, ops, n);
-	if (!err && !(err = engine_lock())) {
-		err = statefs_batch(sfs.fs, b->ops, n);
-		mutex_unlock(&sfs.lock);
-	}
-	if (b)
-		free(b->values);
-	free(b);
-	cap_leave(&call);
-	return err;
-}
-
 #define LIST_CHUNK 16u /* entries listed per engine call (bounce buffer: 4 KiB) */
 
 /* list_chunks: the walk of statefs_svc_list on checked copies of prefix and
@@ -284,6 +211,68 @@ int statefs_svc_list(const char *prefix, const char *after, struct statefs_diren
 		err = CAIRN_EINVAL;
 	if (!err)
 		err = list_chunks(&call, p, cursor, out, max);
+	cap_leave(&call);
+	return err;
+}
+
+/* One batch operation copied into statefs' own memory. */
+struct op_copy {
+	char key[STATEFS_KEY_MAX + 1];
+	void *value; /* malloc'd, NULL for a delete or an empty value */
+};
+
+/* batch_in: copy the caller's op array, every key and every value in once, and
+ * check each key and its w right on the copy. */
+static int batch_in(const struct cap_call *call, const struct statefs_op *ops, size_t n,
+		    struct statefs_op *o, struct op_copy *c)
+{
+	int err = cap_copy_in(call, o, ops, n * sizeof(*o));
+	for (size_t i = 0; !err && i < n; i++) {
+		err = key_in(call, c[i].key, o[i].key);
+		if (!err)
+			err = policy(call, c[i].key, CAP_W, "batch");
+		if (!err && o[i].type != STATEFS_OP_PUT && o[i].type != STATEFS_OP_DELETE)
+			err = CAIRN_EINVAL;
+		if (!err && o[i].type == STATEFS_OP_PUT && o[i].value_len > STATEFS_VALUE_MAX)
+			err = CAIRN_EFBIG;
+		if (!err && o[i].type == STATEFS_OP_PUT && !o[i].value && o[i].value_len)
+			err = CAIRN_EINVAL;
+		if (!err && o[i].type == STATEFS_OP_PUT && o[i].value_len &&
+		    !(c[i].value = malloc(o[i].value_len)))
+			err = CAIRN_ENOMEM;
+		if (!err && c[i].value)
+			err = cap_copy_in(call, c[i].value, o[i].value, o[i].value_len);
+		o[i].key = c[i].key;
+		o[i].value = c[i].value;
+		if (o[i].type != STATEFS_OP_PUT)
+			o[i].value_len = 0;
+	}
+	return err;
+}
+
+/* statefs_svc_batch: gate, copy every op in, key checks and policy on the copies,
+ * then one atomic engine batch under sfs.lock (statefs_svc.h). */
+int statefs_svc_batch(const struct statefs_op *ops, size_t n)
+{
+	struct cap_call call;
+	struct statefs_op o[STATEFS_SVC_BATCH_MAX];
+	struct op_copy *c = NULL;
+	int err = cap_enter(&call, CAP_COMP_STATEFS, "batch");
+	if (err)
+		return err;
+	if (n == 0 || n > STATEFS_SVC_BATCH_MAX)
+		err = CAIRN_EINVAL;
+	if (!err && !(c = calloc(n, sizeof(*c))))
+		err = CAIRN_ENOMEM;
+	if (!err)
+		err = batch_in(&call, ops, n, o, c);
+	if (!err && !(err = engine_lock())) {
+		err = statefs_batch(sfs.fs, o, n);
+		mutex_unlock(&sfs.lock);
+	}
+	for (size_t i = 0; c && i < n; i++)
+		free(c[i].value);
+	free(c);
 	cap_leave(&call);
 	return err;
 }

@@ -52,10 +52,20 @@ int selftest_gate(void);
 /* selftest_crashload: the crash campaign's workload ("crashload"; its boot
  * arguments in selftest_crashload.c); 0 when every op succeeded. */
 int selftest_crashload(void);
+/* selftest_limits: the exhaustion smokes (heap, threads, pages, a denial flood,
+ * a cross-hart call flood, packagefs handles) and the budget report. */
+int selftest_limits(void);
 /* selftest_pkgfs: packagefs selftests (disk or fixture); returns failures. */
 int selftest_pkgfs(void);
 /* selftest_pkgfs_denied: an ungranted caller (crypto) is refused by packagefs. */
 int selftest_pkgfs_denied(void);
+
+/* selftest_bootctl: bootctl selftests (persistence read back, packagefs-only calls
+ * refused); returns failures. */
+int selftest_bootctl(void);
+/* selftest_bootctl_confirm: the health gate of a selftest boot (bootctl_mark_good),
+ * as selftest, after every selftest passed; always 0 (the gate prints its verdict). */
+int selftest_bootctl_confirm(void);
 
 /* selftest_bench_all: every benchmark built into the image; prints
  * "bench: done failed=<n>" last and returns n. */

@@ -37,10 +37,11 @@ int statefs_svc_get(const char *key, void *buf, size_t bufsize);
 /* statefs_svc_delete: remove key (needs w); CAIRN_ENOENT when absent. */
 int statefs_svc_delete(const char *key);
 
-/* statefs_svc_batch: apply n (1..STATEFS_BATCH_MAX) puts/deletes atomically (needs
- * w on every key): after a crash all or none are visible. CAIRN_EINVAL for a bad
- * key or count, CAIRN_EACCES when any key is denied (nothing applied), otherwise
- * as statefs_batch (statefs.h). Not durable until statefs_svc_sync. */
+#define STATEFS_SVC_BATCH_MAX 8u /* operations in one statefs_svc_batch */
+
+/* statefs_svc_batch: apply n (1..STATEFS_SVC_BATCH_MAX) puts/deletes atomically
+ * (statefs_batch: after a crash all or none are visible); needs w on every key.
+ * Not durable until statefs_svc_sync. */
 int statefs_svc_batch(const struct statefs_op *ops, size_t n);
 
 /* statefs_svc_list: keys under prefix (a "/state/.../" path ending in '/', needs
