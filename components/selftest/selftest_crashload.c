@@ -22,6 +22,8 @@
 
 #define CRASH_DEFAULT_OPS 200u
 
+_Static_assert(CW_BATCH_MAX <= STATEFS_SVC_BATCH_MAX, "a workload batch is one service batch");
+
 static struct {
 	uint64_t seed, ops, from;
 	bool have_from, verify;
