@@ -224,7 +224,13 @@ static int check_mounted(const struct cm_model *m, struct statefs *fs,
 			 const struct cc_bounds *b, struct cc_result *r)
 {
 	int rc = 0;
-	if (!stop_allowed(r->rep.stop_reason))
+#if CRASH_HAVE_MOUNT_CLASS
+	if (r->rep.mount_class != STATEFS_CLASS_CLEAN && r->rep.mount_class != STATEFS_CLASS_TORN_TAIL)
+		rc = fail(r, "mount class %s (evidence at region %u offset %llu): a crash only "
+			  "loses unsynced writes", statefs_mount_class_name(r->rep.mount_class),
+			  r->rep.evidence_region, (unsigned long long)r->rep.evidence_offset);
+#endif
+	if (!rc && !stop_allowed(r->rep.stop_reason))
 		rc = fail(r, "replay stopped at %s (record %llu, offset %llu): not crash damage",
 			  statefs_stop_reason_name(r->rep.stop_reason),
 			  (unsigned long long)r->rep.bad_record_index,
