@@ -58,7 +58,8 @@ static void selftest_ready(bool up)
 {
 	const char *args = platform.bootargs;
 	if (!up) {
-		static const char *const words[] = { "pkgfsbench", "crashtest", "selftest", "bench" };
+		static const char *const words[] = { "pkgfsbench", "crashtest", "crashload",
+						     "selftest", "bench" };
 		for (unsigned i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
 			if (dt_bootargs_has(args, words[i])) {
 				kprintf("ktest: selftest component is not up\n");
@@ -76,6 +77,10 @@ static void selftest_ready(bool up)
 		kprintf("ktest: crashtest refused: %s\n", cairn_strerror(err));
 		exit_with(1);
 	}
+#ifdef CAP_ENABLED_STATEFS
+	if (dt_bootargs_has(args, "crashload"))
+		exit_with(selftest_crashload());
+#endif
 	if (dt_bootargs_has(args, "selftest"))
 		exit_with(selftest_run_all());
 	/* Benchmarks run in their own selftest thread: it owns the scratch disk. */

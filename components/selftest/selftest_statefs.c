@@ -392,6 +392,72 @@ static int test_reboot(void)
 	return 0;
 }
 
+#define BATCH_BAD ((void *)(uintptr_t)0x40) /* in the unmapped page at 0 */
+
+/* batch_holds: key reads back as val (or is absent when val is NULL). */
+static bool batch_holds(const char *key, const char *val)
+{
+	char buf[16];
+	int n = statefs_svc_get(key, buf, sizeof(buf));
+	if (!val)
+		return n == CAIRN_ENOENT;
+	return n == (int)strlen(val) && memcmp(buf, val, (size_t)n) == 0;
+}
+
+/* test_batch: statefs_svc_batch applies puts and a delete together; a batch
+ * naming one key outside the caller's grant, a bad count, an unknown type, an
+ * unmapped op array, key or value are refused whole (nothing applied) and the
+ * denial and the bad addresses are audited. */
+static int test_batch(void)
+{
+	static const char a[] = "/state/selftest/batch/a", b[] = "/state/selftest/batch/b";
+	struct statefs_op ops[3] = {
+		{ .type = STATEFS_OP_PUT, .key = a, .value = "one", .value_len = 3 },
+		{ .type = STATEFS_OP_PUT, .key = b, .value = "two", .value_len = 3 },
+	};
+	int rc = statefs_svc_batch(ops, 2);
+	bool ok = rc == 0 && batch_holds(a, "one") && batch_holds(b, "two");
+	ops[0] = (struct statefs_op){ .type = STATEFS_OP_PUT, .key = a, .value = "new",
+				      .value_len = 3 };
+	ops[1] = (struct statefs_op){ .type = STATEFS_OP_DELETE, .key = b };
+	ops[2] = (struct statefs_op){ .type = STATEFS_OP_PUT, .key = "/state/statefs/batchx",
+				      .value = "x", .value_len = 1 };
+	uint64_t seq = audit_next_seq();
+	int denied = statefs_svc_batch(ops, 3);
+	unsigned denials = selftest_audited(seq, AUDIT_ACCESS_DENIED, CAP_COMP_SELFTEST,
+					 CAP_COMP_STATEFS, "batch", "/state/statefs/batchx", false);
+	ok = ok && denied == CAIRN_EACCES && denials == 1 && batch_holds(a, "one") &&
+	     batch_holds(b, "two");
+	int zero = statefs_svc_batch(ops, 0), many = statefs_svc_batch(ops, STATEFS_SVC_BATCH_MAX + 1);
+	ops[2] = (struct statefs_op){ .type = 7, .key = a };
+	int type = statefs_svc_batch(ops, 3);
+	seq = audit_next_seq();
+	int fault_ops = statefs_svc_batch(BATCH_BAD, 1);
+	ops[2] = (struct statefs_op){ .type = STATEFS_OP_PUT, .key = BATCH_BAD };
+	int fault_key = statefs_svc_batch(ops, 3);
+	ops[2] = (struct statefs_op){ .type = STATEFS_OP_PUT, .key = a, .value = BATCH_BAD,
+				      .value_len = 8 };
+	int fault_val = statefs_svc_batch(ops, 3);
+	unsigned faults = selftest_audited(seq, AUDIT_BAD_ADDR, CAP_COMP_SELFTEST, CAP_COMP_STATEFS,
+					NULL, NULL, false);
+	ok = ok && zero == CAIRN_EINVAL && many == CAIRN_EINVAL && type == CAIRN_EINVAL &&
+	     fault_ops == CAIRN_EFAULT && fault_key == CAIRN_EFAULT && fault_val == CAIRN_EFAULT &&
+	     faults == 3 && batch_holds(a, "one") && batch_holds(b, "two");
+	ops[2] = (struct statefs_op){ .type = STATEFS_OP_PUT, .key = a, .value = "last",
+				      .value_len = 4 };
+	/* Two ops on one key: the later one wins, the delete of b applies with it. */
+	ok = ok && statefs_svc_batch(ops, 3) == 0 && batch_holds(a, "last") &&
+	     batch_holds(b, NULL) && statefs_svc_delete(a) == 0 && statefs_svc_sync() == 0;
+	if (!ok) {
+		kprintf("ktest: statefs batch FAILED: rc=%d denied=%d (%u audited) zero=%d "
+			"many=%d type=%d faults=%d/%d/%d (%u audited)\n", rc, denied, denials, zero,
+			many, type, fault_ops, fault_key, fault_val, faults);
+		return 1;
+	}
+	kprintf("SELFTEST: statefs batch ok\n");
+	return 0;
+}
+
 /* selftest_statefs: every statefs selftest as the selftest component; failures. */
 int selftest_statefs(void)
 {
@@ -413,6 +479,7 @@ int selftest_statefs(void)
 		return 0;
 	}
 	int failed = test_put();
+	failed += test_batch();
 	failed += test_unauthorized();
 	failed += test_concurrent();
 	failed += test_restart_persist();

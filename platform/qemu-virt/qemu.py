@@ -2,7 +2,7 @@
 """Boot the Cairn image in QEMU virt.
 
   qemu.py run  --kernel ELF [--smp N] [--modern] [--disk FILE[:SERIAL[:ro[:BS]]]]...
-               [--disk-cache MODE]
+               [--disk-cache MODE] [--logdisk DATA:LOG[:SERIAL[:append]]]...
       interactive: the console is this terminal; quit with Ctrl-A X.
   qemu.py test --kernel ELF --log LOG [--expect LINE]... [--expect-count RE=N]...
                [--exit N] [--timeout S] [--append ARGS] [--break-dtb WHAT] ...
@@ -42,7 +42,35 @@ def qemu_command(a, dtb=None):
         if bs:
             dev += f",logical_block_size={bs},physical_block_size={bs}"
         cmd += ["-drive", drive, "-device", dev]
+    for i, spec in enumerate(a.logdisk or []):
+        cmd += logdisk_args(spec, i, a.disk_cache)
     return cmd
+
+
+def logdisk_args(spec, i, cache=None):
+    """-blockdev/-device arguments for a disk whose every write and flush QEMU's
+    blklogwrites driver logs (dm-log-writes format, docs/crash-testing.md).
+    spec is DATA:LOG[:SERIAL[:append]]; with append the log is continued (its
+    sector size is then read from it), otherwise it starts over at 512-byte log
+    sectors. The superblock is rewritten after every entry so a killed QEMU
+    leaves a log whose entry count is current."""
+    parts = spec.split(":")
+    if len(parts) < 2:
+        sys.exit(f"qemu.py: --logdisk {spec}: want DATA:LOG[:SERIAL[:append]]")
+    data, log = parts[0], parts[1]
+    serial = parts[2] if len(parts) > 2 and parts[2] else "state"
+    append = len(parts) > 3 and parts[3] == "append"
+    cache_opt = ""
+    if cache:
+        cache_opt = {"none": ",cache.direct=on", "writeback": "",
+                     "unsafe": ",cache.no-flush=on"}.get(cache, "")
+    dn, ln, wn = f"ld{i}", f"ll{i}", f"lw{i}"
+    logw = f"driver=blklogwrites,file={dn},log={ln},log-super-update-interval=1,node-name={wn}"
+    logw += ",log-append=on" if append else ",log-sector-size=512"
+    return ["-blockdev", f"driver=file,filename={data},node-name={dn}{cache_opt}",
+            "-blockdev", f"driver=file,filename={log},node-name={ln}",
+            "-blockdev", logw,
+            "-device", f"virtio-blk-device,drive={wn},serial={serial}"]
 
 
 def broken_dtb(a, what, workdir):
@@ -124,6 +152,8 @@ def main():
     p.add_argument("--modern", action="store_true", help="virtio-mmio version 2 transport")
     p.add_argument("--append", default="")
     p.add_argument("--disk", action="append", help="FILE[:SERIAL[:ro[:BLOCKSIZE]]]")
+    p.add_argument("--logdisk", action="append",
+                   help="DATA:LOG[:SERIAL[:append]]: a disk recorded by QEMU's blklogwrites")
     p.add_argument("--disk-cache",
                    choices=["none", "writeback", "writethrough", "directsync", "unsafe"],
                    help="QEMU cache mode of every --disk (default: QEMU's, writeback)")

@@ -158,7 +158,8 @@ def mode_count(r):
 
 def mode_reboot(r):
     seed = random.SystemRandom().randrange(1, 2**40)  # unique to this run
-    first = ["SELFTEST: statefs put ok", "SELFTEST: statefs unauthorized access rejected",
+    first = ["SELFTEST: statefs put ok", "SELFTEST: statefs batch ok",
+             "SELFTEST: statefs unauthorized access rejected",
              "SELFTEST: statefs reboot seed written",
              "SELFTEST: statefs bad caller memory refused ok",
              "SELFTEST: statefs key race confined ok",

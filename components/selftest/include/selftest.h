@@ -7,6 +7,7 @@
  *   bench        the in-image benchmarks ("bench: ..." figures)
  *   pkgfsbench   the packagefs benchmark (pkgfs_svc_bench)
  *   crashtest    a fatal fault of the kernel core (the trap report)
+ *   crashload    the crash campaign's workload on the state disk (crashseed=...)
  *
  * It acts with the privileges the capability table gives it (privilege
  * selftest run_as, restart, crash). Nothing calls into it: this header is the
@@ -48,6 +49,9 @@ int selftest_statefs(void);
 /* selftest_gate: bad caller pointers and key races against the statefs service
  * (threads as selftest, the check as statefs: the run_as privilege). */
 int selftest_gate(void);
+/* selftest_crashload: the crash campaign's workload ("crashload"; its boot
+ * arguments in selftest_crashload.c); 0 when every op succeeded. */
+int selftest_crashload(void);
 /* selftest_limits: the exhaustion smokes (heap, threads, pages, a denial flood,
  * a cross-hart call flood, packagefs handles) and the budget report. */
 int selftest_limits(void);
