@@ -63,7 +63,7 @@ class BadTables(unittest.TestCase):
     def test_disabled_message_names_both(self):
         status, _, err = run(CAPGEN, "--table", TABLE, "--disable", "virtio_blk")
         self.assertEqual(status, 1)
-        self.assertIn(f"{TABLE}:21: statefs needs virtio_blk, which is disabled (option virtio_blk=false)\n", err)
+        self.assertIn(f"{TABLE}:22: statefs needs virtio_blk, which is disabled (option virtio_blk=false)\n", err)
 
     def test_unknown_enable_name(self):
         status, _, err = run(CAPGEN, "--table", TABLE, "--enable", "statefs,statfs")
@@ -112,13 +112,13 @@ class GoodTable(unittest.TestCase):
         self.assertEqual(out.splitlines(), [
             "virtio_blk crypto statefs packagefs keystore bootctl shell selftest faulttest",
             "crypto statefs",
-            "statefs packagefs bootctl"])
+            "statefs packagefs keystore bootctl"])
 
     def test_optional_grants_drop_out(self):
         status, out, err = run(CAPGEN, "--table", TABLE, "--disable", "packagefs,bootctl",
                                "--print", "grants:shell", "--print", "enabled")
         self.assertEqual((status, err), (0, ""))
-        self.assertEqual(out.splitlines(), ["statefs", "virtio_blk crypto statefs keystore shell selftest faulttest"])
+        self.assertEqual(out.splitlines(), ["statefs keystore", "virtio_blk crypto statefs keystore shell selftest faulttest"])
 
     def test_always_on_survives_empty_enable(self):
         status, out, _ = run(CAPGEN, "--table", "test/unit/captable/good/ties.txt", "--enable", "",
@@ -128,6 +128,17 @@ class GoodTable(unittest.TestCase):
     def test_ties_follow_table_order(self):
         status, out, err = run(CAPGEN, "--table", "test/unit/captable/good/ties.txt", "--print", "order")
         self.assertEqual((status, err, out), (0, "", "y z x\n"))
+
+    def test_keyuse_rows_follow_the_enabled_set(self):
+        with tempfile.TemporaryDirectory() as d:
+            full = self.emit(d)["cap_table.h"].decode()
+        with tempfile.TemporaryDirectory() as d:
+            no_shell = self.emit(d, "--disable", "shell")["cap_table.h"].decode()
+        self.assertIn("#define CAP_KEYUSE_COUNT 2\n", full)
+        self.assertIn('\t{ "keystore", "device", CAP_COMP_SHELL, 3 }, \\\n', full)
+        self.assertIn('\t{ "keystore", "device", CAP_COMP_SELFTEST, 3 }, \\\n', full)
+        self.assertIn("#define CAP_KEYUSE_COUNT 1\n", no_shell)
+        self.assertNotIn("CAP_COMP_SHELL", no_shell)
 
     def test_header_has_ids_pairs_and_order(self):
         with tempfile.TemporaryDirectory() as d:
