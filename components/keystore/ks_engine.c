@@ -365,11 +365,10 @@ void ks_shutdown(struct keystore *ks)
 static int deny(struct keystore *ks, const char *caller, const char *owner, const char *name,
 		const char *op)
 {
-	char subject[160];
+	char key[KS_OWNER_MAX + KS_NAME_MAX + 2];
 
-	(void)snprintf(subject, sizeof subject, "keystore: access denied (key=%s/%s sender=%s) op=%s",
-		       owner, name, caller, op);
-	ks->env->audit(ks->env->ctx, op, subject);
+	(void)snprintf(key, sizeof key, "%s/%s", owner, name);
+	ks->env->denied(ks->env->ctx, caller, key, op);
 	return CAIRN_EACCES;
 }
 

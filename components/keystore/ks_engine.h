@@ -51,9 +51,13 @@ struct ks_env {
 	/* key_allowed: the table's keyuse lines: may user use owner/name with right? */
 	bool (*key_allowed)(void *ctx, const char *user, const char *owner, const char *name,
 			    unsigned right);
-	/* log: one console line (no newline); audit: one audit record subject. */
+	/* log: one console line (no newline). audit: an integrity or recovery event
+	 * (op "boot" or "recover") with a short subject. denied: a policy refusal
+	 * of caller's op on key ("owner/name"); the host prints and records it as
+	 *   keystore: access denied (key=<key> sender=<caller>) op=<op> */
 	void (*log)(void *ctx, const char *line);
 	void (*audit)(void *ctx, const char *op, const char *subject);
+	void (*denied)(void *ctx, const char *caller, const char *key, const char *op);
 };
 
 enum ks_state {

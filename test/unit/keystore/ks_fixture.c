@@ -83,9 +83,16 @@ static void f_audit(void *c, const char *op, const char *subject)
 	printf("AUDIT op=%s %s\n", op, subject);
 }
 
+static void f_denied(void *c, const char *caller, const char *key, const char *op)
+{
+	(void)c;
+	printf("keystore: access denied (key=%s sender=%s) op=%s\n", key, caller, op);
+}
+
 static const struct ks_env ENV = {
 	.get = f_get, .put = f_put, .del = f_del, .list = f_list, .sync = f_sync,
 	.entropy = f_entropy, .key_allowed = f_allowed, .log = f_log, .audit = f_audit,
+	.denied = f_denied,
 };
 
 /* open_state: mount the image read-write. */

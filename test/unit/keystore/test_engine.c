@@ -164,9 +164,20 @@ static void m_audit(void *ctx, const char *op, const char *subject)
 	m_log(ctx, subject);
 }
 
+/* m_denied: formats the line as the image's audit printer does. */
+static void m_denied(void *ctx, const char *caller, const char *key, const char *op)
+{
+	char line[200];
+
+	snprintf(line, sizeof line, "keystore: access denied (key=%s sender=%s) op=%s", key, caller,
+		 op);
+	m_audit(ctx, op, line);
+}
+
 static const struct ks_env ENV = {
 	.get = m_get, .put = m_put, .del = m_del, .list = m_list, .sync = m_sync,
 	.entropy = m_entropy, .key_allowed = m_allowed, .log = m_log, .audit = m_audit,
+	.denied = m_denied,
 };
 
 /* reset: an empty store, the fixed entropy seed, empty captures. */
