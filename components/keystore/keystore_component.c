@@ -1,0 +1,353 @@
+/* The keystore component in the image (PREPARED, NOT YET BUILT: wired in after
+ * the structure rework of issue 12 lands; see docs/keystore.md "Status").
+ *
+ * Glue between ks_engine.c and the kernel: the devsecret disk (read once at
+ * init, then released), virtio-rng, the statefs service, the capability gate and
+ * its fault-safe copies, the audit ring, the console, and the table's keyuse
+ * rows. Locking: ksc.lock (a mutex) serialises every engine call; init and stop
+ * run with the interface closed. Caller arguments are copied in once before the
+ * lock and results copied out after it (CONVENTIONS 14). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cairn/audit.h"
+#include "cairn/cap_gate.h"
+#include "cairn/component.h"
+#include "cairn/console.h"
+#include "cairn/dt.h"
+#include "cairn/err.h"
+#include "cairn/sched.h"
+#include "cap.h"
+#include "keystore.h"
+#include "ks_engine.h"
+#include "statefs_svc.h"
+#include "virtio_blk.h"
+#include "virtio_rng.h"
+
+_Static_assert(KEYSTORE_NAME_MAX == KS_NAME_MAX, "name limits agree");
+_Static_assert(KEYSTORE_TYPE_DERIVE == KS_TYPE_DERIVE, "types agree");
+
+/* One keyuse row of the table (capgen's CAP_KEYUSE_INIT). */
+struct keyuse {
+	const char *owner, *key;
+	unsigned user, rights;
+};
+#if CAP_KEYUSE_COUNT
+static const struct keyuse keyuses[CAP_KEYUSE_COUNT] = CAP_KEYUSE_INIT;
+#endif
+
+static struct {
+	struct mutex lock;      /* serialises every engine call */
+	bool lock_ready;
+	struct keystore ks;     /* Protected by lock. */
+} ksc;
+
+/* env_get .. env_sync: the statefs service, called as keystore. */
+static int env_get(void *c, const char *k, void *b, size_t n)
+{
+	(void)c;
+	return statefs_svc_get(k, b, n);
+}
+
+static int env_put(void *c, const char *k, const void *v, size_t n)
+{
+	(void)c;
+	return statefs_svc_put(k, v, n);
+}
+
+static int env_del(void *c, const char *k)
+{
+	(void)c;
+	return statefs_svc_delete(k);
+}
+
+static int env_list(void *c, const char *prefix, const char *after, char (*keys)[KS_PATH_MAX],
+		    size_t max)
+{
+	struct statefs_dirent d[8];
+
+	(void)c;
+	int n = statefs_svc_list(prefix, after, d, max < 8 ? max : 8);
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(d[i].key);
+		if (len >= KS_PATH_MAX)
+			return CAIRN_ENAMETOOLONG;
+		memcpy(keys[i], d[i].key, len + 1);
+	}
+	return n;
+}
+
+static int env_sync(void *c)
+{
+	(void)c;
+	return statefs_svc_sync();
+}
+
+/* env_entropy: health-tested bytes from virtio-rng (CAIRN_ENODEV without one). */
+static int env_entropy(void *c, void *buf, size_t len)
+{
+	(void)c;
+	return vrng_svc_read(buf, len);
+}
+
+/* env_allowed: the table's keyuse rows. */
+static bool env_allowed(void *c, const char *user, const char *owner, const char *name,
+			unsigned right)
+{
+	(void)c;
+#if CAP_KEYUSE_COUNT
+	int id = cap_comp_by_name(user);
+	for (size_t i = 0; i < CAP_KEYUSE_COUNT; i++)
+		if (id >= 0 && keyuses[i].user == (unsigned)id && !strcmp(keyuses[i].owner, owner) &&
+		    !strcmp(keyuses[i].key, name))
+			return (keyuses[i].rights & right) == right;
+#else
+	(void)user, (void)owner, (void)name, (void)right;
+#endif
+	return false;
+}
+
+static void env_log(void *c, const char *line)
+{
+	(void)c;
+	kprintf("%s\n", line);
+}
+
+static void env_audit(void *c, const char *op, const char *subject)
+{
+	(void)c;
+	(void)audit_append(AUDIT_INTEGRITY, CAP_COMP_KEYSTORE, CAP_COMP_KEYSTORE, op, subject);
+}
+
+static void env_denied(void *c, const char *caller, const char *key, const char *op)
+{
+	(void)c;
+	int id = cap_comp_by_name(caller);
+	(void)audit_append(AUDIT_KEYSTORE_DENIED, id < 0 ? CAP_COMP_KERNEL : (uint16_t)id,
+			   CAP_COMP_KEYSTORE, op, key);
+}
+
+static const struct ks_env env = {
+	.get = env_get, .put = env_put, .del = env_del, .list = env_list, .sync = env_sync,
+	.entropy = env_entropy, .key_allowed = env_allowed, .log = env_log, .audit = env_audit,
+	.denied = env_denied,
+};
+
+/* read_devsecret: sector 0 of the devsecret disk into sec; false when absent. */
+static bool read_devsecret(uint8_t sec[KS_DEVSECRET_SECTOR], size_t *len)
+{
+	struct blkdev *bd;
+
+	*len = 0;
+	if (vblk_claim("devsecret", true, &bd) != 0)
+		return false;
+	uint32_t ss = bd->info.sector_size;
+	if (ss == KS_DEVSECRET_SECTOR && blkdev_read(bd, 0, sec, 1) == 0)
+		*len = KS_DEVSECRET_SECTOR;
+	(void)vblk_release(bd);
+	return true;    /* present; *len 0 means unreadable: malformed */
+}
+
+/* ks_init: read the root secret, boot the engine (fails closed on its own). */
+static int ks_init(void)
+{
+	uint8_t sec[KS_DEVSECRET_SECTOR];
+	size_t len;
+	unsigned flags = dt_bootargs_has(platform.bootargs, "keystorerecover") ? KS_BOOT_RECOVER : 0;
+
+	if (!ksc.lock_ready) {
+		mutex_init(&ksc.lock, "keystore");
+		ksc.lock_ready = true;
+	}
+	bool present = read_devsecret(sec, &len);
+	mutex_lock(&ksc.lock);
+	int err = ks_boot(&ksc.ks, &env, present ? sec : NULL, len, statefs_svc_boot_count(), flags);
+	mutex_unlock(&ksc.lock);
+	crypto_wipe(sec, sizeof sec);
+	return err;
+}
+
+/* ks_stop: wipe every secret (no call is in flight). */
+static void ks_stop(void)
+{
+	mutex_lock(&ksc.lock);
+	ks_shutdown(&ksc.ks);
+	mutex_unlock(&ksc.lock);
+}
+
+const struct component_desc component_keystore = {
+	.name = "keystore",
+	.init = ks_init,
+	.stop = ks_stop,
+};
+
+/* ---- the gated interface ----------------------------------------------------- */
+
+/* enter: gate, then the caller's name and the key name copied in once. */
+static int enter(struct cap_call *call, const char *op, const char *name,
+		 char copy[KS_NAME_MAX + 1], const char **caller)
+{
+	int err = cap_enter(call, CAP_COMP_KEYSTORE, op);
+	if (err)
+		return err;
+	*caller = cap_comp_name(call->caller);
+	err = name ? cap_copy_str_in(call, copy, name, KS_NAME_MAX + 1) : 0;
+	if (err < 0) {
+		cap_leave(call);
+		return err == CAIRN_ENAMETOOLONG ? CAIRN_EINVAL : err;
+	}
+	return 0;
+}
+
+int keystore_create(const char *name, unsigned type, unsigned flags)
+{
+	struct cap_call call;
+	char n[KS_NAME_MAX + 1];
+	const char *caller;
+	int err = enter(&call, "create", name, n, &caller);
+
+	if (err)
+		return err;
+	mutex_lock(&ksc.lock);
+	err = type > 255 || flags > 0xffff ? CAIRN_EINVAL :
+	      ks_create(&ksc.ks, caller, n, (uint8_t)type, (uint16_t)flags);
+	mutex_unlock(&ksc.lock);
+	cap_leave(&call);
+	return err;
+}
+
+int keystore_pub(const char *name, uint8_t pub[KEYSTORE_PUBLIC])
+{
+	struct cap_call call;
+	char n[KS_NAME_MAX + 1];
+	uint8_t p[KS_PUBLIC];
+	const char *caller;
+	int err = enter(&call, "pub", name, n, &caller);
+
+	if (err)
+		return err;
+	mutex_lock(&ksc.lock);
+	err = ks_pub(&ksc.ks, caller, n, p);
+	mutex_unlock(&ksc.lock);
+	if (!err)
+		err = cap_copy_out(&call, pub, p, sizeof p);
+	cap_leave(&call);
+	return err;
+}
+
+int keystore_sign(const char *name, const void *msg, size_t len, uint8_t *sig, size_t cap)
+{
+	static uint8_t m[KEYSTORE_MSG_MAX];   /* Protected by ksc.lock once copied... */
+	struct cap_call call;
+	char n[KS_NAME_MAX + 1];
+	uint8_t s[KS_SIG_MAX];
+	const char *caller;
+	int err = enter(&call, "sign", name, n, &caller);
+
+	if (err)
+		return err;
+	if (len > KEYSTORE_MSG_MAX) {
+		cap_leave(&call);
+		return CAIRN_E2BIG;
+	}
+	mutex_lock(&ksc.lock);
+	/* The message buffer is shared, so it is filled under the lock; the copy is
+	 * still the only read of the caller's memory. */
+	err = cap_copy_in(&call, m, msg, len);
+	if (!err)
+		err = ks_sign(&ksc.ks, caller, n, m, len, s, sizeof s);
+	mutex_unlock(&ksc.lock);
+	if (err > 0) {
+		int n_out = err;
+		err = (size_t)n_out > cap ? CAIRN_ERANGE : cap_copy_out(&call, sig, s, (size_t)n_out);
+		if (!err)
+			err = n_out;
+	}
+	cap_leave(&call);
+	return err;
+}
+
+int keystore_verify(const char *name, const void *msg, size_t len, const uint8_t *sig,
+		    size_t siglen)
+{
+	static uint8_t m[KEYSTORE_MSG_MAX];
+	struct cap_call call;
+	char n[KS_NAME_MAX + 1];
+	uint8_t s[KS_SIG_MAX];
+	const char *caller;
+	int err = enter(&call, "verify", name, n, &caller);
+
+	if (err)
+		return err;
+	if (len > KEYSTORE_MSG_MAX || siglen > sizeof s) {
+		cap_leave(&call);
+		return len > KEYSTORE_MSG_MAX ? CAIRN_E2BIG : CAIRN_EBADMSG;
+	}
+	err = cap_copy_in(&call, s, sig, siglen);
+	mutex_lock(&ksc.lock);
+	if (!err)
+		err = cap_copy_in(&call, m, msg, len);
+	if (!err)
+		err = ks_verify(&ksc.ks, caller, n, m, len, s, siglen);
+	mutex_unlock(&ksc.lock);
+	cap_leave(&call);
+	return err;
+}
+
+int keystore_derive(const char *name, const void *info, size_t infolen, uint8_t *out,
+		    size_t outlen)
+{
+	struct cap_call call;
+	char n[KS_NAME_MAX + 1];
+	uint8_t i[256], o[256];
+	const char *caller;
+	int err = enter(&call, "derive", name, n, &caller);
+
+	if (err)
+		return err;
+	err = infolen > sizeof i || outlen > sizeof o ? CAIRN_EINVAL :
+	      cap_copy_in(&call, i, info, infolen);
+	if (!err) {
+		mutex_lock(&ksc.lock);
+		err = ks_derive(&ksc.ks, caller, n, i, infolen, o, outlen);
+		mutex_unlock(&ksc.lock);
+	}
+	if (!err)
+		err = cap_copy_out(&call, out, o, outlen);
+	crypto_wipe(o, sizeof o);
+	cap_leave(&call);
+	return err;
+}
+
+int keystore_list(char (*names)[KEYSTORE_NAME_MAX + 1], size_t max)
+{
+	static char tmp[KS_SLOTS][KS_NAME_MAX + 1];
+	struct cap_call call;
+	const char *caller;
+	int err = enter(&call, "list", NULL, NULL, &caller);
+
+	if (err)
+		return err;
+	mutex_lock(&ksc.lock);
+	int n = ks_list(&ksc.ks, caller, tmp, max < KS_SLOTS ? max : KS_SLOTS);
+	err = n < 0 ? n : cap_copy_out(&call, names, tmp, (size_t)n * sizeof tmp[0]);
+	mutex_unlock(&ksc.lock);
+	cap_leave(&call);
+	return err ? err : n;
+}
+
+int keystore_destroy(const char *name)
+{
+	struct cap_call call;
+	char n[KS_NAME_MAX + 1];
+	const char *caller;
+	int err = enter(&call, "destroy", name, n, &caller);
+
+	if (err)
+		return err;
+	mutex_lock(&ksc.lock);
+	err = ks_destroy(&ksc.ks, caller, n);
+	mutex_unlock(&ksc.lock);
+	cap_leave(&call);
+	return err;
+}
