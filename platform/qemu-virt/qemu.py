@@ -2,7 +2,7 @@
 """Boot the Cairn image in QEMU virt.
 
   qemu.py run  --kernel ELF [--smp N] [--modern] [--disk FILE[:SERIAL[:ro[:BS]]]]...
-               [--disk-cache MODE]
+               [--disk-cache MODE] [--rng]
       interactive: the console is this terminal; quit with Ctrl-A X.
   qemu.py test --kernel ELF --log LOG [--expect LINE]... [--expect-count RE=N]...
                [--exit N] [--timeout S] [--append ARGS] [--break-dtb WHAT] ...
@@ -42,6 +42,8 @@ def qemu_command(a, dtb=None):
         if bs:
             dev += f",logical_block_size={bs},physical_block_size={bs}"
         cmd += ["-drive", drive, "-device", dev]
+    if a.rng:
+        cmd += ["-device", "virtio-rng-device"]
     return cmd
 
 
@@ -123,6 +125,8 @@ def main():
     p.add_argument("--disk-cache",
                    choices=["none", "writeback", "writethrough", "directsync", "unsafe"],
                    help="QEMU cache mode of every --disk (default: QEMU's, writeback)")
+    p.add_argument("--rng", action="store_true",
+                   help="attach an entropy device (-device virtio-rng-device, virtio ID 4)")
     p.add_argument("--log")
     p.add_argument("--expect", action="append")
     p.add_argument("--expect-count", action="append", help="REGEX=N: exactly N full lines match")
