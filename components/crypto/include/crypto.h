@@ -189,7 +189,8 @@ void crypto_wipe(void *p, size_t len);
 /* ---- Self test ---------------------------------------------------------------- */
 
 /* crypto_selftest_kat: run the built-in known-answer tests (CRC32-C, SHA-256,
- * SHA-512, HMAC-SHA256, HKDF-SHA256, Ed25519 RFC 8032 7.1). Returns 0 when all
+ * SHA-512, HMAC-SHA256, HKDF-SHA256, Ed25519 RFC 8032 7.1, ChaCha20-Poly1305
+ * RFC 8439 2.8.2, HMAC_DRBG CAVP). Returns 0 when all
  * pass, CAIRN_EIO when any fails. No heap; about 4.5 KiB of stack at its deepest
  * (Ed25519 verification of the 1023-byte vector). When the Zbc CRC is active,
  * the CRC checks run through it as well as through the portable folding code. */
