@@ -24,6 +24,7 @@ static struct {
 	bool lock_ready;
 	uintptr_t base;          /* Immutable after init: */
 	bool up;
+	bool reported;           /* Protected by lock: the failure was printed */
 	struct vrng_mmio mmio;   /* Protected by lock: */
 	struct vrng rng;
 	uint8_t tmp[VRNG_SVC_MAX];
@@ -116,9 +117,10 @@ int vrng_svc_read(void *buf, size_t len)
 	if (!err)
 		err = cap_copy_out(&call, buf, vr.tmp, len);
 	memset(vr.tmp, 0, len);
-	bool failed = vr.up && vr.rng.failed;
+	bool report = vr.up && vr.rng.failed && !vr.reported;
+	vr.reported |= report;
 	mutex_unlock(&vr.lock);
-	if (failed && err != CAIRN_EFAULT)
+	if (report)
 		kprintf("rng: virtio-rng failed, not used again: %s\n", vr.rng.why);
 	cap_leave(&call);
 	return err;

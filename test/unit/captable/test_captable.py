@@ -136,7 +136,7 @@ class GoodTable(unittest.TestCase):
             no_shell = self.emit(d, "--disable", "shell")["cap_table.h"].decode()
         self.assertIn("#define CAP_KEYUSE_COUNT 2\n", full)
         self.assertIn('\t{ "keystore", "device", CAP_COMP_SHELL, 3 }, \\\n', full)
-        self.assertIn('\t{ "keystore", "device", CAP_COMP_SELFTEST, 3 }, \\\n', full)
+        self.assertIn('\t{ "keystore", "device", CAP_COMP_SELFTEST, 1 }, \\\n', full)
         self.assertIn("#define CAP_KEYUSE_COUNT 1\n", no_shell)
         self.assertNotIn("CAP_COMP_SHELL", no_shell)
 
