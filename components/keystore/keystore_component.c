@@ -16,7 +16,9 @@
 #include "cairn/console.h"
 #include "cairn/dt.h"
 #include "cairn/err.h"
+#include "cairn/kernel.h" /* platform, time_us, cpu_relax: until issue 12 gives them headers */
 #include "cairn/sched.h"
+#include "cairn/supervisor.h"
 #include "cap.h"
 #include "keystore.h"
 #include "ks_engine.h"
@@ -148,12 +150,30 @@ static bool read_devsecret(uint8_t sec[KS_DEVSECRET_SECTOR], size_t *len)
 	return true;    /* present; *len 0 means unreadable: malformed */
 }
 
+/* boot_count: statefs' counter (8 bytes, little-endian; the table lets keystore
+ * read it) for the creation field of new records; 0 when unreadable. */
+static uint64_t boot_count(void)
+{
+	uint8_t v[8];
+	uint64_t c = 0;
+
+	if (statefs_svc_get(STATEFS_BOOT_COUNT_KEY, v, sizeof v) != 8)
+		return 0;
+	for (int i = 7; i >= 0; i--)
+		c = c << 8 | v[i];
+	return c;
+}
+
 /* ks_init: read the root secret, boot the engine (fails closed on its own). */
 static int ks_init(void)
 {
 	uint8_t sec[KS_DEVSECRET_SECTOR];
 	size_t len;
-	unsigned flags = dt_bootargs_has(platform.bootargs, "keystorerecover") ? KS_BOOT_RECOVER : 0;
+	/* The recovery word acts once per boot: a restart (statefs restarted under
+	 * keystore) must not destroy the identity recovery just made. */
+	unsigned flags = supervisor_generation(CAP_COMP_KEYSTORE) == 0 &&
+				 dt_bootargs_has(platform.bootargs, "keystorerecover") ?
+			 KS_BOOT_RECOVER : 0;
 
 	if (!ksc.lock_ready) {
 		mutex_init(&ksc.lock, "keystore");
@@ -161,7 +181,7 @@ static int ks_init(void)
 	}
 	bool present = read_devsecret(sec, &len);
 	mutex_lock(&ksc.lock);
-	int err = ks_boot(&ksc.ks, &env, present ? sec : NULL, len, statefs_svc_boot_count(), flags);
+	int err = ks_boot(&ksc.ks, &env, present ? sec : NULL, len, boot_count(), flags);
 	mutex_unlock(&ksc.lock);
 	crypto_wipe(sec, sizeof sec);
 	return err;

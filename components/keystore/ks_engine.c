@@ -289,7 +289,7 @@ static int load_all(struct keystore *ks, int *count)
 			int err = load(ks, s, owner, name, &why);
 			if (err) {
 				char d[KS_PATH_MAX + 80];
-				(void)snprintf(d, sizeof d, "%s: %s", keys[i], why);
+				(void)snprintf(d, sizeof d, "%.127s: %.72s", keys[i], why);
 				return fail_closed(ks, err == CAIRN_EBADMSG ? err : CAIRN_EIO,
 						   "record does not open", d);
 			}

@@ -12,6 +12,7 @@
 #include "cairn/component.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
+#include "cairn/kernel.h" /* platform, time_us, cpu_relax: until issue 12 gives them headers */
 #include "cairn/kernel.h"
 #include "cairn/page.h"
 #include "cairn/sched.h"
