@@ -1,6 +1,4 @@
-/* The keystore component in the image (PREPARED, NOT YET BUILT: wired in after
- * the structure rework of issue 12 lands; see docs/keystore.md "Status").
- *
+/* The keystore component in the image.
  * Glue between ks_engine.c and the kernel: the devsecret disk (read once at
  * init, then released), virtio-rng, the statefs service, the capability gate and
  * its fault-safe copies, the audit ring, the console, and the table's keyuse
@@ -125,7 +123,7 @@ static void env_denied(void *c, const char *caller, const char *key, const char 
 {
 	(void)c;
 	int id = cap_comp_by_name(caller);
-	(void)audit_append(AUDIT_KEYSTORE_DENIED, id < 0 ? CAP_COMP_KERNEL : (uint16_t)id,
+	(void)audit_append(AUDIT_ACCESS_DENIED, id < 0 ? CAP_COMP_KERNEL : (uint16_t)id,
 			   CAP_COMP_KEYSTORE, op, key);
 }
 

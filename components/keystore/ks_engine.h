@@ -54,7 +54,7 @@ struct ks_env {
 	/* log: one console line (no newline). audit: an integrity or recovery event
 	 * (op "boot" or "recover") with a short subject. denied: a policy refusal
 	 * of caller's op on key ("owner/name"); the host prints and records it as
-	 *   keystore: access denied (key=<key> sender=<caller>) op=<op> */
+	 *   keystore: access denied (path=<key> sender=<caller>) op=<op> */
 	void (*log)(void *ctx, const char *line);
 	void (*audit)(void *ctx, const char *op, const char *subject);
 	void (*denied)(void *ctx, const char *caller, const char *key, const char *op);

@@ -1,6 +1,6 @@
-/* The virtio_rng component in the image (PREPARED, NOT YET BUILT: wired in after
- * the structure rework of issue 12 lands, on its shared virtio-mmio transport;
- * see docs/keystore.md "Status").
+/* The virtio_rng component in the image (on its own minimal
+ * virtio-mmio transport, vrng_mmio.c, until the kernel core's shared one
+ * exists).
  *
  * Probes the DTB's virtio-mmio slots for an entropy device (ID 4; other devices
  * are identified read-only and left alone), brings up the first one that passes

@@ -1,6 +1,5 @@
 #!/usr/bin/env python3
-"""keystore boot proofs (PREPARED: registered in test/qemu/meson.build when the
-keystore and virtio_rng components are wired into the image).
+"""keystore boot proofs (suite qemu, keystore; test/qemu/meson.build).
 
   keystore_boots.py QEMU_PY KERNEL LOGDIR NAME MKDEVSECRET INSPECT FIXTURE DUMP MODE
 
@@ -39,7 +38,7 @@ def tool(*cmd):
 def boot(tag, state, secret, rng=True, append="selftest", expect=(), forbid=()):
     """One boot; returns the log text ('' when the boot failed its checks)."""
     log = os.path.join(LOGDIR, f"{NAME}_{tag}.log")
-    cmd = [sys.executable, QEMU_PY, "test", "--kernel", KERNEL, "--smp", "2", "--timeout", "120",
+    cmd = [sys.executable, QEMU_PY, "test", "--kernel", KERNEL, "--smp", "2", "--timeout", "180",
            "--disk", f"{state}:state", "--append", append, "--log", log,
            "--expect", "SELFTEST: done failed=0", "--forbid", "PANIC|TRAP|FAILED"]
     if secret:
@@ -71,6 +70,7 @@ def record(state):
 
 
 def main():
+    os.makedirs(LOGDIR, exist_ok=True)
     work = tempfile.mkdtemp(prefix="ks-")
     state, secret, other = (os.path.join(work, n) for n in ("state.img", "a.secret", "b.secret"))
     with open(state, "wb") as f:

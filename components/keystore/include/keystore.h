@@ -9,7 +9,7 @@
  *  - any other name is one of the caller's own keys.
  *
  * Refusals return CAIRN_EACCES and append an audit record printed as
- *   keystore: access denied (key=<owner>/<name> sender=<component>) op=<op>
+ *   keystore: access denied (path=<owner>/<name> sender=<component>) op=<op>
  * There is no call that returns private key material. Formats, boot flow and
  * threat model: docs/keystore.md.
  *

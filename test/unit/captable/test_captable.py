@@ -63,7 +63,7 @@ class BadTables(unittest.TestCase):
     def test_disabled_message_names_both(self):
         status, _, err = run(CAPGEN, "--table", TABLE, "--disable", "virtio_blk")
         self.assertEqual(status, 1)
-        self.assertIn(f"{TABLE}:22: statefs needs virtio_blk, which is disabled (option virtio_blk=false)\n", err)
+        self.assertIn(f"{TABLE}:23: statefs needs virtio_blk, which is disabled (option virtio_blk=false)\n", err)
 
     def test_unknown_enable_name(self):
         status, _, err = run(CAPGEN, "--table", TABLE, "--enable", "statefs,statfs")
@@ -110,15 +110,15 @@ class GoodTable(unittest.TestCase):
                                "--print", "grants:shell")
         self.assertEqual((status, err), (0, ""))
         self.assertEqual(out.splitlines(), [
-            "virtio_blk crypto statefs packagefs keystore bootctl shell selftest faulttest",
-            "crypto statefs",
+            "virtio_blk virtio_rng crypto statefs packagefs keystore bootctl shell selftest faulttest",
+            "virtio_blk virtio_rng crypto statefs",
             "statefs packagefs keystore bootctl"])
 
     def test_optional_grants_drop_out(self):
         status, out, err = run(CAPGEN, "--table", TABLE, "--disable", "packagefs,bootctl",
                                "--print", "grants:shell", "--print", "enabled")
         self.assertEqual((status, err), (0, ""))
-        self.assertEqual(out.splitlines(), ["statefs keystore", "virtio_blk crypto statefs keystore shell selftest faulttest"])
+        self.assertEqual(out.splitlines(), ["statefs keystore", "virtio_blk virtio_rng crypto statefs keystore shell selftest faulttest"])
 
     def test_always_on_survives_empty_enable(self):
         status, out, _ = run(CAPGEN, "--table", "test/unit/captable/good/ties.txt", "--enable", "",
@@ -151,7 +151,9 @@ class GoodTable(unittest.TestCase):
         self.assertNotIn("CAP_GRANT_VIRTIO_BLK_STATEFS", h)
         info = json.loads(files["info.json"])
         self.assertEqual(info["disabled"], ["shell"])
-        self.assertEqual(info["components"]["keystore"]["prefixes"], [{"prefix": "/state/keystore/", "rights": "rwl"}])
+        self.assertEqual(info["components"]["keystore"]["prefixes"],
+                         [{"prefix": "/state/statefs/", "rights": "r"},
+                          {"prefix": "/state/keystore/", "rights": "rwl"}])
         self.assertEqual(info["components"]["packagefs"]["disks"], [{"serial": "pkgfs", "mode": "ro"}])
 
     def test_keystore_prefix_is_keystore_alone(self):

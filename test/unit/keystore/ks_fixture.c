@@ -86,7 +86,7 @@ static void f_audit(void *c, const char *op, const char *subject)
 static void f_denied(void *c, const char *caller, const char *key, const char *op)
 {
 	(void)c;
-	printf("keystore: access denied (key=%s sender=%s) op=%s\n", key, caller, op);
+	printf("keystore: access denied (path=%s sender=%s) op=%s\n", key, caller, op);
 }
 
 static const struct ks_env ENV = {

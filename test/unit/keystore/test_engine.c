@@ -169,7 +169,7 @@ static void m_denied(void *ctx, const char *caller, const char *key, const char 
 {
 	char line[200];
 
-	snprintf(line, sizeof line, "keystore: access denied (key=%s sender=%s) op=%s", key, caller,
+	snprintf(line, sizeof line, "keystore: access denied (path=%s sender=%s) op=%s", key, caller,
 		 op);
 	m_audit(ctx, op, line);
 }
@@ -509,9 +509,9 @@ START_TEST(test_keystore_api_and_policy)
 	ck_assert_int_eq(ks_verify(&ks, "selftest", "device", msg, sizeof msg, sig, 64), 0);
 	ck_assert_int_eq(ks_sign(&ks, "selftest", "device", msg, sizeof msg, sig, sizeof sig),
 			 CAIRN_EACCES);
-	ck_assert(logged("keystore: access denied (key=keystore/device sender=selftest) op=sign"));
+	ck_assert(logged("keystore: access denied (path=keystore/device sender=selftest) op=sign"));
 	ck_assert_int_eq(ks_pub(&ks, "bootctl", "device", pub), CAIRN_EACCES);
-	ck_assert(logged("keystore: access denied (key=keystore/device sender=bootctl) op=pub"));
+	ck_assert(logged("keystore: access denied (path=keystore/device sender=bootctl) op=pub"));
 	ck_assert_int_eq(ks_destroy(&ks, "shell", "device"), CAIRN_EPERM);
 	ck_assert_int_eq(ks_destroy(&ks, "keystore", "device"), CAIRN_EPERM);
 	ck_assert(logged("op=destroy"));

@@ -1,5 +1,4 @@
-/* keystore selftests (PREPARED for components/selftest/, NOT YET BUILT: moves
- * there with the structure rework of issue 12; see docs/keystore.md "Status").
+/* keystore selftests:
  *
  *  - persistence: the device public key (through keystore_pub, as selftest,
  *    which the table's keyuse line allows) is recorded under /state/selftest/ on
@@ -79,12 +78,12 @@ static int unauthorized(const uint8_t pub[32])
 	(void)pub;
 #endif
 	if (keystore_sign(KEYSTORE_DEVICE, msg, sizeof msg, sig, sizeof sig) != CAIRN_EACCES ||
-	    selftest_audited(seq, AUDIT_KEYSTORE_DENIED, CAP_COMP_SELFTEST, CAP_COMP_KEYSTORE,
+	    selftest_audited(seq, AUDIT_ACCESS_DENIED, CAP_COMP_SELFTEST, CAP_COMP_KEYSTORE,
 			     "sign", "keystore/device", false) != 1)
 		fails++;
 	if (statefs_svc_get("/state/keystore/keystore/device", buf, sizeof buf) != CAIRN_EACCES ||
 	    statefs_svc_list("/state/keystore/", NULL, d, 2) != CAIRN_EACCES ||
-	    selftest_audited(seq, AUDIT_STATEFS_DENIED, CAP_COMP_SELFTEST, CAP_COMP_STATEFS, NULL,
+	    selftest_audited(seq, AUDIT_ACCESS_DENIED, CAP_COMP_SELFTEST, CAP_COMP_STATEFS, NULL,
 			     "/state/keystore/", true) != 2)
 		fails++;
 	if (fails) {
