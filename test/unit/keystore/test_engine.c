@@ -556,6 +556,29 @@ START_TEST(test_keystore_table_full)
 }
 END_TEST
 
+/* test_keystore_reseed: when the DRBG asks for a reseed, creation reseeds from
+ * the entropy source; without a source the create fails and nothing is stored. */
+START_TEST(test_keystore_reseed)
+{
+	uint8_t sec[512], root[32];
+	struct keystore ks;
+
+	boot_fresh(&ks, sec, root, 9);
+	ks.drbg.reseed_interval = 1;             /* the boot's generates used it up */
+	uint64_t rng = M.rng;
+	ck_assert_int_eq(ks_create(&ks, "shell", "a", KS_TYPE_HMAC, KS_USE_SIGN), 0);
+	ck_assert_uint_ne(M.rng, rng);           /* fresh raw entropy was read */
+	ck_assert_uint_eq(ks.drbg.reseed_counter, 2);
+	ks.drbg.reseed_interval = 1;
+	M.no_entropy = true;
+	int puts = M.puts;
+	ck_assert_int_eq(ks_create(&ks, "shell", "b", KS_TYPE_HMAC, KS_USE_SIGN), CAIRN_ENODEV);
+	ck_assert_int_eq(M.puts, puts);
+	ck_assert_int_eq(ks_sign(&ks, "shell", "b", "x", 1, sec, 32), CAIRN_ENOENT);
+	ks_shutdown(&ks);
+}
+END_TEST
+
 /* engine_suite: the keystore engine tests. */
 static Suite *engine_suite(void)
 {
@@ -571,6 +594,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_keystore_moved_or_missing_record);
 	tcase_add_test(tc, test_keystore_api_and_policy);
 	tcase_add_test(tc, test_keystore_table_full);
+	tcase_add_test(tc, test_keystore_reseed);
 	suite_add_tcase(s, tc);
 	return s;
 }
