@@ -193,6 +193,8 @@ static int create_device(struct keystore *ks, bool recovered)
 	struct ks_slot *s = free_slot(ks);
 	const char *why;
 
+	if (!s)
+		return fail_closed(ks, CAIRN_ENOSPC, "no key slot for the device key", NULL);
 	if (!ks->have_drbg)
 		return fail_closed(ks, CAIRN_ENODEV, "no entropy source",
 				   "refusing to create the device key");
