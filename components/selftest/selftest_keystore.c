@@ -8,6 +8,8 @@
  *    key; sign as selftest (granted pub only): EACCES and the audit record; a get
  *    and a list of /state/keystore/ through statefs as selftest: EACCES and the
  *    audit records -> "SELFTEST: keystore unauthorized access rejected";
+ *  - bad caller memory (names, messages, signatures, outputs) -> EFAULT, audited,
+ *    keystore still up -> "SELFTEST: keystore bad caller memory refused ok";
  *  - keystore down after a record failed to open (its integrity audit record
  *    says so) -> "SELFTEST: keystore tamper refused ok". */
 #include <stdio.h>
@@ -20,9 +22,13 @@
 #include "crypto.h"
 #include "keystore.h"
 #include "selftest.h"
+#include "cairn/supervisor.h"
 #include "statefs_svc.h"
 
 #define PUB_KEY "/state/selftest/device_pub"
+#define BAD_ADDR ((void *)(uintptr_t)0x40)        /* in the unmapped page at 0 */
+
+static const uint8_t ro_buf[64] = {1};            /* .rodata: a copy-out target that faults */
 
 static const char msg[] = "selftest: sign me";
 
@@ -94,6 +100,35 @@ static int unauthorized(const uint8_t pub[32])
 	return 0;
 }
 
+/* bad_memory: every keystore entry point with a bad caller pointer gets EFAULT
+ * and an audit record; keystore stays up (the fault is the caller's). */
+static int bad_memory(const uint8_t pub[32])
+{
+	uint8_t sig[64] = {0}, out[32];
+	uint64_t seq = audit_next_seq();
+	uint32_t gen = supervisor_generation(CAP_COMP_KEYSTORE);
+	int wrong = 0;
+
+	wrong += keystore_pub(BAD_ADDR, out) != CAIRN_EFAULT;
+	wrong += keystore_pub(KEYSTORE_DEVICE, (void *)ro_buf) != CAIRN_EFAULT;
+	wrong += keystore_verify(KEYSTORE_DEVICE, BAD_ADDR, 8, sig, sizeof sig) != CAIRN_EFAULT;
+	wrong += keystore_verify(KEYSTORE_DEVICE, msg, sizeof msg, BAD_ADDR, 64) != CAIRN_EFAULT;
+	wrong += keystore_create(BAD_ADDR, KEYSTORE_TYPE_HMAC, KEYSTORE_USE_SIGN) != CAIRN_EFAULT;
+	unsigned audited = selftest_audited(seq, AUDIT_BAD_ADDR, CAP_COMP_SELFTEST, CAP_COMP_KEYSTORE,
+					    NULL, NULL, false);
+	uint8_t again[32];
+	bool up = supervisor_state(CAP_COMP_KEYSTORE) == COMP_UP &&
+		  supervisor_generation(CAP_COMP_KEYSTORE) == gen &&
+		  keystore_pub(KEYSTORE_DEVICE, again) == 0 && memcmp(again, pub, 32) == 0;
+	if (wrong || audited != 5 || !up) {
+		kprintf("SELFTEST: keystore bad caller memory FAILED: %d wrong, %u audited (want 5), "
+			"up=%d\n", wrong, audited, up);
+		return 1;
+	}
+	kprintf("SELFTEST: keystore bad caller memory refused ok\n");
+	return 0;
+}
+
 /* selftest_keystore: returns the number of failures. */
 int selftest_keystore(void)
 {
@@ -115,5 +150,5 @@ int selftest_keystore(void)
 		kprintf("SELFTEST: keystore pub FAILED (%s)\n", cairn_strerror(err));
 		return 1;
 	}
-	return (persist(pub) != 0) + (unauthorized(pub) != 0);
+	return (persist(pub) != 0) + (unauthorized(pub) != 0) + bad_memory(pub);
 }

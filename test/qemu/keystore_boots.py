@@ -85,7 +85,8 @@ def main():
     created = CREATED
     if MODE == "persist":
         t = boot("1", state, secret, expect=["SELFTEST: device key recorded",
-                                             "SELFTEST: keystore unauthorized access rejected"])
+                                             "SELFTEST: keystore unauthorized access rejected",
+                                             "SELFTEST: keystore bad caller memory refused ok"])
         pub = pub_of(t, "created")
         for n in ("2", "3"):
             # boot 3 on the modern (version 2) virtio-mmio transport
