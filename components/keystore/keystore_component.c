@@ -2,9 +2,9 @@
  * Glue between ks_engine.c and the kernel: the devsecret disk (read once at
  * init, then released), virtio-rng, the statefs service, the capability gate and
  * its fault-safe copies, the audit ring, the console, and the table's keyuse
- * rows. Locking: ksc.lock (a mutex) serialises every engine call; init and stop
- * run with the interface closed. Caller arguments are copied in once before the
- * lock and results copied out after it (CONVENTIONS 14). */
+ * rows. Locking: ksc.lock (a robust mutex) serialises every engine call; init
+ * and stop run with the interface closed. Caller arguments are copied in once
+ * and results copied out once (CONVENTIONS 14). */
 #include <stdio.h>
 #include <string.h>
 
@@ -39,9 +39,9 @@ static const struct keyuse keyuses[CAP_KEYUSE_COUNT] = CAP_KEYUSE_INIT;
 #endif
 
 static struct {
-	struct mutex lock;      /* serialises every engine call */
-	bool lock_ready;
-	struct keystore ks;     /* Protected by lock. */
+	struct mutex lock;      /* serialises every engine call (mutex_lock_live) */
+	struct keystore ks;     /* Protected by lock; init and stop run with the
+				 * interface closed and need no lock. */
 } ksc;
 
 /* env_get .. env_sync: the statefs service, called as keystore. */
@@ -170,7 +170,9 @@ static uint64_t boot_count(void)
 	return c;
 }
 
-/* ks_init: read the root secret, boot the engine (fails closed on its own). */
+/* ks_init: read the root secret, boot the engine (fails closed on its own). The
+ * lock is initialised afresh: a restart follows a stop with no call in flight,
+ * and a lock a dead thread abandoned must not stay dead. */
 static int ks_init(void)
 {
 	uint8_t sec[KS_DEVSECRET_SECTOR];
@@ -181,24 +183,17 @@ static int ks_init(void)
 				 dt_bootargs_has(platform.bootargs, "keystorerecover") ?
 			 KS_BOOT_RECOVER : 0;
 
-	if (!ksc.lock_ready) {
-		mutex_init(&ksc.lock, "keystore");
-		ksc.lock_ready = true;
-	}
+	mutex_init(&ksc.lock, "keystore");
 	bool present = read_devsecret(sec, &len);
-	mutex_lock(&ksc.lock);
 	int err = ks_boot(&ksc.ks, &env, present ? sec : NULL, len, boot_count(), flags);
-	mutex_unlock(&ksc.lock);
 	crypto_wipe(sec, sizeof sec);
 	return err;
 }
 
-/* ks_stop: wipe every secret (no call is in flight). */
+/* ks_stop: wipe every secret (the interface is closed: no call is in flight). */
 static void ks_stop(void)
 {
-	mutex_lock(&ksc.lock);
 	ks_shutdown(&ksc.ks);
-	mutex_unlock(&ksc.lock);
 }
 
 const struct component_desc component_keystore = {
@@ -209,7 +204,9 @@ const struct component_desc component_keystore = {
 
 /* ---- the gated interface ----------------------------------------------------- */
 
-/* enter: gate, then the caller's name and the key name copied in once. */
+/* enter: gate, the caller's name, the key name copied in once, then ksc.lock
+ * (CAIRN_ESHUTDOWN when a keystore thread died holding it). On error nothing is
+ * held. */
 static int enter(struct cap_call *call, const char *op, const char *name,
 		 char copy[KS_NAME_MAX + 1], const char **caller)
 {
@@ -218,6 +215,8 @@ static int enter(struct cap_call *call, const char *op, const char *name,
 		return err;
 	*caller = cap_comp_name(call->caller);
 	err = name ? cap_copy_str_in(call, copy, name, KS_NAME_MAX + 1) : 0;
+	if (err >= 0)
+		err = mutex_lock_live(&ksc.lock);
 	if (err < 0) {
 		cap_leave(call);
 		return err == CAIRN_ENAMETOOLONG ? CAIRN_EINVAL : err;
@@ -225,6 +224,20 @@ static int enter(struct cap_call *call, const char *op, const char *name,
 	return 0;
 }
 
+/* leave: drop the lock and end the call. */
+static int leave(struct cap_call *call, int err)
+{
+	mutex_unlock(&ksc.lock);
+	cap_leave(call);
+	return err;
+}
+
+/* The message of sign/verify is copied into this one buffer, so it is filled
+ * under ksc.lock (4 KiB is too much for a kernel stack); the copy is still the
+ * only read of the caller's memory. Protected by ksc.lock. */
+static uint8_t msgbuf[KEYSTORE_MSG_MAX];
+
+/* keystore_create: keystore.h. */
 int keystore_create(const char *name, unsigned type, unsigned flags)
 {
 	struct cap_call call;
@@ -234,14 +247,12 @@ int keystore_create(const char *name, unsigned type, unsigned flags)
 
 	if (err)
 		return err;
-	mutex_lock(&ksc.lock);
 	err = type > 255 || flags > 0xffff ? CAIRN_EINVAL :
 	      ks_create(&ksc.ks, caller, n, (uint8_t)type, (uint16_t)flags);
-	mutex_unlock(&ksc.lock);
-	cap_leave(&call);
-	return err;
+	return leave(&call, err);
 }
 
+/* keystore_pub: keystore.h. */
 int keystore_pub(const char *name, uint8_t pub[KEYSTORE_PUBLIC])
 {
 	struct cap_call call;
@@ -252,18 +263,15 @@ int keystore_pub(const char *name, uint8_t pub[KEYSTORE_PUBLIC])
 
 	if (err)
 		return err;
-	mutex_lock(&ksc.lock);
 	err = ks_pub(&ksc.ks, caller, n, p);
-	mutex_unlock(&ksc.lock);
 	if (!err)
 		err = cap_copy_out(&call, pub, p, sizeof p);
-	cap_leave(&call);
-	return err;
+	return leave(&call, err);
 }
 
+/* keystore_sign: keystore.h. */
 int keystore_sign(const char *name, const void *msg, size_t len, uint8_t *sig, size_t cap)
 {
-	static uint8_t m[KEYSTORE_MSG_MAX];   /* Protected by ksc.lock once copied... */
 	struct cap_call call;
 	char n[KS_NAME_MAX + 1];
 	uint8_t s[KS_SIG_MAX];
@@ -272,31 +280,22 @@ int keystore_sign(const char *name, const void *msg, size_t len, uint8_t *sig, s
 
 	if (err)
 		return err;
-	if (len > KEYSTORE_MSG_MAX) {
-		cap_leave(&call);
-		return CAIRN_E2BIG;
-	}
-	mutex_lock(&ksc.lock);
-	/* The message buffer is shared, so it is filled under the lock; the copy is
-	 * still the only read of the caller's memory. */
-	err = cap_copy_in(&call, m, msg, len);
+	err = len > KEYSTORE_MSG_MAX ? CAIRN_E2BIG : cap_copy_in(&call, msgbuf, msg, len);
 	if (!err)
-		err = ks_sign(&ksc.ks, caller, n, m, len, s, sizeof s);
-	mutex_unlock(&ksc.lock);
+		err = ks_sign(&ksc.ks, caller, n, msgbuf, len, s, sizeof s);
 	if (err > 0) {
 		int n_out = err;
 		err = (size_t)n_out > cap ? CAIRN_ERANGE : cap_copy_out(&call, sig, s, (size_t)n_out);
 		if (!err)
 			err = n_out;
 	}
-	cap_leave(&call);
-	return err;
+	return leave(&call, err);
 }
 
+/* keystore_verify: keystore.h. */
 int keystore_verify(const char *name, const void *msg, size_t len, const uint8_t *sig,
 		    size_t siglen)
 {
-	static uint8_t m[KEYSTORE_MSG_MAX];
 	struct cap_call call;
 	char n[KS_NAME_MAX + 1];
 	uint8_t s[KS_SIG_MAX];
@@ -305,21 +304,20 @@ int keystore_verify(const char *name, const void *msg, size_t len, const uint8_t
 
 	if (err)
 		return err;
-	if (len > KEYSTORE_MSG_MAX || siglen > sizeof s) {
-		cap_leave(&call);
-		return len > KEYSTORE_MSG_MAX ? CAIRN_E2BIG : CAIRN_EBADMSG;
-	}
-	err = cap_copy_in(&call, s, sig, siglen);
-	mutex_lock(&ksc.lock);
+	if (len > KEYSTORE_MSG_MAX)
+		err = CAIRN_E2BIG;
+	else if (siglen > sizeof s)
+		err = CAIRN_EBADMSG;
 	if (!err)
-		err = cap_copy_in(&call, m, msg, len);
+		err = cap_copy_in(&call, s, sig, siglen);
 	if (!err)
-		err = ks_verify(&ksc.ks, caller, n, m, len, s, siglen);
-	mutex_unlock(&ksc.lock);
-	cap_leave(&call);
-	return err;
+		err = cap_copy_in(&call, msgbuf, msg, len);
+	if (!err)
+		err = ks_verify(&ksc.ks, caller, n, msgbuf, len, s, siglen);
+	return leave(&call, err);
 }
 
+/* keystore_derive: keystore.h (info and output at most 256 bytes here). */
 int keystore_derive(const char *name, const void *info, size_t infolen, uint8_t *out,
 		    size_t outlen)
 {
@@ -333,35 +331,30 @@ int keystore_derive(const char *name, const void *info, size_t infolen, uint8_t 
 		return err;
 	err = infolen > sizeof i || outlen > sizeof o ? CAIRN_EINVAL :
 	      cap_copy_in(&call, i, info, infolen);
-	if (!err) {
-		mutex_lock(&ksc.lock);
+	if (!err)
 		err = ks_derive(&ksc.ks, caller, n, i, infolen, o, outlen);
-		mutex_unlock(&ksc.lock);
-	}
 	if (!err)
 		err = cap_copy_out(&call, out, o, outlen);
 	crypto_wipe(o, sizeof o);
-	cap_leave(&call);
-	return err;
+	return leave(&call, err);
 }
 
+/* keystore_list: keystore.h. */
 int keystore_list(char (*names)[KEYSTORE_NAME_MAX + 1], size_t max)
 {
-	static char tmp[KS_SLOTS][KS_NAME_MAX + 1];
+	static char tmp[KS_SLOTS][KS_NAME_MAX + 1];   /* Protected by ksc.lock. */
 	struct cap_call call;
 	const char *caller;
 	int err = enter(&call, "list", NULL, NULL, &caller);
 
 	if (err)
 		return err;
-	mutex_lock(&ksc.lock);
 	int n = ks_list(&ksc.ks, caller, tmp, max < KS_SLOTS ? max : KS_SLOTS);
 	err = n < 0 ? n : cap_copy_out(&call, names, tmp, (size_t)n * sizeof tmp[0]);
-	mutex_unlock(&ksc.lock);
-	cap_leave(&call);
-	return err ? err : n;
+	return leave(&call, err ? err : n);
 }
 
+/* keystore_destroy: keystore.h. */
 int keystore_destroy(const char *name)
 {
 	struct cap_call call;
@@ -371,9 +364,6 @@ int keystore_destroy(const char *name)
 
 	if (err)
 		return err;
-	mutex_lock(&ksc.lock);
 	err = ks_destroy(&ksc.ks, caller, n);
-	mutex_unlock(&ksc.lock);
-	cap_leave(&call);
-	return err;
+	return leave(&call, err);
 }

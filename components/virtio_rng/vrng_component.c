@@ -21,8 +21,7 @@
 #include "vrng_mmio.h"
 
 static struct {
-	struct mutex lock;       /* serialises reads */
-	bool lock_ready;
+	struct mutex lock;       /* serialises reads (mutex_lock_live) */
 	uintptr_t base;          /* Immutable after init: */
 	bool up;
 	bool reported;           /* Protected by lock: the failure was printed */
@@ -74,10 +73,7 @@ static const struct vrng_platform_ops ops = {
  * ENODEV); a device that fails is reported and never used. */
 static int vr_init(void)
 {
-	if (!vr.lock_ready) {
-		mutex_init(&vr.lock, "virtio_rng");
-		vr.lock_ready = true;
-	}
+	mutex_init(&vr.lock, "virtio_rng");
 	for (unsigned i = 0; i < platform.nvirtio && !vr.up; i++) {
 		const struct dt_virtio *v = &platform.virtio[i];
 		vr.base = v->base;
@@ -113,7 +109,11 @@ int vrng_svc_read(void *buf, size_t len)
 		cap_leave(&call);
 		return CAIRN_E2BIG;
 	}
-	mutex_lock(&vr.lock);
+	err = mutex_lock_live(&vr.lock);
+	if (err) {
+		cap_leave(&call);
+		return err;
+	}
 	err = vr.up ? vrng_read(&vr.rng, vr.tmp, len) : CAIRN_ENODEV;
 	if (!err)
 		err = cap_copy_out(&call, buf, vr.tmp, len);
