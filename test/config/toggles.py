@@ -18,13 +18,15 @@ import shutil
 import subprocess
 import sys
 
-COMPONENTS = ["virtio_blk", "virtio_rng", "crypto", "statefs", "packagefs", "keystore", "selftest",
-              "faulttest"]
+COMPONENTS = ["virtio_blk", "virtio_rng", "crypto", "statefs", "bootctl", "packagefs", "keystore",
+              "selftest", "faulttest"]
 
 # name: (options set to true; everything else in COMPONENTS is false)
 COMBOS = {
-    "all": ["virtio_blk", "virtio_rng", "crypto", "statefs", "packagefs", "keystore", "selftest",
-            "faulttest"],
+    "all": ["virtio_blk", "virtio_rng", "crypto", "statefs", "bootctl", "packagefs", "keystore",
+            "selftest", "faulttest"],
+    # packagefs without bootctl: the single-disk behaviour (no slots), fixture here
+    "no_bootctl": ["virtio_blk", "crypto", "statefs", "packagefs", "selftest", "faulttest"],
     "minimal": [],
     "storage": ["virtio_blk", "crypto", "statefs"],  # no packagefs, keystore or virtio_rng
     # keystore without an entropy driver: the first boot cannot make the device key
@@ -36,6 +38,8 @@ FAILS = {
 }
 # name: (options true, options false, regex the configure error must match)
 BAD = {
+    "bootctl_without_statefs": (["bootctl", "virtio_blk", "crypto"], ["statefs"],
+                                r"bootctl is granted statefs, which is disabled \(option statefs=false\)"),
     "statefs_without_virtio_blk": (["statefs", "crypto"], ["virtio_blk"],
                                    r"statefs needs virtio_blk, which is disabled \(option virtio_blk=false\)"),
     "keystore_without_statefs": (["virtio_blk", "crypto", "keystore"], ["statefs"],
@@ -44,6 +48,13 @@ BAD = {
 # Components that need a disk: the boot attaches a blank one with this serial;
 # keystore's is a valid device root secret (docs/keystore.md), made here.
 DISKS = {"statefs": "state", "keystore": "devsecret"}
+# Extra markers a combination's boot must show (no package disk is attached).
+EXPECT = {
+    "all": ["pkgfs: no disk with serial pkgfs, using the built-in fixture",
+            "bootctl: control state blank (boot_tries=3)",
+            "bootctl: health gate: no verified slot this boot"],
+    "no_bootctl": ["pkgfs: no disk with serial pkgfs, using the built-in fixture"],
+}
 
 
 def crc32c(data):
@@ -117,6 +128,10 @@ def check_combo(a, name):
         cmd += ["--rng"]
     for c in off:
         cmd += ["--forbid", f"cairn: component {c} "]
+    for line in EXPECT.get(name, []):
+        cmd += ["--expect", line]
+    if "bootctl" in off:
+        cmd += ["--forbid", "^bootctl: "]
     if run(cmd, log).returncode:
         return [f"{name}: boot did not match (see {boot_log} and {log})"]
     print(f"toggles: {name} ok ({' '.join(on) or 'kernel only'})")
