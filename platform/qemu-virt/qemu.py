@@ -42,7 +42,7 @@ def qemu_command(a, dtb=None):
         if bs:
             dev += f",logical_block_size={bs},physical_block_size={bs}"
         cmd += ["-drive", drive, "-device", dev]
-    if a.rng:
+    if getattr(a, "rng", False):  # callers building their own namespace may omit it
         cmd += ["-device", "virtio-rng-device"]
     return cmd
 
