@@ -40,12 +40,16 @@ SIZE_RE = re.compile(r"^([0-9]{1,12})([KM]?)$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 SERIAL_RE = re.compile(r"^[A-Za-z0-9_.-]{1,20}$")  # virtio-blk serials are <= 20 bytes
 PREFIX_RE = re.compile(r"^/state/([A-Za-z0-9_.-]+/)+$")
+KEY_SERVICE = "keystore"  # keyuse lines name keys this component owns; users must be granted it
+KEY_RIGHT_BITS = {"pub": 1, "sign": 2}  # KS_RIGHT_PUB, KS_RIGHT_SIGN in keystore
+KEY_NAME_RE = re.compile(r"^[a-z0-9_-][a-z0-9_.-]{0,62}$")  # keystore's key-name rule
 
 SYNTAX = {
     "component": "component NAME option=OPT|always [needs=A,B?]",
     "grant": "grant CALLER -> CALLEE[, CALLEE?...]",
     "disk": "disk SERIAL owner=NAME mode=rw|ro",
     "prefix": "prefix /state/PATH/ NAME:RIGHTS [NAME:RIGHTS...]",
+    "keyuse": "keyuse OWNER/KEY NAME:pub|sign[,pub|sign] [NAME:...]",
     "privilege": "privilege NAME PRIV[,PRIV...]",
     "budget": "budget NAME|default [heap=SIZE] [pages=N] [threads=N] [handles=N]",
 }
@@ -94,6 +98,15 @@ class Prefix:
 
 
 @dataclass
+class KeyUse:
+    """One `keyuse` line: which components may use a keystore key, and how."""
+    owner: str
+    key: str
+    users: list  # of (component name, bits)
+    line: int
+
+
+@dataclass
 class Privilege:
     """One `privilege` line: kernel privileges held by a component."""
     name: str
@@ -119,6 +132,7 @@ class Table:
     grants: list = field(default_factory=list)
     disks: list = field(default_factory=list)
     prefixes: list = field(default_factory=list)
+    keyuses: list = field(default_factory=list)
     privileges: list = field(default_factory=list)  # of Privilege
     budgets: list = field(default_factory=list)  # of Budget
     errors: list = field(default_factory=list)  # of (line, message)
@@ -145,6 +159,7 @@ class Config:
     prefixes: list  # of (prefix, [(name, bits)])
     privs: dict = field(default_factory=dict)  # enabled name -> PRIV_BITS mask
     budgets: dict = field(default_factory=dict)  # enabled name -> {key: value}, all keys
+    keyuses: list = field(default_factory=list)  # of (owner, key, [(name, bits)])
 
     def comp_id(self, name):
         """Component id: kernel 0, enabled components 1..n in table order."""
@@ -268,6 +283,32 @@ def parse_prefix(t, line, toks):
     return None
 
 
+def parse_keyuse(t, line, toks):
+    """Parse `keyuse OWNER/KEY NAME:pub,sign ...`."""
+    if len(toks) < 3 or toks[1].count("/") != 1:
+        return t.error(line, f"syntax error: expected '{SYNTAX['keyuse']}'")
+    owner, key = toks[1].split("/")
+    if not check_name(t, line, owner):
+        return None
+    if not KEY_NAME_RE.match(key):
+        return t.error(line, f"syntax error: bad key name '{key}' (a-z 0-9 _ . -, 1 to 63 bytes, "
+                             "not starting with .)")
+    users = []
+    for tok in toks[2:]:
+        name, _, words = tok.partition(":")
+        rights = words.split(",") if words else []
+        if not rights or any(r not in KEY_RIGHT_BITS for r in rights) or len(set(rights)) != len(rights):
+            return t.error(line, f"syntax error: bad key rights '{tok}' (NAME: then pub, sign, "
+                                 "comma-separated, each at most once)")
+        if not check_name(t, line, name):
+            return None
+        if any(n == name for n, _ in users):
+            return t.error(line, f"duplicate rights for '{name}' on key '{toks[1]}'")
+        users.append((name, sum(KEY_RIGHT_BITS[r] for r in rights)))
+    t.keyuses.append(KeyUse(owner, key, users, line))
+    return None
+
+
 def parse_privilege(t, line, toks, raw):
     """Parse `privilege NAME PRIV[, PRIV]` (spaces after commas allowed)."""
     bad = f"syntax error: expected '{SYNTAX['privilege']}'"
@@ -351,9 +392,11 @@ def parse(path):
             parse_privilege(t, n, toks, body)
         elif kind == "budget":
             parse_budget(t, n, toks)
+        elif kind == "keyuse":
+            parse_keyuse(t, n, toks)
         else:
             t.error(n, f"syntax error: unknown directive '{kind}' "
-                       "(expected component, grant, disk, prefix, privilege or budget)")
+                       "(expected component, grant, disk, prefix, privilege, budget or keyuse)")
     return t
 
 
@@ -474,6 +517,29 @@ def check_prefixes(t, pairs):
                 t.error(p.line, f"{name} has rights on '{p.prefix}' but is not granted {PREFIX_SERVICE}")
 
 
+def check_keyuses(t, pairs):
+    """Shared keys are keystore's own; one line per key; users must reach keystore."""
+    seen = {}
+    for k in t.keyuses:
+        ref = f"{k.owner}/{k.key}"
+        if not known(t, k.owner, k.line):
+            continue
+        if k.owner != KEY_SERVICE:
+            t.error(k.line, f"keyuse '{ref}': only keys owned by {KEY_SERVICE} can be shared "
+                            "(a component's own keys are its alone)")
+            continue
+        if ref in seen:
+            t.error(k.line, f"duplicate keyuse for '{ref}' (first at line {seen[ref]})")
+        seen.setdefault(ref, k.line)
+        for name, _ in k.users:
+            if not known(t, name, k.line):
+                continue
+            if name == k.owner:
+                t.error(k.line, f"keyuse '{ref}': {name} owns the key and needs no grant")
+            elif (name, KEY_SERVICE) not in pairs:
+                t.error(k.line, f"{name} may use key '{ref}' but is not granted {KEY_SERVICE}")
+
+
 def check_privileges(t):
     """Privileges name declared components, one line per component."""
     first = {}
@@ -514,6 +580,7 @@ def check_table(t):
     check_prefixes(t, pairs)
     check_privileges(t)
     check_budgets(t)
+    check_keyuses(t, pairs)
 
 
 def disabled_msg(t, user, verb, dep):
@@ -575,8 +642,13 @@ def resolve(t, enable):
         if rights:
             prefixes.append((p.prefix, rights))
     privs = {p.name: sum(PRIV_BITS[x] for x in p.privs) for p in t.privileges if p.name in on}
+    keyuses = []
+    for k in t.keyuses:
+        users = [(n, b) for n, b in k.users if n in on]
+        if k.owner in on and users:
+            keyuses.append((k.owner, k.key, users))
     return Config(enabled, grants, start_order(t, enabled), disks, prefixes, privs,
-                  resolve_budgets(t, enabled))
+                  resolve_budgets(t, enabled), keyuses)
 
 
 def c_id(name):
@@ -620,8 +692,22 @@ def emit_h(t, cfg):
             f"#define CAP_START_COUNT {len(cfg.order)}",
             "#define CAP_START_ORDER_INIT { " + ", ".join(c_id(n) for n in cfg.order) + " }",
             f"#define CAP_DISK_COUNT {len(cfg.disks)}",
-            f"#define CAP_PREFIX_COUNT {len(cfg.prefixes)}", "", "#endif", ""]
+            f"#define CAP_PREFIX_COUNT {len(cfg.prefixes)}", ""]
+    out += emit_keyuse_h(cfg) + ["#endif", ""]
     return "\n".join(out)
+
+
+def emit_keyuse_h(cfg):
+    """The keyuse lines as an initializer keystore builds its policy table from:
+    { owner, key, user id, rights (bit 0 pub, bit 1 sign) }, one row per user."""
+    rows = [(o, k, n, b) for o, k, users in cfg.keyuses for n, b in users]
+    out = ["/* keyuse lines: { owner, key, user, rights: 1 pub | 2 sign }. */",
+           f"#define CAP_KEYUSE_COUNT {len(rows)}"]
+    if rows:
+        out.append("#define CAP_KEYUSE_INIT { \\")
+        out += [f'\t{{ "{o}", "{k}", {c_id(n)}, {b} }}, \\' for o, k, n, b in rows]
+        out.append("}")
+    return out + [""]
 
 
 def emit_c(t, cfg):

@@ -17,6 +17,10 @@ uint32_t crypto_crc32c_fold_soft(uint32_t crc, const uint8_t *p, size_t len);
 /* crypto_crc32c_fold_zbc: the folding code on Zbc clmul/clmulh (riscv only; call
  * only on a hart whose ISA has Zbc). */
 uint32_t crypto_crc32c_fold_zbc(uint32_t crc, const uint8_t *p, size_t len);
+/* crypto_selftest_aead_drbg: RFC 8439 AEAD and SP 800-90A HMAC_DRBG known answers
+ * (selftest_aead.c), part of crypto_selftest_kat. 0 or CAIRN_EIO. */
+int crypto_selftest_aead_drbg(void);
+
 #endif
 
 /* The Merkle-Damgard framing shared by SHA-256 and SHA-512 (FIPS 180-4 5.1):
@@ -53,5 +57,9 @@ void crypto_sc_muladd(uint8_t out[32], const uint8_t a[32], const uint8_t b[32],
 		      const uint8_t c[32]);
 /* crypto_sc_is_canonical: 1 when s < L. */
 int crypto_sc_is_canonical(const uint8_t s[32]);
+
+/* crypto_selftest_aead_drbg: RFC 8439 AEAD and SP 800-90A HMAC_DRBG known answers
+ * (selftest_aead.c), part of crypto_selftest_kat. 0 or CAIRN_EIO. */
+int crypto_selftest_aead_drbg(void);
 
 #endif

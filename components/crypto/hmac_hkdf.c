@@ -4,14 +4,8 @@
 #include "cairn/err.h"
 #include "crypto.h"
 
-/* An HMAC in progress: the inner hash and the outer key block. */
-struct hmac_ctx {
-	struct crypto_sha256 inner;
-	uint8_t okey[CRYPTO_SHA256_BLOCK];  /* K0 ^ opad */
-};
-
 /* hmac_init: K0 = key (hashed when longer than a block), then start H(K0^ipad). */
-static void hmac_init(struct hmac_ctx *c, const void *key, size_t keylen)
+static void hmac_init(struct crypto_hmac_sha256 *c, const void *key, size_t keylen)
 {
 	uint8_t k0[CRYPTO_SHA256_BLOCK] = {0};
 
@@ -29,7 +23,7 @@ static void hmac_init(struct hmac_ctx *c, const void *key, size_t keylen)
 }
 
 /* hmac_final: out = H(K0^opad || H(K0^ipad || text)); wipes the context. */
-static void hmac_final(struct hmac_ctx *c, uint8_t out[CRYPTO_SHA256_SIZE])
+static void hmac_final(struct crypto_hmac_sha256 *c, uint8_t out[CRYPTO_SHA256_SIZE])
 {
 	uint8_t ih[CRYPTO_SHA256_SIZE];
 	struct crypto_sha256 outer;
@@ -47,11 +41,29 @@ static void hmac_final(struct hmac_ctx *c, uint8_t out[CRYPTO_SHA256_SIZE])
 void crypto_hmac_sha256(const void *key, size_t keylen, const void *msg, size_t msglen,
 			uint8_t out[CRYPTO_SHA256_SIZE])
 {
-	struct hmac_ctx c;
+	struct crypto_hmac_sha256 c;
 
 	hmac_init(&c, key, keylen);
 	crypto_sha256_update(&c.inner, msg, msglen);
 	hmac_final(&c, out);
+}
+
+/* crypto_hmac_sha256_init: start a streaming HMAC-SHA256 under key. */
+void crypto_hmac_sha256_init(struct crypto_hmac_sha256 *h, const void *key, size_t keylen)
+{
+	hmac_init(h, key, keylen);
+}
+
+/* crypto_hmac_sha256_update: absorb len bytes of the message. */
+void crypto_hmac_sha256_update(struct crypto_hmac_sha256 *h, const void *msg, size_t len)
+{
+	crypto_sha256_update(&h->inner, msg, len);
+}
+
+/* crypto_hmac_sha256_final: write the MAC and wipe the context. */
+void crypto_hmac_sha256_final(struct crypto_hmac_sha256 *h, uint8_t out[CRYPTO_SHA256_SIZE])
+{
+	hmac_final(h, out);
 }
 
 /* crypto_hkdf_sha256: RFC 5869 extract (2.2) then expand (2.3) into okm. */
@@ -60,7 +72,7 @@ int crypto_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm, size_t
 {
 	static const uint8_t zero_salt[CRYPTO_SHA256_SIZE];
 	uint8_t prk[CRYPTO_SHA256_SIZE], t[CRYPTO_SHA256_SIZE];
-	struct hmac_ctx c;
+	struct crypto_hmac_sha256 c;
 	size_t tlen = 0;
 
 	if (okmlen > (size_t)255 * CRYPTO_SHA256_SIZE)

@@ -164,5 +164,7 @@ int crypto_selftest_kat(void)
 		err = kat_mac();
 	for (int i = 0; !err && i < CRYPTO_KAT_NED25519; i++)
 		err = kat_ed25519_one(i);
+	if (!err)
+		err = crypto_selftest_aead_drbg();
 	return err ? CAIRN_EIO : 0;
 }

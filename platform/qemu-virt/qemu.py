@@ -2,7 +2,7 @@
 """Boot the Cairn image in QEMU virt.
 
   qemu.py run  --kernel ELF [--smp N] [--modern] [--disk FILE[:SERIAL[:ro[:BS]]]]...
-               [--disk-cache MODE] [--logdisk DATA:LOG[:SERIAL[:append]]]...
+               [--disk-cache MODE] [--rng] [--logdisk DATA:LOG[:SERIAL[:append]]]...
       interactive: the console is this terminal; quit with Ctrl-A X.
   qemu.py test --kernel ELF --log LOG [--expect LINE]... [--expect-count RE=N]...
                [--exit N] [--timeout S] [--append ARGS] [--break-dtb WHAT] ...
@@ -44,6 +44,8 @@ def qemu_command(a, dtb=None):
         cmd += ["-drive", drive, "-device", dev]
     for i, spec in enumerate(a.logdisk or []):
         cmd += logdisk_args(spec, i, a.disk_cache)
+    if getattr(a, "rng", False):  # callers building their own namespace may omit it
+        cmd += ["-device", "virtio-rng-device"]
     return cmd
 
 
@@ -157,6 +159,8 @@ def main():
     p.add_argument("--disk-cache",
                    choices=["none", "writeback", "writethrough", "directsync", "unsafe"],
                    help="QEMU cache mode of every --disk (default: QEMU's, writeback)")
+    p.add_argument("--rng", action="store_true",
+                   help="attach an entropy device (-device virtio-rng-device, virtio ID 4)")
     p.add_argument("--log")
     p.add_argument("--expect", action="append")
     p.add_argument("--expect-count", action="append", help="REGEX=N: exactly N full lines match")

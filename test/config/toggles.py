@@ -25,15 +25,23 @@ import subprocess
 import sys
 import textwrap
 
-COMPONENTS = ["virtio_blk", "crypto", "statefs", "bootctl", "packagefs", "selftest", "faulttest"]
+COMPONENTS = ["virtio_blk", "virtio_rng", "crypto", "statefs", "bootctl", "packagefs", "keystore",
+              "selftest", "faulttest"]
 
 # name: (options set to true; everything else in COMPONENTS is false)
 COMBOS = {
-    "all": ["virtio_blk", "crypto", "statefs", "bootctl", "packagefs", "selftest", "faulttest"],
+    "all": ["virtio_blk", "virtio_rng", "crypto", "statefs", "bootctl", "packagefs", "keystore",
+            "selftest", "faulttest"],
     # packagefs without bootctl: the single-disk behaviour (no slots), fixture here
     "no_bootctl": ["virtio_blk", "crypto", "statefs", "packagefs", "selftest", "faulttest"],
     "minimal": [],
-    "storage": ["virtio_blk", "crypto", "statefs"],  # storage without packagefs
+    "storage": ["virtio_blk", "crypto", "statefs"],  # no packagefs, keystore or virtio_rng
+    # keystore without an entropy driver: the first boot cannot make the device key
+    "keystore_without_rng": ["virtio_blk", "crypto", "statefs", "keystore"],
+}
+# Components a combination must see fail (closed), with the line that says so.
+FAILS = {
+    "keystore_without_rng": {"keystore": "cairn: component keystore failed err=-19 (ENODEV)"},
 }
 # name: (options true, options false, regex the configure error must match)
 BAD = {
@@ -41,9 +49,12 @@ BAD = {
                                 r"bootctl is granted statefs, which is disabled \(option statefs=false\)"),
     "statefs_without_virtio_blk": (["statefs", "crypto"], ["virtio_blk"],
                                    r"statefs needs virtio_blk, which is disabled \(option virtio_blk=false\)"),
+    "keystore_without_statefs": (["virtio_blk", "crypto", "keystore"], ["statefs"],
+                                 r"keystore needs statefs, which is disabled \(option statefs=false\)"),
 }
-# Components that need a disk: the boot attaches a blank one with this serial.
-DISKS = {"statefs": "state"}
+# Components that need a disk: the boot attaches a blank one with this serial;
+# keystore's is a valid device root secret (docs/keystore.md), made here.
+DISKS = {"statefs": "state", "keystore": "devsecret"}
 # Extra markers a combination's boot must show (no package disk is attached).
 EXPECT = {
     "all": ["pkgfs: no disk with serial pkgfs, using the built-in fixture",
@@ -51,6 +62,26 @@ EXPECT = {
             "bootctl: health gate: no verified slot this boot"],
     "no_bootctl": ["pkgfs: no disk with serial pkgfs, using the built-in fixture"],
 }
+
+
+def crc32c(data):
+    """CRC32-C, bitwise."""
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+    return crc ^ 0xFFFFFFFF
+
+
+def write_disk(path, serial):
+    """A blank 8 MiB disk, or for devsecret a 4096-byte root secret image."""
+    with open(path, "wb") as f:
+        if serial != "devsecret":
+            f.truncate(8 << 20)
+            return
+        head = b"CAIRNHUK" + (1).to_bytes(4, "little") + bytes(4) + os.urandom(32)
+        f.write((head + crc32c(head).to_bytes(4, "little")).ljust(4096, b"\0"))
 
 
 def run(cmd, log, **kw):
@@ -96,10 +127,12 @@ def check_combo(a, name):
     for c in on:
         if c in DISKS:
             disk = os.path.join(a.work, f"{name}.{DISKS[c]}.img")
-            with open(disk, "wb") as f:
-                f.truncate(8 << 20)
-            cmd += ["--disk", f"{disk}:{DISKS[c]}"]
-        cmd += ["--expect", f"cairn: component {c} up"]
+            write_disk(disk, DISKS[c])
+            cmd += ["--disk", f"{disk}:{DISKS[c]}" + (":ro" if DISKS[c] == "devsecret" else "")]
+        fail = FAILS.get(name, {}).get(c)
+        cmd += ["--expect", fail or f"cairn: component {c} up"]
+    if "virtio_rng" in on:
+        cmd += ["--rng"]
     for c in off:
         cmd += ["--forbid", f"cairn: component {c} "]
     for line in EXPECT.get(name, []):

@@ -73,6 +73,21 @@ class Rig:
                 f.write(data)
         return path
 
+    def devsecret(self):
+        """A device root secret image for this scenario (docs/keystore.md), made once."""
+        path = os.path.join(self.work, "devsecret.img")
+        if not os.path.exists(path):
+            head = b"CAIRNHUK" + (1).to_bytes(4, "little") + bytes(4) + os.urandom(32)
+            crc = 0xFFFFFFFF
+            for byte in head:
+                crc ^= byte
+                for _ in range(8):
+                    crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
+            crc ^= 0xFFFFFFFF
+            with open(path, "wb") as f:
+                f.write((head + crc.to_bytes(4, "little")).ljust(4096, b"\0"))
+        return path
+
     def boot(self, append="", expect=(), selftest=False, forbid=()):
         """One boot; returns the console text. Fails the scenario on a missing
         marker or a line matching a forbidden regex."""
@@ -88,6 +103,10 @@ class Rig:
         if os.path.exists(lone):
             a.disk.append(lone + ":pkgfs:ro")
         a.disk.append(self.state + ":state")
+        # The device root secret and an entropy device, so keystore comes up: the
+        # health gate confirms a slot only when every component is up.
+        a.disk.append(self.devsecret() + ":devsecret:ro")
+        a.rng = True
         cmd = self.qemu.qemu_command(a)
         text, status = self.run(cmd, selftest)
         log = os.path.join(self.logdir, "%s-%s-boot%d.log" % (self.name, self.sc, self.nboot))

@@ -60,6 +60,10 @@ int selftest_pkgfs(void);
 /* selftest_pkgfs_denied: an ungranted caller (crypto) is refused by packagefs. */
 int selftest_pkgfs_denied(void);
 
+/* selftest_keystore: device key persistence, unauthorized access through keystore
+ * and statefs, and the tamper refusal (reads keystore's boot records from the
+ * audit ring, so it runs first); returns failures. */
+int selftest_keystore(void);
 /* selftest_bootctl: bootctl selftests (persistence read back, packagefs-only calls
  * refused); returns failures. */
 int selftest_bootctl(void);

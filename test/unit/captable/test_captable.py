@@ -63,7 +63,7 @@ class BadTables(unittest.TestCase):
     def test_disabled_message_names_both(self):
         status, _, err = run(CAPGEN, "--table", TABLE, "--disable", "virtio_blk")
         self.assertEqual(status, 1)
-        self.assertIn(f"{TABLE}:21: statefs needs virtio_blk, which is disabled (option virtio_blk=false)\n", err)
+        self.assertIn(f"{TABLE}:23: statefs needs virtio_blk, which is disabled (option virtio_blk=false)\n", err)
 
     def test_unknown_enable_name(self):
         status, _, err = run(CAPGEN, "--table", TABLE, "--enable", "statefs,statfs")
@@ -110,15 +110,15 @@ class GoodTable(unittest.TestCase):
                                "--print", "grants:shell")
         self.assertEqual((status, err), (0, ""))
         self.assertEqual(out.splitlines(), [
-            "virtio_blk crypto statefs keystore bootctl packagefs shell selftest faulttest",
-            "crypto statefs",
-            "statefs bootctl packagefs"])
+            "virtio_blk virtio_rng crypto statefs keystore bootctl packagefs shell selftest faulttest",
+            "virtio_blk virtio_rng crypto statefs",
+            "statefs keystore bootctl packagefs"])
 
     def test_optional_grants_drop_out(self):
         status, out, err = run(CAPGEN, "--table", TABLE, "--disable", "packagefs,bootctl",
                                "--print", "grants:shell", "--print", "enabled")
         self.assertEqual((status, err), (0, ""))
-        self.assertEqual(out.splitlines(), ["statefs", "virtio_blk crypto statefs keystore shell selftest faulttest"])
+        self.assertEqual(out.splitlines(), ["statefs keystore", "virtio_blk virtio_rng crypto statefs keystore shell selftest faulttest"])
 
     def test_always_on_survives_empty_enable(self):
         status, out, _ = run(CAPGEN, "--table", "test/unit/captable/good/ties.txt", "--enable", "",
@@ -128,6 +128,17 @@ class GoodTable(unittest.TestCase):
     def test_ties_follow_table_order(self):
         status, out, err = run(CAPGEN, "--table", "test/unit/captable/good/ties.txt", "--print", "order")
         self.assertEqual((status, err, out), (0, "", "y z x\n"))
+
+    def test_keyuse_rows_follow_the_enabled_set(self):
+        with tempfile.TemporaryDirectory() as d:
+            full = self.emit(d)["cap_table.h"].decode()
+        with tempfile.TemporaryDirectory() as d:
+            no_shell = self.emit(d, "--disable", "shell")["cap_table.h"].decode()
+        self.assertIn("#define CAP_KEYUSE_COUNT 2\n", full)
+        self.assertIn('\t{ "keystore", "device", CAP_COMP_SHELL, 3 }, \\\n', full)
+        self.assertIn('\t{ "keystore", "device", CAP_COMP_SELFTEST, 1 }, \\\n', full)
+        self.assertIn("#define CAP_KEYUSE_COUNT 1\n", no_shell)
+        self.assertNotIn("CAP_COMP_SHELL", no_shell)
 
     def test_header_has_ids_pairs_and_order(self):
         with tempfile.TemporaryDirectory() as d:
@@ -140,7 +151,9 @@ class GoodTable(unittest.TestCase):
         self.assertNotIn("CAP_GRANT_VIRTIO_BLK_STATEFS", h)
         info = json.loads(files["info.json"])
         self.assertEqual(info["disabled"], ["shell"])
-        self.assertEqual(info["components"]["keystore"]["prefixes"], [{"prefix": "/state/keystore/", "rights": "rwl"}])
+        self.assertEqual(info["components"]["keystore"]["prefixes"],
+                         [{"prefix": "/state/statefs/", "rights": "r"},
+                          {"prefix": "/state/keystore/", "rights": "rwl"}])
         self.assertEqual(info["components"]["packagefs"]["disks"],
                          [{"serial": s, "mode": "ro"} for s in ("pkgfs", "pkg_a", "pkg_b")])
 
