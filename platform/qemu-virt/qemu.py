@@ -42,7 +42,7 @@ def qemu_command(a, dtb=None):
         if bs:
             dev += f",logical_block_size={bs},physical_block_size={bs}"
         cmd += ["-drive", drive, "-device", dev]
-    for i, spec in enumerate(a.logdisk or []):
+    for i, spec in enumerate(getattr(a, "logdisk", None) or []):
         cmd += logdisk_args(spec, i, a.disk_cache)
     if getattr(a, "rng", False):  # callers building their own namespace may omit it
         cmd += ["-device", "virtio-rng-device"]
