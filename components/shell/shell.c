@@ -178,15 +178,20 @@ static int dispatch(struct shell *sh, int argc, char **argv)
 	return run_cmd(sh, c, argc, argv);
 }
 
-/* frame: the machine-mode end of a line's output. */
-static void frame(struct shell *sh, int err)
+/* frame_line: the line that ends a command's output in machine mode. */
+static void frame_line(struct shell *sh, int err)
 {
-	if (!sh->machine)
-		return;
 	if (err == 0)
 		shell_printf(sh, "ok\n");
 	else
 		shell_printf(sh, "err %d %s\n", err, cairn_strerror(err));
+}
+
+/* frame: the machine-mode end of a line's output, when machine mode is on. */
+static void frame(struct shell *sh, int err)
+{
+	if (sh->machine)
+		frame_line(sh, err);
 }
 
 int shell_run_line(struct shell *sh, char *line)
@@ -194,6 +199,7 @@ int shell_run_line(struct shell *sh, char *line)
 	char *argv[SHELL_ARGS_MAX];
 	const char *why;
 	int err = 0;
+	bool framed = sh->machine; /* `machine off` is framed too, `machine on` by its end */
 	int argc = shell_parse(line, argv, SHELL_ARGS_MAX, &why);
 	if (argc < 0) {
 		shell_printf(sh, "shell: %s\n", why);
@@ -203,7 +209,8 @@ int shell_run_line(struct shell *sh, char *line)
 	}
 	if (err && !sh->machine)
 		shell_printf(sh, "error: %s (%d)\n", cairn_strerror(err), err);
-	frame(sh, err);
+	if (framed || sh->machine)
+		frame_line(sh, err);
 	return err;
 }
 

@@ -13,6 +13,7 @@ static void cands_reset(struct shell_cands *cs, const char *prefix, size_t plen)
 	cs->used = 0;
 	cs->n = 0;
 	cs->more = 0;
+	cs->common = 0;
 	cs->prefix = prefix;
 	cs->plen = plen;
 }
@@ -28,6 +29,13 @@ static void cand_add_len(struct shell_cands *cs, const char *s, size_t n)
 {
 	if (n < cs->plen || memcmp(s, cs->prefix, cs->plen))
 		return;
+	if (cs->n) { /* shrink the shared part, for matches kept or not */
+		const char *first = cand_at(cs, 0);
+		size_t k = 0;
+		while (k < cs->common && k < n && first[k] == s[k])
+			k++;
+		cs->common = k;
+	}
 	for (unsigned i = 0; i < cs->n; i++) {
 		const char *c = cand_at(cs, i);
 		if (strlen(c) == n && !memcmp(c, s, n))
@@ -37,6 +45,8 @@ static void cand_add_len(struct shell_cands *cs, const char *s, size_t n)
 		cs->more++;
 		return;
 	}
+	if (cs->n == 0)
+		cs->common = n;
 	cs->off[cs->n++] = (uint16_t)cs->used;
 	memcpy(cs->pool + cs->used, s, n);
 	cs->pool[cs->used + n] = '\0';
@@ -167,21 +177,6 @@ static int insert_escaped(struct shell_ed *ed, const char *s, size_t n)
 	return shell_ed_insert(ed, buf, len);
 }
 
-/* common_len: the longest prefix all candidates share. */
-static size_t common_len(const struct shell_cands *cs)
-{
-	const char *first = cand_at(cs, 0);
-	size_t n = strlen(first);
-	for (unsigned i = 1; i < cs->n; i++) {
-		const char *c = cand_at(cs, i);
-		size_t k = 0;
-		while (k < n && c[k] == first[k])
-			k++;
-		n = k;
-	}
-	return n;
-}
-
 /* list: show the candidates in columns below the line, then redraw it. */
 static void list(struct shell *sh)
 {
@@ -244,7 +239,7 @@ void shell_complete(struct shell *sh)
 		return;
 	}
 	struct shell_cands *cs = &sh->cands;
-	size_t common = common_len(cs);
+	size_t common = cs->common;
 	int err = 0;
 	if (cs->n == 1 && !cs->more) {
 		const char *c = cand_at(cs, 0);

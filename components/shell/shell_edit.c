@@ -415,7 +415,7 @@ size_t shell_ed_feed(struct shell_ed *ed, const uint8_t *in, size_t n, enum shel
 			continue;
 		*event = plain_key(ed, c);
 	}
-	if (ed->dirty && ed->visible && *event != SHELL_ED_TAB)
+	if (ed->dirty && ed->visible)
 		shell_ed_refresh(ed);
 	return i;
 }

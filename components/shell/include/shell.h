@@ -182,6 +182,7 @@ struct shell_cands {
 	uint16_t off[SHELL_CANDS_MAX];
 	unsigned n;
 	unsigned more; /* matches that did not fit */
+	size_t common; /* length all matches share, kept or not */
 	const char *prefix;
 	size_t plen;
 };

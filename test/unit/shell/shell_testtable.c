@@ -34,11 +34,12 @@ static int echo(struct shell *sh, int argc, char **argv)
 	return record(sh, argc, argv);
 }
 
-/* longlist: print up to 100000 lines, stopping on Ctrl-C. */
+/* longlist: print up to list_max lines, stopping on Ctrl-C. */
 static int longlist(struct shell *sh, int argc, char **argv)
 {
+	unsigned max = ttab_log.list_max ? ttab_log.list_max : 100000;
 	record(sh, argc, argv);
-	for (unsigned i = 0; i < 100000; i++) {
+	for (unsigned i = 0; i < max; i++) {
 		if (shell_cancelled(sh)) {
 			shell_printf(sh, "longlist: interrupted after %u lines\n", i);
 			return CAIRN_ECANCELED;
