@@ -50,7 +50,7 @@ static void emit_num_csi(struct shell_ed *ed, size_t n, char final)
  * after the last shown byte never wraps to the next row. */
 static size_t room(const struct shell_ed *ed)
 {
-	return ed->cols - ed->plen - 1;
+	return ed->cols - ed->plen - 1 - ed->reserve;
 }
 
 /* scroll: move the window so the cursor is on it; true when the window moved. */
@@ -301,8 +301,12 @@ static enum shell_ed_event plain_key(struct shell_ed *ed, uint8_t c)
 	case '\n':
 		return end_line(ed);
 	case KEY_CTRL('C'):
-		if (ed->dirty)
-			shell_ed_refresh(ed);
+		/* "^C" goes after the line's end, with the window scrolled so that it
+		 * fits on the row too. */
+		ed->pos = ed->len;
+		ed->reserve = 2;
+		shell_ed_refresh(ed);
+		ed->reserve = 0;
 		emits(ed, "^C\n");
 		ed->visible = false;
 		return SHELL_ED_CANCEL;

@@ -80,6 +80,7 @@ struct shell_ed {
 	size_t pos;     /* cursor, 0..len */
 	size_t off;     /* first line byte shown on the row (horizontal scroll) */
 	unsigned cols;  /* terminal width */
+	unsigned reserve; /* columns kept free after the line for one redraw (^C) */
 	bool visible;   /* the prompt is on screen (not while a command runs) */
 	size_t dropped; /* bytes that did not fit since the line began */
 	bool dirty;     /* a full redraw is due at the end of this feed */

@@ -51,7 +51,7 @@ static void vt_csi(struct vt *vt, char final)
 
 void vt_feed(struct vt *vt, const char *s, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++, vt->fed++) {
 		char c = s[i];
 		if (vt->esc == 1) {
 			vt->esc = c == '[' ? 2 : 0;
@@ -94,8 +94,8 @@ void vt_feed(struct vt *vt, const char *s, size_t n)
 				vt->unknown++;
 				break;
 			}
-			if (vt->col >= vt->cols - 1 && vt->editor)
-				vt->wraps++; /* the editor must never reach the last column */
+			if (vt->col >= vt->cols - 1 && vt->editor && !vt->wraps++)
+				vt->first_wrap = vt->fed; /* the editor must never reach the last column */
 			if (vt->col < vt->cols)
 				vt->row[vt->col++] = c;
 		}

@@ -22,6 +22,8 @@ struct vt {
 	unsigned nlines;        /* total finished rows (ring index = n % VT_LINES) */
 	unsigned wraps;         /* editor bytes written in the last column: a torn row */
 	bool editor;            /* the bytes being fed come from emit() */
+	size_t fed;             /* bytes fed so far */
+	size_t first_wrap;      /* fed count at the first wrap, for debugging */
 	unsigned bells;
 	unsigned clears;        /* ESC [ 2 J */
 	unsigned unknown;       /* escape sequences the model does not know */

@@ -106,6 +106,23 @@ START_TEST(test_shell_edit_ctrl_c)
 }
 END_TEST
 
+/* test_shell_edit_ctrl_c_full_row: Ctrl-C on a line that fills the row still
+ * fits "^C" on it (found by fuzz_shell: the row wrapped), cursor anywhere. */
+START_TEST(test_shell_edit_ctrl_c_full_row)
+{
+	for (size_t n = 70; n <= 74; n++) {
+		char s[80];
+		memset(s, 'p', n);
+		s[n] = '\0';
+		type(s);
+		type("\x01\x1b[C\x03");
+		ck_assert_uint_eq(tc.vt.wraps, 0);
+		const char *l = tcons_line(&tc, 1);
+		ck_assert_str_eq(l + strlen(l) - 4, "pp^C");
+	}
+}
+END_TEST
+
 /* test_shell_edit_ctrl_l: clear the screen, redraw the line. */
 START_TEST(test_shell_edit_ctrl_l)
 {
@@ -336,6 +353,7 @@ static Suite *edit_suite(void)
 	tcase_add_test(tc_, test_shell_edit_enter_runs);
 	tcase_add_test(tc_, test_shell_edit_crlf);
 	tcase_add_test(tc_, test_shell_edit_ctrl_c);
+	tcase_add_test(tc_, test_shell_edit_ctrl_c_full_row);
 	tcase_add_test(tc_, test_shell_edit_ctrl_l);
 	tcase_add_test(tc_, test_shell_edit_split_escapes);
 	tcase_add_test(tc_, test_shell_edit_broken_escapes);
