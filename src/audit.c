@@ -14,17 +14,47 @@ static struct spinlock audit_lock = SPINLOCK_INIT("audit");
 static struct audit_rec ring[AUDIT_RING_SIZE];
 static uint64_t next_seq = 1;
 
-/* copy_mark: copy src into dst (size n), ending it in '~' when it did not fit. */
+/* escape_byte: c as stored in a record (itself, \\ or \xNN) into out[4]; its width. */
+static size_t escape_byte(unsigned char c, char out[4])
+{
+	static const char hex[] = "0123456789abcdef";
+	if (c >= 0x20 && c < 0x7f && c != '\\') {
+		out[0] = (char)c;
+		return 1;
+	}
+	out[0] = '\\';
+	if (c == '\\') {
+		out[1] = '\\';
+		return 2;
+	}
+	out[1] = 'x';
+	out[2] = hex[c >> 4];
+	out[3] = hex[c & 15];
+	return 4;
+}
+
+/* copy_mark: copy src into dst (size n >= 2) with every byte outside printable
+ * ASCII (control characters, DEL, bytes >= 0x80) as \xNN and a backslash as
+ * \\; when the escaped text does not fit it is cut and ends in '~'. */
 static void copy_mark(char *dst, size_t n, const char *src)
 {
-	size_t len = src ? strlen(src) : 0;
-	if (len < n) {
-		memcpy(dst, src ? src : "", len + 1);
-		return;
+	const unsigned char *s = (const unsigned char *)(src ? src : "");
+	char e[4];
+	size_t need = 0;
+	for (const unsigned char *p = s; *p; p++)
+		need += escape_byte(*p, e);
+	size_t room = need < n ? n - 1 : n - 2; /* leave space for '~' when cutting */
+	size_t o = 0;
+	for (const unsigned char *p = s; *p; p++) {
+		size_t w = escape_byte(*p, e);
+		if (o + w > room)
+			break;
+		memcpy(dst + o, e, w);
+		o += w;
 	}
-	memcpy(dst, src, n - 2);
-	dst[n - 2] = '~';
-	dst[n - 1] = '\0';
+	if (need >= n)
+		dst[o++] = '~';
+	dst[o] = '\0';
 }
 
 /* print_rec: the record's marker line (formats in cairn/audit.h). */
@@ -38,6 +68,9 @@ static void print_rec(const struct audit_rec *r)
 		break;
 	case AUDIT_STATEFS_DENIED:
 		kprintf("statefs: access denied (path=%s sender=%s) op=%s\n", r->subject, c, r->op);
+		break;
+	case AUDIT_BAD_ADDR:
+		kprintf("cap: bad address caller=%s callee=%s op=%s\n", c, d, r->op);
 		break;
 	case AUDIT_BLK_RO:
 		kprintf("blk: write refused (read-only) serial=%s caller=%s op=%s\n", r->subject, c,

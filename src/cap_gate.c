@@ -3,6 +3,8 @@
  * trap handler on the same hart is its only other reader. */
 #include "cairn/cap_gate.h"
 
+#include "cairn/copy.h"
+
 #include "cairn/audit.h"
 #include "cairn/err.h"
 #include "cairn/sched.h"
@@ -56,4 +58,51 @@ void cap_leave(struct cap_call *call)
 	t->component = call->caller;
 	call->counted = false;
 	supervisor_call_end(call->callee);
+}
+
+/* bad_addr: audit a copy that faulted on the caller's pointer; CAIRN_EFAULT. */
+static int bad_addr(const struct cap_call *call, const char *op)
+{
+	(void)audit_append(AUDIT_BAD_ADDR, call->caller, call->callee, op, NULL);
+	return CAIRN_EFAULT;
+}
+
+/* range_ok: [p, p + n) does not wrap around the address space. */
+static bool range_ok(const void *p, size_t n)
+{
+	return (uintptr_t)p <= UINTPTR_MAX - n;
+}
+
+int cap_copy_in(const struct cap_call *call, void *dst, const void *src, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (!src || !range_ok(src, n) || copy_bytes(dst, src, n) != 0)
+		return bad_addr(call, "copy-in");
+	return 0;
+}
+
+int cap_copy_out(const struct cap_call *call, void *dst, const void *src, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (!dst || !range_ok(dst, n) || copy_bytes(dst, src, n) != 0)
+		return bad_addr(call, "copy-out");
+	return 0;
+}
+
+int cap_copy_str_in(const struct cap_call *call, char *dst, const char *src, size_t size)
+{
+	if (!src)
+		return CAIRN_EINVAL;
+	if (size == 0)
+		return CAIRN_ENAMETOOLONG;
+	long n = copy_string(dst, src, size);
+	if (n < 0)
+		return bad_addr(call, "copy-in");
+	if ((size_t)n == size) {
+		dst[size - 1] = '\0';
+		return CAIRN_ENAMETOOLONG;
+	}
+	return (int)n;
 }

@@ -17,7 +17,7 @@ int ktest_blk(void);
  * died. */
 int ktest_run_as(unsigned comp, const char *name, int (*fn)(void));
 /* ktest_audited: how many audit records from seq on have this kind, caller,
- * callee and op, and a subject equal to subject (or, with subject_part,
+ * callee and op (NULL: any op), and a subject equal to subject (or, with subject_part,
  * containing it; NULL: any subject). */
 unsigned ktest_audited(uint64_t seq, int kind, uint16_t caller, uint16_t callee, const char *op,
 		       const char *subject, bool subject_part);
@@ -28,6 +28,8 @@ int ktest_components(void);
 int ktest_statefs(void);
 /* kbench_statefs: statefs vs raw virtio-blk figures ("statefsbench"). */
 int kbench_statefs(void);
+/* ktest_gate: bad caller pointers and key races against the statefs service. */
+int ktest_gate(void);
 /* ktest_pkgfs: packagefs selftests (disk or fixture); returns failures. */
 int ktest_pkgfs(void);
 /* ktest_pkgfs_denied: (kernel) an ungranted caller is refused by packagefs. */

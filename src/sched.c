@@ -240,6 +240,9 @@ static _Noreturn void exit_locked(struct thread *t, int code)
 
 _Noreturn void thread_exit(int code)
 {
+	struct thread *self = thread_current();
+	if (self && self->held)
+		panic("thread %s exits holding mutex %s", self->name, self->held->lk.name);
 	spin_lock(&sched_lock);
 	exit_locked(hart_self()->current, code);
 }
@@ -255,6 +258,7 @@ _Noreturn void thread_exit_from_trap(int code)
 	 * Whatever frame it leaves on this hart's trap stack is dead once we switch. */
 	t->faulted = true;
 	h->on_trap_stack = 0;
+	mutex_abandon_held(t);
 	spin_lock(&sched_lock);
 	exit_locked(t, code);
 }

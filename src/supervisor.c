@@ -21,6 +21,7 @@
 #include "cap.h"
 
 #define DRAIN_WARN_US 2000000u   /* warn when calls take this long to leave */
+#define DRAIN_LIMIT_US 10000000u /* then give up stopping the component */
 #define BACKOFF_BASE_US 50000u   /* first restart after a fault: 50 ms, then x2 */
 #define FAULT_WINDOW_US 60000000u /* restarts are counted per 60 s window */
 
@@ -174,17 +175,31 @@ static void bring_up(unsigned comp, bool restart)
 	kprintf(restart ? "cairn: component %s restarted\n" : "cairn: component %s up\n", name);
 }
 
-/* take_down: close comp's interface, wait for calls in flight to leave, stop it. */
-static void take_down(unsigned comp)
+/* take_down: close comp's interface, wait for calls in flight to leave, stop it.
+ * The wait is bounded: calls that have not left after DRAIN_LIMIT_US (a caller
+ * stuck inside comp, which a dead lock owner can no longer cause, see
+ * mutex_lock_live) leave comp failed with its interface closed and nothing
+ * stopped: CAIRN_ETIMEDOUT. sup_lock held. */
+static int take_down(unsigned comp)
 {
 	spin_lock(&state_lock);
 	bool was_up = state[comp] == COMP_UP;
 	if (was_up)
 		state[comp] = COMP_STOPPING;
-	uint64_t warn_at = time_us() + DRAIN_WARN_US;
+	uint64_t now = time_us(), warn_at = now + DRAIN_WARN_US, give_up = now + DRAIN_LIMIT_US;
 	while (inflight[comp] != 0) {
-		if (waitq_wait(&state_wq, &state_lock, DRAIN_WARN_US) == CAIRN_ETIMEDOUT &&
-		    time_us() >= warn_at) {
+		now = time_us();
+		if (now >= give_up) {
+			uint32_t n = inflight[comp];
+			state[comp] = COMP_FAILED;
+			spin_unlock(&state_lock);
+			(void)waitq_wake_all(&state_wq);
+			kprintf("cairn: component %s: %u calls did not leave in %u s; left failed, "
+				"not stopped\n", cap_comp_name(comp), n, DRAIN_LIMIT_US / 1000000u);
+			return CAIRN_ETIMEDOUT;
+		}
+		(void)waitq_wait(&state_wq, &state_lock, DRAIN_WARN_US);
+		if (time_us() >= warn_at) {
 			uint32_t n = inflight[comp];
 			spin_unlock(&state_lock);
 			kprintf("cairn: component %s: waiting for %u calls to leave\n",
@@ -200,6 +215,7 @@ static void take_down(unsigned comp)
 		(void)run_as(comp, JOB_STOP);
 	live[comp] = false;
 	set_state(comp, COMP_DOWN, false);
+	return 0;
 }
 
 static void restart_thread(void *arg);
@@ -245,12 +261,18 @@ static int restart_locked(unsigned comp)
 			return CAIRN_ENOTSUP;
 		}
 	}
+	uint32_t stuck = 0; /* left failed by take_down: calls still inside */
 	for (unsigned i = cap_table.start_count; i-- > 0;) {
 		unsigned d = cap_table.start_order[i];
-		if (deps & CAP_BIT(d))
-			take_down(d);
+		if ((deps & CAP_BIT(d)) && take_down(d) != 0)
+			stuck |= CAP_BIT(d);
 	}
-	take_down(comp);
+	if (take_down(comp) != 0) {
+		kprintf("cairn: component %s not restarted: calls in flight did not leave\n",
+			cap_comp_name(comp));
+		return CAIRN_ETIMEDOUT;
+	}
+	deps &= ~stuck;
 	bring_up(comp, true);
 	/* Dependents come back (or are reported not started, if comp did not). */
 	for (unsigned i = 0; i < cap_table.start_count; i++) {

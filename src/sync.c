@@ -9,11 +9,15 @@ void mutex_init(struct mutex *m, const char *name)
 {
 	spin_init(&m->lk, name);
 	m->locked = false;
+	m->dead_owner = false;
 	m->owner = 0;
+	m->next_held = NULL;
 	waitq_init(&m->wq);
 }
 
-void mutex_lock(struct mutex *m)
+/* lock_common: wait for m and take it, unless an owner died holding it
+ * (CAIRN_ESHUTDOWN, not taken). */
+static int lock_common(struct mutex *m)
 {
 	struct thread *self = thread_current();
 	if (!self)
@@ -21,22 +25,54 @@ void mutex_lock(struct mutex *m)
 	spin_lock(&m->lk);
 	if (m->owner == self)
 		panic("mutex %s: recursive lock by %s", m->lk.name, self->name);
-	while (m->locked)
+	while (m->locked && !m->dead_owner)
 		(void)waitq_wait(&m->wq, &m->lk, 0);
+	if (m->dead_owner) {
+		spin_unlock(&m->lk);
+		return CAIRN_ESHUTDOWN;
+	}
 	m->locked = true;
 	m->owner = self;
 	spin_unlock(&m->lk);
+	m->next_held = self->held;
+	self->held = m;
+	return 0;
+}
+
+void mutex_lock(struct mutex *m)
+{
+	if (lock_common(m))
+		panic("mutex %s: its owner died holding it", m->lk.name);
+}
+
+int mutex_lock_live(struct mutex *m)
+{
+	return lock_common(m);
+}
+
+/* forget_held: take m off self's list of held mutexes. */
+static void forget_held(struct thread *self, struct mutex *m)
+{
+	for (struct mutex **p = &self->held; *p; p = &(*p)->next_held) {
+		if (*p == m) {
+			*p = m->next_held;
+			m->next_held = NULL;
+			return;
+		}
+	}
 }
 
 void mutex_unlock(struct mutex *m)
 {
+	struct thread *self = thread_current();
 	spin_lock(&m->lk);
-	if (m->owner != thread_current())
+	if (m->owner != self)
 		panic("mutex %s: unlocked by a non-owner", m->lk.name);
 	m->locked = false;
 	m->owner = 0;
 	(void)waitq_wake_one(&m->wq);
 	spin_unlock(&m->lk);
+	forget_held(self, m);
 }
 
 bool mutex_held(struct mutex *m)
@@ -45,6 +81,21 @@ bool mutex_held(struct mutex *m)
 	bool held = m->locked && m->owner == thread_current();
 	spin_unlock(&m->lk);
 	return held;
+}
+
+void mutex_abandon_held(struct thread *t)
+{
+	while (t->held) {
+		struct mutex *m = t->held;
+		t->held = m->next_held;
+		m->next_held = NULL;
+		spin_lock(&m->lk);
+		m->locked = false;
+		m->owner = 0;
+		m->dead_owner = true;
+		(void)waitq_wake_all(&m->wq);
+		spin_unlock(&m->lk);
+	}
 }
 
 void sem_init(struct semaphore *s, int64_t count)

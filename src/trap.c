@@ -4,6 +4,7 @@
 #include "cairn/trap.h"
 
 #include "cairn/console.h"
+#include "cairn/copy.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
 #include "cairn/kernel.h"
@@ -94,10 +95,25 @@ static bool on_trap_stack(const struct hart *h, const struct trap_frame *f)
 	return a < h->trap_stack_top && a >= h->trap_stack_top - HART_TRAP_STACK_SIZE;
 }
 
+extern char copy_text_start[], copy_text_end[], copy_fault[];
+
+uintptr_t copy_fixup_pc(uintptr_t pc)
+{
+	bool inside = pc >= (uintptr_t)copy_text_start && pc < (uintptr_t)copy_text_end;
+	return inside ? (uintptr_t)copy_fault : 0;
+}
+
 void trap_handler(struct trap_frame *f)
 {
 	struct hart *h = hart_self();
 	if (!(f->scause & SCAUSE_INTR)) {
+		/* A fault on caller memory inside a fault-safe copy (cairn/copy.h) is
+		 * the copy's CAIRN_EFAULT, not the thread's end. */
+		uintptr_t fix = contained_cause(f->scause) ? copy_fixup_pc(f->sepc) : 0;
+		if (fix) {
+			f->sepc = fix;
+			return;
+		}
 		if (containable(h, h->current, f))
 			contain_fault(h, h->current, f);
 		fatal_exception(f);

@@ -14,6 +14,7 @@
 #include "cap.h"
 
 #define POLL_US 10000u /* how often a waiting caller checks the worker is alive */
+#define FAULT_LOCKED_DELAY_US 100000u /* FAULTTEST_FAULT_LOCKED holds ft.call this long first */
 
 static struct {
 	struct mutex call;
@@ -97,7 +98,17 @@ int faulttest_call(enum faulttest_kind kind, uint32_t *gen, uint64_t timeout_us)
 	int err = cap_enter(&call, CAP_COMP_FAULTTEST, "call");
 	if (err)
 		return err;
-	mutex_lock(&ft.call);
+	err = mutex_lock_live(&ft.call);
+	if (err) {
+		cap_leave(&call); /* a caller died holding it: faulttest is restarting */
+		return err;
+	}
+	if (kind == FAULTTEST_FAULT_LOCKED) {
+		/* In the caller's own thread, acting as faulttest, holding ft.call: a
+		 * component that faults with a lock held. */
+		sched_sleep_us(FAULT_LOCKED_DELAY_US);
+		do_fault(FAULTTEST_NULL_DEREF);
+	}
 	spin_lock(&ft.lk);
 	ft.kind = kind;
 	ft.pending = true;

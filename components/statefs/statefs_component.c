@@ -6,6 +6,7 @@
  * stop, which the supervisor runs with the interface closed (no call in flight),
  * so the service entry points read them under the gate without further care. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cairn/audit.h"
@@ -25,7 +26,6 @@ static struct {
 	struct mutex lock;   /* serialises every engine call */
 	struct statefs *fs;  /* mounted store; NULL when down */
 	struct blkdev *bd;   /* the claimed "state" disk; NULL when down */
-	bool lock_ready;
 } sfs;
 
 /* policy: 0 when the original caller of `call` holds `right` on key (a key, or a
@@ -39,118 +39,178 @@ static int policy(const struct cap_call *call, const char *key, unsigned right, 
 	return CAIRN_EACCES;
 }
 
-/* bounded_len: strlen(s), or max when no NUL is found in s[0..max). */
-static size_t bounded_len(const char *s, size_t max)
+/* key_in: copy the caller's key into k (once: every later check and the engine
+ * read only the copy) and check it is canonical. 0, CAIRN_EINVAL (malformed,
+ * NULL or too long) or CAIRN_EFAULT (bad pointer; audited). */
+static int key_in(const struct cap_call *call, char k[STATEFS_KEY_MAX + 1], const char *key)
 {
-	const char *z = memchr(s, 0, max);
-	return z ? (size_t)(z - s) : max;
+	int n = cap_copy_str_in(call, k, key, STATEFS_KEY_MAX + 1);
+	if (n == CAIRN_ENAMETOOLONG)
+		return CAIRN_EINVAL;
+	if (n < 0)
+		return n;
+	return statefs_key_check(k, (size_t)n);
 }
 
-/* key_ok: 0 when key is a canonical statefs key, else CAIRN_EINVAL. */
-static int key_ok(const char *key)
+/* prefix_in: like key_in for a list prefix: a canonical key followed by one '/',
+ * or "/state/" itself. */
+static int prefix_in(const struct cap_call *call, char p[STATEFS_KEY_MAX + 1], const char *prefix)
 {
-	if (!key)
+	int n = cap_copy_str_in(call, p, prefix, STATEFS_KEY_MAX + 1);
+	if (n == CAIRN_ENAMETOOLONG)
 		return CAIRN_EINVAL;
-	size_t n = bounded_len(key, STATEFS_KEY_MAX + 1);
-	return n > STATEFS_KEY_MAX ? CAIRN_EINVAL : statefs_key_check(key, n);
-}
-
-/* prefix_ok: 0 when prefix is a canonical key followed by one '/', else CAIRN_EINVAL. */
-static int prefix_ok(const char *prefix)
-{
-	if (!prefix)
+	if (n < 0)
+		return n;
+	if (n < 2 || p[n - 1] != '/')
 		return CAIRN_EINVAL;
-	size_t n = bounded_len(prefix, STATEFS_KEY_MAX + 1);
-	if (n < 2 || n > STATEFS_KEY_MAX || prefix[n - 1] != '/')
-		return CAIRN_EINVAL;
-	if (strcmp(prefix, STATEFS_KEY_PREFIX) == 0)
+	if (strcmp(p, STATEFS_KEY_PREFIX) == 0)
 		return 0;
-	return statefs_key_check(prefix, n - 1);
+	return statefs_key_check(p, (size_t)n - 1);
 }
 
-/* statefs_svc_put: gate, key check, policy, then the engine under sfs.lock
- * (statefs_svc.h). */
+/* engine_lock: take sfs.lock; CAIRN_ESHUTDOWN when a statefs thread died
+ * holding it (the component is being restarted; mutex_lock_live). */
+static int engine_lock(void)
+{
+	return mutex_lock_live(&sfs.lock);
+}
+
+/* statefs_svc_put: gate, copy key and value in, key check and policy on the
+ * copy, then the engine under sfs.lock (statefs_svc.h). */
 int statefs_svc_put(const char *key, const void *value, size_t len)
 {
 	struct cap_call call;
+	char k[STATEFS_KEY_MAX + 1];
+	void *v = NULL;
 	int err = cap_enter(&call, CAP_COMP_STATEFS, "put");
 	if (err)
 		return err;
-	err = key_ok(key);
+	err = key_in(&call, k, key);
 	if (!err)
-		err = policy(&call, key, CAP_W, "put");
+		err = policy(&call, k, CAP_W, "put");
+	if (!err && len > STATEFS_VALUE_MAX)
+		err = CAIRN_EFBIG;
 	if (!err && !value && len)
 		err = CAIRN_EINVAL;
-	if (!err) {
-		mutex_lock(&sfs.lock);
-		err = statefs_put(sfs.fs, key, value, len);
+	if (!err && len && !(v = malloc(len)))
+		err = CAIRN_ENOMEM;
+	if (!err)
+		err = cap_copy_in(&call, v, value, len);
+	if (!err && !(err = engine_lock())) {
+		err = statefs_put(sfs.fs, k, v, len);
 		mutex_unlock(&sfs.lock);
 	}
+	free(v);
 	cap_leave(&call);
 	return err;
 }
 
-/* statefs_svc_get: gate, key check, policy, then the engine under sfs.lock
- * (statefs_svc.h). */
+/* statefs_svc_get: gate, copy the key in, key check and policy on the copy,
+ * the engine under sfs.lock into a buffer of our own, then copy the value out
+ * with the lock dropped (statefs_svc.h). */
 int statefs_svc_get(const char *key, void *buf, size_t bufsize)
 {
 	struct cap_call call;
+	char k[STATEFS_KEY_MAX + 1];
+	size_t cap = bufsize < STATEFS_VALUE_MAX ? bufsize : STATEFS_VALUE_MAX;
+	void *v = NULL;
 	int err = cap_enter(&call, CAP_COMP_STATEFS, "get");
 	if (err)
 		return err;
-	err = key_ok(key);
+	err = key_in(&call, k, key);
 	if (!err)
-		err = policy(&call, key, CAP_R, "get");
+		err = policy(&call, k, CAP_R, "get");
 	if (!err && !buf && bufsize)
 		err = CAIRN_EINVAL;
-	if (!err) {
-		mutex_lock(&sfs.lock);
-		err = statefs_get(sfs.fs, key, buf, bufsize);
+	if (!err && cap && !(v = malloc(cap)))
+		err = CAIRN_ENOMEM;
+	int n = err;
+	if (!err && !(err = engine_lock())) {
+		n = statefs_get(sfs.fs, k, v, cap);
 		mutex_unlock(&sfs.lock);
 	}
+	if (!err && n > 0)
+		err = cap_copy_out(&call, buf, v, (size_t)n);
+	free(v);
 	cap_leave(&call);
-	return err;
+	return err ? err : n;
 }
 
-/* statefs_svc_delete: gate, key check, policy, then the engine under sfs.lock
- * (statefs_svc.h). */
+/* statefs_svc_delete: gate, copy the key in, key check and policy on the copy,
+ * then the engine under sfs.lock (statefs_svc.h). */
 int statefs_svc_delete(const char *key)
 {
 	struct cap_call call;
+	char k[STATEFS_KEY_MAX + 1];
 	int err = cap_enter(&call, CAP_COMP_STATEFS, "delete");
 	if (err)
 		return err;
-	err = key_ok(key);
+	err = key_in(&call, k, key);
 	if (!err)
-		err = policy(&call, key, CAP_W, "delete");
-	if (!err) {
-		mutex_lock(&sfs.lock);
-		err = statefs_delete(sfs.fs, key);
+		err = policy(&call, k, CAP_W, "delete");
+	if (!err && !(err = engine_lock())) {
+		err = statefs_delete(sfs.fs, k);
 		mutex_unlock(&sfs.lock);
 	}
 	cap_leave(&call);
 	return err;
 }
 
-/* statefs_svc_list: gate, key check, policy, then the engine under sfs.lock
- * (statefs_svc.h). */
+#define LIST_CHUNK 16u /* entries listed per engine call (bounce buffer: 4 KiB) */
+
+/* list_chunks: the walk of statefs_svc_list on checked copies of prefix and
+ * cursor: LIST_CHUNK entries at a time under sfs.lock, each chunk copied out with
+ * the lock dropped; the count, or an error. */
+static int list_chunks(const struct cap_call *call, const char *p, char *cursor,
+		       struct statefs_dirent *out, size_t max)
+{
+	struct statefs_dirent *chunk = malloc(LIST_CHUNK * sizeof(*chunk));
+	if (!chunk)
+		return CAIRN_ENOMEM;
+	size_t done = 0;
+	int err = 0;
+	while (done < max && !err) {
+		size_t want = max - done < LIST_CHUNK ? max - done : LIST_CHUNK;
+		int n = engine_lock();
+		if (n)
+			break;
+		n = statefs_list(sfs.fs, p, cursor, chunk, want);
+		mutex_unlock(&sfs.lock);
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		err = cap_copy_out(call, out + done, chunk, (size_t)n * sizeof(*chunk));
+		done += (size_t)n;
+		if ((size_t)n < want)
+			break;
+		memcpy(cursor, chunk[n - 1].key, sizeof(chunk[n - 1].key));
+	}
+	free(chunk);
+	return err ? err : (int)done;
+}
+
+/* statefs_svc_list: gate, copy prefix and cursor in, checks and policy on the
+ * copies, then list_chunks (statefs_svc.h). */
 int statefs_svc_list(const char *prefix, const char *after, struct statefs_dirent *out,
 		     size_t max)
 {
 	struct cap_call call;
+	char p[STATEFS_KEY_MAX + 1], cursor[STATEFS_KEY_MAX + 1] = "";
 	int err = cap_enter(&call, CAP_COMP_STATEFS, "list");
 	if (err)
 		return err;
-	err = prefix_ok(prefix);
+	err = prefix_in(&call, p, prefix);
 	if (!err)
-		err = policy(&call, prefix, CAP_L, "list");
-	if (!err && (!out || max == 0))
-		err = CAIRN_EINVAL;
-	if (!err) {
-		mutex_lock(&sfs.lock);
-		err = statefs_list(sfs.fs, prefix, after, out, max);
-		mutex_unlock(&sfs.lock);
+		err = policy(&call, p, CAP_L, "list");
+	if (!err && after) {
+		int n = cap_copy_str_in(&call, cursor, after, sizeof(cursor));
+		err = n == CAIRN_ENAMETOOLONG ? CAIRN_EINVAL : (n < 0 ? n : 0);
 	}
+	if (!err && (!out || max == 0 || max > INT32_MAX))
+		err = CAIRN_EINVAL;
+	if (!err)
+		err = list_chunks(&call, p, cursor, out, max);
 	cap_leave(&call);
 	return err;
 }
@@ -163,9 +223,10 @@ int statefs_svc_sync(void)
 	int err = cap_enter(&call, CAP_COMP_STATEFS, "sync");
 	if (err)
 		return err;
-	mutex_lock(&sfs.lock);
-	err = statefs_sync(sfs.fs);
-	mutex_unlock(&sfs.lock);
+	if (!(err = engine_lock())) {
+		err = statefs_sync(sfs.fs);
+		mutex_unlock(&sfs.lock);
+	}
 	cap_leave(&call);
 	return err;
 }
@@ -301,10 +362,10 @@ static int reccap_arg(uint32_t *cap)
  * there is nothing to serve. */
 static int sfs_init(void)
 {
-	if (!sfs.lock_ready) {
-		mutex_init(&sfs.lock, "statefs");
-		sfs.lock_ready = true;
-	}
+	/* No call is in flight (the supervisor closed the interface), so the lock
+	 * can be made anew: a statefs thread that died holding it (mutex_lock_live)
+	 * leaves it dead_owner, and a restart starts over. */
+	mutex_init(&sfs.lock, "statefs");
 	uint32_t reccap;
 	int err = reccap_arg(&reccap);
 	if (err)

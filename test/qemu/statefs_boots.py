@@ -152,6 +152,10 @@ def mode_reboot(r):
     seed = random.SystemRandom().randrange(1, 2**40)  # unique to this run
     first = ["SELFTEST: statefs put ok", "SELFTEST: statefs unauthorized access rejected",
              "SELFTEST: statefs reboot seed written",
+             "SELFTEST: statefs bad caller memory refused ok",
+             "SELFTEST: statefs key race confined ok",
+             "SELFTEST: audit escapes untrusted text ok",
+             "cap: bad address caller=selftest callee=statefs op=copy-out",
              "statefs: boot count=1",
              "statefs: access denied (path=/state/keystore/device_key sender=selftest) op=get",
              "statefs: access denied (path=/state/boot/slot sender=selftest) op=put"]

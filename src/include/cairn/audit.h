@@ -19,6 +19,7 @@ enum audit_kind {
 	AUDIT_STATEFS_DENIED = 2, /* a statefs key outside the caller's prefix rights */
 	AUDIT_BLK_RO = 3,         /* a write or flush refused on a read-only claim or disk */
 	AUDIT_INTEGRITY = 4,      /* data failed its checksum or signature */
+	AUDIT_BAD_ADDR = 5,       /* a caller passed memory the gate's copy could not touch */
 };
 
 struct audit_rec {
@@ -36,7 +37,10 @@ struct audit_rec {
  *   AUDIT_STATEFS_DENIED statefs: access denied (path=<subject> sender=<c>) op=<o>
  *   AUDIT_BLK_RO         blk: write refused (read-only) serial=<subject> caller=<c> op=<o>
  *   AUDIT_INTEGRITY      <callee>: integrity error <subject> (caller=<c> op=<o>)
- * Overlong op/subject strings are cut and end in '~' (never silently). Never
+ *   AUDIT_BAD_ADDR       cap: bad address caller=<c> callee=<d> op=<o>
+ * Overlong op/subject strings are cut and end in '~' (never silently); bytes
+ * other than printable ASCII are stored as \xNN, so untrusted text (a denied
+ * key, a path) can never forge or tear a console line. Never
  * put secrets in subject. Returns the record's sequence number. */
 uint64_t audit_append(enum audit_kind kind, uint16_t caller, uint16_t callee, const char *op,
 		      const char *subject);

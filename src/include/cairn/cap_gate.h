@@ -21,6 +21,7 @@
 #define CAIRN_CAP_GATE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct cap_call {
@@ -41,5 +42,22 @@ int cap_deny(int kind, unsigned callee, const char *op, const char *subject);
 
 /* cap_self: the component the calling thread acts as (thread_component()). */
 uint16_t cap_self(void);
+
+/* Caller memory, touched only through these (DESIGN: "copied once at the gate").
+ * A service copies its caller's arguments into its own memory once, before it
+ * takes any lock, then validates, authorises and uses that copy; results are
+ * copied out after the lock is dropped. A bad caller pointer (unmapped, a guard
+ * page, read-only memory for a copy-out) makes the copy fail with CAIRN_EFAULT
+ * (the caller's error, audited as AUDIT_BAD_ADDR against call->caller) instead
+ * of faulting in the callee. One address space: a pointer into memory that is
+ * mapped writable (another component's data) cannot be told from a good one.
+ * call is the entered call (cap_enter returned 0); NULL src/dst with n == 0 is
+ * allowed. */
+int cap_copy_in(const struct cap_call *call, void *dst, const void *src, size_t n);
+int cap_copy_out(const struct cap_call *call, void *dst, const void *src, size_t n);
+/* cap_copy_str_in: copy a NUL-terminated string of at most size - 1 bytes into
+ * dst[size]; its length, CAIRN_ENAMETOOLONG when src has no NUL in its first
+ * size bytes, CAIRN_EINVAL for NULL, CAIRN_EFAULT (audited) for a bad pointer. */
+int cap_copy_str_in(const struct cap_call *call, char *dst, const char *src, size_t size);
 
 #endif

@@ -62,6 +62,8 @@ struct thread {
 	uint64_t fault_cause;      /* scause */
 	uint64_t fault_pc;         /* sepc */
 	uint64_t fault_addr;       /* stval */
+	/* Written only by the thread itself (sync.c): mutexes it holds, newest first. */
+	struct mutex *held;
 };
 
 /* sched_lock: protects the run queue, every wait queue and thread state. It is
@@ -108,17 +110,35 @@ int waitq_wait(struct waitq *wq, struct spinlock *lk, uint64_t timeout_us);
 int waitq_wake_one(struct waitq *wq);
 int waitq_wake_all(struct waitq *wq);
 
+/* A sleeping mutex that knows when its owner died holding it. A thread that a
+ * contained fault ends while it holds mutexes (thread_exit_from_trap) abandons
+ * them: each is released and marked dead_owner, because what it protects may be
+ * half-updated. mutex_lock_live then refuses it with CAIRN_ESHUTDOWN (waiters
+ * already asleep are woken to get that), so no thread blocks forever on a dead
+ * owner and the supervisor's drain of calls in flight finishes; the component's
+ * restart re-initialises its locks (mutex_init clears dead_owner). */
 struct mutex {
 	struct spinlock lk;
 	/* Protected by lk: */
 	bool locked;
+	bool dead_owner;           /* the last owner died holding it */
 	struct thread *owner;
 	struct waitq wq;
+	/* Protected by being the owner: */
+	struct mutex *next_held;   /* the owner's other held mutexes */
 };
 void mutex_init(struct mutex *m, const char *name);
+/* mutex_lock: take m; panics when its owner died holding it (kernel-core locks:
+ * a kernel thread's fault is fatal before that can happen). */
 void mutex_lock(struct mutex *m);
+/* mutex_lock_live: take m: 0, or CAIRN_ESHUTDOWN (not taken) when an owner
+ * died holding it since mutex_init. For locks a component's threads hold. */
+int mutex_lock_live(struct mutex *m);
 void mutex_unlock(struct mutex *m);
 bool mutex_held(struct mutex *m); /* by the calling thread */
+/* mutex_abandon_held: release every mutex t holds, marking each dead_owner and
+ * waking its waiters (t is ending in a contained fault). t is the caller. */
+void mutex_abandon_held(struct thread *t);
 
 struct semaphore {
 	struct spinlock lk;
