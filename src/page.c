@@ -50,6 +50,14 @@ size_t page_free_count(void)
 	return n;
 }
 
+size_t page_total_count(void)
+{
+	spin_lock(&page_lock);
+	size_t n = pool.npages;
+	spin_unlock(&page_lock);
+	return n;
+}
+
 /* page_setup: build the pool over the RAM region holding the image. */
 static void page_setup(const void *dtb)
 {

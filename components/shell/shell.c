@@ -262,9 +262,13 @@ static void feed_all(struct shell *sh, const uint8_t *in, size_t n)
 		enum shell_ed_event ev;
 		lock(sh);
 		size_t used = shell_ed_feed(&sh->ed, in, n, &ev);
-		if (ev == SHELL_ED_TAB)
-			shell_complete(sh);
 		unlock(sh);
+		if (ev == SHELL_ED_TAB) {
+			shell_complete_collect(sh); /* the services may sleep: no lock */
+			lock(sh);
+			shell_complete_apply(sh);
+			unlock(sh);
+		}
 		in += used;
 		n -= used;
 		line_event(sh, ev);

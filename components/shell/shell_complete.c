@@ -218,27 +218,39 @@ static void list(struct shell *sh)
 	shell_ed_refresh(&sh->ed);
 }
 
-void shell_complete(struct shell *sh)
+/* word_start: where the word before the cursor begins. */
+static size_t word_start(const struct shell_ed *ed)
 {
-	struct shell_ed *ed = &sh->ed;
-	char before[SHELL_LINE_MAX + 1];
-	char *w[SHELL_ARGS_MAX];
 	size_t ws = ed->pos;
 	while (ws > 0 && ed->line[ws - 1] != ' ' && ed->line[ws - 1] != '\t')
 		ws--;
-	memcpy(before, ed->line, ed->pos);
-	before[ed->pos] = '\0';
+	return ws;
+}
+
+void shell_complete_collect(struct shell *sh)
+{
+	const struct shell_ed *ed = &sh->ed;
+	char before[SHELL_LINE_MAX + 1];
+	char *w[SHELL_ARGS_MAX];
+	size_t ws = word_start(ed);
+	memcpy(before, ed->line, ws);
 	before[ws] = '\0'; /* before: the words ahead of the one being completed */
-	char word[SHELL_LINE_MAX + 1];
-	memcpy(word, ed->line + ws, ed->pos - ws);
-	word[ed->pos - ws] = '\0';
+	memcpy(sh->cword, ed->line + ws, ed->pos - ws);
+	sh->cword[ed->pos - ws] = '\0';
+	cands_reset(&sh->cands, sh->cword, ed->pos - ws);
 	int nw = split(before, w, SHELL_ARGS_MAX - 1);
-	cands_reset(&sh->cands, word, ed->pos - ws);
-	if (nw < 0 || !collect(sh, w, nw) || sh->cands.n == 0) {
+	sh->cands_ok = nw >= 0 && collect(sh, w, nw);
+}
+
+void shell_complete_apply(struct shell *sh)
+{
+	struct shell_ed *ed = &sh->ed;
+	struct shell_cands *cs = &sh->cands;
+	/* The line cannot have changed in between: only this thread edits it. */
+	if (!sh->cands_ok || cs->n == 0 || word_start(ed) + cs->plen != ed->pos) {
 		bell(sh);
 		return;
 	}
-	struct shell_cands *cs = &sh->cands;
 	size_t common = cs->common;
 	int err = 0;
 	if (cs->n == 1 && !cs->more) {
@@ -257,4 +269,10 @@ void shell_complete(struct shell *sh)
 	if (err)
 		bell(sh); /* the line is full: leave it as it was typed */
 	shell_ed_refresh(ed);
+}
+
+void shell_complete(struct shell *sh)
+{
+	shell_complete_collect(sh);
+	shell_complete_apply(sh);
 }

@@ -195,6 +195,8 @@ struct shell {
 	struct shell_ed ed;
 	struct shell_hist hist;
 	struct shell_cands cands;
+	char cword[SHELL_LINE_MAX + 1]; /* the word being completed */
+	bool cands_ok;
 	bool machine;     /* machine mode: each line ends with one ok/err line */
 	bool cancelled;   /* Ctrl-C seen while a command ran */
 	uint8_t ahead[SHELL_TYPEAHEAD]; /* input read while a command ran */
@@ -214,8 +216,12 @@ void shell_input(struct shell *sh, const uint8_t *in, size_t n);
 /* shell_run_line: run one command line as if typed (it is tokenised in place),
  * with the machine-mode frame; returns the command's result. */
 int shell_run_line(struct shell *sh, char *line);
-/* shell_complete: complete the word before the cursor (Tab). Caller holds lock. */
-void shell_complete(struct shell *sh);
+/* shell_complete: complete the word before the cursor (Tab), in two steps:
+ * collect asks the services for candidates (it may sleep: no lock held), apply
+ * edits the line or lists the candidates (caller holds the lock). */
+void shell_complete_collect(struct shell *sh);
+void shell_complete_apply(struct shell *sh);
+void shell_complete(struct shell *sh); /* both, for callers without a lock */
 
 /* Output for commands. shell_printf formats one piece (keep it to whole lines:
  * each call is written at once, so log lines from other harts fall between

@@ -31,6 +31,8 @@ int page_pool_free(struct page_pool *p, uintptr_t addr, size_t n);
 void *page_alloc(size_t n);
 void page_free(void *p, size_t n);
 size_t page_free_count(void);
+/* page_total_count: pages the pool manages. */
+size_t page_total_count(void);
 void page_init(const void *dtb);
 
 #endif
