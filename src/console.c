@@ -182,8 +182,8 @@ static uint8_t rx_ring[CONSOLE_RX_RING];
 static size_t rx_head, rx_tail;
 static bool rx_open, rx_irq, rx_held_back; /* held back: ring full, RX interrupt off */
 static bool interactive;
-static struct waitq rx_wait;   /* the reader, for bytes or close */
-static struct waitq mode_wait; /* the reader, for console_interactive */
+static struct waitq rx_wait = WAITQ_INIT(rx_wait);     /* the reader, for bytes or close */
+static struct waitq mode_wait = WAITQ_INIT(mode_wait); /* the reader, for run mode */
 
 /* rx_fill_locked: move waiting UART bytes into the ring; when it is full, turn
  * the receive interrupt off so the rest waits in the UART. Caller holds rx_lock. */
@@ -216,8 +216,6 @@ int console_input_open(void)
 		spin_unlock(&rx_lock);
 		return CAIRN_EBUSY;
 	}
-	waitq_init(&rx_wait);
-	waitq_init(&mode_wait);
 	rx_open = true;
 	rx_head = rx_tail = 0;
 	rx_held_back = false;

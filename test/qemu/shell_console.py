@@ -24,6 +24,7 @@ import argparse
 import importlib.util
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +32,7 @@ import time
 import pexpect
 
 PROMPT = "cairn> "
-FRAME = re.compile(rb"\r\n(ok|err (-?\d+) ([A-Z0-9?]+))\r\n")
+FRAME = re.compile(rb"\n(ok|err (-?\d+) ([A-Z0-9?]+))\r*\n")
 
 
 class Fail(Exception):
@@ -65,7 +66,7 @@ class Console:
 
     def boot(self):
         """Wait for the system to be ready and the first prompt."""
-        self.expect(rb"cairn: ready[^\r\n]*\r\n", timeout=120)
+        self.expect(rb"cairn: ready[^\n]*\n", timeout=120)
         self.expect(re.escape(PROMPT).encode(), timeout=30)
 
     def send(self, data):
@@ -138,27 +139,83 @@ def help_commands(c):
     return names
 
 
-# Arguments that make each listed command run harmlessly; commands of components
-# not in the image must say so (ENOSYS).
-SAFE_ARGS = {
-    "comp": "", "state": "ls /state/shell/", "pkg": "ls pkg:/", "key": "pub",
-    "boot": "status", "audit": "5", "machine": "on", "help": "help",
-}
-SKIP = {"reboot", "poweroff"}  # they end the boot; checked by their own prompts
+# Every command and subcommand, the result it must end with, and a line its
+# output must contain (regex; None: anything).
+EVERY = [
+    ("help", "OK", r"^  machine "),
+    ("version", "OK", r"^cairn \d+\.\d+\.\d+$"),
+    ("uptime", "OK", r"^uptime: \d+\.\d{3} s$"),
+    ("hw smp", "OK", r"^hart 3 hartid=\d+ state=(idle|busy) ticks=\d+$"),
+    ("hw mem", "OK", r"^hw: mem pages total=\d+ used=\d+ free=\d+ page=4096$"),
+    ("hw vblk", "ENOSYS", r"not in this image"),
+    ("threads", "OK", r"^\s+\d+ shell\s+shell\s+shell\s+X\s+\d+ \d+/16384$"),
+    ("comp", "OK", r"^comp shell\s+state=up restarts=0 faults=0$"),
+    ("comp restart statefs", "EPERM", r"restart of statefs denied"),
+    ("caps", "OK", r"^grant shell -> statefs, packagefs$"),
+    ("audit 5", "OK", r"^audit: records=\d+ kept=\d+$"),
+    ("state put /state/shell/k v1", "OK", r"^state: put 2 bytes"),
+    ("state get /state/shell/k", "OK", r"^value: v1$"),
+    ("state ls", "OK", r"^key /state/shell/k$"),
+    ("state sync", "OK", r"^state: synced$"),
+    ("state rm /state/shell/k", "OK", None),
+    ("state get /state/shell/k", "ENOENT", r"ENOENT"),
+    ("state stat", "ENOTSUP", r"no stat call yet"),
+    ("state fsck", "ENOTSUP", r"no fsck call yet"),
+    ("pkg ls", "OK", r"^d0755 +\d+ bin$"),
+    ("pkg stat pkg:/bin/hello", "OK", r"^pkg: sha256=[0-9a-f]{64}$"),
+    ("pkg cat pkg:/VERSION", "OK", None),
+    ("pkg verify", "OK", r"^pkg: verified files=\d+ bad=0$"),
+    ("key pub", "ENOSYS", r"not in this image \(component keystore"),
+    ("key sign hello", "ENOSYS", r"not in this image"),
+    ("boot status", "ENOSYS", r"not in this image \(component bootctl"),
+    ("boot set-active a", "ENOSYS", r"not in this image"),
+    ("boot confirm", "ENOSYS", r"not in this image"),
+    ("machine", "OK", r"^machine: on$"),
+]
+
+
+def expect_run(c, line, want, pattern):
+    """Run line; check its frame and that one output line matches pattern."""
+    lines, code, name = c.run(line)
+    check(name == want, f"{line!r}: got err {code} {name}, expected {want}; output: {lines}")
+    if pattern:
+        check(any(re.search(pattern, l) for l in lines),
+              f"{line!r}: no output line matches {pattern!r}: {lines}")
+    return lines
 
 
 def case_commands(c):
-    """Every command runs framed, and every command has a help page."""
+    """Every command and subcommand runs framed with its expected result, and
+    every command `help` lists has a help page."""
     c.machine()
-    for name in help_commands(c):
+    names = help_commands(c)
+    for name in names:
         lines = c.ok(f"help {name}")
         check(any(line.startswith("usage: ") for line in lines), f"help {name}: {lines}")
-        if name in SKIP:
-            continue
-        lines, code, err = c.run((name + " " + SAFE_ARGS.get(name, "")).strip())
-        if code != 0:
-            check(err == "ENOSYS" and any("not in this image" in l for l in lines),
-                  f"{name}: err {code} {err}: {lines}")
+    ran = {line.split()[0] for line, _, _ in EVERY} | {"reboot", "poweroff"}
+    check(set(names) <= ran, f"commands without a test: {sorted(set(names) - ran)}")
+    for line, want, pattern in EVERY:
+        expect_run(c, line, want, pattern)
+    lines = expect_run(c, "hw smp", "OK", r"^hw: smp online=4$")
+    check(lines[0] == "hw: smp online=4", f"hw smp's first line: {lines}")
+
+
+def case_denials(c):
+    """Keys outside the shell's prefixes and a restart it has no right to are
+    refused, and audited like any other caller's: `audit` shows them, counted."""
+    c.machine()
+    expect_run(c, "state get /state/boot/slot", "EACCES", r"EACCES")
+    expect_run(c, "state put /state/statefs/boot_count x", "EACCES", r"EACCES")
+    expect_run(c, "state get /state/boot/slot", "EACCES", r"EACCES")
+    expect_run(c, "state ls /state/keystore/", "EACCES", r"EACCES")
+    expect_run(c, "comp restart faulttest", "EPERM", r"denied")
+    lines = c.ok("audit 20")
+    check(any(re.search(r"statefs-denied caller=shell callee=statefs op=get "
+                        r"subject=/state/boot/slot$", l) for l in lines), f"audit: {lines}")
+    check(any(re.search(r"^count 2 statefs-denied caller=shell callee=statefs op=get$", l)
+              for l in lines), f"audit counts: {lines}")
+    check(any(re.search(r"cap-denied caller=shell callee=kernel op=restart", l)
+              for l in lines), f"audit restart: {lines}")
 
 
 def case_unknown(c):
@@ -174,14 +231,87 @@ def case_paste(c):
     c.machine()
     c.send(b"state put /state/shell/p " + b"x" * 9975 + b"\r")
     c.expect(rb"line too long: \d+ bytes over the limit of 256", timeout=60)
-    c.expect(rb"\r\nerr -7 E2BIG\r\n", timeout=60)
+    c.expect(rb"\nerr -7 E2BIG\r*\n", timeout=60)
     lines, code, _ = c.run("state get /state/shell/p")
     check(code != 0, f"the pasted line must not have run: {lines}")
     c.ok("version")
 
 
+def case_ctrlc(c):
+    """Ctrl-C while `pkg cat` lists a big file stops it between lines: framed
+    ECANCELED long before the end, and the shell carries on."""
+    c.machine()
+    c.send(b"pkg cat pkg:/data/big\r")
+    c.expect(rb"big line 000200 ", timeout=60)
+    c.send(b"\x03")
+    c.expect(rb"pkg cat: interrupted at byte (\d+)", timeout=60)
+    at = int(c.p.match.group(1))
+    c.expect(rb"\nerr -125 ECANCELED\r*\n", timeout=30)
+    check(at < BIG_SIZE, f"interrupted at byte {at} of {BIG_SIZE}: not before the end")
+    c.ok("version")
+
+
+def case_logs(c):
+    """Type a line byte by byte while another thread prints a log line every
+    20 ms (boot word shelllogtest): every log line arrives whole on its own line,
+    the partial line is redrawn after it, and the line runs as typed."""
+    c.machine()
+    typed = "state put /state/shell/typed hello-world-0123456789"
+    for ch in typed:
+        c.send(ch.encode())
+        time.sleep(0.03)
+    c.send(b"\r")
+    c.expect(FRAME)
+    check(c.p.match.group(1) == b"ok", f"typed line: {c.p.match.group(0)!r}")
+    lines = c.ok("state get /state/shell/typed")
+    check("value: hello-world-0123456789" in lines, f"value: {lines}")
+    c.log.flush()
+    raw = open(c.log.name, "rb").read()
+    # After each log line: erase was before it, the prompt and a prefix of the
+    # typed text are redrawn after it.
+    seen = re.findall(rb"\r\x1b\[Kshell: logtest n=\d+\r*\n\rcairn> ([^\r\x1b]*)\x1b\[K", raw)
+    check(len(seen) >= 10, f"only {len(seen)} log lines arrived while typing")
+    check(all(typed.encode().startswith(p) for p in seen),
+          f"a redraw was not a prefix of the typed line: {[p for p in seen if not typed.encode().startswith(p)][:3]}")
+    check(any(len(p) > 10 for p in seen), "no redraw carried the partial line")
+    torn = re.findall(rb".{0,20}(?<!\x1b\[K)(?<!\n)shell: logtest", raw)
+    check(not torn, f"a log line started mid-row: {torn[:3]}")
+
+
+def case_poweroff(c):
+    """poweroff ends the boot: QEMU exits with status 0."""
+    c.send(b"poweroff\r")
+    c.expect(rb"shell: powering off")
+    c.p.expect(pexpect.EOF, timeout=30)
+    c.p.close()
+    check(c.p.exitstatus == 0, f"QEMU exit status {c.p.exitstatus}")
+
+
+BIG_LINES = 20000
+BIG_SIZE = BIG_LINES * 40
+
+
+def make_pkg(tool, key, work):
+    """A package image with pkg:/data/big (BIG_LINES lines of 40 bytes)."""
+    tree = os.path.join(work, "tree")
+    os.makedirs(os.path.join(tree, "data"))
+    os.makedirs(os.path.join(tree, "bin"))
+    with open(os.path.join(tree, "data", "big"), "wb") as f:
+        for i in range(BIG_LINES):
+            f.write(b"big line %06d %s\n" % (i, b"." * 23))
+    with open(os.path.join(tree, "bin", "hello"), "wb") as f:
+        f.write(b"hello\n")
+    with open(os.path.join(tree, "VERSION"), "wb") as f:
+        f.write(b"shell-test\n")
+    img = os.path.join(work, "pkg.img")
+    subprocess.run([tool, "build", tree, img, "--key", key], check=True,
+                   stdout=subprocess.DEVNULL)
+    return img
+
+
 CASES = {"prompt": case_prompt, "commands": case_commands, "unknown": case_unknown,
-         "paste": case_paste}
+         "paste": case_paste, "denials": case_denials, "ctrlc": case_ctrlc,
+         "logs": case_logs, "poweroff": case_poweroff}
 
 
 def main():
@@ -194,6 +324,8 @@ def main():
     ap.add_argument("--qemu", default="qemu-system-riscv64")
     ap.add_argument("--smp", type=int, default=4)
     ap.add_argument("--append", default="")
+    ap.add_argument("--mkpkgfs", help="attach a package disk built with this tool")
+    ap.add_argument("--pkgkey", help="the build-time signing key for --mkpkgfs")
     a = ap.parse_args()
     qemu = load_qemu_py(a.qemu_py)
     os.makedirs(a.logdir, exist_ok=True)
@@ -202,9 +334,11 @@ def main():
         state = os.path.join(work, "state.img")
         with open(state, "wb") as f:
             f.truncate(16 << 20)
+        disks = [f"{state}:state"]
+        if a.mkpkgfs:
+            disks.append(make_pkg(a.mkpkgfs, a.pkgkey, work) + ":pkgfs:ro")
         opts = argparse.Namespace(qemu=a.qemu, kernel=a.kernel, smp=a.smp, mem="256M",
-                                  modern=False, append=a.append,
-                                  disk=[f"{state}:state"], disk_cache=None)
+                                  modern=False, append=a.append, disk=disks, disk_cache=None)
         c = Console(qemu.qemu_command(opts), log)
         try:
             c.boot()
@@ -213,7 +347,8 @@ def main():
             print(f"FAIL: shell {a.case}: {e}\nlog: {log}")
             return 1
         finally:
-            c.close()
+            if c.p.isalive():
+                c.close()
     print(f"ok: shell {a.case}, log {log}")
     return 0
 
