@@ -84,3 +84,13 @@ void diag_mem(struct diag_mem *out)
 	out->heap_size = mi.arena;
 	out->heap_used = mi.uordblks;
 }
+
+#if !CAIRN_HAVE_VIRTIO_BLK
+/* diag_disks: no virtio-blk driver in this image, so no disks. */
+size_t diag_disks(struct diag_disk *out, size_t max)
+{
+	(void)out;
+	(void)max;
+	return 0;
+}
+#endif

@@ -147,7 +147,8 @@ EVERY = [
     ("uptime", "OK", r"^uptime: \d+\.\d{3} s$"),
     ("hw smp", "OK", r"^hart 3 hartid=\d+ state=(idle|busy) ticks=\d+$"),
     ("hw mem", "OK", r"^hw: mem pages total=\d+ used=\d+ free=\d+ page=4096$"),
-    ("hw vblk", "ENOSYS", r"not in this image"),
+    ("hw vblk", "OK", r"^  sectors=32768 block=512 ro=0 owner=statefs transport=virtio-mmio-legacy"
+                      r"@0x[0-9a-f]+ irq=\d+ crc32c0=[0-9a-f]{8}$"),
     ("threads", "OK", r"^\s+\d+ shell\s+shell\s+shell\s+X\s+\d+ \d+/16384$"),
     ("comp", "OK", r"^comp shell\s+state=up restarts=0 faults=0$"),
     ("comp restart statefs", "EPERM", r"restart of statefs denied"),

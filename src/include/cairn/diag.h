@@ -41,4 +41,22 @@ struct diag_mem {
 /* diag_mem: the page pool and the heap now. */
 void diag_mem(struct diag_mem *out);
 
+#define DIAG_SERIAL_MAX 20
+struct diag_disk {
+	char serial[DIAG_SERIAL_MAX + 1];
+	uint64_t sectors;      /* logical blocks */
+	uint32_t block_size;   /* bytes per logical block */
+	bool read_only;
+	uint16_t owner;        /* component holding the claim, 0 = unclaimed */
+	uint32_t version;      /* virtio-mmio transport: 1 legacy, 2 modern */
+	uint64_t mmio_base;
+	uint32_t irq;
+	bool polled;
+	int crc_err;           /* 0, or why the first block could not be read */
+	uint32_t crc;          /* CRC-32C of the first logical block */
+};
+/* diag_disks: up to max virtio-blk disks into out (the first block of each is
+ * read, as the kernel, only to print its CRC); returns how many disks exist. */
+size_t diag_disks(struct diag_disk *out, size_t max);
+
 #endif
