@@ -22,6 +22,13 @@ MAX_COMPONENTS = 32  # grant rows are uint32_t bitmasks; kernel takes bit 0
 DISK_SERVICE = "virtio_blk"  # disk owners must be granted this component
 PREFIX_SERVICE = "statefs"  # prefix holders must be granted this component
 RIGHT_BITS = {"r": 1, "w": 2, "l": 4}  # CAP_R, CAP_W, CAP_L in cap.h
+# Privileges the kernel grants beyond calls (CAP_PRIV_* in cap.h). The kernel core
+# never treats a component specially by name: it asks cap_has_priv().
+PRIV_BITS = {
+    "run_as": 1,   # create threads owned by another component (never the kernel)
+    "restart": 2,  # restart components through supervisor_restart
+    "crash": 4,    # make the kernel core take a fatal fault (tests the trap report)
+}
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 SERIAL_RE = re.compile(r"^[A-Za-z0-9_.-]{1,20}$")  # virtio-blk serials are <= 20 bytes
 PREFIX_RE = re.compile(r"^/state/([A-Za-z0-9_.-]+/)+$")
@@ -31,6 +38,7 @@ SYNTAX = {
     "grant": "grant CALLER -> CALLEE[, CALLEE?...]",
     "disk": "disk SERIAL owner=NAME mode=rw|ro",
     "prefix": "prefix /state/PATH/ NAME:RIGHTS [NAME:RIGHTS...]",
+    "privilege": "privilege NAME PRIV[,PRIV...]",
 }
 
 
@@ -77,6 +85,14 @@ class Prefix:
 
 
 @dataclass
+class Privilege:
+    """One `privilege` line: kernel privileges held by a component."""
+    name: str
+    privs: list  # of privilege names, in line order
+    line: int
+
+
+@dataclass
 class Table:
     """A parsed capability table plus the errors found so far."""
     path: str
@@ -85,6 +101,7 @@ class Table:
     grants: list = field(default_factory=list)
     disks: list = field(default_factory=list)
     prefixes: list = field(default_factory=list)
+    privileges: list = field(default_factory=list)  # of Privilege
     errors: list = field(default_factory=list)  # of (line, message)
 
     def error(self, line, msg):
@@ -107,6 +124,7 @@ class Config:
     order: list  # start order
     disks: list
     prefixes: list  # of (prefix, [(name, bits)])
+    privs: dict = field(default_factory=dict)  # enabled name -> PRIV_BITS mask
 
     def comp_id(self, name):
         """Component id: kernel 0, enabled components 1..n in table order."""
@@ -230,6 +248,26 @@ def parse_prefix(t, line, toks):
     return None
 
 
+def parse_privilege(t, line, toks, raw):
+    """Parse `privilege NAME PRIV[, PRIV]` (spaces after commas allowed)."""
+    bad = f"syntax error: expected '{SYNTAX['privilege']}'"
+    if len(toks) < 3:
+        return t.error(line, bad)
+    name = toks[1]
+    privs = [p.strip() for p in raw.split(None, 2)[2].split(",")]
+    if any(not p or " " in p or "\t" in p for p in privs):
+        return t.error(line, f"{bad}; separate privileges with commas")
+    if not check_name(t, line, name):
+        return None
+    for p in privs:
+        if p not in PRIV_BITS:
+            return t.error(line, f"unknown privilege '{p}' (known: {', '.join(PRIV_BITS)})")
+    if len(set(privs)) != len(privs):
+        return t.error(line, f"duplicate privilege on one line for '{name}'")
+    t.privileges.append(Privilege(name, privs, line))
+    return None
+
+
 def parse(path):
     """Read and parse a table file; syntax errors are recorded in the result."""
     t = Table(path, display_name(path))
@@ -253,8 +291,11 @@ def parse(path):
             parse_disk(t, n, toks)
         elif kind == "prefix":
             parse_prefix(t, n, toks)
+        elif kind == "privilege":
+            parse_privilege(t, n, toks, body)
         else:
-            t.error(n, f"syntax error: unknown directive '{kind}' (expected component, grant, disk or prefix)")
+            t.error(n, f"syntax error: unknown directive '{kind}' "
+                       "(expected component, grant, disk, prefix or privilege)")
     return t
 
 
@@ -375,6 +416,17 @@ def check_prefixes(t, pairs):
                 t.error(p.line, f"{name} has rights on '{p.prefix}' but is not granted {PREFIX_SERVICE}")
 
 
+def check_privileges(t):
+    """Privileges name declared components, one line per component."""
+    first = {}
+    for p in t.privileges:
+        if not known(t, p.name, p.line):
+            continue
+        if p.name in first:
+            t.error(p.line, f"duplicate privilege line for '{p.name}' (first at line {first[p.name]})")
+        first.setdefault(p.name, p.line)
+
+
 def check_table(t):
     """All checks that do not depend on the enabled set."""
     if len(t.components) + 1 > MAX_COMPONENTS:
@@ -383,6 +435,7 @@ def check_table(t):
     check_cycles(t)
     check_disks(t, pairs)
     check_prefixes(t, pairs)
+    check_privileges(t)
 
 
 def disabled_msg(t, user, verb, dep):
@@ -443,7 +496,8 @@ def resolve(t, enable):
         rights = [(n, b) for n, b in p.rights if n in on]
         if rights:
             prefixes.append((p.prefix, rights))
-    return Config(enabled, grants, start_order(t, enabled), disks, prefixes)
+    privs = {p.name: sum(PRIV_BITS[x] for x in p.privs) for p in t.privileges if p.name in on}
+    return Config(enabled, grants, start_order(t, enabled), disks, prefixes, privs)
 
 
 def c_id(name):
@@ -514,6 +568,13 @@ def emit_c(t, cfg):
         if deps:
             out += wrap_or(f"\t[{c_id(n)}] = ", [f"CAP_BIT({c_id(m)})" for m in deps])
     out.append("};")
+    out += ["", "/* privs[comp]: CAP_PRIV_* bits the kernel grants comp (the kernel holds all). */",
+            "static const uint32_t privs[CAP_COMP_COUNT] = {"]
+    for n in cfg.enabled:
+        if cfg.privs.get(n):
+            names = [f"CAP_PRIV_{k.upper()}" for k, v in PRIV_BITS.items() if cfg.privs[n] & v]
+            out += wrap_or(f"\t[{c_id(n)}] = ", names)
+    out.append("};")
     if cfg.order:
         out += ["", "static const uint8_t start_order[CAP_START_COUNT] = CAP_START_ORDER_INIT;"]
     if cfg.disks:
@@ -533,6 +594,7 @@ def emit_c(t, cfg):
             "\t.names = names,",
             "\t.grants = grants,",
             "\t.needs = needs,",
+            "\t.privs = privs,",
             "\t.start_count = CAP_START_COUNT,",
             f"\t.start_order = {'start_order' if cfg.order else 'NULL'},",
             "\t.disk_count = CAP_DISK_COUNT,",
@@ -571,6 +633,7 @@ def meson_info(t, cfg):
             "disks": [{"serial": d.serial, "mode": "rw" if d.rw else "ro"} for d in cfg.disks if d.owner == n],
             "prefixes": [{"prefix": p, "rights": "".join(k for k, v in RIGHT_BITS.items() if b & v)}
                          for p, r in cfg.prefixes for m, b in r if m == n],
+            "privileges": [k for k, v in PRIV_BITS.items() if cfg.privs.get(n, 0) & v],
         }
     disabled = [n for n in t.components if n not in cfg.enabled]
     return {"table": t.display, "enabled": cfg.enabled, "disabled": disabled,
@@ -619,6 +682,8 @@ def print_item(t, cfg, what, meson_options=None):
         return " ".join(n for n in t.components if n not in cfg.enabled)
     if what == "order":
         return " ".join(cfg.order)
+    if what == "components":
+        return " ".join(t.components)
     if what == "options":
         return " ".join(f"{n}={c.option or '-'}" for n, c in t.components.items())
     if what == "toggles" and meson_options is not None:
@@ -697,7 +762,7 @@ def main(argv=None):
     ap.add_argument("--emit-meson-info", metavar="OUT.json", help="write build wiring as JSON ('-': stdout)")
     ap.add_argument("--dot", metavar="OUT.dot", help="write a Graphviz graph ('-': stdout)")
     ap.add_argument("--print", action="append", default=[], metavar="WHAT",
-                    help="print one line: enabled, disabled, order, options (NAME=OPT, - for always), "
+                    help="print one line: components (all, table order), enabled, disabled, order, options (NAME=OPT, - for always), "
                          "toggles (NAME=OPT for options declared in --meson-options), grants:NAME or "
                          "incs:NAME (granted callees' include/ folders, relative to the table)")
     ap.add_argument("--stamp", metavar="FILE", help="touch FILE on success (for custom_target)")

@@ -66,13 +66,13 @@ static void print_rec(const struct audit_rec *r)
 		kprintf("cap: denied caller=%s callee=%s op=%s%s%s\n", c, d, r->op,
 			r->subject[0] ? " subject=" : "", r->subject);
 		break;
-	case AUDIT_STATEFS_DENIED:
-		kprintf("statefs: access denied (path=%s sender=%s) op=%s\n", r->subject, c, r->op);
+	case AUDIT_ACCESS_DENIED:
+		kprintf("%s: access denied (path=%s sender=%s) op=%s\n", d, r->subject, c, r->op);
 		break;
 	case AUDIT_BAD_ADDR:
 		kprintf("cap: bad address caller=%s callee=%s op=%s\n", c, d, r->op);
 		break;
-	case AUDIT_BLK_RO:
+	case AUDIT_READ_ONLY:
 		kprintf("blk: write refused (read-only) serial=%s caller=%s op=%s\n", r->subject, c,
 			r->op);
 		break;

@@ -15,13 +15,7 @@
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
 #include "cap.h"
-#ifdef CAP_ENABLED_PACKAGEFS
-#include "pkg.h"
-#endif
-#if CAIRN_HAVE_SELFTEST
-#include "kbench.h"
-#include "ktest.h"
-#endif
+#include "cairn/ktest.h"
 
 #ifndef CAIRN_MAX_HARTS
 #define CAIRN_MAX_HARTS 4
@@ -63,9 +57,9 @@ static void boot_sbi(void)
 	}
 }
 
-/* kinit: the first thread. Starts the components, reports ready, then runs
- * the selftests when the command line asks for them, or leaves the system
- * idle. */
+/* kinit: the first thread. Starts the components, reports ready, then hands
+ * over to the components' ready hooks (the selftest component reads its boot
+ * arguments there); the core itself knows one boot argument, `quit`. */
 static void kinit(void *arg)
 {
 	(void)arg;
@@ -74,29 +68,7 @@ static void kinit(void *arg)
 	kprintf("cairn: components up=%u down=%d\n", CAP_START_COUNT - (unsigned)down, down);
 	kprintf("cairn: ready t=%llu harts=%u timer=%s\n", (unsigned long long)time_us(), n,
 		timer_uses_sstc() ? "sstc" : "sbi");
-#ifdef CAP_ENABLED_PACKAGEFS
-	if (dt_bootargs_has(platform.bootargs, "pkgfsbench"))
-		platform_exit(pkg_bench() ? EXIT_SELFTEST_FAILED : EXIT_PASS);
-#endif
-#if CAIRN_HAVE_SELFTEST
-	if (dt_bootargs_has(platform.bootargs, "crashtest"))
-		ktest_crash();
-	if (dt_bootargs_has(platform.bootargs, "selftest")) {
-		int failed = ktest_run_all();
-		platform_exit(failed ? EXIT_SELFTEST_FAILED : EXIT_PASS);
-	}
-	/* Benchmarks run as the selftest component: it owns the scratch disk. */
-	if (dt_bootargs_has(platform.bootargs, "bench"))
-		platform_exit(ktest_run_as(CAP_COMP_SELFTEST, "bench", kbench_run_all)
-			      ? EXIT_SELFTEST_FAILED : EXIT_PASS);
-#else
-	if (dt_bootargs_has(platform.bootargs, "selftest") ||
-	    dt_bootargs_has(platform.bootargs, "crashtest") ||
-	    dt_bootargs_has(platform.bootargs, "bench")) {
-		kprintf("cairn: selftests and benchmarks are not built in (option selftest=false)\n");
-		platform_exit(EXIT_SELFTEST_FAILED);
-	}
-#endif
+	supervisor_ready_all();
 	if (dt_bootargs_has(platform.bootargs, "quit")) {
 		kprintf("cairn: quit requested on the command line\n");
 		platform_exit(EXIT_PASS);
@@ -120,9 +92,7 @@ void kmain(unsigned long hartid, const void *dtb)
 	unsigned want = platform.nharts < CAIRN_MAX_HARTS ? platform.nharts : CAIRN_MAX_HARTS;
 	kprintf("cairn: boot hart=%lu harts=%u\n", hartid, want);
 	hart_start_secondaries();
-#if CAIRN_HAVE_SELFTEST
-	ktest_ipi_boot();
-#endif
+	ktest_ipi_boot(); /* a core check: every hart answers an IPI */
 	/* Only now: kinit must see every hart online. */
 	if (thread_create(NULL, "kinit", 0, kinit, NULL, true) != 0)
 		panic("no memory for the init thread");

@@ -17,6 +17,7 @@
 #include "cairn/mmu.h"
 #include "cairn/page.h"
 #include "cairn/panic.h"
+#include "cap.h"
 
 #define STACK_CANARY 0x5354414b43414952ull /* "RIACKATS" */
 #define CANARY_WORDS 8
@@ -154,7 +155,9 @@ static size_t stack_pages(const struct thread *t) { return t->stack_size / PAGE_
 int thread_create(struct thread **out, const char *name, uint16_t component,
 		  void (*entry)(void *), void *arg, bool detached)
 {
-	if (thread_component() != 0 && component != thread_component())
+	uint16_t self = thread_component();
+	if (self != 0 && component != self &&
+	    (component == 0 || !cap_has_priv(self, CAP_PRIV_RUN_AS)))
 		return CAIRN_EPERM;
 	struct thread *t = calloc(1, sizeof(*t));
 	if (!t)

@@ -288,12 +288,7 @@ int supervisor_restart(unsigned comp)
 	uint16_t self = cap_self();
 	if (comp == 0 || comp >= CAP_COMP_COUNT)
 		return CAIRN_EINVAL;
-#ifdef CAP_ENABLED_SELFTEST
-	bool allowed = self == 0 || self == CAP_COMP_SELFTEST;
-#else
-	bool allowed = self == 0;
-#endif
-	if (!allowed)
+	if (!cap_has_priv(self, CAP_PRIV_RESTART))
 		return cap_deny(AUDIT_CAP_DENIED, 0, "restart", cap_comp_name(comp));
 	/* The lifecycle work is the kernel's: run it as the kernel (it creates
 	 * threads for other components), then return to the caller's identity. */
@@ -304,6 +299,24 @@ int supervisor_restart(unsigned comp)
 	mutex_unlock(&sup_lock);
 	t->component = self;
 	return err;
+}
+
+void supervisor_ready_all(void)
+{
+	struct thread *t = thread_current();
+	uint16_t self = t->component;
+	for (unsigned i = 0; i < cap_table.start_count; i++) {
+		unsigned c = cap_table.start_order[i];
+		const struct component_desc *d = component_table[c];
+		if (!d->ready)
+			continue;
+		bool up = supervisor_state(c) == COMP_UP;
+		/* The hook acts as its component: its calls, claims and thread
+		 * creations are checked against the table like any of its threads'. */
+		t->component = (uint16_t)c;
+		d->ready(up);
+		t->component = self;
+	}
 }
 
 void supervisor_component_fault(uint16_t comp, struct thread *t)

@@ -20,6 +20,14 @@ bool cap_may_call(unsigned caller, unsigned callee)
 	return (cap_table.grants[caller] & CAP_BIT(callee)) != 0;
 }
 
+/* Whether comp holds the privilege bits priv (kernel: all). */
+bool cap_has_priv(unsigned comp, uint32_t priv)
+{
+	if (comp == 0)
+		return true;
+	return valid(comp) && (cap_table.privs[comp] & priv) == priv;
+}
+
 /* Check comp's right to claim the disk named serial, rw or ro. */
 int cap_disk_claim(unsigned comp, const char *serial, bool want_rw)
 {

@@ -203,9 +203,9 @@ static int cmd_comp(struct shell *sh, int argc, char **argv)
 	return 0;
 }
 
-/* cmd_comp_restart: ask the supervisor to restart a component (it decides:
- * the table gives the shell no restart privilege, so this is denied and
- * audited like any other caller's request). */
+/* cmd_comp_restart: ask the supervisor to restart a component (the table's
+ * `privilege shell restart` line allows it; without it the supervisor denies
+ * and audits the request like any other caller's). */
 static int cmd_comp_restart(struct shell *sh, int argc, char **argv)
 {
 	(void)argc;
@@ -214,13 +214,16 @@ static int cmd_comp_restart(struct shell *sh, int argc, char **argv)
 		shell_printf(sh, "comp: no component '%s' in this image\n", argv[1]);
 		return CAIRN_ENOENT;
 	}
+	if (id == CAP_COMP_SHELL) {
+		/* Stopping the shell joins this very thread. */
+		shell_printf(sh, "comp: the shell cannot restart itself\n");
+		return CAIRN_EBUSY;
+	}
 	int err = supervisor_restart((unsigned)id);
-	if (err == CAIRN_EPERM)
-		shell_printf(sh, "comp: restart of %s denied (the table grants the shell no "
-				 "restart right)\n",
-			     argv[1]);
-	else if (err == 0)
+	if (err == 0)
 		shell_printf(sh, "comp: %s restarted\n", argv[1]);
+	else
+		shell_printf(sh, "comp: restart of %s: %s\n", argv[1], cairn_strerror(err));
 	return err;
 }
 
@@ -723,8 +726,8 @@ static const struct shell_cmd hw_subs[] = {
 static const struct shell_cmd comp_subs[] = {
 	{ .name = "restart", .usage = "comp restart <name>",
 	  .summary = "ask the supervisor to restart a component",
-	  .detail = "  the supervisor decides; the table gives the shell no restart right,\n"
-		    "  so today this is denied (EPERM) and audited like any caller's request",
+	  .detail = "  stops its running dependents, re-runs its init, starts them again\n"
+		    "  (the table's 'privilege shell restart' line; the shell itself: EBUSY)",
 	  .run = cmd_comp_restart, .min_args = 1, .max_args = 1, .args = { SHELL_ARG_COMP } },
 	{ .name = NULL },
 };

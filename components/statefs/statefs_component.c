@@ -35,7 +35,7 @@ static int policy(const struct cap_call *call, const char *key, unsigned right, 
 {
 	if (cap_prefix_rights(call->caller, key) & right)
 		return 0;
-	(void)audit_append(AUDIT_STATEFS_DENIED, call->caller, CAP_COMP_STATEFS, op, key);
+	(void)audit_append(AUDIT_ACCESS_DENIED, call->caller, CAP_COMP_STATEFS, op, key);
 	return CAIRN_EACCES;
 }
 

@@ -22,6 +22,13 @@
 #define CAP_W 2u /* put or delete a key */
 #define CAP_L 4u /* list keys under a prefix */
 
+/* Kernel privileges, declared per component by `privilege` lines in the table
+ * (scripts/capgen.py PRIV_BITS). The kernel core asks cap_has_priv(), never a
+ * component's name. */
+#define CAP_PRIV_RUN_AS 1u  /* create threads owned by another component (not the kernel) */
+#define CAP_PRIV_RESTART 2u /* restart components (supervisor_restart) */
+#define CAP_PRIV_CRASH 4u   /* make the kernel core take a fatal fault (trap-report test) */
+
 /* Bit of component id c in a grant row. */
 #define CAP_BIT(c) (UINT32_C(1) << (c))
 
@@ -45,6 +52,7 @@ struct cap_table {
 	const char *const *names;     /* names[comp] */
 	const uint32_t *grants;       /* grants[caller] & CAP_BIT(callee): may call */
 	const uint32_t *needs;        /* needs[comp] & CAP_BIT(n): comp starts after n */
+	const uint32_t *privs;        /* privs[comp]: CAP_PRIV_* bits */
 	unsigned start_count;         /* components in start_order */
 	const uint8_t *start_order;   /* component ids, kernel excluded */
 	unsigned disk_count;
@@ -60,6 +68,10 @@ extern const struct cap_table cap_table;
  * may call itself and the kernel; the kernel may call every component. Unknown
  * ids are never allowed. */
 bool cap_may_call(unsigned caller, unsigned callee);
+
+/* cap_has_priv: true when `comp` holds every CAP_PRIV_* bit in `priv`. The
+ * kernel (id 0) holds all; unknown ids hold none. */
+bool cap_has_priv(unsigned comp, uint32_t priv);
 
 /* cap_disk_claim: may `comp` claim the disk with virtio serial `serial`, for
  * writing when want_rw? 0 when allowed; CAIRN_EPERM when the disk is unlisted or

@@ -16,8 +16,8 @@
 
 enum audit_kind {
 	AUDIT_CAP_DENIED = 1,     /* a call the capability table does not grant */
-	AUDIT_STATEFS_DENIED = 2, /* a statefs key outside the caller's prefix rights */
-	AUDIT_BLK_RO = 3,         /* a write or flush refused on a read-only claim or disk */
+	AUDIT_ACCESS_DENIED = 2,  /* a key or path outside the caller's rights (statefs prefixes) */
+	AUDIT_READ_ONLY = 3,      /* a write or flush refused on a read-only claim or disk */
 	AUDIT_INTEGRITY = 4,      /* data failed its checksum or signature */
 	AUDIT_BAD_ADDR = 5,       /* a caller passed memory the gate's copy could not touch */
 };
@@ -34,8 +34,9 @@ struct audit_rec {
 
 /* audit_append: record an event and print its line:
  *   AUDIT_CAP_DENIED     cap: denied caller=<c> callee=<d> op=<o>
- *   AUDIT_STATEFS_DENIED statefs: access denied (path=<subject> sender=<c>) op=<o>
- *   AUDIT_BLK_RO         blk: write refused (read-only) serial=<subject> caller=<c> op=<o>
+ *   AUDIT_ACCESS_DENIED  <callee>: access denied (path=<subject> sender=<c>) op=<o>
+ *   AUDIT_READ_ONLY      blk: write refused (read-only) serial=<subject> caller=<c> op=<o>
+ * (`blk:` is the core's block-device contract, whichever driver refused.)
  *   AUDIT_INTEGRITY      <callee>: integrity error <subject> (caller=<c> op=<o>)
  *   AUDIT_BAD_ADDR       cap: bad address caller=<c> callee=<d> op=<o>
  * Overlong op/subject strings are cut and end in '~' (never silently); bytes

@@ -29,6 +29,14 @@ struct component_desc {
 	 * closed (no calls in flight), in the component's identity. NULL: nothing
 	 * to release. */
 	void (*stop)(void);
+	/* ready: called once after the kernel prints `cairn: ready`, on the init
+	 * thread in the component's identity, in start order; up says whether the
+	 * component is up. This is where a component that acts on the command
+	 * line (the selftests, benchmarks) does so; it may end the run with
+	 * platform_exit. A component that is not up must not serve: it may only
+	 * report (the selftest component exits with a failure when it was asked
+	 * to run but could not start). NULL: nothing to do. */
+	void (*ready)(bool up);
 	/* no_restart: what init did cannot be undone (e.g. device probing), so
 	 * the supervisor refuses to restart this component. */
 	bool no_restart;

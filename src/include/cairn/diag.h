@@ -55,8 +55,12 @@ struct diag_disk {
 	int crc_err;           /* 0, or why the first block could not be read */
 	uint32_t crc;          /* CRC-32C of the first logical block */
 };
-/* diag_disks: up to max virtio-blk disks into out (the first block of each is
- * read, as the kernel, only to print its CRC); returns how many disks exist. */
+/* diag_disks: up to max disks into out (the first block of each is read only
+ * to show its CRC); returns how many disks exist (0 without a disk driver). */
 size_t diag_disks(struct diag_disk *out, size_t max);
+/* diag_set_disk_source: the disk driver registers the function that answers
+ * diag_disks (the core names no driver). */
+typedef size_t (*diag_disk_source_fn)(struct diag_disk *out, size_t max);
+void diag_set_disk_source(diag_disk_source_fn fn);
 
 #endif

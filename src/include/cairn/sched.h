@@ -73,8 +73,10 @@ struct thread {
 extern struct spinlock sched_lock;
 
 /* thread_create: new runnable thread running entry(arg), owned by component.
- * Only the kernel core may create a thread for another component; a component
- * asking for any identity but its own gets CAIRN_EPERM. CAIRN_ENOMEM when the
+ * Only the kernel core, and a component the table gives the run_as privilege
+ * (never for the kernel's identity, id 0), may create a thread for another
+ * component; any other request for an identity but the caller's own gets
+ * CAIRN_EPERM. CAIRN_ENOMEM when the
  * stack or struct cannot be allocated. A detached thread is freed at exit;
  * others must be joined. */
 int thread_create(struct thread **out, const char *name, uint16_t component,

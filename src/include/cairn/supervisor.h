@@ -29,9 +29,16 @@ enum comp_state {
  * Returns how many failed or were skipped. Called once, from kinit. */
 int supervisor_start_all(void);
 
+/* supervisor_ready_all: after `cairn: ready`, call the ready hook of every
+ * component that has one (telling it whether it is up), in start order, on the
+ * calling (init) thread in that component's identity. A hook may end the run
+ * (platform_exit). Called once, from kinit. */
+void supervisor_ready_all(void);
+
 /* supervisor_restart: stop comp's running dependents (reverse start order),
- * stop comp, init+start it again, then its dependents. Kernel core or the
- * selftest component only (CAIRN_EPERM, audited, otherwise). 0 when comp is up
+ * stop comp, init+start it again, then its dependents. Kernel core or a
+ * component the table gives the restart privilege (CAIRN_EPERM, audited,
+ * otherwise). 0 when comp is up
  * again; CAIRN_ENOTSUP when comp or a running dependent is no_restart; the init
  * error when it does not come back. Prints `cairn: component <name> restarted`. */
 int supervisor_restart(unsigned comp);

@@ -50,6 +50,18 @@ START_TEST(test_cap_rejects_unknown_ids)
 END_TEST
 
 /* Disk claims: owner only, and read-only claims refuse rw. */
+START_TEST(test_cap_privileges_follow_the_table)
+{
+	/* The table gives selftest its three privileges and nobody else any. */
+	ck_assert(cap_has_priv(CAP_COMP_SELFTEST, CAP_PRIV_RUN_AS | CAP_PRIV_RESTART));
+	ck_assert(cap_has_priv(CAP_COMP_SELFTEST, CAP_PRIV_CRASH));
+	ck_assert(!cap_has_priv(CAP_COMP_STATEFS, CAP_PRIV_RESTART));
+	ck_assert(!cap_has_priv(CAP_COMP_FAULTTEST, CAP_PRIV_RUN_AS));
+	ck_assert(!cap_has_priv(CAP_COMP_COUNT, CAP_PRIV_RUN_AS));
+	ck_assert(cap_has_priv(CAP_COMP_KERNEL, CAP_PRIV_RUN_AS | CAP_PRIV_CRASH));
+}
+END_TEST
+
 START_TEST(test_cap_disk_claim_owner_and_mode)
 {
 	ck_assert_int_eq(cap_disk_claim(CAP_COMP_STATEFS, "state", true), CAIRN_OK);
@@ -137,6 +149,7 @@ static Suite *cap_suite(void)
 	TCase *tc = tcase_create("table");
 	tcase_add_test(tc, test_cap_may_call_follows_grants);
 	tcase_add_test(tc, test_cap_may_call_kernel_and_self);
+	tcase_add_test(tc, test_cap_privileges_follow_the_table);
 	tcase_add_test(tc, test_cap_rejects_unknown_ids);
 	tcase_add_test(tc, test_cap_disk_claim_owner_and_mode);
 	tcase_add_test(tc, test_cap_prefix_rights_per_component);

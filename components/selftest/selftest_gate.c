@@ -3,7 +3,7 @@
  *   returns CAIRN_EFAULT, audited against the caller, and statefs stays up and
  *   keeps serving; several threads of one component race rewrites of a key
  *   buffer against puts, and no put lands outside the caller's prefix (checked
- *   afterwards as statefs itself). Run from ktest_components (kernel), which may
+ *   afterwards as statefs itself). Run from selftest_components, which may
  *   start threads as any component. */
 #include <string.h>
 
@@ -15,7 +15,7 @@
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
 #include "cap.h"
-#include "ktest.h"
+#include "selftest.h"
 #include "statefs_svc.h"
 
 #define BAD_ADDR ((void *)(uintptr_t)0x40) /* in the unmapped page at 0 */
@@ -54,7 +54,7 @@ static int bad_pointers(void)
 	bad += expect_efault("list cursor", statefs_svc_list("/state/selftest/", BAD_ADDR, &ent, 1));
 	bad += expect_efault("list into rodata",
 			     statefs_svc_list("/state/selftest/", NULL, (void *)ro_buf, 1));
-	unsigned audited = ktest_audited(seq, AUDIT_BAD_ADDR, CAP_COMP_SELFTEST, CAP_COMP_STATEFS,
+	unsigned audited = selftest_audited(seq, AUDIT_BAD_ADDR, CAP_COMP_SELFTEST, CAP_COMP_STATEFS,
 					 NULL, NULL, false);
 	int n = statefs_svc_get(key, buf, sizeof(buf));
 	bool serving = n == 5 && memcmp(buf, "value", 5) == 0 && statefs_svc_delete(key) == 0;
@@ -180,17 +180,17 @@ static int audit_escaped(void)
 	return 0;
 }
 
-int ktest_gate(void)
+int selftest_gate(void)
 {
 	if (audit_escaped())
 		return 1;
 	if (supervisor_state(CAP_COMP_STATEFS) != COMP_UP ||
 	    dt_bootargs_has(platform.bootargs, "statefsnotest") ||
 	    dt_bootargs_has(platform.bootargs, "statefsbench"))
-		return 0; /* ktest_statefs said why */
-	int bad = ktest_run_as(CAP_COMP_SELFTEST, "gate-ptr", bad_pointers) != 0;
-	int raced = ktest_run_as(CAP_COMP_SELFTEST, "gate-race", key_race);
-	raced += ktest_run_as(CAP_COMP_STATEFS, "gate-check", race_check);
+		return 0; /* selftest_statefs said why */
+	int bad = selftest_run_as(CAP_COMP_SELFTEST, "gate-ptr", bad_pointers) != 0;
+	int raced = selftest_run_as(CAP_COMP_SELFTEST, "gate-race", key_race);
+	raced += selftest_run_as(CAP_COMP_STATEFS, "gate-check", race_check);
 	if (!raced)
 		kprintf("SELFTEST: statefs key race confined ok\n");
 	return bad + (raced != 0);

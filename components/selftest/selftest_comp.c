@@ -1,12 +1,12 @@
-/* The selftest component and the selftests that need a component identity:
- * run-time capability denial with its audit record, component restart, and
- * (through ktest_blk) disk claims under the capability table. They run in a
- * thread owned by the selftest component, created by the kernel's init thread. */
+/* The selftests that need a component identity: run-time capability denial
+ * with its audit record, component restart, fault containment, and (through
+ * selftest_blk, selftest_statefs, selftest_pkgfs) each component's own tests.
+ * They run in a thread owned by the selftest component; the denial tests run
+ * threads as crypto (the run_as privilege). */
 #include <string.h>
 
 #include "cairn/audit.h"
 #include "cairn/cap_gate.h"
-#include "cairn/component.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/kernel.h"
@@ -14,21 +14,15 @@
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
 #include "cap.h"
-#include "ktest.h"
-#if CAIRN_HAVE_VIRTIO_BLK
+#include "selftest.h"
+#ifdef CAP_ENABLED_VIRTIO_BLK
 #include "virtio_blk.h"
 #endif
 #ifdef CAP_ENABLED_FAULTTEST
 #include "faulttest.h"
 #endif
 
-/* The selftest component keeps no state of its own: its tests run in threads
- * the kernel starts for it, so there is nothing to init or release. */
-const struct component_desc component_selftest = {
-	.name = "selftest",
-};
-
-unsigned ktest_audited(uint64_t seq, int kind, uint16_t caller, uint16_t callee, const char *op,
+unsigned selftest_audited(uint64_t seq, int kind, uint16_t caller, uint16_t callee, const char *op,
 		       const char *subject, bool subject_part)
 {
 	struct audit_rec r[8];
@@ -52,7 +46,7 @@ unsigned ktest_audited(uint64_t seq, int kind, uint16_t caller, uint16_t callee,
  * by caller of callee's op. */
 static bool find_denial(uint64_t seq, int kind, uint16_t caller, uint16_t callee, const char *op)
 {
-	return ktest_audited(seq, kind, caller, callee, op, NULL, false) != 0;
+	return selftest_audited(seq, kind, caller, callee, op, NULL, false) != 0;
 }
 
 struct as_job {
@@ -60,14 +54,14 @@ struct as_job {
 	int rc;
 };
 
-/* as_run: thread body for ktest_as. */
+/* as_run: thread body for selftest_run_as. */
 static void as_run(void *arg)
 {
 	struct as_job *j = arg;
 	j->rc = j->fn();
 }
 
-int ktest_run_as(unsigned comp, const char *name, int (*fn)(void))
+int selftest_run_as(unsigned comp, const char *name, int (*fn)(void))
 {
 	struct as_job j = { fn, 0 };
 	int code = thread_run(name, (uint16_t)comp, as_run, &j);
@@ -89,7 +83,7 @@ static int test_forbidden_call(void)
 {
 #if defined(CAP_ENABLED_FAULTTEST) && defined(CAP_ENABLED_CRYPTO)
 	uint64_t seq = audit_next_seq();
-	int rc = ktest_run_as(CAP_COMP_CRYPTO, "forbidden", forbidden_call);
+	int rc = selftest_run_as(CAP_COMP_CRYPTO, "forbidden", forbidden_call);
 	bool audited = find_denial(seq, AUDIT_CAP_DENIED, CAP_COMP_CRYPTO, CAP_COMP_FAULTTEST, "call");
 	if (rc != CAIRN_EPERM || !audited) {
 		kprintf("ktest: cap denial FAILED: rc=%s, audit record %s\n", cairn_strerror(rc),
@@ -102,17 +96,17 @@ static int test_forbidden_call(void)
 
 /* test_cap_denial: (as selftest) a component cannot pose as another when
  * creating threads, nor claim another component's disk; then the verdict
- * including test_forbidden_call's (passed in through ktest_forbidden). */
-static int ktest_forbidden; /* failures of test_forbidden_call */
+ * including test_forbidden_call's (passed in through forbidden_failures). */
+static int forbidden_failures; /* failures of test_forbidden_call */
 
 static int test_cap_denial(void)
 {
-	int failed = ktest_forbidden;
+	int failed = forbidden_failures;
 	if (thread_create(NULL, "impostor", 0, as_run, NULL, true) != CAIRN_EPERM) {
 		kprintf("ktest: cap denial FAILED: a component created a kernel thread\n");
 		failed++;
 	}
-#if CAIRN_HAVE_VIRTIO_BLK && defined(CAP_ENABLED_STATEFS)
+#if defined(CAP_ENABLED_VIRTIO_BLK) && defined(CAP_ENABLED_STATEFS)
 	/* The state disk belongs to statefs alone. */
 	uint64_t seq2 = audit_next_seq();
 	struct blkdev *bd;
@@ -278,32 +272,32 @@ static int selftest_main(void)
 	failed += test_fault_contained();
 	failed += test_fault_locked();
 #endif
-#if CAIRN_HAVE_VIRTIO_BLK
-	failed += ktest_blk();
+#ifdef CAP_ENABLED_VIRTIO_BLK
+	failed += selftest_blk();
 #endif
 #ifdef CAP_ENABLED_STATEFS
-	failed += ktest_statefs();
+	failed += selftest_statefs();
 #endif
 #ifdef CAP_ENABLED_PACKAGEFS
-	failed += ktest_pkgfs();
+	failed += selftest_pkgfs();
 #endif
 	return failed;
 }
 
-int ktest_components(void)
+int selftest_components(void)
 {
 	if (supervisor_state(CAP_COMP_SELFTEST) != COMP_UP) {
 		kprintf("ktest: selftest component is not up\n");
 		return 1;
 	}
-	ktest_forbidden = test_forbidden_call();
+	forbidden_failures = test_forbidden_call();
 	int extra = 0;
 #ifdef CAP_ENABLED_PACKAGEFS
-	extra += ktest_pkgfs_denied();
+	extra += selftest_pkgfs_denied();
 #endif
-	int rc = ktest_run_as(CAP_COMP_SELFTEST, "selftest", selftest_main);
+	int rc = selftest_run_as(CAP_COMP_SELFTEST, "selftest", selftest_main);
 #ifdef CAP_ENABLED_STATEFS
-	extra += ktest_gate();
+	extra += selftest_gate();
 #endif
 	return (rc < 0 ? 1 : rc) + extra;
 }

@@ -24,7 +24,7 @@
 #include "cairn/kernel.h"
 #include "cairn/supervisor.h"
 #include "cap.h"
-#include "ktest.h"
+#include "selftest.h"
 #include "statefs_svc.h"
 #include "virtio_blk.h"
 
@@ -155,8 +155,8 @@ static int bench_fill(uint8_t *val)
 	return 0;
 }
 
-/* kbench_statefs: the figures listed at the top of this file; 0 or 1 (failed). */
-int kbench_statefs(void)
+/* selftest_bench_statefs: the figures listed at the top of this file; 0 or 1 (failed). */
+int selftest_bench_statefs(void)
 {
 	struct blkdev *bd;
 	int err = vblk_claim("scratch", false, &bd);

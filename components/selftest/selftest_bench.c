@@ -1,11 +1,11 @@
 /* In-image benchmarks: the driver (command-line options, the run order) and the
- * integer formatting of figures. The measurements are in kbench_crypto.c and
- * kbench_blk.c.
+ * integer formatting of figures. The measurements are in selftest_bench_crypto.c and
+ * selftest_bench_blk.c.
  *
  * All figures are in MB/s = 10^6 bytes per second, computed with integers from
  * time_us() (the platform timebase). Under QEMU TCG they describe the emulator on
  * this host, not any RISC-V hardware. */
-#include "kbench.h"
+#include "selftest.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +15,13 @@
 #include "cairn/err.h"
 #include "cairn/hart.h"
 #include "cairn/kernel.h"
+#include "cap.h" /* CAP_ENABLED_*: which benchmarks are built in */
 
 #define BENCH_MS_DEFAULT 1000u /* per measurement */
 #define BENCH_MS_MAX 60000u
 
-/* kbench_fixed: num/den as a decimal with `decimals` fraction digits. */
-void kbench_fixed(char *buf, size_t len, uint64_t num, uint64_t den, unsigned decimals)
+/* selftest_fixed: num/den as a decimal with `decimals` fraction digits. */
+void selftest_fixed(char *buf, size_t len, uint64_t num, uint64_t den, unsigned decimals)
 {
 	uint64_t scale = 1;
 	for (unsigned i = 0; i < decimals; i++)
@@ -65,8 +66,8 @@ static int bench_ms(uint64_t *ms)
 	return 0;
 }
 
-/* kbench_run_all: every benchmark in the image, then the summary line. */
-int kbench_run_all(void)
+/* selftest_bench_all: every benchmark in the image, then the summary line. */
+int selftest_bench_all(void)
 {
 	uint64_t ms;
 	int failed = 0;
@@ -74,11 +75,11 @@ int kbench_run_all(void)
 		failed = 1;
 	} else {
 		kprintf("bench: start ms=%llu harts=%u\n", (unsigned long long)ms, hart_count());
-#if CAIRN_HAVE_CRYPTO
-		failed += kbench_crypto(ms);
+#ifdef CAP_ENABLED_CRYPTO
+		failed += selftest_bench_crypto(ms);
 #endif
-#if CAIRN_HAVE_VIRTIO_BLK
-		failed += kbench_blk(ms);
+#ifdef CAP_ENABLED_VIRTIO_BLK
+		failed += selftest_bench_blk(ms);
 #endif
 	}
 	kprintf("bench: done failed=%d\n", failed);

@@ -1,9 +1,8 @@
-/* Kernel glue for the virtio-blk driver: implements struct vblk_platform_ops
- * with the kernel's MMIO, fences, page allocator, clock, spinlocks and wait
- * queues, probes every virtio-mmio slot from the DTB, and routes PLIC
- * interrupts to the driver. The driver logic itself is components/virtio_blk. */
-#include "virtio_blk_glue.h"
-
+/* The virtio_blk component in the image: its descriptor, the disk-claim policy
+ * (the capability table decides), and the glue that implements struct
+ * vblk_platform_ops with the kernel's MMIO, fences, page allocator, clock,
+ * spinlocks and wait queues, probes every virtio-mmio slot from the DTB and
+ * routes PLIC interrupts to the driver. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,13 +110,13 @@ static void g_wake(void *ctx, const void *chan)
 	(void)waitq_wake_all(bucket(ctx, chan));
 }
 
-/* g_audit: a refused write or flush becomes an AUDIT_BLK_RO record. Claim
+/* g_audit: a refused write or flush becomes an AUDIT_READ_ONLY record. Claim
  * denials are recorded by claim_policy itself, with the table's verdict. */
 static void g_audit(void *ctx, enum vblk_audit_kind kind, const char *op, const char *serial)
 {
 	(void)ctx;
 	if (kind == VBLK_AUDIT_READ_ONLY)
-		(void)audit_append(AUDIT_BLK_RO, cap_self(), CAP_COMP_VIRTIO_BLK, op, serial);
+		(void)audit_append(AUDIT_READ_ONLY, cap_self(), CAP_COMP_VIRTIO_BLK, op, serial);
 }
 
 static const struct vblk_platform_ops glue_ops = {
@@ -132,7 +131,9 @@ static void glue_irq(void *arg)
 	(void)vblk_irq(g->dev);
 }
 
-int virtio_blk_probe_all(void)
+/* probe_all: probe every virtio-mmio slot in the DTB, print a `blk: virtio-blk
+ * up ...` marker per disk; returns how many came up. Thread context. */
+static int probe_all(void)
 {
 	int found = 0;
 	for (unsigned i = 0; i < platform.nvirtio && i < VBLK_MAX_DEVICES; i++) {
@@ -178,7 +179,8 @@ static uint32_t crc32c(const uint8_t *p, size_t n)
 	return ~c;
 }
 
-size_t diag_disks(struct diag_disk *out, size_t max)
+/* vblk_diag_disks: the disks for diag_disks (`hw vblk`). */
+static size_t vblk_diag_disks(struct diag_disk *out, size_t max)
 {
 	size_t n = 0;
 	for (unsigned i = 0; i < VBLK_MAX_DEVICES; i++) {
@@ -235,7 +237,8 @@ static int claim_policy(void *ctx, const char *serial, bool read_only, uint32_t 
 static int vblk_component_init(void)
 {
 	vblk_set_claim_check(claim_policy, NULL);
-	(void)virtio_blk_probe_all();
+	(void)probe_all();
+	diag_set_disk_source(vblk_diag_disks);
 	return 0;
 }
 

@@ -1,9 +1,9 @@
-/* statefs selftests, run as the selftest component (ktest_comp.c):
+/* statefs selftests, run as the selftest component (selftest_comp.c):
  *   put+sync+get; per-key policy (denied keys: error code AND audit record);
  *   concurrent put/sync/get from several threads on different harts; persistence
  *   across a statefs restart (re-open and replay) and, with "stateseed=<n>",
  *   across reboots (boot 1 writes, boot 2 with "stateverify" reads back).
- * "statefsbench" runs the benchmark (kbench_statefs.c) instead.
+ * "statefsbench" runs the benchmark (selftest_bench_statefs.c) instead.
  * "statefsnotest" skips them (boots that must leave the boot counter as the
  * journal's last record). Without a state disk statefs is not up: they skip. */
 #include <stdio.h>
@@ -19,7 +19,7 @@
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
 #include "cap.h"
-#include "ktest.h"
+#include "selftest.h"
 #include "statefs_svc.h"
 
 #define CONC_THREADS_MIN 4u
@@ -55,7 +55,7 @@ static bool bootarg_u64(const char *key, uint64_t *out)
  * selftest's op on key. */
 static bool find_sfs_denial(uint64_t seq, const char *op, const char *key)
 {
-	return ktest_audited(seq, AUDIT_STATEFS_DENIED, CAP_COMP_SELFTEST, CAP_COMP_STATEFS, op,
+	return selftest_audited(seq, AUDIT_ACCESS_DENIED, CAP_COMP_SELFTEST, CAP_COMP_STATEFS, op,
 			     key, false) != 0;
 }
 
@@ -398,8 +398,8 @@ static int test_reboot(void)
 	return 0;
 }
 
-/* ktest_statefs: every statefs selftest as the selftest component; failures. */
-int ktest_statefs(void)
+/* selftest_statefs: every statefs selftest as the selftest component; failures. */
+int selftest_statefs(void)
 {
 	if (supervisor_state(CAP_COMP_STATEFS) != COMP_UP) {
 		/* A restart of a component whose init failed runs init again (and no
@@ -413,7 +413,7 @@ int ktest_statefs(void)
 		return 0;
 	}
 	if (dt_bootargs_has(platform.bootargs, "statefsbench"))
-		return kbench_statefs();
+		return selftest_bench_statefs();
 	if (dt_bootargs_has(platform.bootargs, "statefsnotest")) {
 		kprintf("SELFTEST: statefs tests skipped (statefsnotest)\n");
 		return 0;

@@ -16,7 +16,7 @@
  *   restart:      a handle opened before a packagefs restart is dead after it,
  *                 and the remounted image serves again
  *                 -> "SELFTEST: pkgfs restart ok"
- *   denial (from the kernel, ktest_pkgfs_denied): a thread of crypto, which the
+ *   denial (from the kernel, selftest_pkgfs_denied): a thread of crypto, which the
  *                 table does not grant packagefs, is refused with EPERM and a
  *                 cap audit record -> "SELFTEST: pkgfs denied ungranted caller ok" */
 #include <stdlib.h>
@@ -30,7 +30,7 @@
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
 #include "cap.h"
-#include "ktest.h"
+#include "selftest.h"
 #include "pkg.h"
 #include "virtio_blk.h"
 
@@ -196,7 +196,7 @@ static int check_corrupt(const char *path)
 	int r1 = pkg_read(h, 0, buf, sizeof(buf));
 	int r2 = pkg_read(h, 0, buf, sizeof(buf));
 	(void)pkg_close(h);
-	bool audited = ktest_audited(seq, AUDIT_INTEGRITY, CAP_COMP_SELFTEST, CAP_COMP_PACKAGEFS,
+	bool audited = selftest_audited(seq, AUDIT_INTEGRITY, CAP_COMP_SELFTEST, CAP_COMP_PACKAGEFS,
 				     "read", path + 4, true) != 0;
 	if (r1 != CAIRN_EIO || r2 != CAIRN_EIO || !audited) {
 		kprintf("ktest: pkgfs corrupt file FAILED: reads %d %d, audit record %s\n", r1, r2,
@@ -280,12 +280,12 @@ static int denied_stat(void)
 	return pkg_stat("pkg:/", &st);
 }
 
-/* ktest_pkgfs_denied: (kernel) a thread of crypto calls pkg_stat: EPERM and an audit record. */
-int ktest_pkgfs_denied(void)
+/* selftest_pkgfs_denied: (kernel) a thread of crypto calls pkg_stat: EPERM and an audit record. */
+int selftest_pkgfs_denied(void)
 {
 	uint64_t seq = audit_next_seq();
-	int rc = ktest_run_as(CAP_COMP_CRYPTO, "pkgfs-denied", denied_stat);
-	bool audited = ktest_audited(seq, AUDIT_CAP_DENIED, CAP_COMP_CRYPTO, CAP_COMP_PACKAGEFS,
+	int rc = selftest_run_as(CAP_COMP_CRYPTO, "pkgfs-denied", denied_stat);
+	bool audited = selftest_audited(seq, AUDIT_CAP_DENIED, CAP_COMP_CRYPTO, CAP_COMP_PACKAGEFS,
 				     "stat", NULL, false) != 0;
 	if (rc != CAIRN_EPERM || !audited) {
 		kprintf("ktest: pkgfs denial FAILED: rc=%d audit record %s\n", rc,
@@ -296,8 +296,8 @@ int ktest_pkgfs_denied(void)
 	return 0;
 }
 
-/* ktest_pkgfs: the packagefs selftests for the mounted source (as selftest). */
-int ktest_pkgfs(void)
+/* selftest_pkgfs: the packagefs selftests for the mounted source (as selftest). */
+int selftest_pkgfs(void)
 {
 	struct pkg_info info;
 	int rc = pkg_info(&info);

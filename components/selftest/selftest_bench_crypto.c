@@ -7,7 +7,7 @@
 #include "cairn/console.h"
 #include "cairn/kernel.h"
 #include "crypto.h"
-#include "kbench.h"
+#include "selftest.h"
 
 #define CRYPTO_BUF (256u * 1024u)
 #define CRYPTO_ROUNDS 3u /* best of: the host is shared, the best round is the steadiest */
@@ -77,15 +77,15 @@ static void report(const char *name, uint64_t bytes, uint64_t us, uint64_t ref_b
 		   uint64_t ref_us)
 {
 	char mbs[32], ratio[32];
-	kbench_fixed(mbs, sizeof(mbs), bytes, us, 1);
-	kbench_fixed(ratio, sizeof(ratio), ratio_milli(bytes, us, ref_bytes, ref_us), 1000u,
+	selftest_fixed(mbs, sizeof(mbs), bytes, us, 1);
+	selftest_fixed(ratio, sizeof(ratio), ratio_milli(bytes, us, ref_bytes, ref_us), 1000u,
 		     3);
 	kprintf("bench: %s MB/s=%s vs-memcpy=%s bytes=%llu us=%llu\n", name, mbs, ratio,
 		(unsigned long long)bytes, (unsigned long long)us);
 }
 
-/* kbench_crypto: memcpy, CRC32-C (table, Zbc) and SHA-256 throughput. */
-int kbench_crypto(uint64_t ms)
+/* selftest_bench_crypto: memcpy, CRC32-C (table, Zbc) and SHA-256 throughput. */
+int selftest_bench_crypto(uint64_t ms)
 {
 	uint8_t *src = aligned_alloc(64, CRYPTO_BUF), *dst = aligned_alloc(64, CRYPTO_BUF);
 	if (!src || !dst) {
@@ -109,7 +109,7 @@ int kbench_crypto(uint64_t ms)
 
 	measure(OP_MEMCPY, src, dst, round_us, &mb, &mu);
 	char mbs[32];
-	kbench_fixed(mbs, sizeof(mbs), mb, mu, 1);
+	selftest_fixed(mbs, sizeof(mbs), mb, mu, 1);
 	kprintf("bench: memcpy MB/s=%s bytes=%llu us=%llu\n", mbs, (unsigned long long)mb,
 		(unsigned long long)mu);
 

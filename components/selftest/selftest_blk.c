@@ -14,7 +14,7 @@
 #include "cairn/err.h"
 #include "cairn/kernel.h"
 #include "cap.h"
-#include "ktest.h"
+#include "selftest.h"
 #include "virtio_blk.h"
 
 #define REGION_BYTES (192u * 1024u) /* > 128 KiB: exercises request splitting */
@@ -101,7 +101,7 @@ static int blk_expect_rofs(struct blkdev *bd)
 	/* Both refusals are in the audit ring, as this component, for this disk. */
 	unsigned found = 0;
 	for (unsigned i = 0; i < 2; i++)
-		found += ktest_audited(seq, AUDIT_BLK_RO, cap_self(), CAP_COMP_VIRTIO_BLK,
+		found += selftest_audited(seq, AUDIT_READ_ONLY, cap_self(), CAP_COMP_VIRTIO_BLK,
 				       i ? "flush" : "write", bd->info.serial, false);
 	if (found != 2) {
 		kprintf("ktest: blk read-only refusals audited %u of 2\n", found);
@@ -156,7 +156,7 @@ static int test_blk_ro(void)
 	return 0;
 }
 
-int ktest_blk(void)
+int selftest_blk(void)
 {
 	return test_blk_rw() + test_blk_ro();
 }

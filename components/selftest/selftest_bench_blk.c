@@ -17,7 +17,7 @@
 #include "cairn/err.h"
 #include "cairn/kernel.h"
 #include "cairn/sched.h"
-#include "kbench.h"
+#include "selftest.h"
 #include "virtio_blk.h"
 
 #define QD_MAX 16u
@@ -137,8 +137,8 @@ static int run_phase(struct blkdev *bd, const struct phase *ph, uint8_t *const b
 	}
 	uint64_t us = last - first;
 	char mbs[32], iops[32];
-	kbench_fixed(mbs, sizeof(mbs), ops * bytes, us, 1);
-	kbench_fixed(iops, sizeof(iops), ops * 1000000u, us, 0);
+	selftest_fixed(mbs, sizeof(mbs), ops * bytes, us, 1);
+	selftest_fixed(iops, sizeof(iops), ops * 1000000u, us, 0);
 	kprintf("bench: blk %s bs=%u qd=%u MB/s=%s IOPS=%s ops=%llu us=%llu\n", ph->name, bytes,
 		ph->qd, mbs, iops, (unsigned long long)ops, (unsigned long long)us);
 	return 0;
@@ -189,8 +189,8 @@ static int run_flush(struct blkdev *bd, uint8_t *buf, uint64_t ms)
 	return err;
 }
 
-/* kbench_blk: every phase, then flush latency, on the claimed scratch disk. */
-int kbench_blk(uint64_t ms)
+/* selftest_bench_blk: every phase, then flush latency, on the claimed scratch disk. */
+int selftest_bench_blk(uint64_t ms)
 {
 	struct blkdev *bd;
 	int err = vblk_claim("scratch", false, &bd);
