@@ -81,6 +81,7 @@ void diag_mem(struct diag_mem *out)
 	out->page_size = PAGE_SIZE;
 	out->pages_total = page_total_count();
 	out->pages_free = page_free_count();
+	out->heap_reserved = heap_reserved_bytes();
 	out->heap_size = mi.arena;
 	out->heap_used = mi.uordblks;
 }

@@ -90,8 +90,8 @@ static int cmd_hw_mem(struct shell *sh, int argc, char **argv)
 	diag_mem(&m);
 	shell_printf(sh, "hw: mem pages total=%zu used=%zu free=%zu page=%zu\n", m.pages_total,
 		     m.pages_total - m.pages_free, m.pages_free, m.page_size);
-	shell_printf(sh, "hw: heap size=%zu used=%zu free=%zu\n", m.heap_size, m.heap_used,
-		     m.heap_size - m.heap_used);
+	shell_printf(sh, "hw: heap reserved=%zu arena=%zu used=%zu free=%zu\n", m.heap_reserved,
+		     m.heap_size, m.heap_used, m.heap_reserved - m.heap_used);
 	return 0;
 }
 
@@ -260,6 +260,24 @@ static int cmd_caps(struct shell *sh, int argc, char **argv)
 		const struct cap_disk *d = &cap_table.disks[i];
 		shell_printf(sh, "disk %s owner=%s mode=%s\n", d->serial, cap_comp_name(d->owner),
 			     d->rw ? "rw" : "ro");
+	}
+	static const struct {
+		uint32_t bit;
+		const char *name;
+	} privs[] = { { CAP_PRIV_RUN_AS, "run_as" }, { CAP_PRIV_RESTART, "restart" },
+		      { CAP_PRIV_CRASH, "crash" } };
+	for (unsigned c = 1; c < cap_table.comp_count; c++) {
+		if (!cap_table.privs[c])
+			continue;
+		char line[128];
+		size_t o = (size_t)snprintf(line, sizeof(line), "privilege %s", cap_comp_name(c));
+		unsigned n = 0;
+		for (unsigned k = 0; k < ARRAY_LEN(privs) && o < sizeof(line); k++) {
+			if (cap_table.privs[c] & privs[k].bit)
+				o += (size_t)snprintf(line + o, sizeof(line) - o, "%s %s", n++ ? "," : "",
+						      privs[k].name);
+		}
+		shell_printf(sh, "%s\n", line);
 	}
 	for (unsigned i = 0; i < cap_table.prefix_count; i++) {
 		const struct cap_prefix *p = &cap_table.prefixes[i];
@@ -803,7 +821,8 @@ const struct shell_cmd shell_commands[] = {
 	{ .name = "comp", .usage = "comp [restart <name>]",
 	  .summary = "components: state, restarts, faults, why down", .run = cmd_comp,
 	  .subs = comp_subs },
-	{ .name = "caps", .usage = "caps", .summary = "the compiled capability table",
+	{ .name = "caps", .usage = "caps",
+	  .summary = "the compiled capability table: grants, disks, privileges, prefixes",
 	  .run = cmd_caps },
 	{ .name = "audit", .usage = "audit [n]", .summary = "the newest audit records, with counts",
 	  .run = cmd_audit, .max_args = 1 },

@@ -147,6 +147,7 @@ EVERY = [
     ("uptime", "OK", r"^uptime: \d+\.\d{3} s$"),
     ("hw smp", "OK", r"^hart 3 hartid=\d+ state=(idle|busy) ticks=\d+$"),
     ("hw mem", "OK", r"^hw: mem pages total=\d+ used=\d+ free=\d+ page=4096$"),
+    ("hw mem", "OK", r"^hw: heap reserved=\d+ arena=\d+ used=\d+ free=\d+$"),
     ("hw vblk", "OK", r"^  sectors=32768 block=512 ro=0 owner=statefs transport=virtio-mmio-legacy"
                       r"@0x[0-9a-f]+ irq=\d+ crc32c0=[0-9a-f]{8}$"),
     ("threads", "OK", r"^\s+\d+ shell\s+shell\s+shell\s+X\s+\d+ \d+/16384$"),
@@ -156,6 +157,7 @@ EVERY = [
     ("comp restart virtio_blk", "ENOTSUP", r"restart of virtio_blk: ENOTSUP"),
     ("comp", "OK", r"^comp statefs\s+state=up restarts=1 faults=0$"),
     ("caps", "OK", r"^grant shell -> statefs, packagefs$"),
+    ("caps", "OK", r"^privilege shell restart$"),
     ("audit 5", "OK", r"^audit: records=\d+ kept=\d+$"),
     ("state put /state/shell/k v1", "OK", r"^state: put 2 bytes"),
     ("state get /state/shell/k", "OK", r"^value: v1$"),

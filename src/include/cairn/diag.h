@@ -36,7 +36,8 @@ size_t diag_threads(struct diag_thread *out, size_t max);
 struct diag_mem {
 	size_t page_size;
 	size_t pages_total, pages_free;  /* the kernel page pool */
-	size_t heap_size, heap_used;     /* malloc's arena and the bytes in use */
+	size_t heap_reserved;            /* the slice malloc may grow into */
+	size_t heap_size, heap_used;     /* malloc's arena so far and the bytes in use */
 };
 /* diag_mem: the page pool and the heap now. */
 void diag_mem(struct diag_mem *out);
