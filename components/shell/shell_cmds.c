@@ -427,21 +427,63 @@ static int cmd_state_sync(struct shell *sh, int argc, char **argv)
 	shell_printf(sh, "state: synced\n");
 	return 0;
 }
+
+/* cmd_state_stat: statefs' figures and its last replay report. */
+static int cmd_state_stat(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	static struct statefs_svc_stat st;
+	int err = statefs_svc_stat(&st);
+	if (err)
+		return say_err(sh, "state stat", "", err);
+	const struct statefs_replay_report *r = &st.replay;
+	shell_printf(sh, "state: keys=%llu live_bytes=%llu region_bytes=%llu tail=%llu "
+			 "compactions=%llu written=%llu ro=%d\n",
+		     (unsigned long long)st.stats.keys, (unsigned long long)st.stats.live_bytes,
+		     (unsigned long long)st.stats.region_bytes, (unsigned long long)st.stats.tail,
+		     (unsigned long long)st.stats.compactions,
+		     (unsigned long long)st.stats.device_bytes_written, st.read_only ? 1 : 0);
+	shell_printf(sh, "state: replay region=%c generation=%llu records=%llu stop=%s clean=%d "
+			 "formatted=%d discarded=%llu mount_us=%llu\n",
+		     r->region ? 'B' : 'A', (unsigned long long)r->generation,
+		     (unsigned long long)r->records_replayed, statefs_stop_reason_name(r->stop_reason),
+		     r->clean ? 1 : 0, r->formatted ? 1 : 0, (unsigned long long)r->bytes_discarded,
+		     (unsigned long long)st.mount_us);
+	if (!r->clean)
+		shell_printf(sh, "state: replay stopped at record %llu offset %llu\n",
+			     (unsigned long long)r->bad_record_index, (unsigned long long)r->bad_offset);
+	return 0;
+}
+
+/* cmd_state_fsck: check the store (every live record re-read). */
+static int cmd_state_fsck(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	static const char *const problems[] = { "none", "torn-tail", "superblock-copy", "record",
+						"index" };
+	static struct statefs_check_report rep;
+	int err = statefs_svc_check(&rep);
+	if (err && err != CAIRN_EBADMSG)
+		return say_err(sh, "state fsck", "", err);
+	shell_printf(sh, "state: fsck records=%llu keys=%llu supers=%u/2 stop=%s problem=%s%s\n",
+		     (unsigned long long)rep.records_checked, (unsigned long long)rep.keys,
+		     (unsigned)__builtin_popcount(rep.super_valid_mask),
+		     statefs_stop_reason_name(rep.stop_reason),
+		     (unsigned)rep.problem < ARRAY_LEN(problems) ? problems[rep.problem] : "?",
+		     rep.problem ? "" : " (clean)");
+	return err;
+}
 #else
 #define cmd_state_ls NULL
 #define cmd_state_get NULL
 #define cmd_state_put NULL
 #define cmd_state_rm NULL
 #define cmd_state_sync NULL
+#define cmd_state_stat NULL
+#define cmd_state_fsck NULL
 #endif
-
-/* cmd_state_nosvc: stat and fsck need statefs service calls that do not exist yet. */
-static int cmd_state_nosvc(struct shell *sh, int argc, char **argv)
-{
-	(void)argc;
-	shell_printf(sh, "state %s: statefs_svc has no %s call yet\n", argv[0], argv[0]);
-	return CAIRN_ENOTSUP;
-}
 
 /* ---- pkg ------------------------------------------------------------------ */
 #ifdef CAP_GRANT_SHELL_PACKAGEFS
@@ -768,8 +810,10 @@ static const struct shell_cmd state_subs[] = {
 	{ .name = "sync", .usage = "state sync", .summary = "make every change durable",
 	  .run = cmd_state_sync, .needs = "statefs", .absent = STATE_ABSENT },
 	{ .name = "stat", .usage = "state stat", .summary = "statefs figures and replay report",
-	  .run = cmd_state_nosvc },
-	{ .name = "fsck", .usage = "state fsck", .summary = "check the store", .run = cmd_state_nosvc },
+	  .run = cmd_state_stat, .needs = "statefs", .absent = STATE_ABSENT },
+	{ .name = "fsck", .usage = "state fsck",
+	  .summary = "check the store: superblocks, every live record, the index",
+	  .run = cmd_state_fsck, .needs = "statefs", .absent = STATE_ABSENT },
 	{ .name = NULL },
 };
 

@@ -165,8 +165,12 @@ EVERY = [
     ("state sync", "OK", r"^state: synced$"),
     ("state rm /state/shell/k", "OK", None),
     ("state get /state/shell/k", "ENOENT", r"ENOENT"),
-    ("state stat", "ENOTSUP", r"no stat call yet"),
-    ("state fsck", "ENOTSUP", r"no fsck call yet"),
+    ("state stat", "OK", r"^state: keys=\d+ live_bytes=\d+ region_bytes=\d+ tail=\d+ "
+                         r"compactions=\d+ written=\d+ ro=0$"),
+    ("state stat", "OK", r"^state: replay region=A generation=\d+ records=\d+ stop=\S+ "
+                         r"clean=1 formatted=[01] discarded=0 mount_us=\d+$"),
+    ("state fsck", "OK", r"^state: fsck records=\d+ keys=\d+ supers=2/2 stop=\S+ "
+                         r"problem=none \(clean\)$"),
     ("pkg ls", "OK", r"^d0755 +\d+ bin$"),
     ("pkg stat pkg:/bin/hello", "OK", r"^pkg: sha256=[0-9a-f]{64}$"),
     ("pkg cat pkg:/VERSION", "OK", None),
