@@ -16,6 +16,7 @@ static void lock(struct shell *sh)
 		sh->be->lock(sh->be->ctx);
 }
 
+/* unlock: see lock. */
 static void unlock(struct shell *sh)
 {
 	if (sh->be->unlock)

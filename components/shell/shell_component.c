@@ -59,12 +59,14 @@ static size_t be_read(void *ctx, uint8_t *buf, size_t cap)
 	return n > 0 ? (size_t)n : 0;
 }
 
+/* be_lock / be_unlock: the console lock around editor changes and output. */
 static void be_lock(void *ctx)
 {
 	(void)ctx;
 	console_hold();
 }
 
+/* be_unlock: see be_lock. */
 static void be_unlock(void *ctx)
 {
 	(void)ctx;
@@ -81,6 +83,7 @@ static void hook_before(void *ctx)
 	shell_ed_hide(ctx);
 }
 
+/* hook_after: see hook_before. */
 static void hook_after(void *ctx)
 {
 	shell_ed_show(ctx);

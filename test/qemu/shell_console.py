@@ -17,6 +17,8 @@ Cases:
   logs       log lines from another hart (boot argument shelllogtest) while a line
              is typed byte by byte: each log line arrives whole, the typed line is
              redrawn after it and runs as typed
+  poweroff   `poweroff` ends the boot: QEMU exits with status 0
+  reboot     `reboot` resets: QEMU (-no-reboot) exits with status 0
 
 The console log of each case is kept at LOGDIR/shell_<case>.log.
 """
@@ -295,6 +297,15 @@ def case_poweroff(c):
     check(c.p.exitstatus == 0, f"QEMU exit status {c.p.exitstatus}")
 
 
+def case_reboot(c):
+    """reboot resets the machine: with QEMU's -no-reboot it exits (status 0)."""
+    c.send(b"reboot\r")
+    c.expect(rb"shell: rebooting")
+    c.p.expect(pexpect.EOF, timeout=30)
+    c.p.close()
+    check(c.p.exitstatus == 0, f"QEMU exit status {c.p.exitstatus}")
+
+
 BIG_LINES = 20000
 BIG_SIZE = BIG_LINES * 40
 
@@ -319,7 +330,7 @@ def make_pkg(tool, key, work):
 
 CASES = {"prompt": case_prompt, "commands": case_commands, "unknown": case_unknown,
          "paste": case_paste, "denials": case_denials, "ctrlc": case_ctrlc,
-         "logs": case_logs, "poweroff": case_poweroff}
+         "logs": case_logs, "poweroff": case_poweroff, "reboot": case_reboot}
 
 
 def main():

@@ -159,6 +159,7 @@ static void t_lock(void *ctx)
 	t->locked = true;
 }
 
+/* t_unlock: see t_lock. */
 static void t_unlock(void *ctx)
 {
 	struct tcons *t = ctx;
