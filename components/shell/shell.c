@@ -94,23 +94,23 @@ void shell_print_data(struct shell *sh, const char *label, const void *data, siz
 	sh->be->print(sh->be->ctx, buf, o);
 }
 
-/* take_input: read what arrived while a command runs into the typeahead, watching
- * for Ctrl-C; Ctrl-C drops what was typed before it, like a terminal's INTR. */
+/* take_input: read what arrived while a command runs into the typeahead,
+ * watching for Ctrl-C; Ctrl-C drops what was typed before it, like a terminal's
+ * INTR. Only as much is read as the typeahead holds: the rest waits in the
+ * console (whose full ring holds the UART back), so nothing typed is lost. */
 static void take_input(struct shell *sh)
 {
 	uint8_t buf[64];
-	size_t n;
-	while ((n = sh->be->read(sh->be->ctx, buf, sizeof(buf))) > 0) {
+	size_t room, n;
+	while ((room = sizeof(sh->ahead) - sh->ahead_len) > 0 &&
+	       (n = sh->be->read(sh->be->ctx, buf, room < sizeof(buf) ? room : sizeof(buf))) > 0) {
 		for (size_t i = 0; i < n; i++) {
 			if (buf[i] == KEY_CTRL_C) {
 				sh->cancelled = true;
 				sh->ahead_len = 0;
-				continue;
-			}
-			if (sh->ahead_len < sizeof(sh->ahead))
+			} else {
 				sh->ahead[sh->ahead_len++] = buf[i];
-			else
-				sh->ahead_dropped++;
+			}
 		}
 	}
 }
@@ -218,11 +218,6 @@ int shell_run_line(struct shell *sh, char *line)
 /* next_prompt: a fresh line after a command or a cancel. */
 static void next_prompt(struct shell *sh)
 {
-	if (sh->ahead_dropped) {
-		shell_printf(sh, "shell: %zu bytes typed while the command ran were dropped\n",
-			     sh->ahead_dropped);
-		sh->ahead_dropped = 0;
-	}
 	lock(sh);
 	shell_ed_begin(&sh->ed);
 	unlock(sh);

@@ -12,7 +12,9 @@ Cases:
              state put/get/ls/rm/sync/stat/fsck round trip, pkg ls/cat/stat/verify
   denials    keys outside the shell's policy: err -13 EACCES, and `audit` shows them
   unknown    an unknown command: err -2 ENOENT; the shell keeps going
-  paste      a 10,000-byte line pasted at once: err -7 E2BIG, then a command works
+  paste      a 10,000-byte line pasted at once: err -7 E2BIG, then a command works;
+             then a 45-line script (over twice the console ring) pasted at once:
+             every line runs, in order, nothing lost
   ctrlc      Ctrl-C during a long listing: err -125 ECANCELED well before its end
   logs       log lines from another hart (boot argument shelllogtest) while a line
              is typed byte by byte: each log line arrives whole, the typed line is
@@ -244,6 +246,23 @@ def case_paste(c):
     lines, code, _ = c.run("state get /state/shell/p")
     check(code != 0, f"the pasted line must not have run: {lines}")
     c.ok("version")
+    # A pasted script twice the console ring's size: every line runs, in order.
+    script = b"".join(b"state put /state/shell/s%02d value-%02d-%s\r" % (i, i, b"x" * 20)
+                      for i in range(SCRIPT_LINES))
+    check(len(script) > 2 * 1024, f"script of {len(script)} bytes is not over the ring")
+    c.send(script)
+    for i in range(SCRIPT_LINES):
+        c.expect(FRAME, timeout=60)
+        check(c.p.match.group(1) == b"ok", f"script line {i}: {c.p.match.group(0)!r}")
+    lines = c.ok("state ls")
+    keys = [l for l in lines if l.startswith("key /state/shell/s")]
+    check(keys == [f"key /state/shell/s{i:02d}" for i in range(SCRIPT_LINES)],
+          f"keys after the pasted script: {keys}")
+    lines = c.ok(f"state get /state/shell/s{SCRIPT_LINES - 1:02d}")
+    check(f"value: value-{SCRIPT_LINES - 1:02d}-" + "x" * 20 in lines, f"last value: {lines}")
+
+
+SCRIPT_LINES = 45
 
 
 def case_ctrlc(c):

@@ -201,7 +201,6 @@ struct shell {
 	bool cancelled;   /* Ctrl-C seen while a command ran */
 	uint8_t ahead[SHELL_TYPEAHEAD]; /* input read while a command ran */
 	size_t ahead_len;
-	size_t ahead_dropped;
 	unsigned lines;   /* lines run, for tests */
 };
 
