@@ -14,6 +14,7 @@
  * table; the engine itself is not locked. init and stop run with the interface
  * closed (no calls in flight), so they use pk without the lock. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cairn/audit.h"
@@ -184,35 +185,61 @@ const struct component_desc component_packagefs = {
 	.stop = pkgfs_stop,
 };
 
-/* enter: pass the gate and take the lock; 0 or the gate's error. */
+/* The longest path the interface accepts, with its NUL: "pkg:" and PKGFS_PATH_MAX
+ * bytes. One byte more is copied in so an overlong path is told apart. */
+#define PATH_COPY (sizeof(PKG_PREFIX) - 2 + PKGFS_PATH_MAX + 2)
+
+/* A read is served through a buffer of packagefs' own, this much at a time, so
+ * the caller's buffer is written only by the gate's copy, with the lock dropped. */
+#define READ_CHUNK 4096u
+
+/* enter: pass the gate; 0 or the gate's error. */
 static int enter(struct cap_call *call, const char *op)
 {
-	int err = cap_enter(call, CAP_COMP_PACKAGEFS, op);
+	return cap_enter(call, CAP_COMP_PACKAGEFS, op);
+}
+
+/* lock: take pk.lock for the call; CAIRN_ESHUTDOWN when a packagefs thread died
+ * holding it (packagefs is being restarted; mutex_lock_live). */
+static int lock(const struct cap_call *call, const char *op)
+{
+	int err = mutex_lock_live(&pk.lock);
 	if (err)
 		return err;
-	mutex_lock(&pk.lock);
 	pk.cur_caller = call->caller;
 	pk.cur_op = op;
 	return 0;
 }
 
-/* leave: drop the lock, leave the gate, pass rc through. */
-static int leave(struct cap_call *call, int rc)
+/* unlock: drop pk.lock, pass rc through. */
+static int unlock(int rc)
 {
 	mutex_unlock(&pk.lock);
+	return rc;
+}
+
+/* leave: leave the gate, pass rc through. */
+static int leave(struct cap_call *call, int rc)
+{
 	cap_leave(call);
 	return rc;
 }
 
-/* check_path: the interface takes "pkg:/..." only; the engine checks the rest. */
-static int check_path(const char *path)
+/* path_in: copy the caller's path into p (once: the engine reads only the copy)
+ * and check its "pkg:/" prefix; the engine checks the rest. */
+static int path_in(const struct cap_call *call, char p[PATH_COPY], const char *path)
 {
-	if (!path || strncmp(path, PKG_PREFIX, strlen(PKG_PREFIX)) != 0)
+	int n = cap_copy_str_in(call, p, path, PATH_COPY);
+	if (n == CAIRN_ENAMETOOLONG)
+		return CAIRN_ENAMETOOLONG;
+	if (n < 0)
+		return n;
+	if (strncmp(p, PKG_PREFIX, strlen(PKG_PREFIX)) != 0)
 		return CAIRN_EINVAL;
 	return 0;
 }
 
-/* slot_of: the caller's open slot for handle h, or NULL. */
+/* slot_of: the caller's open slot for handle h, or NULL. pk.lock held. */
 static struct pkg_slot *slot_of(int h, uint16_t caller)
 {
 	if (h < 0)
@@ -227,86 +254,132 @@ static struct pkg_slot *slot_of(int h, uint16_t caller)
 int pkg_info(struct pkg_info *info)
 {
 	struct cap_call call;
+	struct pkg_info out;
 	int err = enter(&call, "info");
 	if (err)
 		return err;
 	if (!info)
 		return leave(&call, CAIRN_EINVAL);
-	info->source = pk.source;
-	info->files = pk.totals.files;
-	info->dirs = pk.totals.dirs;
-	info->bytes = pk.totals.bytes;
-	info->mount_us = pk.mount_us;
-	info->read_only = pk.disk ? pk.disk->info.read_only : pk.fixture.dev.info.read_only;
-	pkgfs_cache_stats(pk.fs, &info->cache);
-	return leave(&call, 0);
+	if ((err = lock(&call, "info")))
+		return leave(&call, err);
+	out.source = pk.source;
+	out.files = pk.totals.files;
+	out.dirs = pk.totals.dirs;
+	out.bytes = pk.totals.bytes;
+	out.mount_us = pk.mount_us;
+	out.read_only = pk.disk ? pk.disk->info.read_only : pk.fixture.dev.info.read_only;
+	pkgfs_cache_stats(pk.fs, &out.cache);
+	(void)unlock(0);
+	return leave(&call, cap_copy_out(&call, info, &out, sizeof(out)));
 }
 
-/* pkg_stat: gate, check the pkg: prefix, stat through the engine. */
+/* pkg_stat: gate, copy the path in and check its prefix, stat through the engine
+ * into our own struct, copy it out. */
 int pkg_stat(const char *path, struct pkgfs_stat *st)
 {
 	struct cap_call call;
+	char p[PATH_COPY];
+	struct pkgfs_stat out;
 	int err = enter(&call, "stat");
 	if (err)
 		return err;
-	err = check_path(path);
+	err = path_in(&call, p, path);
 	if (!err && !st)
 		err = CAIRN_EINVAL;
+	if (!err && !(err = lock(&call, "stat")))
+		err = unlock(pkgfs_stat(pk.fs, p, &out));
 	if (!err)
-		err = pkgfs_stat(pk.fs, path, st);
+		err = cap_copy_out(&call, st, &out, sizeof(out));
 	return leave(&call, err);
 }
 
-/* pkg_open: open into a free slot owned by the caller; the handle encodes slot and seq. */
-int pkg_open(const char *path)
+/* open_locked: open p into a free slot owned by caller; the handle encodes
+ * slot and seq. pk.lock held. */
+static int open_locked(const char *p, uint16_t caller)
 {
-	struct cap_call call;
-	int err = enter(&call, "open");
-	if (err)
-		return err;
-	err = check_path(path);
-	if (err)
-		return leave(&call, err);
 	for (unsigned i = 0; i < PKG_OPEN_MAX; i++) {
 		struct pkg_slot *s = &pk.slots[i];
 		if (s->used)
 			continue;
-		err = pkgfs_open(pk.fs, path, &s->f);
+		int err = pkgfs_open(pk.fs, p, &s->f);
 		if (err)
-			return leave(&call, err);
+			return err;
 		pk.next_seq = (pk.next_seq + 1) & SEQ_MASK;
 		s->used = true;
-		s->owner = call.caller;
+		s->owner = caller;
 		s->seq = pk.next_seq;
-		return leave(&call, (int)((s->seq << SLOT_BITS) | i));
+		return (int)((s->seq << SLOT_BITS) | i);
 	}
-	return leave(&call, CAIRN_EBUSY);
+	return CAIRN_EBUSY;
 }
 
-/* pkg_read: read through the caller's handle (the engine verifies the content first). */
+/* pkg_open: gate, copy the path in, open it into a slot of the caller's. */
+int pkg_open(const char *path)
+{
+	struct cap_call call;
+	char p[PATH_COPY];
+	int err = enter(&call, "open");
+	if (err)
+		return err;
+	err = path_in(&call, p, path);
+	if (!err && !(err = lock(&call, "open")))
+		err = unlock(open_locked(p, call.caller));
+	return leave(&call, err);
+}
+
+/* pkg_read: read through the caller's handle, READ_CHUNK bytes at a time into a
+ * buffer of our own under the lock (the engine verifies the content first), each
+ * chunk copied out with the lock dropped. The handle is looked up again for
+ * every chunk: a close or restart in between ends the read. */
 int pkg_read(int h, uint64_t off, void *buf, size_t len)
 {
 	struct cap_call call;
 	int err = enter(&call, "read");
 	if (err)
 		return err;
-	struct pkg_slot *s = slot_of(h, call.caller);
-	if (!s || (!buf && len))
+	if ((!buf && len) || len > INT32_MAX)
 		return leave(&call, CAIRN_EINVAL);
-	return leave(&call, pkgfs_read(&s->f, off, buf, len));
+	uint8_t *chunk = malloc(READ_CHUNK);
+	if (!chunk)
+		return leave(&call, CAIRN_ENOMEM);
+	size_t done = 0;
+	do {
+		size_t want = len - done < READ_CHUNK ? len - done : READ_CHUNK;
+		if ((err = lock(&call, "read")))
+			break;
+		struct pkg_slot *s = slot_of(h, call.caller);
+		int n = s ? pkgfs_read(&s->f, off + done, chunk, want) : CAIRN_EINVAL;
+		(void)unlock(0);
+		if (n < 0) {
+			err = n;
+			break;
+		}
+		err = cap_copy_out(&call, (uint8_t *)buf + done, chunk, (size_t)n);
+		done += (size_t)n;
+		if ((size_t)n < want)
+			break;
+	} while (!err && done < len);
+	free(chunk);
+	return leave(&call, err ? err : (int)done);
 }
 
 /* pkg_fstat: stat of the caller's open handle. */
 int pkg_fstat(int h, struct pkgfs_stat *st)
 {
 	struct cap_call call;
+	struct pkgfs_stat out;
 	int err = enter(&call, "fstat");
 	if (err)
 		return err;
-	struct pkg_slot *s = slot_of(h, call.caller);
-	if (!s || !st)
+	if (!st)
 		return leave(&call, CAIRN_EINVAL);
-	return leave(&call, pkgfs_fstat(&s->f, st));
+	if ((err = lock(&call, "fstat")))
+		return leave(&call, err);
+	struct pkg_slot *s = slot_of(h, call.caller);
+	err = unlock(s ? pkgfs_fstat(&s->f, &out) : CAIRN_EINVAL);
+	if (!err)
+		err = cap_copy_out(&call, st, &out, sizeof(out));
+	return leave(&call, err);
 }
 
 /* pkg_close: close the caller's handle and free its slot. */
@@ -316,27 +389,41 @@ int pkg_close(int h)
 	int err = enter(&call, "close");
 	if (err)
 		return err;
+	if ((err = lock(&call, "close")))
+		return leave(&call, err);
 	struct pkg_slot *s = slot_of(h, call.caller);
-	if (!s)
-		return leave(&call, CAIRN_EINVAL);
-	err = pkgfs_close(&s->f);
-	s->used = false;
-	return leave(&call, err);
+	err = CAIRN_EINVAL;
+	if (s) {
+		err = pkgfs_close(&s->f);
+		s->used = false;
+	}
+	return leave(&call, unlock(err));
 }
 
-/* pkg_readdir: gate, check the prefix, one entry from the engine's cursor. */
+/* pkg_readdir: gate, copy path and cursor in, one entry from the engine into our
+ * own struct, then cursor and entry copied out. */
 int pkg_readdir(const char *path, uint64_t *cursor, struct pkgfs_dirent *ent)
 {
 	struct cap_call call;
+	char p[PATH_COPY];
+	uint64_t cur;
+	struct pkgfs_dirent out;
 	int err = enter(&call, "readdir");
 	if (err)
 		return err;
-	err = check_path(path);
+	err = path_in(&call, p, path);
 	if (!err && (!cursor || !ent))
 		err = CAIRN_EINVAL;
 	if (!err)
-		err = pkgfs_readdir(pk.fs, path, cursor, ent);
-	return leave(&call, err);
+		err = cap_copy_in(&call, &cur, cursor, sizeof(cur));
+	int rc = err;
+	if (!err && !(err = lock(&call, "readdir")))
+		rc = unlock(pkgfs_readdir(pk.fs, p, &cur, &out));
+	if (!err && rc == 1)
+		err = cap_copy_out(&call, ent, &out, sizeof(out));
+	if (!err && rc >= 0)
+		err = cap_copy_out(&call, cursor, &cur, sizeof(cur));
+	return leave(&call, err ? err : rc);
 }
 
 /* pkg_bench: run the benchmark inside a gated call, with the lock held. */
@@ -346,5 +433,7 @@ int pkg_bench(void)
 	int err = enter(&call, "bench");
 	if (err)
 		return err;
-	return leave(&call, pkgfs_bench_locked());
+	if ((err = lock(&call, "bench")))
+		return leave(&call, err);
+	return leave(&call, unlock(pkgfs_bench_locked()));
 }

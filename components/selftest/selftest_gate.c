@@ -1,5 +1,5 @@
 /* Gate selftests (issue: a caller cannot take down or bypass a component):
- *   every statefs service entry point given an unmapped or read-only buffer
+ *   every statefs and packagefs service entry point given an unmapped or read-only buffer
  *   returns CAIRN_EFAULT, audited against the caller, and statefs stays up and
  *   keeps serving; several threads of one component race rewrites of a key
  *   buffer against puts, and no put lands outside the caller's prefix (checked
@@ -15,6 +15,9 @@
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
 #include "cap.h"
+#ifdef CAP_ENABLED_PACKAGEFS
+#include "pkg.h"
+#endif
 #include "selftest.h"
 #include "statefs_svc.h"
 
@@ -68,6 +71,44 @@ static int bad_pointers(void)
 	kprintf("SELFTEST: statefs bad caller memory refused ok\n");
 	return 0;
 }
+
+#ifdef CAP_ENABLED_PACKAGEFS
+/* pkgfs_bad_pointers: as selftest, every packagefs entry point with each bad
+ * pointer: EFAULT, audited, and packagefs keeps serving in the same generation. */
+static int pkgfs_bad_pointers(void)
+{
+	static const char path[] = "pkg:/bin/hello";
+	uint64_t seq = audit_next_seq(), cursor = 0;
+	uint32_t gen = supervisor_generation(CAP_COMP_PACKAGEFS);
+	char buf[8];
+	int h = pkg_open(path);
+	if (h < 0)
+		return 1;
+	int bad = expect_efault("pkg info", pkg_info((void *)ro_buf));
+	bad += expect_efault("pkg stat path", pkg_stat(BAD_ADDR, (void *)buf));
+	bad += expect_efault("pkg stat into rodata", pkg_stat(path, (void *)ro_buf));
+	bad += expect_efault("pkg open path", pkg_open(BAD_ADDR));
+	bad += expect_efault("pkg read into rodata", pkg_read(h, 0, (void *)ro_buf, 4));
+	bad += expect_efault("pkg read into unmapped", pkg_read(h, 0, BAD_ADDR, 4));
+	bad += expect_efault("pkg fstat into rodata", pkg_fstat(h, (void *)ro_buf));
+	bad += expect_efault("pkg readdir path", pkg_readdir(BAD_ADDR, &cursor, (void *)buf));
+	bad += expect_efault("pkg readdir cursor", pkg_readdir("pkg:/", BAD_ADDR, (void *)buf));
+	bad += expect_efault("pkg readdir into rodata", pkg_readdir("pkg:/", &cursor, (void *)ro_buf));
+	unsigned audited = selftest_audited(seq, AUDIT_BAD_ADDR, CAP_COMP_SELFTEST,
+					    CAP_COMP_PACKAGEFS, NULL, NULL, false);
+	int n = pkg_read(h, 0, buf, sizeof(buf));
+	bool serving = n > 0 && pkg_close(h) == 0;
+	bool up = supervisor_state(CAP_COMP_PACKAGEFS) == COMP_UP &&
+		  supervisor_generation(CAP_COMP_PACKAGEFS) == gen;
+	if (bad || audited != 10 || !serving || !up) {
+		kprintf("ktest: gate pkg bad pointers FAILED: %d wrong results, %u audited (want 10), "
+			"serving=%d up=%d\n", bad, audited, serving, up);
+		return 1;
+	}
+	kprintf("SELFTEST: packagefs bad caller memory refused ok\n");
+	return 0;
+}
+#endif
 
 /* The racing threads share one key buffer: the flipper rewrites it between a
  * key the caller may write and one under statefs' own prefix (same length). */
@@ -184,6 +225,10 @@ int selftest_gate(void)
 {
 	if (audit_escaped())
 		return 1;
+#ifdef CAP_ENABLED_PACKAGEFS
+	if (selftest_run_as(CAP_COMP_SELFTEST, "gate-pkg", pkgfs_bad_pointers) != 0)
+		return 1;
+#endif
 	if (supervisor_state(CAP_COMP_STATEFS) != COMP_UP ||
 	    dt_bootargs_has(platform.bootargs, "statefsnotest") ||
 	    dt_bootargs_has(platform.bootargs, "statefsbench"))
