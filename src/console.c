@@ -88,6 +88,8 @@ static void panic_write(const char *buf, size_t len)
 	bool mine = spin_held(&console_lock);
 	pop_off();
 	if (!mine && try_lock_for(&console_lock, PANIC_LOCK_WAIT_US)) {
+		if (hook)
+			hook->before(hook->ctx); /* erase a prompt row; no redraw after a panic */
 		console_write(buf, len);
 		spin_unlock(&console_lock);
 		return;

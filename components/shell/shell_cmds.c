@@ -180,7 +180,10 @@ static void why_down(unsigned comp, char *buf, size_t len)
 				o += (size_t)snprintf(buf + o, len - o, " %s", cap_comp_name(d));
 		}
 	} else if (st == COMP_FAILED) {
-		snprintf(buf, len, " why=failed (see its 'cairn: component' line)");
+		int err = supervisor_last_error(comp);
+		snprintf(buf, len, " why=%s (%s)",
+			 err == CAIRN_EFAULT ? "faulted" : err == CAIRN_ETIMEDOUT ? "stuck" : "failed",
+			 cairn_strerror(err));
 	}
 }
 

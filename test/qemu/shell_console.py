@@ -21,6 +21,7 @@ Cases:
              redrawn after it and runs as typed
   poweroff   `poweroff` ends the boot: QEMU exits with status 0
   reboot     `reboot` resets: QEMU (-no-reboot) exits with status 0
+  nodisk     no state disk: `comp` says why statefs is down, state commands EAGAIN
 
 The console log of each case is kept at LOGDIR/shell_<case>.log.
 """
@@ -325,6 +326,17 @@ def case_reboot(c):
     check(c.p.exitstatus == 0, f"QEMU exit status {c.p.exitstatus}")
 
 
+def case_nodisk(c):
+    """Without a state disk statefs is down: `comp` says why, state commands
+    fail EAGAIN (statefs not up), the rest works."""
+    c.machine()
+    expect_run(c, "comp", "OK", r"^comp statefs\s+state=failed restarts=0 faults=0 "
+                                r"why=failed \(ENOENT\)$")
+    expect_run(c, "state ls", "EAGAIN", r"EAGAIN")
+    expect_run(c, "hw vblk", "OK", r"^hw: vblk disks=0$")
+    expect_run(c, "pkg verify", "OK", r"^pkg: verified files=3 bad=0$")
+
+
 BIG_LINES = 20000
 BIG_SIZE = BIG_LINES * 40
 
@@ -349,7 +361,8 @@ def make_pkg(tool, key, work):
 
 CASES = {"prompt": case_prompt, "commands": case_commands, "unknown": case_unknown,
          "paste": case_paste, "denials": case_denials, "ctrlc": case_ctrlc,
-         "logs": case_logs, "poweroff": case_poweroff, "reboot": case_reboot}
+         "logs": case_logs, "poweroff": case_poweroff, "reboot": case_reboot,
+         "nodisk": case_nodisk}
 
 
 def main():
@@ -372,7 +385,7 @@ def main():
         state = os.path.join(work, "state.img")
         with open(state, "wb") as f:
             f.truncate(16 << 20)
-        disks = [f"{state}:state"]
+        disks = [] if a.case == "nodisk" else [f"{state}:state"]
         if a.mkpkgfs:
             disks.append(make_pkg(a.mkpkgfs, a.pkgkey, work) + ":pkgfs:ro")
         opts = argparse.Namespace(qemu=a.qemu, kernel=a.kernel, smp=a.smp, mem="256M",

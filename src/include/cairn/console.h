@@ -51,8 +51,8 @@ int console_wait_interactive(void);
  * The line editor's hook: whoever prints a message (any hart) first calls
  * before() and afterwards after(), both with the console lock held, so a prompt
  * line being edited is erased and redrawn around every log line instead of
- * being torn by it. The hook writes with console_write_held. Not called in
- * panic mode.
+ * being torn by it. The hook writes with console_write_held. In panic mode
+ * only before() is called, and only when the panicking hart got the lock.
  * ------------------------------------------------------------------------- */
 struct console_hook {
 	void (*before)(void *ctx);
