@@ -172,10 +172,11 @@ void console_write_held(const char *buf, size_t len)
 }
 
 /* ---------------------------------------------------------------------------
- * Input. rx_lock is a leaf lock taken by the reader and the UART interrupt
- * handler (spin_lock turns interrupts off, so the handler cannot preempt a
- * holder on its own hart). The ring counters run freely; head - tail is the
- * fill level.
+ * Input. rx_lock is taken by the reader and the UART interrupt handler
+ * (spin_lock turns interrupts off, so the handler cannot preempt a holder on its
+ * own hart); it wakes the reader under it, so it comes before sched_lock
+ * (docs/locking.md). The ring counters run freely; head - tail is the fill
+ * level.
  * ------------------------------------------------------------------------- */
 #define RX_POLL_US 10000u /* input polling period without a UART interrupt */
 static struct spinlock rx_lock = SPINLOCK_INIT("console_rx");

@@ -18,7 +18,7 @@
 static struct shell sh;
 static struct thread *shell_thread;
 static struct thread *logtest_thread;
-static volatile bool stopping; /* written by stop() before it closes input */
+static bool stopping; /* set by stop() before it closes input; relaxed atomics: a hint */
 
 #define LOGTEST_LINES 400
 #define LOGTEST_PERIOD_US 20000
@@ -31,7 +31,8 @@ static void logtest_main(void *arg)
 	(void)arg;
 	if (console_wait_interactive() != 0)
 		return;
-	for (unsigned n = 0; n < LOGTEST_LINES && !stopping; n++) {
+	for (unsigned n = 0; n < LOGTEST_LINES && !__atomic_load_n(&stopping, __ATOMIC_RELAXED);
+	     n++) {
 		kprintf("shell: logtest n=%u\n", n);
 		sched_sleep_us(LOGTEST_PERIOD_US);
 	}
@@ -118,7 +119,7 @@ static int shell_start_comp(void)
 	int err = console_input_open();
 	if (err)
 		return err;
-	stopping = false;
+	__atomic_store_n(&stopping, false, __ATOMIC_RELAXED);
 	err = thread_create(&shell_thread, "shell", CAP_COMP_SHELL, shell_main, NULL, false);
 	if (err) {
 		console_input_close();
@@ -134,7 +135,7 @@ static int shell_start_comp(void)
 /* shell_stop: close input (the thread's read returns), join the thread. */
 static void shell_stop(void)
 {
-	stopping = true;
+	__atomic_store_n(&stopping, true, __ATOMIC_RELAXED);
 	console_input_close();
 	if (shell_thread)
 		(void)thread_join(shell_thread);
