@@ -113,10 +113,12 @@ static int cmd_hw_vblk(struct shell *sh, int argc, char **argv)
 		shell_print_data(sh, "disk serial=", d[i].serial, strlen(d[i].serial));
 		shell_printf(sh, "  sectors=%llu block=%u ro=%d owner=%s transport=virtio-mmio-%s"
 				 "@0x%llx irq=%u%s crc32c0=%s\n",
-			     (unsigned long long)d[i].sectors, d[i].block_size, d[i].read_only ? 1 : 0,
+			     (unsigned long long)d[i].sectors, d[i].block_size,
+			     d[i].read_only ? 1 : 0,
 			     d[i].owner ? cap_comp_name(d[i].owner) : "none",
-			     d[i].version == 1 ? "legacy" : "modern", (unsigned long long)d[i].mmio_base,
-			     d[i].irq, d[i].polled ? " polled" : "", crc);
+			     d[i].version == 1 ? "legacy" : "modern",
+			     (unsigned long long)d[i].mmio_base, d[i].irq,
+			     d[i].polled ? " polled" : "", crc);
 	}
 	return 0;
 }
@@ -181,9 +183,10 @@ static void why_down(unsigned comp, char *buf, size_t len)
 		}
 	} else if (st == COMP_FAILED) {
 		int err = supervisor_last_error(comp);
-		snprintf(buf, len, " why=%s (%s)",
-			 err == CAIRN_EFAULT ? "faulted" : err == CAIRN_ETIMEDOUT ? "stuck" : "failed",
-			 cairn_strerror(err));
+		const char *how = err == CAIRN_EFAULT      ? "faulted"
+				  : err == CAIRN_ETIMEDOUT ? "stuck"
+							   : "failed";
+		snprintf(buf, len, " why=%s (%s)", how, cairn_strerror(err));
 	}
 }
 
@@ -277,8 +280,8 @@ static int cmd_caps(struct shell *sh, int argc, char **argv)
 		unsigned n = 0;
 		for (unsigned k = 0; k < ARRAY_LEN(privs) && o < sizeof(line); k++) {
 			if (cap_table.privs[c] & privs[k].bit)
-				o += (size_t)snprintf(line + o, sizeof(line) - o, "%s %s", n++ ? "," : "",
-						      privs[k].name);
+				o += (size_t)snprintf(line + o, sizeof(line) - o, "%s %s",
+						      n++ ? "," : "", privs[k].name);
 		}
 		shell_printf(sh, "%s\n", line);
 	}
@@ -297,6 +300,13 @@ static int cmd_caps(struct shell *sh, int argc, char **argv)
 		shell_printf(sh, "%s\n", line);
 	}
 	return 0;
+}
+
+/* same_kind: two audit records of the same kind, caller, callee and op. */
+static bool same_kind(const struct audit_rec *a, const struct audit_rec *b)
+{
+	return a->kind == b->kind && a->caller == b->caller && a->callee == b->callee &&
+	       !strcmp(a->op, b->op);
 }
 
 static const char *const audit_kinds[] = { "?", "cap-denied", "statefs-denied", "blk-ro",
@@ -324,8 +334,8 @@ static int cmd_audit(struct shell *sh, int argc, char **argv)
 		const struct audit_rec *r = &recs[i];
 		if (shell_cancelled(sh))
 			return CAIRN_ECANCELED;
-		shell_printf(sh, "#%llu t=%llu %s caller=%s callee=%s op=%s", (unsigned long long)r->seq,
-			     (unsigned long long)r->time_us,
+		shell_printf(sh, "#%llu t=%llu %s caller=%s callee=%s op=%s",
+			     (unsigned long long)r->seq, (unsigned long long)r->time_us,
 			     r->kind < ARRAY_LEN(audit_kinds) ? audit_kinds[r->kind] : "?",
 			     cap_comp_name(r->caller), cap_comp_name(r->callee), r->op);
 		/* The subject is stored escaped by audit_append: safe to print. */
@@ -334,18 +344,16 @@ static int cmd_audit(struct shell *sh, int argc, char **argv)
 	for (size_t i = 0; i < got; i++) {
 		bool seen = false;
 		for (size_t k = 0; k < i && !seen; k++)
-			seen = recs[k].kind == recs[i].kind && recs[k].caller == recs[i].caller &&
-			       recs[k].callee == recs[i].callee && !strcmp(recs[k].op, recs[i].op);
+			seen = same_kind(&recs[k], &recs[i]);
 		if (seen)
 			continue;
 		unsigned count = 0;
 		for (size_t k = i; k < got; k++)
-			count += recs[k].kind == recs[i].kind && recs[k].caller == recs[i].caller &&
-				 recs[k].callee == recs[i].callee && !strcmp(recs[k].op, recs[i].op);
+			count += same_kind(&recs[k], &recs[i]);
+		const struct audit_rec *r = &recs[i];
 		shell_printf(sh, "count %u %s caller=%s callee=%s op=%s\n", count,
-			     recs[i].kind < ARRAY_LEN(audit_kinds) ? audit_kinds[recs[i].kind] : "?",
-			     cap_comp_name(recs[i].caller), cap_comp_name(recs[i].callee),
-			     recs[i].op);
+			     r->kind < ARRAY_LEN(audit_kinds) ? audit_kinds[r->kind] : "?",
+			     cap_comp_name(r->caller), cap_comp_name(r->callee), r->op);
 	}
 	return 0;
 }
@@ -407,7 +415,8 @@ static int cmd_state_put(struct shell *sh, int argc, char **argv)
 	int err = statefs_svc_put(argv[1], argv[2], strlen(argv[2]));
 	if (err)
 		return say_err(sh, "state put", argv[1], err);
-	shell_printf(sh, "state: put %zu bytes (not durable until 'state sync')\n", strlen(argv[2]));
+	shell_printf(sh, "state: put %zu bytes (not durable until 'state sync')\n",
+		     strlen(argv[2]));
 	return 0;
 }
 
@@ -450,12 +459,14 @@ static int cmd_state_stat(struct shell *sh, int argc, char **argv)
 	shell_printf(sh, "state: replay region=%c generation=%llu records=%llu stop=%s clean=%d "
 			 "formatted=%d discarded=%llu mount_us=%llu\n",
 		     r->region ? 'B' : 'A', (unsigned long long)r->generation,
-		     (unsigned long long)r->records_replayed, statefs_stop_reason_name(r->stop_reason),
+		     (unsigned long long)r->records_replayed,
+		     statefs_stop_reason_name(r->stop_reason),
 		     r->clean ? 1 : 0, r->formatted ? 1 : 0, (unsigned long long)r->bytes_discarded,
 		     (unsigned long long)st.mount_us);
 	if (!r->clean)
 		shell_printf(sh, "state: replay stopped at record %llu offset %llu\n",
-			     (unsigned long long)r->bad_record_index, (unsigned long long)r->bad_offset);
+			     (unsigned long long)r->bad_record_index,
+			     (unsigned long long)r->bad_offset);
 	return 0;
 }
 
@@ -619,8 +630,8 @@ static int verify_tree(struct shell *sh, struct verify *v, unsigned depth)
 		size_t nl = strlen(ent.name);
 		bool dir = mode_char(ent.st.mode) == 'd';
 		if (base + nl + 2 > sizeof(v->path) || (dir && depth >= 16)) {
-			shell_printf(sh, "pkg verify: %s%s: too deep or too long, skipped\n", v->path,
-				     ent.name);
+			shell_printf(sh, "pkg verify: %s%s: too deep or too long, skipped\n",
+				     v->path, ent.name);
 			v->bad++;
 			continue;
 		}
@@ -635,7 +646,8 @@ static int verify_tree(struct shell *sh, struct verify *v, unsigned depth)
 			v->files++;
 			if (err) {
 				v->bad++;
-				shell_printf(sh, "pkg verify: %s: %s\n", v->path, cairn_strerror(err));
+				shell_printf(sh, "pkg verify: %s: %s\n", v->path,
+					     cairn_strerror(err));
 			}
 		}
 		v->path[base] = '\0';
@@ -847,7 +859,8 @@ static const struct shell_cmd key_subs[] = {
 static const struct shell_cmd boot_subs[] = {
 	{ .name = "status", .usage = "boot status", .summary = "A/B slot state",
 	  .needs = "bootctl", .absent = true },
-	{ .name = "set-active", .usage = "boot set-active <slot>", .summary = "choose the next slot",
+	{ .name = "set-active", .usage = "boot set-active <slot>",
+	  .summary = "choose the next slot",
 	  .needs = "bootctl", .absent = true },
 	{ .name = "confirm", .usage = "boot confirm", .summary = "mark this boot good",
 	  .needs = "bootctl", .absent = true },
@@ -855,9 +868,11 @@ static const struct shell_cmd boot_subs[] = {
 };
 
 const struct shell_cmd shell_commands[] = {
-	{ .name = "help", .usage = "help [command [subcommand]]", .summary = "commands and their use",
-	  .run = shell_cmd_help, .max_args = 2, .args = { SHELL_ARG_COMMAND } },
-	{ .name = "version", .usage = "version", .summary = "the image's version", .run = cmd_version },
+	{ .name = "help", .usage = "help [command [subcommand]]",
+	  .summary = "commands and their use",
+	  .run = shell_cmd_help, .max_args = 2, .args = { SHELL_ARG_COMMAND, SHELL_ARG_SUBCMD } },
+	{ .name = "version", .usage = "version", .summary = "the image's version",
+	  .run = cmd_version },
 	{ .name = "uptime", .usage = "uptime", .summary = "time since boot", .run = cmd_uptime },
 	{ .name = "reboot", .usage = "reboot", .summary = "reset the machine", .run = cmd_reboot },
 	{ .name = "poweroff", .usage = "poweroff", .summary = "power off", .run = cmd_poweroff },

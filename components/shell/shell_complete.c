@@ -132,6 +132,12 @@ static bool collect(struct shell *sh, char **w, int nw)
 		for (const struct shell_cmd *k = sh->cmds; k->name; k++)
 			cand_add_word(cs, k->name);
 		break;
+	case SHELL_ARG_SUBCMD: {
+		const struct shell_cmd *of = shell_find_cmd(sh->cmds, w[nw - 1]);
+		for (const struct shell_cmd *k = of ? of->subs : NULL; k && k->name; k++)
+			cand_add_word(cs, k->name);
+		break;
+	}
 	case SHELL_ARG_WORDS:
 		for (const char *const *k = t->words; k && *k; k++)
 			cand_add_word(cs, *k);

@@ -147,6 +147,7 @@ enum shell_arg_kind {
 	SHELL_ARG_COMMAND, /* a command name (help) */
 	SHELL_ARG_COMP,    /* a component name */
 	SHELL_ARG_WORDS,   /* one of cmd->words */
+	SHELL_ARG_SUBCMD,  /* a subcommand of the command named by the word before (help) */
 };
 #define SHELL_ARG_SLOTS 3
 

@@ -76,7 +76,7 @@ static const struct shell_cmd comp_subs[] = {
 
 const struct shell_cmd ttab_cmds[] = {
 	{ .name = "help", .usage = "help [command [subcommand]]", .summary = "this list",
-	  .run = shell_cmd_help, .max_args = 2, .args = { SHELL_ARG_COMMAND } },
+	  .run = shell_cmd_help, .max_args = 2, .args = { SHELL_ARG_COMMAND, SHELL_ARG_SUBCMD } },
 	{ .name = "machine", .usage = "machine [on|off]", .summary = "framed output for scripts",
 	  .detail = "  every line then ends with one line: ok, or err <code> <name>",
 	  .run = shell_cmd_machine, .max_args = 1, .args = { SHELL_ARG_WORDS }, .words = onoff },

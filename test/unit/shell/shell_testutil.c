@@ -94,8 +94,9 @@ void vt_feed(struct vt *vt, const char *s, size_t n)
 				vt->unknown++;
 				break;
 			}
+			/* The editor must never reach the last column. */
 			if (vt->col >= vt->cols - 1 && vt->editor && !vt->wraps++)
-				vt->first_wrap = vt->fed; /* the editor must never reach the last column */
+				vt->first_wrap = vt->fed;
 			if (vt->col < vt->cols)
 				vt->row[vt->col++] = c;
 		}

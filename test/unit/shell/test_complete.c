@@ -34,8 +34,8 @@ START_TEST(test_shell_complete_state_paths)
 	type("\t");
 	ck_assert_str_eq(sh.ed.line, "state get /state/shell/");
 	type("\t");
-	ck_assert_str_eq(tcons_line(&tc, 1),
-			 "/state/shell/a           /state/shell/b/          /state/shell/with space");
+	ck_assert_str_eq(tcons_line(&tc, 1), "/state/shell/a           /state/shell/b/          "
+					     "/state/shell/with space");
 	type("b\t");
 	ck_assert_str_eq(sh.ed.line, "state get /state/shell/b/");
 	type("c\t");
@@ -75,6 +75,10 @@ START_TEST(test_shell_complete_words)
 	ck_assert_str_eq(sh.ed.line, "machine off ");
 	type("\x15help lo\t");
 	ck_assert_str_eq(sh.ed.line, "help longlist ");
+	type("\x15help state p\t");
+	ck_assert_str_eq(sh.ed.line, "help state put ");
+	type("\x15help comp \t");
+	ck_assert_str_eq(sh.ed.line, "help comp restart ");
 }
 END_TEST
 

@@ -45,8 +45,8 @@ START_TEST(test_shell_parse_table)
 		if (n < 0)
 			ck_assert_msg(why[0] != '\0', "case %zu has no reason", i);
 		for (int k = 0; k < n && k < 5 && cases[i].words[k]; k++)
-			ck_assert_msg(!strcmp(argv[k], cases[i].words[k]), "case %zu word %d: %s", i,
-				      k, argv[k]);
+			ck_assert_msg(!strcmp(argv[k], cases[i].words[k]), "case %zu word %d: %s",
+				      i, k, argv[k]);
 	}
 }
 END_TEST
