@@ -29,6 +29,14 @@ PRIV_BITS = {
     "restart": 2,  # restart components through supervisor_restart
     "crash": 4,    # make the kernel core take a fatal fault (tests the trap report)
 }
+# Per-component resource budgets (`budget` lines; cap_budget in cap.h). A
+# component without a line gets the `budget default` line's values, and without
+# that line these. The kernel core has no budget.
+BUDGET_KEYS = ("heap", "pages", "threads", "handles")
+BUDGET_DEFAULTS = {"heap": 256 * 1024, "pages": 64, "threads": 8, "handles": 8}
+BUDGET_MIN = {"heap": 0, "pages": 0, "threads": 1, "handles": 0}  # a thread runs init
+BUDGET_MAX = {"heap": 1 << 40, "pages": 1 << 24, "threads": 4096, "handles": 4096}
+SIZE_RE = re.compile(r"^([0-9]{1,12})([KM]?)$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 SERIAL_RE = re.compile(r"^[A-Za-z0-9_.-]{1,20}$")  # virtio-blk serials are <= 20 bytes
 PREFIX_RE = re.compile(r"^/state/([A-Za-z0-9_.-]+/)+$")
@@ -39,6 +47,7 @@ SYNTAX = {
     "disk": "disk SERIAL owner=NAME mode=rw|ro",
     "prefix": "prefix /state/PATH/ NAME:RIGHTS [NAME:RIGHTS...]",
     "privilege": "privilege NAME PRIV[,PRIV...]",
+    "budget": "budget NAME|default [heap=SIZE] [pages=N] [threads=N] [handles=N]",
 }
 
 
@@ -93,6 +102,15 @@ class Privilege:
 
 
 @dataclass
+class Budget:
+    """One `budget` line: limits on what one component (or, for 'default', every
+    component without a line of its own) may hold at a time."""
+    name: str
+    limits: dict  # key -> value, only the keys the line gives
+    line: int
+
+
+@dataclass
 class Table:
     """A parsed capability table plus the errors found so far."""
     path: str
@@ -102,6 +120,7 @@ class Table:
     disks: list = field(default_factory=list)
     prefixes: list = field(default_factory=list)
     privileges: list = field(default_factory=list)  # of Privilege
+    budgets: list = field(default_factory=list)  # of Budget
     errors: list = field(default_factory=list)  # of (line, message)
 
     def error(self, line, msg):
@@ -125,6 +144,7 @@ class Config:
     disks: list
     prefixes: list  # of (prefix, [(name, bits)])
     privs: dict = field(default_factory=dict)  # enabled name -> PRIV_BITS mask
+    budgets: dict = field(default_factory=dict)  # enabled name -> {key: value}, all keys
 
     def comp_id(self, name):
         """Component id: kernel 0, enabled components 1..n in table order."""
@@ -268,6 +288,42 @@ def parse_privilege(t, line, toks, raw):
     return None
 
 
+def parse_size(tok):
+    """A budget value: decimal, optionally K (KiB) or M (MiB); None when malformed."""
+    m = SIZE_RE.match(tok)
+    if not m:
+        return None
+    return int(m.group(1)) * {"": 1, "K": 1024, "M": 1024 * 1024}[m.group(2)]
+
+
+def parse_budget(t, line, toks):
+    """Parse `budget NAME|default key=value...`."""
+    bad = f"syntax error: expected '{SYNTAX['budget']}'"
+    if len(toks) < 3:
+        return t.error(line, bad)
+    name = toks[1]
+    if name != "default" and not check_name(t, line, name):
+        return None
+    limits = {}
+    for tok in toks[2:]:
+        key, eq, val = tok.partition("=")
+        if not eq:
+            return t.error(line, bad)
+        if key not in BUDGET_KEYS:
+            return t.error(line, f"unknown budget '{key}' (known: {', '.join(BUDGET_KEYS)})")
+        if key in limits:
+            return t.error(line, f"budget '{key}' given twice")
+        v = parse_size(val)
+        if v is None:
+            return t.error(line, f"budget {key}={val}: expected a number (K or M suffix allowed)")
+        if not BUDGET_MIN[key] <= v <= BUDGET_MAX[key]:
+            return t.error(line, f"budget {key}={val}: out of range "
+                                 f"{BUDGET_MIN[key]}..{BUDGET_MAX[key]}")
+        limits[key] = v
+    t.budgets.append(Budget(name, limits, line))
+    return None
+
+
 def parse(path):
     """Read and parse a table file; syntax errors are recorded in the result."""
     t = Table(path, display_name(path))
@@ -293,9 +349,11 @@ def parse(path):
             parse_prefix(t, n, toks)
         elif kind == "privilege":
             parse_privilege(t, n, toks, body)
+        elif kind == "budget":
+            parse_budget(t, n, toks)
         else:
             t.error(n, f"syntax error: unknown directive '{kind}' "
-                       "(expected component, grant, disk, prefix or privilege)")
+                       "(expected component, grant, disk, prefix, privilege or budget)")
     return t
 
 
@@ -427,6 +485,25 @@ def check_privileges(t):
         first.setdefault(p.name, p.line)
 
 
+def check_budgets(t):
+    """Budgets name declared components (or 'default'), one line per name."""
+    first = {}
+    for b in t.budgets:
+        if b.name != "default" and not known(t, b.name, b.line):
+            continue
+        if b.name in first:
+            t.error(b.line, f"duplicate budget line for '{b.name}' (first at line {first[b.name]})")
+        first.setdefault(b.name, b.line)
+
+
+def resolve_budgets(t, enabled):
+    """Every enabled component's limits: its line, else the default line, else
+    BUDGET_DEFAULTS, key by key."""
+    lines = {b.name: b.limits for b in t.budgets}
+    base = dict(BUDGET_DEFAULTS, **lines.get("default", {}))
+    return {n: dict(base, **lines.get(n, {})) for n in enabled}
+
+
 def check_table(t):
     """All checks that do not depend on the enabled set."""
     if len(t.components) + 1 > MAX_COMPONENTS:
@@ -436,6 +513,7 @@ def check_table(t):
     check_disks(t, pairs)
     check_prefixes(t, pairs)
     check_privileges(t)
+    check_budgets(t)
 
 
 def disabled_msg(t, user, verb, dep):
@@ -497,7 +575,8 @@ def resolve(t, enable):
         if rights:
             prefixes.append((p.prefix, rights))
     privs = {p.name: sum(PRIV_BITS[x] for x in p.privs) for p in t.privileges if p.name in on}
-    return Config(enabled, grants, start_order(t, enabled), disks, prefixes, privs)
+    return Config(enabled, grants, start_order(t, enabled), disks, prefixes, privs,
+                  resolve_budgets(t, enabled))
 
 
 def c_id(name):
@@ -575,6 +654,14 @@ def emit_c(t, cfg):
             names = [f"CAP_PRIV_{k.upper()}" for k, v in PRIV_BITS.items() if cfg.privs[n] & v]
             out += wrap_or(f"\t[{c_id(n)}] = ", names)
     out.append("};")
+    out += ["", "/* budgets[comp]: what comp may hold at a time (the kernel: no limit). */",
+            "static const struct cap_budget budgets[CAP_COMP_COUNT] = {",
+            f"\t[{c_id(KERNEL)}] = {{ UINT64_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX }},"]
+    for n in cfg.enabled:
+        b = cfg.budgets[n]
+        out.append(f"\t[{c_id(n)}] = {{ {b['heap']}u, {b['pages']}u, {b['threads']}u, "
+                   f"{b['handles']}u }},")
+    out.append("};")
     if cfg.order:
         out += ["", "static const uint8_t start_order[CAP_START_COUNT] = CAP_START_ORDER_INIT;"]
     if cfg.disks:
@@ -595,6 +682,7 @@ def emit_c(t, cfg):
             "\t.grants = grants,",
             "\t.needs = needs,",
             "\t.privs = privs,",
+            "\t.budgets = budgets,",
             "\t.start_count = CAP_START_COUNT,",
             f"\t.start_order = {'start_order' if cfg.order else 'NULL'},",
             "\t.disk_count = CAP_DISK_COUNT,",

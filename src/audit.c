@@ -76,10 +76,51 @@ static void print_rec(const struct audit_rec *r)
 		kprintf("blk: write refused (read-only) serial=%s caller=%s op=%s\n", r->subject, c,
 			r->op);
 		break;
+	case AUDIT_BOOT:
+		kprintf("%s: %s\n", d, r->subject);
+		break;
 	default:
 		kprintf("%s: integrity error %s (caller=%s op=%s)\n", d, r->subject, c, r->op);
 		break;
 	}
+}
+
+/* Rate limiting, per (kind, caller): at most AUDIT_BURST records a second are
+ * kept and printed; the rest are counted, and the count is reported by one
+ * summary line when that pair next records after its second ends (or at
+ * audit_flush). Protected by audit_lock. */
+struct bucket {
+	uint64_t second;     /* the second `kept` counts in */
+	uint32_t kept;       /* records kept in that second */
+	uint64_t suppressed; /* not kept since the last summary */
+};
+static struct bucket buckets[AUDIT_KINDS][CAP_COMP_COUNT];
+static uint64_t total_suppressed;
+
+/* take_summary: the pending suppressed count of b (0 when none), cleared. */
+static uint64_t take_summary(struct bucket *b)
+{
+	uint64_t n = b->suppressed;
+	b->suppressed = 0;
+	return n;
+}
+
+/* print_summary: the suppression line of one (kind, caller). */
+static void print_summary(uint64_t n, unsigned kind, unsigned caller)
+{
+	if (n)
+		kprintf("audit: suppressed %llu records kind=%s caller=%s\n", (unsigned long long)n,
+			audit_kind_name(kind), cap_comp_name(caller));
+}
+
+const char *audit_kind_name(unsigned kind)
+{
+	static const char *const names[AUDIT_KINDS] = {
+		[AUDIT_CAP_DENIED] = "cap-denied", [AUDIT_ACCESS_DENIED] = "access-denied",
+		[AUDIT_READ_ONLY] = "read-only", [AUDIT_INTEGRITY] = "integrity",
+		[AUDIT_BAD_ADDR] = "bad-address", [AUDIT_BOOT] = "boot",
+	};
+	return kind < AUDIT_KINDS && names[kind] ? names[kind] : "?";
 }
 
 uint64_t audit_append(enum audit_kind kind, uint16_t caller, uint16_t callee, const char *op,
@@ -88,6 +129,27 @@ uint64_t audit_append(enum audit_kind kind, uint16_t caller, uint16_t callee, co
 	struct audit_rec r = {
 		.time_us = time_us(), .kind = (uint8_t)kind, .caller = caller, .callee = callee,
 	};
+	if ((unsigned)kind >= AUDIT_KINDS || caller >= CAP_COMP_COUNT)
+		return 0;
+	uint64_t sec = r.time_us / 1000000u, late = 0;
+	spin_lock(&audit_lock);
+	struct bucket *b = &buckets[kind][caller];
+	if (b->second != sec) {
+		late = take_summary(b);
+		b->second = sec;
+		b->kept = 0;
+	}
+	bool keep = b->kept < AUDIT_BURST;
+	if (keep)
+		b->kept++;
+	else {
+		b->suppressed++;
+		total_suppressed++;
+	}
+	spin_unlock(&audit_lock);
+	print_summary(late, kind, caller);
+	if (!keep)
+		return 0;
 	copy_mark(r.op, sizeof(r.op), op);
 	copy_mark(r.subject, sizeof(r.subject), subject);
 	spin_lock(&audit_lock);
@@ -96,6 +158,27 @@ uint64_t audit_append(enum audit_kind kind, uint16_t caller, uint16_t callee, co
 	spin_unlock(&audit_lock);
 	print_rec(&r);
 	return r.seq;
+}
+
+void audit_flush(void)
+{
+	for (unsigned k = 1; k < AUDIT_KINDS; k++) {
+		for (unsigned c = 0; c < CAP_COMP_COUNT; c++) {
+			spin_lock(&audit_lock);
+			uint64_t n = take_summary(&buckets[k][c]);
+			spin_unlock(&audit_lock);
+			print_summary(n, k, c);
+		}
+	}
+}
+
+void audit_stats(struct audit_stats *out)
+{
+	spin_lock(&audit_lock);
+	out->kept = next_seq - 1;
+	out->overwritten = next_seq - 1 > AUDIT_RING_SIZE ? next_seq - 1 - AUDIT_RING_SIZE : 0;
+	out->suppressed = total_suppressed;
+	spin_unlock(&audit_lock);
 }
 
 size_t audit_read(uint64_t from, struct audit_rec *out, size_t max, uint64_t *missed)

@@ -25,6 +25,7 @@ static const struct err_name names[] = {
 	{ CAIRN_ENOTDIR, "ENOTDIR" },
 	{ CAIRN_EISDIR, "EISDIR" },
 	{ CAIRN_EINVAL, "EINVAL" },
+	{ CAIRN_EMFILE, "EMFILE" },
 	{ CAIRN_EFBIG, "EFBIG" },
 	{ CAIRN_ENOSPC, "ENOSPC" },
 	{ CAIRN_EROFS, "EROFS" },

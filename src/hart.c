@@ -193,7 +193,37 @@ void hart_handle_ipi(void)
 	/* IPI_RESCHED needs no work: taking the interrupt woke the idle loop. */
 }
 
+/* rate_ok: count one component call to h in the current second; false (and
+ * counted as refused) when h has taken HART_CALL_RATE of them already. */
+static bool rate_ok(struct hart *h)
+{
+	uint64_t sec = time_us() / 1000000u;
+	uint64_t cur = __atomic_load_n(&h->call_rate, __ATOMIC_RELAXED), next;
+	do {
+		uint64_t n = (cur >> 32) == (sec & 0xffffffffu) ? (cur & 0xffffffffu) : 0;
+		if (n >= HART_CALL_RATE) {
+			__atomic_fetch_add(&h->call_refused, 1, __ATOMIC_RELAXED);
+			return false;
+		}
+		next = (sec & 0xffffffffu) << 32 | (n + 1);
+	} while (!__atomic_compare_exchange_n(&h->call_rate, &cur, next, true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	return true;
+}
+
+uint64_t hart_calls_refused(const struct hart *h)
+{
+	return __atomic_load_n(&h->call_refused, __ATOMIC_RELAXED);
+}
+
 int hart_call(struct hart *h, void (*fn)(void *), void *arg, uint64_t timeout_us)
+{
+	if (h != hart_self() && thread_component() != 0 && !rate_ok(h))
+		return CAIRN_EAGAIN;
+	return hart_call_kernel(h, fn, arg, timeout_us);
+}
+
+int hart_call_kernel(struct hart *h, void (*fn)(void *), void *arg, uint64_t timeout_us)
 {
 	push_off();
 	if (h == hart_self()) {

@@ -177,7 +177,7 @@ static void flush_page(uintptr_t va)
 		if (sbi.has_rfence)
 			err = sbi_remote_sfence_vma(1, h->hartid, va, PAGE_SIZE);
 		else
-			err = hart_call(h, local_flush, (void *)va, MMU_FLUSH_TIMEOUT_US);
+			err = hart_call_kernel(h, local_flush, (void *)va, MMU_FLUSH_TIMEOUT_US);
 		if (err)
 			panic("mmu: TLB flush of 0x%lx on hart%u failed: %s", (unsigned long)va,
 			      h->hartid, cairn_strerror(err));

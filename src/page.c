@@ -5,10 +5,12 @@
 #include <libfdt.h>
 #include <string.h>
 
+#include "cairn/budget.h"
 #include "cairn/console.h"
 #include "cairn/kernel.h"
 #include "cairn/page.h"
 #include "cairn/panic.h"
+#include "cairn/sched.h"
 #include "cairn/spinlock.h"
 
 #define HEAP_MAX (64ul << 20)
@@ -23,23 +25,48 @@ static struct page_pool pool;
 static struct spinlock heap_lock = SPINLOCK_INIT("heap");
 static uintptr_t heap_base, heap_brk, heap_end;
 
-void *page_alloc(size_t n)
+/* Protected by page_lock: the component each allocation's pages are charged to,
+ * by page index in the pool (recorded on every page of it, so a free of any
+ * run knows whom to credit). */
+static uint8_t *page_owner;
+
+/* owner_slot: &page_owner[] for the page at address p. page_lock held. */
+static uint8_t *owner_slot(uintptr_t p)
 {
+	return &page_owner[(p - pool.base) / PAGE_SIZE];
+}
+
+void *page_alloc_as(uint16_t comp, size_t n)
+{
+	if (n == 0 || budget_charge(comp, BUDGET_PAGES, n) != 0)
+		return NULL;
 	spin_lock(&page_lock);
 	uintptr_t p = page_pool_alloc(&pool, n);
+	if (p && page_owner)
+		memset(owner_slot(p), comp, n);
 	spin_unlock(&page_lock);
-	if (p)
-		memset((void *)p, 0, n * PAGE_SIZE);
+	if (!p) {
+		budget_release(comp, BUDGET_PAGES, n);
+		return NULL;
+	}
+	memset((void *)p, 0, n * PAGE_SIZE);
 	return (void *)p;
+}
+
+void *page_alloc(size_t n)
+{
+	return page_alloc_as(thread_component(), n);
 }
 
 void page_free(void *p, size_t n)
 {
 	spin_lock(&page_lock);
+	uint8_t comp = page_owner ? *owner_slot((uintptr_t)p) : 0;
 	int err = page_pool_free(&pool, (uintptr_t)p, n);
 	spin_unlock(&page_lock);
 	if (err)
 		panic("page_free: bad free of %zu pages at %p", n, p);
+	budget_release(comp, BUDGET_PAGES, n);
 }
 
 size_t page_free_count(void)
@@ -102,6 +129,12 @@ void page_init(const void *dtb)
 		panic("memory: no contiguous %zu pages for the heap", heap_pages);
 	heap_brk = heap_base;
 	heap_end = heap_base + heap_pages * PAGE_SIZE;
+	size_t owner_pages = (pool.npages + PAGE_SIZE - 1) / PAGE_SIZE;
+	uintptr_t owners = page_pool_alloc(&pool, owner_pages);
+	if (!owners)
+		panic("memory: no %zu pages for the page owner map", owner_pages);
+	memset((void *)owners, 0, owner_pages * PAGE_SIZE);
+	page_owner = (uint8_t *)owners; /* pages handed out so far stay the kernel's */
 	kprintf("cairn: memory %lu KiB free, heap %lu KiB\n",
 		(unsigned long)(pool.free_pages * PAGE_SIZE / 1024),
 		(unsigned long)(heap_pages * PAGE_SIZE / 1024));

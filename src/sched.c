@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cairn/budget.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
 #include "cairn/kernel.h"
@@ -159,19 +160,27 @@ int thread_create(struct thread **out, const char *name, uint16_t component,
 	if (self != 0 && component != self &&
 	    (component == 0 || !cap_has_priv(self, CAP_PRIV_RUN_AS)))
 		return CAIRN_EPERM;
+	/* The new thread and its stack count against its owner's budget. */
+	int err = budget_charge(component, BUDGET_THREADS, 1);
+	if (err)
+		return err;
 	struct thread *t = calloc(1, sizeof(*t));
-	if (!t)
-		return CAIRN_ENOMEM;
-	t->stack_size = THREAD_STACK_DEFAULT;
-	uint8_t *base = page_alloc(stack_pages(t));
-	if (!base) {
-		free(t);
+	if (!t) {
+		budget_release(component, BUDGET_THREADS, 1);
 		return CAIRN_ENOMEM;
 	}
-	int err = mmu_guard_set((uintptr_t)base);
+	t->stack_size = THREAD_STACK_DEFAULT;
+	uint8_t *base = page_alloc_as(component, stack_pages(t));
+	if (!base) {
+		free(t);
+		budget_release(component, BUDGET_THREADS, 1);
+		return CAIRN_ENOMEM;
+	}
+	err = mmu_guard_set((uintptr_t)base);
 	if (err) {
 		page_free(base, stack_pages(t));
 		free(t);
+		budget_release(component, BUDGET_THREADS, 1);
 		return err;
 	}
 	t->stack = base + PAGE_SIZE;
@@ -219,7 +228,9 @@ static void thread_free(struct thread *t)
 	if (err)
 		panic("thread %s: cannot map its stack guard again (%s)", t->name, cairn_strerror(err));
 	page_free(base, stack_pages(t));
+	uint16_t owner = t->owner;
 	free(t);
+	budget_release(owner, BUDGET_THREADS, 1);
 }
 
 int thread_join(struct thread *t)

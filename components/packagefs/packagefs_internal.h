@@ -16,7 +16,7 @@
 /* ---- On-disk format (all integers little-endian) ------------------------------ */
 
 #define PKGFS_MAGIC "CAIRNPKG"       /* 8 bytes at offset 0, no NUL */
-#define PKGFS_VERSION 1u
+#define PKGFS_VERSION 2u            /* 2: signed release number (version 1 had none) */
 #define PKGFS_HDR_SIZE 256u          /* header bytes at image offset 0 */
 #define PKGFS_HDR_HASHED 128u        /* header bytes covered by the root hash */
 #define PKGFS_ALIGN 4096u            /* data-region and file-extent alignment */
@@ -35,6 +35,10 @@
 #define PKGFS_H_DATA_OFF 48
 #define PKGFS_H_DATA_SIZE 56
 #define PKGFS_H_IMAGE_SIZE 64
+#define PKGFS_H_RELEASE 72           /* u64, hashed and signed (format version 2) */
+/* 48 zero bytes from 80 to 128, hashed and signed: kept for the per-page hash tree
+ * (issue 18: its offset, size and 32-byte root fit here, inside the signed part). */
+#define PKGFS_H_RESERVED1 80
 #define PKGFS_H_ROOT_HASH 128
 #define PKGFS_H_SIGNATURE 160
 #define PKGFS_H_RESERVED2 224
@@ -59,6 +63,7 @@ struct pkgfs_hdr {
 	uint64_t data_off;    /* byte offset of the data region, PKGFS_ALIGN-aligned */
 	uint64_t data_size;   /* bytes in the data region, PKGFS_ALIGN multiple */
 	uint64_t image_size;  /* data_off + data_size */
+	uint64_t release;     /* the image's release number; any value, signed */
 	uint8_t root_hash[PKGFS_HASH_SIZE];
 	uint8_t signature[CRYPTO_ED25519_SIG];
 };

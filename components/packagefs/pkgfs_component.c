@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cairn/audit.h"
+#include "cairn/budget.h"
 #include "cairn/cap_gate.h"
 #include "cairn/component.h"
 #include "cairn/console.h"
@@ -30,6 +31,10 @@
 #include "pkgfs_component.h"
 #include "pkgfs_memdev.h"
 #include "pkgfs_pubkey.h" /* generated: pkgfs_signing_pubkey[32] */
+#ifdef CAP_ENABLED_BOOTCTL
+#include "bootctl.h"
+#include "pkgfs_slots.h"
+#endif
 #include "virtio_blk.h"
 
 #define PKG_CACHE_PAGES 64u /* 256 KiB of sector cache for the serving mount */
@@ -126,8 +131,28 @@ static int pkgfs_init(void)
 	pk.fs = NULL;
 	pk.disk = NULL;
 	pk.source = PKG_SOURCE_NONE;
+#ifdef CAP_ENABLED_BOOTCTL
+	/* A/B slots: bootctl chooses among pkg_a / pkg_b (or a lone pkgfs disk). */
+	uint8_t slot;
+	const char *serial = "";
+	int serr = pkgfs_slots_mount(&pk.fs, &pk.disk, &slot, &serial);
+	if (serr == 0) {
+		pkgfs_totals(pk.fs, &pk.totals);
+		pk.source = PKG_SOURCE_VIRTIO;
+		kprintf("pkgfs: mounted from virtio-blk ro files=%u bytes=%llu\n", pk.totals.files,
+			(unsigned long long)pk.totals.bytes);
+		kprintf("pkgfs: slot %s serial=%s release=%llu\n", bootctl_slot_name(slot), serial,
+			(unsigned long long)pkgfs_release(pk.fs));
+		return 0;
+	}
+	if (serr != CAIRN_ENOENT)
+		return serr; /* fail closed: never the fixture instead */
+	int err = CAIRN_ENOENT; /* none of pkg_a, pkg_b, pkgfs: the fixture */
+	struct blkdev *bd = NULL;
+#else
 	struct blkdev *bd;
 	int err = vblk_claim("pkgfs", true, &bd);
+#endif
 	if (err == 0 && !bd->info.read_only) {
 		kprintf("pkgfs: the pkgfs claim is not read-only: refusing to use it\n");
 		(void)vblk_release(bd);
@@ -166,8 +191,10 @@ static int pkgfs_init(void)
 static void pkgfs_stop(void)
 {
 	for (unsigned i = 0; i < PKG_OPEN_MAX; i++) {
-		if (pk.slots[i].used)
+		if (pk.slots[i].used) {
 			(void)pkgfs_close(&pk.slots[i].f);
+			budget_release(pk.slots[i].owner, BUDGET_HANDLES, 1);
+		}
 		pk.slots[i].used = false;
 	}
 	if (pkgfs_unmount(pk.fs) != 0)
@@ -301,9 +328,15 @@ static int open_locked(const char *p, uint16_t caller)
 		struct pkg_slot *s = &pk.slots[i];
 		if (s->used)
 			continue;
-		int err = pkgfs_open(pk.fs, p, &s->f);
+		/* Each open file counts against its holder's handle budget (EMFILE). */
+		int err = budget_charge(caller, BUDGET_HANDLES, 1);
 		if (err)
 			return err;
+		err = pkgfs_open(pk.fs, p, &s->f);
+		if (err) {
+			budget_release(caller, BUDGET_HANDLES, 1);
+			return err;
+		}
 		pk.next_seq = (pk.next_seq + 1) & SEQ_MASK;
 		s->used = true;
 		s->owner = caller;
@@ -396,6 +429,7 @@ int pkg_close(int h)
 	if (s) {
 		err = pkgfs_close(&s->f);
 		s->used = false;
+		budget_release(s->owner, BUDGET_HANDLES, 1);
 	}
 	return leave(&call, unlock(err));
 }

@@ -15,6 +15,7 @@ void pkgfs_hdr_decode(const uint8_t *p, struct pkgfs_hdr *h)
 	h->data_off = pkgfs_ld64(p + PKGFS_H_DATA_OFF);
 	h->data_size = pkgfs_ld64(p + PKGFS_H_DATA_SIZE);
 	h->image_size = pkgfs_ld64(p + PKGFS_H_IMAGE_SIZE);
+	h->release = pkgfs_ld64(p + PKGFS_H_RELEASE);
 	memcpy(h->root_hash, p + PKGFS_H_ROOT_HASH, PKGFS_HASH_SIZE);
 	memcpy(h->signature, p + PKGFS_H_SIGNATURE, CRYPTO_ED25519_SIG);
 }

@@ -54,7 +54,7 @@ static int check_fixed(const uint8_t *raw, const struct pkgfs_hdr *h, struct pkg
 		return refuse(r, E, "bad alignment field", pkgfs_ld32(raw + PKGFS_H_ALIGN), PKGFS_ALIGN);
 	if (pkgfs_ld32(raw + PKGFS_H_FLAGS) != 0)
 		return refuse(r, E, "unknown flags", pkgfs_ld32(raw + PKGFS_H_FLAGS), NONE);
-	if (!all_zero(raw + 72, PKGFS_HDR_HASHED - 72) ||
+	if (!all_zero(raw + PKGFS_H_RESERVED1, PKGFS_HDR_HASHED - PKGFS_H_RESERVED1) ||
 	    !all_zero(raw + PKGFS_H_RESERVED2, PKGFS_HDR_SIZE - PKGFS_H_RESERVED2))
 		return refuse(r, E, "reserved header bytes not zero", NONE, NONE);
 	return 0;
@@ -209,6 +209,12 @@ int pkgfs_mount(struct pkgfs **out, struct blkdev *dev, const struct pkgfs_confi
 	fs->audit_ctx = cfg->audit_ctx;
 	*out = fs;
 	return 0;
+}
+
+/* pkgfs_release: the release number from the mounted (hence signed) header. */
+uint64_t pkgfs_release(const struct pkgfs *fs)
+{
+	return fs->hdr.release;
 }
 
 /* pkgfs_unmount: free the mount unless files are still open. */

@@ -36,6 +36,10 @@ int selftest_run_all(void)
 	int failed = ktest_core_run();
 	failed += crypto_kat();
 	failed += selftest_components();
+#ifdef CAP_ENABLED_BOOTCTL
+	if (failed == 0) /* the health gate of a selftest boot: every selftest passed */
+		(void)selftest_run_as(CAP_COMP_SELFTEST, "bootctl-gate", selftest_bootctl_confirm);
+#endif
 	kprintf("SELFTEST: done failed=%d\n", failed);
 	return failed;
 }

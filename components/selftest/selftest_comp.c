@@ -271,6 +271,7 @@ static int selftest_main(void)
 	failed += test_restart();
 	failed += test_fault_contained();
 	failed += test_fault_locked();
+	failed += selftest_limits();
 #endif
 #ifdef CAP_ENABLED_VIRTIO_BLK
 	failed += selftest_blk();
@@ -280,6 +281,9 @@ static int selftest_main(void)
 #endif
 #ifdef CAP_ENABLED_PACKAGEFS
 	failed += selftest_pkgfs();
+#endif
+#ifdef CAP_ENABLED_BOOTCTL
+	failed += selftest_bootctl();
 #endif
 	return failed;
 }

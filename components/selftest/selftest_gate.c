@@ -57,14 +57,24 @@ static int bad_pointers(void)
 	bad += expect_efault("list cursor", statefs_svc_list("/state/selftest/", BAD_ADDR, &ent, 1));
 	bad += expect_efault("list into rodata",
 			     statefs_svc_list("/state/selftest/", NULL, (void *)ro_buf, 1));
+	struct statefs_op ops[2] = { { STATEFS_OP_PUT, key, "new", 3 },
+				     { STATEFS_OP_PUT, BAD_ADDR, "v", 1 } };
+	bad += expect_efault("batch ops", statefs_svc_batch(BAD_ADDR, 1));
+	bad += expect_efault("batch key", statefs_svc_batch(ops, 2));
+	ops[1] = (struct statefs_op){ STATEFS_OP_PUT, key, BAD_ADDR, 16 };
+	bad += expect_efault("batch value", statefs_svc_batch(ops, 2));
+	/* A batch with one key outside selftest's rights changes nothing at all. */
+	ops[1] = (struct statefs_op){ STATEFS_OP_PUT, "/state/boot/control", "x", 1 };
+	if (statefs_svc_batch(ops, 2) != CAIRN_EACCES)
+		bad++;
 	unsigned audited = selftest_audited(seq, AUDIT_BAD_ADDR, CAP_COMP_SELFTEST, CAP_COMP_STATEFS,
 					 NULL, NULL, false);
 	int n = statefs_svc_get(key, buf, sizeof(buf));
 	bool serving = n == 5 && memcmp(buf, "value", 5) == 0 && statefs_svc_delete(key) == 0;
 	bool up = supervisor_state(CAP_COMP_STATEFS) == COMP_UP &&
 		  supervisor_generation(CAP_COMP_STATEFS) == gen;
-	if (bad || audited != 9 || !serving || !up) {
-		kprintf("ktest: gate bad pointers FAILED: %d wrong results, %u audited (want 9), "
+	if (bad || audited != 12 || !serving || !up) {
+		kprintf("ktest: gate bad pointers FAILED: %d wrong results, %u audited (want 12), "
 			"serving=%d up=%d\n", bad, audited, serving, up);
 		return 1;
 	}

@@ -296,6 +296,25 @@ int selftest_pkgfs_denied(void)
 	return 0;
 }
 
+/* check_claims_refused: selftest cannot claim packagefs' disks (pkgfs, or the A/B
+ * slots pkg_a / pkg_b): each attached one is refused, and at least one is. */
+static int check_claims_refused(void)
+{
+	static const char *const serials[] = { "pkgfs", "pkg_a", "pkg_b" };
+	int refused = 0, failed = 0;
+	for (unsigned i = 0; i < sizeof(serials) / sizeof(serials[0]); i++) {
+		struct blkdev *bd;
+		int rc = vblk_claim(serials[i], false, &bd);
+		if (rc == CAIRN_EPERM || rc == CAIRN_EBUSY)
+			refused++;
+		else if (rc != CAIRN_ENOENT)
+			failed += fail("claim of a packagefs disk by selftest was not refused", rc);
+	}
+	if (!refused)
+		failed += fail("no packagefs disk claim was refused", 0);
+	return failed;
+}
+
 /* selftest_pkgfs: the packagefs selftests for the mounted source (as selftest). */
 int selftest_pkgfs(void)
 {
@@ -307,11 +326,15 @@ int selftest_pkgfs(void)
 	char corrupt[128];
 	if (!info.read_only)
 		failed += fail("the device under the mount is not read-only", 0);
-	if (info.source == PKG_SOURCE_VIRTIO) {
-		struct blkdev *bd;
-		rc = vblk_claim("pkgfs", false, &bd);
-		if (rc != CAIRN_EPERM && rc != CAIRN_EBUSY)
-			failed += fail("claim of the pkgfs disk by selftest was not refused", rc);
+	/* A disk may hold the test tree of pkgfs_boots.py or, as the A/B slot
+	 * disks of ./cairn run and bootctl_boots.py do, the fixture tree. */
+	struct pkgfs_stat pst;
+	bool disk = info.source == PKG_SOURCE_VIRTIO;
+	bool fixture_tree = info.source == PKG_SOURCE_FIXTURE ||
+			    (disk && pkg_stat("pkg:/data/pattern", &pst) == CAIRN_ENOENT);
+	if (disk)
+		failed += check_claims_refused();
+	if (disk && !fixture_tree) {
 		failed += check_small("pkg:/bin/hello", DISK_HELLO);
 		failed += check_pattern();
 		failed += check_readdir("pkg:/");
@@ -323,7 +346,7 @@ int selftest_pkgfs(void)
 		if (bootarg("pkgfscorrupt", corrupt, sizeof(corrupt)))
 			failed += check_corrupt(corrupt);
 		failed += check_restart("pkg:/bin/hello", DISK_HELLO);
-	} else if (info.source == PKG_SOURCE_FIXTURE) {
+	} else if (fixture_tree) {
 		struct pkgfs_stat st;
 		failed += check_small("pkg:/bin/hello", FIXTURE_HELLO);
 		rc = pkg_stat("pkg:/share/doc/README", &st);
@@ -333,7 +356,7 @@ int selftest_pkgfs(void)
 		failed += check_readdir("pkg:/share/doc");
 		failed += check_errors("pkg:/bin/hello", "pkg:/share");
 		if (!failed)
-			kprintf("SELFTEST: pkgfs fixture ok\n");
+			kprintf(disk ? "SELFTEST: pkgfs virtio ro ok\n" : "SELFTEST: pkgfs fixture ok\n");
 		failed += check_concurrent("pkg:/bin/hello", FIXTURE_HELLO, false);
 		failed += check_restart("pkg:/bin/hello", FIXTURE_HELLO);
 	} else {

@@ -219,6 +219,68 @@ int statefs_svc_list(const char *prefix, const char *after, struct statefs_diren
 	return err;
 }
 
+/* One batch operation copied into statefs' own memory. */
+struct op_copy {
+	char key[STATEFS_KEY_MAX + 1];
+	void *value; /* malloc'd, NULL for a delete or an empty value */
+};
+
+/* batch_in: copy the caller's op array, every key and every value in once, and
+ * check each key and its w right on the copy. */
+static int batch_in(const struct cap_call *call, const struct statefs_op *ops, size_t n,
+		    struct statefs_op *o, struct op_copy *c)
+{
+	int err = cap_copy_in(call, o, ops, n * sizeof(*o));
+	for (size_t i = 0; !err && i < n; i++) {
+		err = key_in(call, c[i].key, o[i].key);
+		if (!err)
+			err = policy(call, c[i].key, CAP_W, "batch");
+		if (!err && o[i].type != STATEFS_OP_PUT && o[i].type != STATEFS_OP_DELETE)
+			err = CAIRN_EINVAL;
+		if (!err && o[i].type == STATEFS_OP_PUT && o[i].value_len > STATEFS_VALUE_MAX)
+			err = CAIRN_EFBIG;
+		if (!err && o[i].type == STATEFS_OP_PUT && !o[i].value && o[i].value_len)
+			err = CAIRN_EINVAL;
+		if (!err && o[i].type == STATEFS_OP_PUT && o[i].value_len &&
+		    !(c[i].value = malloc(o[i].value_len)))
+			err = CAIRN_ENOMEM;
+		if (!err && c[i].value)
+			err = cap_copy_in(call, c[i].value, o[i].value, o[i].value_len);
+		o[i].key = c[i].key;
+		o[i].value = c[i].value;
+		if (o[i].type != STATEFS_OP_PUT)
+			o[i].value_len = 0;
+	}
+	return err;
+}
+
+/* statefs_svc_batch: gate, copy every op in, key checks and policy on the copies,
+ * then one atomic engine batch under sfs.lock (statefs_svc.h). */
+int statefs_svc_batch(const struct statefs_op *ops, size_t n)
+{
+	struct cap_call call;
+	struct statefs_op o[STATEFS_SVC_BATCH_MAX];
+	struct op_copy *c = NULL;
+	int err = cap_enter(&call, CAP_COMP_STATEFS, "batch");
+	if (err)
+		return err;
+	if (n == 0 || n > STATEFS_SVC_BATCH_MAX)
+		err = CAIRN_EINVAL;
+	if (!err && !(c = calloc(n, sizeof(*c))))
+		err = CAIRN_ENOMEM;
+	if (!err)
+		err = batch_in(&call, ops, n, o, c);
+	if (!err && !(err = engine_lock())) {
+		err = statefs_batch(sfs.fs, o, n);
+		mutex_unlock(&sfs.lock);
+	}
+	for (size_t i = 0; c && i < n; i++)
+		free(c[i].value);
+	free(c);
+	cap_leave(&call);
+	return err;
+}
+
 /* statefs_svc_sync: gate (no key policy: a sync exposes and changes no key),
  * then the engine under sfs.lock (statefs_svc.h). */
 int statefs_svc_sync(void)

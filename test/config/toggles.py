@@ -18,22 +18,34 @@ import shutil
 import subprocess
 import sys
 
-COMPONENTS = ["virtio_blk", "crypto", "statefs", "packagefs", "selftest", "faulttest", "shell"]
+COMPONENTS = ["virtio_blk", "crypto", "statefs", "bootctl", "packagefs", "selftest", "faulttest", "shell"]
 
 # name: (options set to true; everything else in COMPONENTS is false)
 COMBOS = {
-    "all": ["virtio_blk", "crypto", "statefs", "packagefs", "selftest", "faulttest", "shell"],
+    "all": ["virtio_blk", "crypto", "statefs", "bootctl", "packagefs", "selftest", "faulttest",
+            "shell"],
+    # packagefs without bootctl: the single-disk behaviour (no slots), fixture here
+    "no_bootctl": ["virtio_blk", "crypto", "statefs", "packagefs", "selftest", "faulttest"],
     "minimal": [],
     "storage": ["virtio_blk", "crypto", "statefs"],  # storage without packagefs
     "shell_alone": ["shell"],  # the shell without statefs and packagefs
 }
 # name: (options true, options false, regex the configure error must match)
 BAD = {
+    "bootctl_without_statefs": (["bootctl", "virtio_blk", "crypto"], ["statefs"],
+                                r"bootctl is granted statefs, which is disabled \(option statefs=false\)"),
     "statefs_without_virtio_blk": (["statefs", "crypto"], ["virtio_blk"],
                                    r"statefs needs virtio_blk, which is disabled \(option virtio_blk=false\)"),
 }
 # Components that need a disk: the boot attaches a blank one with this serial.
 DISKS = {"statefs": "state"}
+# Extra markers a combination's boot must show (no package disk is attached).
+EXPECT = {
+    "all": ["pkgfs: no disk with serial pkgfs, using the built-in fixture",
+            "bootctl: control state blank (boot_tries=3)",
+            "bootctl: health gate: no verified slot this boot"],
+    "no_bootctl": ["pkgfs: no disk with serial pkgfs, using the built-in fixture"],
+}
 
 
 def run(cmd, log, **kw):
@@ -85,6 +97,10 @@ def check_combo(a, name):
         cmd += ["--expect", f"cairn: component {c} up"]
     for c in off:
         cmd += ["--forbid", f"cairn: component {c} "]
+    for line in EXPECT.get(name, []):
+        cmd += ["--expect", line]
+    if "bootctl" in off:
+        cmd += ["--forbid", "^bootctl: "]
     if run(cmd, log).returncode:
         return [f"{name}: boot did not match (see {boot_log} and {log})"]
     err = check_run_mode(a, name, bdir, "shell" in on, [c for c in off if c != "shell"])

@@ -47,12 +47,24 @@ struct cap_prefix {
 };
 
 /* The whole generated table. */
+/* What one component may hold at a time (components/capabilities.txt `budget`
+ * lines; docs/limits.md). Allocation is charged to the calling thread's
+ * component; going over is that component's CAIRN_ENOMEM (heap, pages,
+ * threads) or CAIRN_EMFILE (handles), never anybody else's. */
+struct cap_budget {
+	uint64_t heap;    /* bytes of malloc'd memory (block headers included) */
+	uint32_t pages;   /* 4 KiB pages from the page pool (thread stacks included) */
+	uint32_t threads; /* live threads owned by the component */
+	uint32_t handles; /* open handles a component hands out (packagefs files) */
+};
+
 struct cap_table {
 	unsigned comp_count;          /* kernel + enabled components, <= 32 */
 	const char *const *names;     /* names[comp] */
 	const uint32_t *grants;       /* grants[caller] & CAP_BIT(callee): may call */
 	const uint32_t *needs;        /* needs[comp] & CAP_BIT(n): comp starts after n */
 	const uint32_t *privs;        /* privs[comp]: CAP_PRIV_* bits */
+	const struct cap_budget *budgets; /* budgets[comp] */
 	unsigned start_count;         /* components in start_order */
 	const uint8_t *start_order;   /* component ids, kernel excluded */
 	unsigned disk_count;

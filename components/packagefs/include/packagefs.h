@@ -142,6 +142,11 @@ void pkgfs_totals(const struct pkgfs *fs, struct pkgfs_totals *t);
  * the same bytes raw; CAIRN_EINVAL when f is not open. */
 int pkgfs_extent(const struct pkgfs_file *f, uint64_t *off, uint64_t *len);
 
+/* pkgfs_release: the image's release number (header field, covered by the root
+ * hash and the signature, so it is as trustworthy as the content). bootctl compares
+ * it with its anti-rollback floor. */
+uint64_t pkgfs_release(const struct pkgfs *fs);
+
 /* pkgfs_cache_stats: copy the sector-cache counters. */
 void pkgfs_cache_stats(const struct pkgfs *fs, struct pkgfs_cache_stats *st);
 

@@ -55,7 +55,8 @@ int pkg_info(struct pkg_info *info);
 int pkg_stat(const char *path, struct pkgfs_stat *st);
 /* pkg_open: open the regular file at path; returns a handle >= 0, or
  * CAIRN_EISDIR, CAIRN_ENOENT, CAIRN_ENOTDIR, CAIRN_EINVAL, CAIRN_ENAMETOOLONG,
- * CAIRN_EBUSY (PKG_OPEN_MAX files open). */
+ * CAIRN_EBUSY (PKG_OPEN_MAX files open by all callers), CAIRN_EMFILE (the
+ * caller holds as many as its `handles` budget allows). */
 int pkg_open(const char *path);
 /* pkg_read: copy up to len bytes at offset off of the open file h into buf;
  * returns the number of bytes copied (0 at or past the end), CAIRN_EIO when the

@@ -22,7 +22,7 @@ static int usage(void)
 	fprintf(stderr,
 		"usage: mkpkgfs keygen KEYFILE PUBFILE [--c-header HFILE] [--force]\n"
 		"       mkpkgfs pubheader PUBFILE HFILE [--name SYMBOL]\n"
-		"       mkpkgfs build SRCDIR IMAGE --key KEYFILE\n"
+		"       mkpkgfs build SRCDIR IMAGE --key KEYFILE [--release N]\n"
 		"       mkpkgfs list IMAGE [--pub PUBFILE]\n"
 		"       mkpkgfs verify IMAGE --pub PUBFILE\n"
 		"exit: 0 ok, 1 invalid image or input, 2 usage or I/O error\n");
@@ -45,6 +45,24 @@ static bool flag(int argc, char **argv, int from, const char *name)
 		if (strcmp(argv[i], name) == 0)
 			return true;
 	return false;
+}
+
+/* parse_release: strict decimal u64 (no sign, no spaces, no overflow) into *out. */
+static int parse_release(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	if (!s || !*s)
+		return EXIT_USAGE;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9' || v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10) {
+			fprintf(stderr, "mkpkgfs: --release: '%s' is not a number 0..%llu\n", s,
+				(unsigned long long)UINT64_MAX);
+			return EXIT_USAGE;
+		}
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*out = v;
+	return 0;
 }
 
 /* write_file: write len bytes to path with mode; O_EXCL unless overwrite. */
@@ -144,8 +162,12 @@ static int cmd_build(int argc, char **argv)
 	size_t len = 0;
 	char err[512] = "";
 	const char *key = opt(argc, argv, 4, "--key");
+	const char *rel = opt(argc, argv, 4, "--release");
+	struct pkgfs_build_opts bo = { 0 };
 	if (argc < 4 || !key)
 		return usage();
+	if (flag(argc, argv, 4, "--release") && (!rel || parse_release(rel, &bo.release)))
+		return rel ? EXIT_USAGE : usage();
 	int e = read_exact(key, seed, sizeof(seed), "secret key");
 	if (e)
 		return e;
@@ -153,7 +175,7 @@ static int cmd_build(int argc, char **argv)
 	pkgfs_btree_init(&t);
 	int rc = pkgfs_btree_from_dir(&t, argv[2], err, sizeof(err));
 	if (!rc)
-		rc = pkgfs_build_image(&t, seed, NULL, &img, &len, err, sizeof(err));
+		rc = pkgfs_build_image(&t, seed, &bo, &img, &len, err, sizeof(err));
 	crypto_wipe(seed, sizeof(seed));
 	pkgfs_btree_free(&t);
 	if (rc) {
@@ -262,10 +284,13 @@ static int cmd_list_verify(int argc, char **argv, bool verify)
 	struct tally t = { .verify = verify };
 	if (!pub)
 		printf("# signature NOT checked (no --pub); structure and root hash checked\n");
+	if (!verify)
+		printf("# release %llu\n", (unsigned long long)pkgfs_release(o.fs));
 	walk(o.fs, "/", &t);
 	if (verify && !t.bad)
-		printf("ok: %llu files, %llu directories, all hashes verified\n",
-		       (unsigned long long)t.files, (unsigned long long)t.dirs);
+		printf("ok: release %llu, %llu files, %llu directories, all hashes verified\n",
+		       (unsigned long long)pkgfs_release(o.fs), (unsigned long long)t.files,
+		       (unsigned long long)t.dirs);
 	pkgfs_unmount(o.fs);
 	blkdev_file_close(&o.file);
 	return t.bad;

@@ -191,6 +191,7 @@ static void write_header(uint8_t *img, const struct pkgfs_hdr *h)
 	pkgfs_st64(img + PKGFS_H_DATA_OFF, h->data_off);
 	pkgfs_st64(img + PKGFS_H_DATA_SIZE, h->data_size);
 	pkgfs_st64(img + PKGFS_H_IMAGE_SIZE, h->image_size);
+	pkgfs_st64(img + PKGFS_H_RELEASE, h->release);
 }
 
 /* node_of: the on-disk node for placed entry i; data offset in *cursor. */
@@ -218,9 +219,10 @@ static void node_of(const struct layout *l, size_t i, uint64_t *name_pos, uint64
 }
 
 /* emit: allocate the image and write header, nodes, names and data. */
-static int emit(const struct layout *l, uint8_t **img, size_t *len)
+static int emit(const struct layout *l, uint64_t release, uint8_t **img, size_t *len)
 {
 	struct pkgfs_hdr h = { 0 };
+	h.release = release;
 	h.node_count = (uint32_t)l->count;
 	h.name_bytes = (uint32_t)l->name_bytes;
 	h.meta_off = PKGFS_HDR_SIZE;
@@ -268,7 +270,7 @@ int pkgfs_build_image(struct pkgfs_btree *t, const uint8_t seed[PKGFS_SEED_SIZE]
 	if (!e)
 		e = place(t, &l, unchecked, err, errlen);
 	if (!e)
-		e = emit(&l, img, len);
+		e = emit(&l, opts ? opts->release : 0, img, len);
 	if (!e)
 		e = pkgfs_image_sign(*img, *len, seed);
 	free(l.order);

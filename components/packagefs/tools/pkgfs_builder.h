@@ -35,6 +35,8 @@ struct pkgfs_build_opts {
 	/* Tests only: skip the build-time name/depth/duplicate rules so a malformed
 	 * image can be produced for the mount-time validator to refuse. */
 	bool unchecked;
+	/* The image's release number (header field, signed); 0 by default. */
+	uint64_t release;
 };
 
 /* pkgfs_btree_init: an empty tree (root directory only). */

@@ -48,10 +48,20 @@ int selftest_statefs(void);
 /* selftest_gate: bad caller pointers and key races against the statefs service
  * (threads as selftest, the check as statefs: the run_as privilege). */
 int selftest_gate(void);
+/* selftest_limits: the exhaustion smokes (heap, threads, pages, a denial flood,
+ * a cross-hart call flood, packagefs handles) and the budget report. */
+int selftest_limits(void);
 /* selftest_pkgfs: packagefs selftests (disk or fixture); returns failures. */
 int selftest_pkgfs(void);
 /* selftest_pkgfs_denied: an ungranted caller (crypto) is refused by packagefs. */
 int selftest_pkgfs_denied(void);
+
+/* selftest_bootctl: bootctl selftests (persistence read back, packagefs-only calls
+ * refused); returns failures. */
+int selftest_bootctl(void);
+/* selftest_bootctl_confirm: the health gate of a selftest boot (bootctl_mark_good),
+ * as selftest, after every selftest passed; always 0 (the gate prints its verdict). */
+int selftest_bootctl_confirm(void);
 
 /* selftest_bench_all: every benchmark built into the image; prints
  * "bench: done failed=<n>" last and returns n. */

@@ -39,6 +39,13 @@ int statefs_svc_get(const char *key, void *buf, size_t bufsize);
 /* statefs_svc_delete: remove key (needs w); CAIRN_ENOENT when absent. */
 int statefs_svc_delete(const char *key);
 
+#define STATEFS_SVC_BATCH_MAX 8u /* operations in one statefs_svc_batch */
+
+/* statefs_svc_batch: apply n (1..STATEFS_SVC_BATCH_MAX) puts/deletes atomically
+ * (statefs_batch: after a crash all or none are visible); needs w on every key.
+ * Not durable until statefs_svc_sync. */
+int statefs_svc_batch(const struct statefs_op *ops, size_t n);
+
 /* statefs_svc_list: keys under prefix (a "/state/.../" path ending in '/', needs
  * l on it) strictly after `after` (NULL or "" to start), up to max, in byte
  * order; returns the count (fewer than max: the walk is done). */

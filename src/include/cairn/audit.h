@@ -20,7 +20,11 @@ enum audit_kind {
 	AUDIT_READ_ONLY = 3,      /* a write or flush refused on a read-only claim or disk */
 	AUDIT_INTEGRITY = 4,      /* data failed its checksum or signature */
 	AUDIT_BAD_ADDR = 5,       /* a caller passed memory the gate's copy could not touch */
+	AUDIT_BOOT = 6,           /* a boot-control transition (slot chosen, refused, confirmed) */
+	AUDIT_KINDS
 };
+
+#define AUDIT_BURST 32 /* records kept per (kind, caller) per second; more are counted */
 
 struct audit_rec {
 	uint64_t seq;                    /* 1, 2, 3, ... in append order */
@@ -39,12 +43,35 @@ struct audit_rec {
  * (`blk:` is the core's block-device contract, whichever driver refused.)
  *   AUDIT_INTEGRITY      <callee>: integrity error <subject> (caller=<c> op=<o>)
  *   AUDIT_BAD_ADDR       cap: bad address caller=<c> callee=<d> op=<o>
+ *   AUDIT_BOOT           <callee>: <subject>   (bootctl's markers, docs/bootctl.md)
  * Overlong op/subject strings are cut and end in '~' (never silently); bytes
  * other than printable ASCII are stored as \xNN, so untrusted text (a denied
  * key, a path) can never forge or tear a console line. Never
- * put secrets in subject. Returns the record's sequence number. */
+ * put secrets in subject. Returns the record's sequence number, or 0 when the
+ * rate limit below suppressed it. */
 uint64_t audit_append(enum audit_kind kind, uint16_t caller, uint16_t callee, const char *op,
 		      const char *subject);
+
+/* Rate limit: per (kind, caller), the first AUDIT_BURST records of each second
+ * are kept and printed; further ones are only counted (audit_append returns 0
+ * for them), and the count is printed once, when that pair next records in a
+ * later second or at audit_flush:
+ *   audit: suppressed <n> records kind=<kind name> caller=<c>
+ * so a flood of denials costs bounded time, ring slots and console lines. */
+
+/* audit_flush: print every pending suppression summary now. */
+void audit_flush(void);
+
+/* What the audit log has seen: records kept (given a sequence number), kept
+ * records already overwritten in the ring, records suppressed by the limit. */
+struct audit_stats {
+	uint64_t kept, overwritten, suppressed;
+};
+void audit_stats(struct audit_stats *out);
+
+/* audit_kind_name: "cap-denied", "access-denied", "read-only", "integrity",
+ * "bad-address" ("?" for anything else). */
+const char *audit_kind_name(unsigned kind);
 
 /* audit_read: copy up to max records with seq >= from, oldest first, into out.
  * Returns how many were copied; *missed (if not NULL) gets how many records

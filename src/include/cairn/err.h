@@ -21,6 +21,7 @@
 #define CAIRN_ENOTDIR (-20)      /* path component is not a directory */
 #define CAIRN_EISDIR (-21)       /* is a directory */
 #define CAIRN_EINVAL (-22)       /* invalid argument (bad key, misaligned request...) */
+#define CAIRN_EMFILE (-24)       /* too many open handles for the caller's budget */
 #define CAIRN_EFBIG (-27)        /* value or file too large */
 #define CAIRN_ENOSPC (-28)       /* no space left on the device */
 #define CAIRN_EROFS (-30)        /* device or store is read-only */

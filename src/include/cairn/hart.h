@@ -72,7 +72,13 @@ struct hart {
 	void (*call_fn)(void *arg);    /* valid while call_busy */
 	void *call_arg;
 	uint32_t call_done;            /* set (release) by this hart after call_fn */
+	/* Cross-hart calls components made to this hart: (window second << 32) |
+	 * calls in that second, updated by CAS; and how many were refused. */
+	uint64_t call_rate;
+	uint64_t call_refused;
 };
+
+#define HART_CALL_RATE 1000u /* cross-hart calls a hart takes from components per second */
 
 /* hart_self: this hart's area. Re-read after anything that may switch threads. */
 static inline struct hart *hart_self(void) { return (struct hart *)read_tp(); }
@@ -84,8 +90,16 @@ struct hart *hart_get(unsigned index);     /* NULL when index >= count */
 void hart_send_ipi(struct hart *h, uint32_t reasons);
 /* hart_call: run fn(arg) on hart h in interrupt context and wait for it;
  * CAIRN_ETIMEDOUT if it did not run within timeout_us. Running on h itself
- * calls fn directly. */
+ * calls fn directly. A call made while the thread acts as a component is
+ * rate-limited per target hart: over HART_CALL_RATE in one second it is
+ * refused with CAIRN_EAGAIN and counted (hart_calls_refused), so a flood from
+ * one component cannot livelock another hart. */
 int hart_call(struct hart *h, void (*fn)(void *), void *arg, uint64_t timeout_us);
+/* hart_call_kernel: hart_call without the rate limit, for the kernel core's
+ * own needs (TLB shootdowns) whatever the thread's identity. */
+int hart_call_kernel(struct hart *h, void (*fn)(void *), void *arg, uint64_t timeout_us);
+/* hart_calls_refused: component calls to h refused by the rate limit so far. */
+uint64_t hart_calls_refused(const struct hart *h);
 /* hart_halt_others: stop every other hart (panic path). */
 void hart_halt_others(void);
 

@@ -28,6 +28,10 @@ uintptr_t page_pool_alloc(struct page_pool *p, size_t n);
 int page_pool_free(struct page_pool *p, uintptr_t addr, size_t n);
 
 /* Kernel allocator (locked): zeroed pages or NULL when exhausted. */
+/* page_alloc_as: n zeroed pages charged to comp's page budget (cairn/budget.h);
+ * NULL when the budget or the pool is exhausted. page_alloc charges the calling
+ * thread's component. page_free credits whoever the pages were charged to. */
+void *page_alloc_as(uint16_t comp, size_t n);
 void *page_alloc(size_t n);
 void page_free(void *p, size_t n);
 size_t page_free_count(void);

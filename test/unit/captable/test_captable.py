@@ -110,9 +110,9 @@ class GoodTable(unittest.TestCase):
                                "--print", "grants:shell")
         self.assertEqual((status, err), (0, ""))
         self.assertEqual(out.splitlines(), [
-            "virtio_blk crypto statefs packagefs keystore bootctl shell selftest faulttest",
+            "virtio_blk crypto statefs keystore bootctl packagefs shell selftest faulttest",
             "crypto statefs",
-            "statefs packagefs bootctl"])
+            "statefs bootctl packagefs"])
 
     def test_optional_grants_drop_out(self):
         status, out, err = run(CAPGEN, "--table", TABLE, "--disable", "packagefs,bootctl",
@@ -141,7 +141,8 @@ class GoodTable(unittest.TestCase):
         info = json.loads(files["info.json"])
         self.assertEqual(info["disabled"], ["shell"])
         self.assertEqual(info["components"]["keystore"]["prefixes"], [{"prefix": "/state/keystore/", "rights": "rwl"}])
-        self.assertEqual(info["components"]["packagefs"]["disks"], [{"serial": "pkgfs", "mode": "ro"}])
+        self.assertEqual(info["components"]["packagefs"]["disks"],
+                         [{"serial": s, "mode": "ro"} for s in ("pkgfs", "pkg_a", "pkg_b")])
 
     def test_keystore_prefix_is_keystore_alone(self):
         with tempfile.TemporaryDirectory() as d:
@@ -151,6 +152,20 @@ class GoodTable(unittest.TestCase):
         writers = [n for n, c in info["components"].items()
                    if any(p["prefix"] == "/state/boot/" and "w" in p["rights"] for p in c["prefixes"])]
         self.assertEqual((holders, writers), (["keystore"], ["bootctl"]))
+
+    def test_budgets_fall_back_to_default_line_then_builtin(self):
+        with tempfile.TemporaryDirectory() as d:
+            c = os.path.join(d, "cap_table.c")
+            status, _, err = run(CAPGEN, "--table", "test/unit/captable/good/budgets.txt",
+                                 "--emit-h", os.path.join(d, "cap_table.h"), "--emit-c", c)
+            self.assertEqual((status, err), (0, ""))
+            with open(c, encoding="utf-8") as f:
+                text = f.read()
+        # heap, pages, threads, handles: a takes the default line (threads=3) over
+        # the built-in defaults; b overrides heap and handles; the kernel is unlimited.
+        self.assertIn("[CAP_COMP_KERNEL] = { UINT64_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX },", text)
+        self.assertIn("[CAP_COMP_A] = { 262144u, 64u, 3u, 8u },", text)
+        self.assertIn("[CAP_COMP_B] = { 2097152u, 64u, 3u, 5u },", text)
 
     def test_docs_show_the_current_table(self):
         with open(os.path.join(ROOT, TABLE), encoding="utf-8") as f:

@@ -45,7 +45,13 @@ static uint8_t *name_byte(uint8_t *img, uint32_t i)
 }
 
 static void p_magic(uint8_t *img, size_t *len) { (void)len; img[0] ^= 0x20; }
-static void p_version(uint8_t *img, size_t *len) { (void)len; pkgfs_st32(img + PKGFS_H_VERSION, 2); }
+static void p_version(uint8_t *img, size_t *len) { (void)len; pkgfs_st32(img + PKGFS_H_VERSION, 3); }
+/* p_version1: a format-1 image (no release field) is refused, not read as release 0. */
+static void p_version1(uint8_t *img, size_t *len) { (void)len; pkgfs_st32(img + PKGFS_H_VERSION, 1); }
+/* p_release: the release is hashed: raising it without re-signing breaks the root hash. */
+static void p_release(uint8_t *img, size_t *len) { (void)len; img[PKGFS_H_RELEASE] ^= 1; }
+/* p_tree_room: the bytes kept for the hash tree (80..127) must be zero in version 2. */
+static void p_tree_room(uint8_t *img, size_t *len) { (void)len; img[PKGFS_H_RESERVED1] = 1; }
 static void p_nodes(uint8_t *img, size_t *len) { (void)len; pkgfs_st32(img + PKGFS_H_NODE_COUNT, 70000); }
 static void p_reserved(uint8_t *img, size_t *len) { (void)len; img[100] = 1; }
 static void p_truncate(uint8_t *img, size_t *len) { (void)img; *len -= 4096; }
@@ -105,7 +111,10 @@ struct bad_case {
 
 static const struct bad_case cases[] = {
 	{ "bad magic", p_magic, 0, 0, -1, "bad magic" },
-	{ "bad version", p_version, 1, 0, -1, "unsupported version (2 vs 1)" },
+	{ "bad version", p_version, 1, 0, -1, "unsupported version (3 vs 2)" },
+	{ "version 1 image", p_version1, 1, 0, -1, "unsupported version (1 vs 2)" },
+	{ "release edited", p_release, 0, 0, -1, "root hash mismatch" },
+	{ "hash-tree room not zero", p_tree_room, 1, 0, -1, "reserved header bytes" },
 	{ "node count", p_nodes, 1, 0, -1, "node count out of range" },
 	{ "reserved header", p_reserved, 1, 0, -1, "reserved header bytes" },
 	{ "metadata size", p_metasize, 1, 0, -1, "metadata size does not match" },

@@ -33,6 +33,34 @@ def make_tree(root):
         f.write("hello from pkg:/\n")
 
 
+def expect_release(src, key, pub, d):
+    """--release N lands in the signed header; bad numbers are usage errors."""
+    img = os.path.join(d, "rel.img")
+    top = str(2**64 - 1)
+    for rel in ("7", top):
+        rc, _, err = run("build", src, img, "--key", key, "--release", rel)
+        expect(rc == 0, "build --release " + rel + ": " + err)
+        rc, out, _ = run("list", img, "--pub", pub)
+        expect(rc == 0 and "# release " + rel + "\n" in out, "list shows release " + rel)
+        rc, out, _ = run("verify", img, "--pub", pub)
+        expect(rc == 0 and out.startswith("ok: release " + rel + ","), "verify release: " + out)
+        data = open(img, "rb").read()
+        expect(int.from_bytes(data[72:80], "little") == int(rel), "release at header offset 72")
+        expect(int.from_bytes(data[8:12], "little") == 2, "format version 2")
+    # The release is hashed and signed: changing it without re-signing is refused.
+    data = bytearray(open(img, "rb").read())
+    data[72] ^= 1
+    with open(img, "wb") as f:
+        f.write(data)
+    rc, _, err = run("verify", img, "--pub", pub)
+    expect(rc == 1 and "root hash mismatch" in err, "edited release refused: " + err)
+    for bad in ("", "-1", "+3", "1x", " 5", str(2**64), "99999999999999999999999"):
+        rc, _, err = run("build", src, img, "--key", key, "--release", bad)
+        expect(rc == 2, "--release '%s' refused as usage (rc %d)" % (bad, rc))
+    rc, _, _ = run("build", src, img, "--key", key, "--release")
+    expect(rc == 2, "--release without a value is usage")
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="mkpkgfs_test_") as d:
         key, pub, hdr = (os.path.join(d, n) for n in ("k.key", "k.pub", "k.h"))
@@ -55,7 +83,9 @@ def main():
         expect(rc == 0 and "/bin/hello" in out and "/etc/empty" in out, "list")
         expect("f 0755        10240" in out, "list shows mode and size: " + out)
         rc, out, _ = run("verify", img, "--pub", pub)
-        expect(rc == 0 and out.startswith("ok: 2 files, 3 directories"), "verify ok: " + out)
+        expect(rc == 0 and out.startswith("ok: release 0, 2 files, 3 directories"),
+               "verify ok: " + out)
+        expect_release(src, key, pub, d)
 
         key2, pub2 = os.path.join(d, "o.key"), os.path.join(d, "o.pub")
         run("keygen", key2, pub2)

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "packagefs_internal.h"
 #include "pkgfs_test_util.h"
 
 /* mount_ok: mount img on a fresh device of sector size ss; fails the test on error. */
@@ -136,6 +137,36 @@ START_TEST(test_pkgfs_deterministic)
 	free(ib);
 	gen_tree_remove(&a);
 	gen_tree_remove(&b);
+}
+END_TEST
+
+/* The release number given to the builder is what a mount reports, up to 2^64-1;
+ * two images differing only in release differ in their signed header. */
+START_TEST(test_pkgfs_release_roundtrip)
+{
+	static const uint64_t rels[] = { 0, 1, 42, UINT64_MAX };
+	uint8_t *img[4];
+	size_t len[4];
+	char err[256];
+	for (int i = 0; i < 4; i++) {
+		struct pkgfs_btree t;
+		struct pkgfs_build_opts o = { .release = rels[i] };
+		struct blkdev_mem m;
+		pkgfs_btree_init(&t);
+		pkgfs_btree_add(&t, &t.root, "VERSION", 7, false, 0644, "x\n", 2);
+		ck_assert_int_eq(pkgfs_build_image(&t, test_seed, &o, &img[i], &len[i], err, sizeof(err)), 0);
+		pkgfs_btree_free(&t);
+		struct pkgfs *fs = mount_ok(&m, 512, img[i], len[i], 4);
+		ck_assert_uint_eq(pkgfs_release(fs), rels[i]);
+		ck_assert_int_eq(pkgfs_unmount(fs), 0);
+		blkdev_mem_fini(&m);
+		if (i > 0) {
+			ck_assert_uint_eq(len[i], len[0]);
+			ck_assert(memcmp(img[i], img[0], PKGFS_HDR_HASHED) != 0);
+		}
+	}
+	for (int i = 0; i < 4; i++)
+		free(img[i]);
 }
 END_TEST
 
@@ -286,6 +317,7 @@ int main(void)
 	tcase_add_test(tc, test_pkgfs_roundtrip_4096);
 	tcase_add_test(tc, test_pkgfs_roundtrip_8192_sectors);
 	tcase_add_test(tc, test_pkgfs_deterministic);
+	tcase_add_test(tc, test_pkgfs_release_roundtrip);
 	tcase_add_test(tc, test_pkgfs_paths_and_api);
 	tcase_add_test(tc, test_pkgfs_readdir_resume);
 	tcase_add_test(tc, test_pkgfs_build_refuses_special_files);

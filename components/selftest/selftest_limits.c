@@ -1,0 +1,333 @@
+/* Exhaustion smokes (docs/limits.md): each drives one limit to its end as one
+ * component and then shows that the limit failed closed for that component
+ * only: another component's normal call still works, and everything taken is
+ * given back. faulttest (small budgets in the table) is the hog, through the
+ * run_as privilege; selftest is the bystander. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cairn/audit.h"
+#include "cairn/budget.h"
+#include "cairn/console.h"
+#include "cairn/err.h"
+#include "cairn/hart.h"
+#include "cairn/kernel.h"
+#include "cairn/page.h"
+#include "cairn/sched.h"
+#include "cap.h"
+#include "faulttest.h"
+#include "selftest.h"
+#ifdef CAP_ENABLED_PACKAGEFS
+#include "pkg.h"
+#endif
+
+#define FLOOD_CALLS 100000u
+#define IPI_FLOOD_CALLS 4000u
+
+/* used_of: what comp holds of kind now. */
+static uint64_t used_of(uint16_t comp, enum budget_kind kind)
+{
+	struct budget_usage u;
+	return budget_usage(comp, &u) == 0 ? u.used[kind] : UINT64_MAX;
+}
+
+/* heap_hog: as faulttest, malloc 1 KiB blocks (chained through their first
+ * word) until refused; then check that selftest's budget is untouched by
+ * running one bystander allocation from this thread's view of the counters. */
+static int heap_hog(void)
+{
+	uint64_t before = used_of(CAP_COMP_FAULTTEST, BUDGET_HEAP);
+	void *head = NULL;
+	unsigned n = 0;
+	for (void *p; (p = malloc(1024)) != NULL; n++) {
+		*(void **)p = head;
+		head = p;
+	}
+	struct budget_usage u;
+	(void)budget_usage(CAP_COMP_FAULTTEST, &u);
+	bool at_limit = u.used[BUDGET_HEAP] + 1040 > u.limit[BUDGET_HEAP] && u.refused[BUDGET_HEAP];
+	while (head) {
+		void *next = *(void **)head;
+		free(head);
+		head = next;
+	}
+	bool back = used_of(CAP_COMP_FAULTTEST, BUDGET_HEAP) == before;
+	if (n == 0 || !at_limit || !back) {
+		kprintf("ktest: limits heap FAILED: blocks=%u at_limit=%d released=%d\n", n, at_limit,
+			back);
+		return 1;
+	}
+	kprintf("ktest: limits heap: faulttest got %u KiB blocks, then ENOMEM (budget %llu)\n", n,
+		(unsigned long long)u.limit[BUDGET_HEAP]);
+	return 0;
+}
+
+/* test_heap: the hog runs as faulttest; selftest then still allocates 1 MiB. */
+static int test_heap(void)
+{
+	int bad = selftest_run_as(CAP_COMP_FAULTTEST, "hog-heap", heap_hog) != 0;
+	void *big = malloc(1u << 20);
+	bad += big == NULL;
+	free(big);
+	uint32_t gen;
+	bad += faulttest_call(FAULTTEST_PING, &gen, 1000000) != 0;
+	if (bad)
+		return 1;
+	kprintf("SELFTEST: limits heap ok\n");
+	return 0;
+}
+
+static volatile bool parked_go, hog_at_limit, hog_release;
+
+/* parked: a thread that waits until released. */
+static void parked(void *arg)
+{
+	(void)arg;
+	while (!parked_go)
+		sched_sleep_us(2000);
+}
+
+/* thread_hog: as faulttest, create threads until refused; release them. */
+static int thread_hog(void)
+{
+	struct thread *t[64];
+	unsigned n = 0;
+	int err = 0;
+	parked_go = false;
+	while (n < 64 && !(err = thread_create(&t[n], "hog", CAP_COMP_FAULTTEST, parked, NULL,
+						 false)))
+		n++;
+	struct budget_usage u;
+	(void)budget_usage(CAP_COMP_FAULTTEST, &u);
+	/* Hold the limit while the bystander (selftest) starts a thread of its own. */
+	hog_at_limit = true;
+	while (!hog_release)
+		sched_sleep_us(2000);
+	parked_go = true;
+	for (unsigned i = 0; i < n; i++)
+		(void)thread_join(t[i]);
+	if (err != CAIRN_ENOMEM || u.used[BUDGET_THREADS] != u.limit[BUDGET_THREADS]) {
+		kprintf("ktest: limits threads FAILED: created %u, then %s; held %llu of %llu\n", n,
+			cairn_strerror(err), (unsigned long long)u.used[BUDGET_THREADS],
+			(unsigned long long)u.limit[BUDGET_THREADS]);
+		return 1;
+	}
+	kprintf("ktest: limits threads: faulttest created %u threads, then ENOMEM at %llu\n", n,
+		(unsigned long long)u.limit[BUDGET_THREADS]);
+	return 0;
+}
+
+/* page_hog: as faulttest, take pages one at a time until refused, while the
+ * pool itself still has pages for others; release them. */
+static int page_hog(void)
+{
+	void *pg[256];
+	unsigned n = 0;
+	while (n < 256 && (pg[n] = page_alloc(1)) != NULL)
+		n++;
+	struct budget_usage u;
+	(void)budget_usage(CAP_COMP_FAULTTEST, &u);
+	size_t pool_left = page_free_count();
+	for (unsigned i = 0; i < n; i++)
+		page_free(pg[i], 1);
+	if (n == 0 || n == 256 || u.used[BUDGET_PAGES] != u.limit[BUDGET_PAGES] || pool_left == 0) {
+		kprintf("ktest: limits pages FAILED: took %u, held %llu of %llu, pool left %zu\n", n,
+			(unsigned long long)u.used[BUDGET_PAGES],
+			(unsigned long long)u.limit[BUDGET_PAGES], pool_left);
+		return 1;
+	}
+	kprintf("ktest: limits pages: faulttest took %u pages, then refused at %llu "
+		"(pool still has %zu)\n", n, (unsigned long long)u.limit[BUDGET_PAGES], pool_left);
+	return 0;
+}
+
+struct hog_job {
+	int rc;
+};
+
+/* hog_thread: thread body running thread_hog as faulttest. */
+static void hog_thread(void *arg)
+{
+	((struct hog_job *)arg)->rc = thread_hog();
+}
+
+/* quick: a bystander thread body that ends at once. */
+static void quick(void *arg) { (void)arg; }
+
+/* test_threads_pages: thread and page hogs as faulttest; while faulttest holds
+ * every thread it may, selftest still starts one; selftest still gets a page
+ * afterwards and every count is back. */
+static int test_threads_pages(void)
+{
+	uint64_t thr0 = used_of(CAP_COMP_FAULTTEST, BUDGET_THREADS);
+	struct hog_job job = { 1 };
+	struct thread *hog = NULL;
+	hog_at_limit = hog_release = false;
+	int bad = thread_create(&hog, "hog-threads", CAP_COMP_FAULTTEST, hog_thread, &job, false) != 0;
+	int other = CAIRN_ETIMEDOUT;
+	for (unsigned i = 0; !bad && i < 2500 && !hog_at_limit; i++)
+		sched_sleep_us(2000);
+	if (!bad && hog_at_limit)
+		other = thread_run("bystander", CAP_COMP_SELFTEST, quick, NULL);
+	hog_release = true;
+	if (hog)
+		(void)thread_join(hog);
+	if (other != 0)
+		kprintf("ktest: limits threads FAILED: bystander thread %s\n", cairn_strerror(other));
+	bad += job.rc != 0 || other != 0;
+	bad += selftest_run_as(CAP_COMP_FAULTTEST, "hog-pages", page_hog) != 0;
+	void *pg = page_alloc(1);
+	bad += pg == NULL;
+	if (pg)
+		page_free(pg, 1);
+	bad += used_of(CAP_COMP_FAULTTEST, BUDGET_THREADS) != thr0;
+	if (bad)
+		return 1;
+	kprintf("SELFTEST: limits threads ok\n");
+	kprintf("SELFTEST: limits pages ok\n");
+	return 0;
+}
+
+/* flood: as crypto (not granted faulttest), FLOOD_CALLS denied calls. */
+static int flood(void)
+{
+	unsigned eperm = 0;
+	for (unsigned i = 0; i < FLOOD_CALLS; i++)
+		eperm += faulttest_call(FAULTTEST_PING, NULL, 1000) == CAIRN_EPERM;
+	return eperm == FLOOD_CALLS ? 0 : 1;
+}
+
+/* test_denial_flood: 100,000 denied calls cost bounded time and console lines:
+ * all but AUDIT_BURST a second are suppressed and summed up in one line; a
+ * granted call completes right after. */
+static int test_denial_flood(void)
+{
+	struct audit_stats a0, a1;
+	audit_stats(&a0);
+	uint64_t t0 = time_us();
+	int rc = selftest_run_as(CAP_COMP_CRYPTO, "flood", flood);
+	uint64_t ms = (time_us() - t0) / 1000;
+	audit_flush();
+	audit_stats(&a1);
+	uint64_t kept = a1.kept - a0.kept, supp = a1.suppressed - a0.suppressed;
+	uint64_t kept_max = (ms / 1000 + 2) * AUDIT_BURST;
+	uint32_t gen;
+	int ping = faulttest_call(FAULTTEST_PING, &gen, 1000000);
+	if (rc || kept + supp < FLOOD_CALLS || kept > kept_max || ping) {
+		kprintf("ktest: limits denial flood FAILED: rc=%d kept=%llu suppressed=%llu "
+			"(max kept %llu) ping=%s\n", rc, (unsigned long long)kept,
+			(unsigned long long)supp, (unsigned long long)kept_max, cairn_strerror(ping));
+		return 1;
+	}
+	kprintf("SELFTEST: limits denial flood ok calls=%u kept=%llu suppressed=%llu ms=%llu\n",
+		FLOOD_CALLS, (unsigned long long)kept, (unsigned long long)supp,
+		(unsigned long long)ms);
+	return 0;
+}
+
+static void nop(void *arg) { (void)arg; }
+
+/* test_ipi_flood: cross-hart calls to one hart as fast as they go: at most
+ * HART_CALL_RATE a second get through, the rest are refused and counted, and
+ * every hart keeps taking its ticks. */
+static int test_ipi_flood(void)
+{
+	unsigned n = hart_count();
+	if (n < 2) {
+		kprintf("SELFTEST: limits ipi flood skipped (one hart)\n");
+		return 0;
+	}
+	uint64_t ticks0[4] = { 0 }, refused0 = 0;
+	for (unsigned i = 0; i < n && i < 4; i++) {
+		ticks0[i] = __atomic_load_n(&hart_get(i)->ticks, __ATOMIC_RELAXED);
+		refused0 += hart_calls_refused(hart_get(i));
+	}
+	uint64_t t0 = time_us();
+	unsigned ok = 0, eagain = 0;
+	for (unsigned i = 0; i < IPI_FLOOD_CALLS; i++) {
+		/* Another hart than the one this thread runs on now (it may move). */
+		push_off();
+		struct hart *target = hart_get((hart_self()->index + 1) % n);
+		pop_off();
+		int rc = hart_call(target, nop, NULL, 100000);
+		ok += rc == 0;
+		eagain += rc == CAIRN_EAGAIN;
+	}
+	uint64_t secs = (time_us() - t0) / 1000000 + 2;
+	sched_sleep_us(50000);
+	bool ticking = true;
+	uint64_t refused = 0;
+	for (unsigned i = 0; i < n && i < 4; i++) {
+		ticking &= __atomic_load_n(&hart_get(i)->ticks, __ATOMIC_RELAXED) > ticks0[i] + 2;
+		refused += hart_calls_refused(hart_get(i));
+	}
+	refused -= refused0;
+	if (ok + eagain != IPI_FLOOD_CALLS || eagain == 0 || refused != eagain ||
+	    ok > secs * (n - 1) * HART_CALL_RATE || !ticking) {
+		kprintf("ktest: limits ipi flood FAILED: ok=%u refused=%u counted=%llu ticking=%d\n",
+			ok, eagain, (unsigned long long)refused, ticking);
+		return 1;
+	}
+	kprintf("SELFTEST: limits ipi flood ok accepted=%u refused=%u\n", ok, eagain);
+	return 0;
+}
+
+#ifdef CAP_ENABLED_PACKAGEFS
+/* test_handles: selftest opens files until its handle budget refuses with
+ * EMFILE while the shared table still has room; closing gives them back. */
+static int test_handles(void)
+{
+	int h[PKG_OPEN_MAX];
+	unsigned n = 0;
+	int rc = 0;
+	while (n < PKG_OPEN_MAX && (rc = pkg_open("pkg:/bin/hello")) >= 0)
+		h[n++] = rc;
+	struct budget_usage u;
+	(void)budget_usage(CAP_COMP_SELFTEST, &u);
+	for (unsigned i = 0; i < n; i++)
+		(void)pkg_close(h[i]);
+	int again = pkg_open("pkg:/bin/hello");
+	if (again >= 0)
+		(void)pkg_close(again);
+	if (rc != CAIRN_EMFILE || n != u.limit[BUDGET_HANDLES] || n >= PKG_OPEN_MAX || again < 0 ||
+	    used_of(CAP_COMP_SELFTEST, BUDGET_HANDLES) != 0) {
+		kprintf("ktest: limits handles FAILED: opened %u, then %s (budget %llu), reopen %s\n",
+			n, cairn_strerror(rc), (unsigned long long)u.limit[BUDGET_HANDLES],
+			cairn_strerror(again));
+		return 1;
+	}
+	kprintf("SELFTEST: limits handles ok opened=%u then EMFILE\n", n);
+	return 0;
+}
+#endif
+
+/* budget_report: one line per component: held now / peak / limit. */
+static void budget_report(void)
+{
+	for (unsigned c = 1; c < cap_table.comp_count; c++) {
+		struct budget_usage u;
+		if (budget_usage((uint16_t)c, &u))
+			continue;
+		kprintf("budget: %s heap=%llu/%llu/%llu pages=%llu/%llu/%llu threads=%llu/%llu/%llu "
+			"handles=%llu/%llu/%llu (now/peak/limit)\n", cap_comp_name(c),
+			(unsigned long long)u.used[0], (unsigned long long)u.peak[0],
+			(unsigned long long)u.limit[0], (unsigned long long)u.used[1],
+			(unsigned long long)u.peak[1], (unsigned long long)u.limit[1],
+			(unsigned long long)u.used[2], (unsigned long long)u.peak[2],
+			(unsigned long long)u.limit[2], (unsigned long long)u.used[3],
+			(unsigned long long)u.peak[3], (unsigned long long)u.limit[3]);
+	}
+}
+
+int selftest_limits(void)
+{
+	int bad = test_heap();
+	bad += test_threads_pages();
+	bad += test_denial_flood();
+	bad += test_ipi_flood();
+#ifdef CAP_ENABLED_PACKAGEFS
+	bad += test_handles();
+#endif
+	budget_report();
+	return bad;
+}
