@@ -21,6 +21,9 @@
 #ifdef CAP_GRANT_SHELL_PACKAGEFS
 #include "pkg.h"
 #endif
+#ifdef CAP_GRANT_SHELL_BOOTCTL
+#include "bootctl.h"
+#endif
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -692,10 +695,84 @@ static int cmd_pkg_verify(struct shell *sh, int argc, char **argv)
 #define cmd_pkg_verify NULL
 #endif
 
-/* ---- key, boot: their components do not exist yet --------------------------- */
-/* Listed so that help describes them and running one says it is not in this
- * image; they get a `run` once keystore and bootctl exist and the table grants
- * the shell their public operations. */
+/* ---- boot ------------------------------------------------------------------ */
+#ifdef CAP_GRANT_SHELL_BOOTCTL
+#define BOOT_ABSENT false
+
+/* cmd_boot_status: the A/B slot state bootctl keeps, and this boot's facts. */
+static int cmd_boot_status(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	static struct bootctl_status st;
+	int err = bootctl_status(&st);
+	if (err) {
+		shell_printf(sh, "boot status: %s\n", cairn_strerror(err));
+		return err;
+	}
+	shell_printf(sh, "boot: current=%s verified=%d release=%llu trial=%d confirmed=%d "
+			 "writable=%d load=%s%s\n",
+		     bootctl_slot_name(st.current), st.verified ? 1 : 0,
+		     (unsigned long long)st.release, st.trial ? 1 : 0, st.confirmed ? 1 : 0,
+		     st.writable ? 1 : 0, bootctl_load_name(st.load),
+		     st.health_fail ? " health=fail" : "");
+	shell_printf(sh, "boot: seq=%llu min_release=%llu last_good=%s\n",
+		     (unsigned long long)st.st.seq, (unsigned long long)st.st.min_release,
+		     bootctl_slot_name(st.st.last_good));
+	for (uint8_t i = 0; i < BOOTCTL_NSLOTS; i++) {
+		const struct bootctl_slot *s = &st.st.slot[i];
+		shell_printf(sh, "boot: slot %s priority=%u tries=%u successful=%d reason=%s "
+				 "release=%llu\n",
+			     bootctl_slot_name(i), s->priority, s->tries, s->successful ? 1 : 0,
+			     bootctl_reason_name(s->reason), (unsigned long long)s->release);
+	}
+	return 0;
+}
+
+/* cmd_boot_set_active: give slot a or b a trial from the next boot on. */
+static int cmd_boot_set_active(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	uint8_t slot;
+	if (!strcmp(argv[1], "a"))
+		slot = BOOTCTL_SLOT_A;
+	else if (!strcmp(argv[1], "b"))
+		slot = BOOTCTL_SLOT_B;
+	else {
+		shell_printf(sh, "boot set-active: the slot is a or b\n");
+		return CAIRN_EINVAL;
+	}
+	int err = bootctl_set_active(slot);
+	if (err)
+		shell_printf(sh, "boot set-active %s: %s\n", argv[1], cairn_strerror(err));
+	else
+		shell_printf(sh, "boot: slot %s gets a trial from the next boot on\n", argv[1]);
+	return err;
+}
+
+/* cmd_boot_confirm: the health gate by hand: confirm the running slot. */
+static int cmd_boot_confirm(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	int err = bootctl_mark_good();
+	if (err)
+		shell_printf(sh, "boot confirm: %s\n", cairn_strerror(err));
+	else
+		shell_printf(sh, "boot: running slot confirmed\n");
+	return err;
+}
+#else
+#define BOOT_ABSENT true
+#define cmd_boot_status NULL
+#define cmd_boot_set_active NULL
+#define cmd_boot_confirm NULL
+#endif
+
+/* ---- key: keystore does not exist yet ---------------------------------------- */
+/* Listed so that help describes it and running it says it is not in this image;
+ * it gets a `run` once keystore exists and the table grants the shell its public
+ * operations. */
 
 /* ---- completion over the services ---------------------------------------- */
 
@@ -856,14 +933,19 @@ static const struct shell_cmd key_subs[] = {
 	{ .name = NULL },
 };
 
+static const char *const slots[] = { "a", "b", NULL };
+
 static const struct shell_cmd boot_subs[] = {
-	{ .name = "status", .usage = "boot status", .summary = "A/B slot state",
-	  .needs = "bootctl", .absent = true },
-	{ .name = "set-active", .usage = "boot set-active <slot>",
-	  .summary = "choose the next slot",
-	  .needs = "bootctl", .absent = true },
-	{ .name = "confirm", .usage = "boot confirm", .summary = "mark this boot good",
-	  .needs = "bootctl", .absent = true },
+	{ .name = "status", .usage = "boot status",
+	  .summary = "this boot's slot and the A/B state bootctl keeps", .run = cmd_boot_status,
+	  .needs = "bootctl", .absent = BOOT_ABSENT },
+	{ .name = "set-active", .usage = "boot set-active <a|b>",
+	  .summary = "give a slot a trial from the next boot on", .run = cmd_boot_set_active,
+	  .min_args = 1, .max_args = 1, .args = { SHELL_ARG_WORDS }, .words = slots,
+	  .needs = "bootctl", .absent = BOOT_ABSENT },
+	{ .name = "confirm", .usage = "boot confirm",
+	  .summary = "the health gate by hand: confirm the running slot", .run = cmd_boot_confirm,
+	  .needs = "bootctl", .absent = BOOT_ABSENT },
 	{ .name = NULL },
 };
 
@@ -897,7 +979,7 @@ const struct shell_cmd shell_commands[] = {
 	  .subs = key_subs, .needs = "keystore", .absent = true },
 	{ .name = "boot", .usage = "boot status|set-active|confirm ...",
 	  .summary = "boot control (A/B slots)", .subs = boot_subs, .needs = "bootctl",
-	  .absent = true },
+	  .absent = BOOT_ABSENT },
 	{ .name = "machine", .usage = "machine [on|off]",
 	  .summary = "framed output for scripts: each line ends with ok or err <code> <name>",
 	  .run = shell_cmd_machine, .max_args = 1, .args = { SHELL_ARG_WORDS }, .words = onoff },

@@ -161,7 +161,7 @@ EVERY = [
     ("comp restart shell", "EBUSY", r"cannot restart itself"),
     ("comp restart virtio_blk", "ENOTSUP", r"restart of virtio_blk: ENOTSUP"),
     ("comp", "OK", r"^comp statefs\s+state=up restarts=1 faults=0$"),
-    ("caps", "OK", r"^grant shell -> statefs, packagefs$"),
+    ("caps", "OK", r"^grant shell -> statefs, bootctl, packagefs$"),
     ("caps", "OK", r"^privilege shell restart$"),
     ("audit 5", "OK", r"^audit: records=\d+ kept=\d+$"),
     ("state put /state/shell/k v1", "OK", r"^state: put 2 bytes"),
@@ -182,9 +182,14 @@ EVERY = [
     ("pkg verify", "OK", r"^pkg: verified files=\d+ bad=0$"),
     ("key pub", "ENOSYS", r"not in this image \(component keystore"),
     ("key sign hello", "ENOSYS", r"not in this image"),
-    ("boot status", "ENOSYS", r"not in this image \(component bootctl"),
-    ("boot set-active a", "ENOSYS", r"not in this image"),
-    ("boot confirm", "ENOSYS", r"not in this image"),
+    ("boot status", "OK", r"^boot: current=\S+ verified=[01] release=\d+ trial=[01] "
+                          r"confirmed=[01] writable=1 load=\S+$"),
+    ("boot status", "OK", r"^boot: slot b priority=\d+ tries=\d+ successful=[01] "
+                          r"reason=\S+ release=\d+$"),
+    ("boot set-active c", "EINVAL", r"the slot is a or b"),
+    ("boot set-active b", "OK", r"^boot: slot b gets a trial from the next boot on$"),
+    ("boot status", "OK", r"^boot: slot b priority=15 tries=3 "),
+    ("boot confirm", "EAGAIN", r"boot confirm: EAGAIN"),  # no slot disk: nothing verified
     ("machine", "OK", r"^machine: on$"),
 ]
 
