@@ -9,6 +9,17 @@
 #include <string.h>
 
 #include "cairn/err.h"
+#include "cairn/virtio.h" /* VMMIO_REG_SIZE: the registers a virtio driver touches */
+
+/* Register windows the kernel touches (checked against each node's reg size):
+ * PLIC priority 4*irq, enable 0x2000 + 0x80*ctx, threshold/claim 0x200000 +
+ * 0x1000*ctx (plic.c); UART registers 0..5 (LSR) << reg-shift (console.c); the
+ * finisher's one 32-bit register. */
+#define PLIC_ENABLE_BASE 0x2000u
+#define PLIC_ENABLE_STRIDE 0x80u
+#define PLIC_CONTEXT_BASE 0x200000u
+#define PLIC_CONTEXT_STRIDE 0x1000u
+#define UART_REGS 6u
 
 struct dt_ctx {
 	const void *fdt;
@@ -52,6 +63,17 @@ static int node_cells(struct dt_ctx *c, int parent, int *ac, int *sc)
 		return fail(c, CAIRN_EBADMSG, "dtb: unsupported #address-cells/#size-cells under %s",
 			    fdt_get_name(c->fdt, parent, NULL) ?: "?");
 	return 0;
+}
+
+/* reg_fits: a register window of `need` bytes from the node's base lies inside
+ * its reg size; otherwise a `dtb:` error naming the node and what needed it. */
+static int reg_fits(struct dt_ctx *c, int node, uint64_t size, uint64_t need, const char *what)
+{
+	if (need <= size)
+		return 0;
+	return fail(c, CAIRN_EBADMSG, "dtb: %s reg size 0x%llx too small for %s (needs 0x%llx)",
+		    fdt_get_name(c->fdt, node, NULL) ?: "?", (unsigned long long)size, what,
+		    (unsigned long long)need);
 }
 
 /* node_reg: the idx-th (base, size) pair of node's "reg". */
@@ -214,6 +236,26 @@ static int find_compat(struct dt_ctx *c, const char *const *names)
 	return -1;
 }
 
+/* plic_fits: every PLIC register the kernel touches lies inside the PLIC's reg:
+ * the priorities of irq 1..ndev, and each hart's S context's enable words,
+ * threshold and claim. */
+static int plic_fits(struct dt_ctx *c, int node, const struct dt_platform *p)
+{
+	int err = reg_fits(c, node, p->plic_size, 4ull * (p->plic_ndev + 1ull), "the priorities");
+	for (unsigned h = 0; !err && h < p->nharts; h++) {
+		int ctx = p->harts[h].plic_s_context;
+		if (ctx < 0)
+			continue;
+		char what[48];
+		(void)snprintf(what, sizeof(what), "hart%u's S context %d", p->harts[h].hartid, ctx);
+		uint64_t enable = PLIC_ENABLE_BASE + (uint64_t)PLIC_ENABLE_STRIDE * (unsigned)ctx +
+				  4ull * (p->plic_ndev / 32u + 1u);
+		uint64_t claim = PLIC_CONTEXT_BASE + (uint64_t)PLIC_CONTEXT_STRIDE * (unsigned)ctx + 8u;
+		err = reg_fits(c, node, p->plic_size, enable > claim ? enable : claim, what);
+	}
+	return err;
+}
+
 static int parse_plic(struct dt_ctx *c, struct dt_platform *p)
 {
 	static const char *const compat[] = { "riscv,plic0", "sifive,plic-1.0.0", NULL };
@@ -243,7 +285,7 @@ static int parse_plic(struct dt_ctx *c, struct dt_platform *p)
 		if (h >= 0)
 			p->harts[h].plic_s_context = i;
 	}
-	return 0;
+	return plic_fits(c, node, p);
 }
 
 static int parse_uart(struct dt_ctx *c, struct dt_platform *p)
@@ -279,7 +321,8 @@ static int parse_uart(struct dt_ctx *c, struct dt_platform *p)
 	uint32_t irq;
 	if (prop_u32(c, node, "interrupts", &irq) == 0 && irq > 0 && irq <= p->plic_ndev)
 		p->uart_irq = irq;
-	return 0;
+	return reg_fits(c, node, r.size, (uint64_t)UART_REGS << p->uart_reg_shift,
+			"the UART registers");
 }
 
 static int parse_virtio(struct dt_ctx *c, struct dt_platform *p)
@@ -296,6 +339,9 @@ static int parse_virtio(struct dt_ctx *c, struct dt_platform *p)
 		if (prop_u32(c, node, "interrupts", &irq) || irq == 0 || irq > p->plic_ndev)
 			return fail(c, CAIRN_EBADMSG, "dtb: virtio,mmio@%llx has no valid interrupts",
 				    (unsigned long long)r.base);
+		err = reg_fits(c, node, r.size, VMMIO_REG_SIZE, "the virtio-mmio registers");
+		if (err)
+			return err;
 		p->virtio[p->nvirtio++] = (struct dt_virtio){ r.base, r.size, irq };
 	}
 	/* Slots in address order: QEMU lists them in reverse. */
@@ -309,12 +355,15 @@ static int parse_virtio(struct dt_ctx *c, struct dt_platform *p)
 	return 0;
 }
 
-static void parse_misc(struct dt_ctx *c, struct dt_platform *p)
+static int parse_misc(struct dt_ctx *c, struct dt_platform *p)
 {
 	static const char *const compat[] = { "sifive,test1", "sifive,test0", NULL };
 	int node = find_compat(c, compat);
 	struct dt_region r;
 	if (node >= 0 && node_reg(c, node, 0, &r) == 0) {
+		int err = reg_fits(c, node, r.size, 4, "the finisher register");
+		if (err)
+			return err;
 		p->has_finisher = true;
 		p->finisher_base = r.base;
 		p->finisher_size = r.size;
@@ -330,6 +379,7 @@ static void parse_misc(struct dt_ctx *c, struct dt_platform *p)
 		memcpy(p->bootargs, args, n);
 		p->bootargs[n] = 0;
 	}
+	return 0;
 }
 
 int dt_parse(const void *fdt, size_t max_size, struct dt_platform *p, char *err, size_t errlen)
@@ -352,9 +402,9 @@ int dt_parse(const void *fdt, size_t max_size, struct dt_platform *p, char *err,
 	if (fdt_path_offset(fdt, "/") < 0)
 		return fail(&c, CAIRN_EBADMSG, "dtb: structure block unreadable");
 	if ((rc = parse_memory(&c, p)) || (rc = parse_reserved(&c, p)) || (rc = parse_cpus(&c, p)) ||
-	    (rc = parse_plic(&c, p)) || (rc = parse_uart(&c, p)) || (rc = parse_virtio(&c, p)))
+	    (rc = parse_plic(&c, p)) || (rc = parse_uart(&c, p)) || (rc = parse_virtio(&c, p)) ||
+	    (rc = parse_misc(&c, p)))
 		return rc;
-	parse_misc(&c, p);
 	return 0;
 }
 

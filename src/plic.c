@@ -23,8 +23,14 @@ struct irq_slot {
 static struct spinlock plic_lock = SPINLOCK_INIT("plic");
 static struct irq_slot *slots; /* riscv,ndev + 1 entries; immutable pointer after init */
 
+/* reg: the PLIC register at off. dt_parse checked every offset the kernel uses
+ * against the PLIC's reg size; this check (in every build) catches a kernel bug
+ * before it becomes a stray access. */
 static inline volatile uint32_t *reg(uint32_t off)
 {
+	if (off > platform.plic_size || platform.plic_size - off < 4)
+		panic("plic: register offset 0x%x outside reg size 0x%llx", off,
+		      (unsigned long long)platform.plic_size);
 	return (volatile uint32_t *)(uintptr_t)(platform.plic_base + off);
 }
 

@@ -2,6 +2,8 @@
  * instructions are emitted with .insn so this file (and the rest of the image)
  * stays -march=rv64gc; the code runs only after crypto_crc32c_use_zbc(true),
  * which the kernel calls when the DTB ISA string lists "zbc". */
+#include <string.h>
+
 #include "crypto.h"
 #include "crypto_internal.h"
 

@@ -35,6 +35,10 @@ void crypto_md_pad(void *h, crypto_md_compress_fn compress, uint8_t *buf, size_t
 
 /* crypto_ed25519_base_encode: out = encode([a]B) for a < 2^255; constant time. */
 void crypto_ed25519_base_encode(uint8_t out[32], const uint8_t a[32]);
+/* crypto_ed25519_base_encode2: out1 = encode([a1]B) and out2 = encode([a2]B)
+ * sharing one inversion; constant time in both. */
+void crypto_ed25519_base_encode2(uint8_t out1[32], const uint8_t a1[32], uint8_t out2[32],
+				 const uint8_t a2[32]);
 /* crypto_ed25519_check: 0 when R and A decode strictly, neither has small order,
  * and encode([S]B - [k]A) == R; else CAIRN_EBADMSG. S must be < L. */
 int crypto_ed25519_check(const uint8_t r[32], const uint8_t s[32], const uint8_t k[32],

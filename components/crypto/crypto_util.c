@@ -15,14 +15,16 @@ bool crypto_ct_equal(const void *a, const void *b, size_t len)
 	return d == 0;
 }
 
-/* crypto_wipe: volatile stores, then a compiler barrier that claims to read p, so
- * neither dead-store elimination nor a later free can drop the zeroing. */
+/* crypto_wipe: memset, then a compiler barrier that claims to read the memory at
+ * p, so neither dead-store elimination nor a later free can drop the zeroing (the
+ * asm's "memory" clobber makes the zeroed bytes observable). memset instead of a
+ * volatile byte loop: signing wipes a few hundred bytes per call, and the byte
+ * loop was 3% of its time. */
 void crypto_wipe(void *p, size_t len)
 {
-	volatile uint8_t *v = p;
-
-	for (size_t i = 0; i < len; i++)
-		v[i] = 0;
+	if (!len)
+		return;
+	memset(p, 0, len);
 	__asm__ __volatile__("" : : "r"(p) : "memory");
 }
 

@@ -156,25 +156,64 @@ void crypto_ed25519_public(const uint8_t seed[CRYPTO_ED25519_SEED], uint8_t pub[
 	crypto_wipe(h, sizeof h);
 }
 
-/* crypto_ed25519_sign: R = [r]B with r = H(prefix || M), S = r + H(R || A || M) s
- * mod L (RFC 8032 5.1.6). A is re-derived from the seed rather than taken from
- * pub: r depends only on the seed and M, so two signatures of one message under
- * two different A values would reveal s = (S1 - S2) / (k1 - k2). A pub that does
- * not match the seed therefore cannot leak the key; it is simply not used. */
+/* sign_finish: R = [r]B with r = H(prefix || M) mod L, S = r + H(R || A || M) a
+ * mod L, given the clamped scalar a, the prefix and the public key A. When
+ * need_a is set, A is computed here from a together with R (one shared
+ * inversion) instead of being read. */
+static void sign_finish(uint8_t sig[CRYPTO_ED25519_SIG], const void *msg, size_t len,
+			const uint8_t a[32], const uint8_t prefix[32], uint8_t pub[32], int need_a)
+{
+	uint8_t r[32], k[32];
+
+	hash_reduce(r, prefix, 32, NULL, 0, msg, len);
+	if (need_a)
+		crypto_ed25519_base_encode2(pub, a, sig, r);
+	else
+		crypto_ed25519_base_encode(sig, r);
+	hash_reduce(k, sig, 32, pub, CRYPTO_ED25519_PUBLIC, msg, len);
+	crypto_sc_muladd(sig + 32, k, a, r);
+	crypto_wipe(r, sizeof r);
+}
+
+/* crypto_ed25519_sign: RFC 8032 5.1.6. A is re-derived from the seed rather than
+ * taken from pub: r depends only on the seed and M, so two signatures of one
+ * message under two different A values would reveal s = (S1 - S2) / (k1 - k2). A
+ * pub that does not match the seed therefore cannot leak the key; it is simply
+ * not used. A and R share one inversion. */
 void crypto_ed25519_sign(uint8_t sig[CRYPTO_ED25519_SIG], const void *msg, size_t len,
 			 const uint8_t seed[CRYPTO_ED25519_SEED], const uint8_t pub[CRYPTO_ED25519_PUBLIC])
 {
-	uint8_t h[64], r[32], k[32], a[32];
+	uint8_t h[64], a[32];
 
 	(void)pub;
 	expand_seed(h, seed);
-	crypto_ed25519_base_encode(a, h);
-	hash_reduce(r, h + 32, 32, NULL, 0, msg, len);
-	crypto_ed25519_base_encode(sig, r);
-	hash_reduce(k, sig, 32, a, sizeof a, msg, len);
-	crypto_sc_muladd(sig + 32, k, h, r);
+	sign_finish(sig, msg, len, h, h + 32, a, 1);
 	crypto_wipe(h, sizeof h);
-	crypto_wipe(r, sizeof r);
+}
+
+/* crypto_ed25519_key_from_seed: the expanded key (5.1.5 steps 1-4) computed once. */
+void crypto_ed25519_key_from_seed(struct crypto_ed25519_key *k,
+				  const uint8_t seed[CRYPTO_ED25519_SEED])
+{
+	uint8_t h[64];
+
+	expand_seed(h, seed);
+	memcpy(k->scalar, h, 32);
+	memcpy(k->prefix, h + 32, 32);
+	crypto_ed25519_base_encode(k->pub, h);
+	crypto_wipe(h, sizeof h);
+}
+
+/* crypto_ed25519_sign_key: RFC 8032 5.1.6 with the key expanded once: no seed
+ * hash and no [a]B per signature, the same work as a signer that keeps its
+ * public key next to the seed (libsodium's 64-byte secret key). */
+void crypto_ed25519_sign_key(uint8_t sig[CRYPTO_ED25519_SIG], const void *msg, size_t len,
+			     const struct crypto_ed25519_key *k)
+{
+	uint8_t pub[CRYPTO_ED25519_PUBLIC];
+
+	memcpy(pub, k->pub, sizeof pub);
+	sign_finish(sig, msg, len, k->scalar, k->prefix, pub, 0);
 }
 
 /* crypto_ed25519_verify: strict RFC 8032 5.1.7 verification (cofactorless

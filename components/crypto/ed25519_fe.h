@@ -2,9 +2,17 @@
  * written from RFC 8032 section 5.1. Private to the crypto component: included
  * only by ed25519_point.c (every function is static inline).
  *
- * Bounds: every function returns limbs below 2^51 + 2^20 ("carried"), and accepts
- * limbs below 2^52, so products stay far below 2^128. All functions run in time
- * independent of the values (no branches or indexes on limb contents). */
+ * Bounds: fe_mul and fe_sq accept limbs below 2^54 and return limbs below
+ * 2^51 + 2^21 ("carried"): a column sum is at most 5 * 19 * 2^108 < 2^115, so
+ * neither it nor its carries overflow 128 bits. fe_add, fe_sub and fe_neg take
+ * carried inputs and return carried outputs. The lazy forms fe_add_lazy and
+ * fe_sub_lazy skip the carry (a serial chain of about 15 instructions) where the
+ * result only feeds a multiplication: fe_add_lazy of carried inputs is below
+ * 2^52 + 2^22; fe_sub_lazy(f, g) needs g below 2^52 + 2^22 (carried, or a lazy
+ * sum) and f below 2^52 + 2^22, and returns limbs below 2^53.6; the point code
+ * adds at most one lazy sum to one lazy difference (below 2^53.9 < 2^54).
+ * All functions run in time independent of the values (no branches or indexes
+ * on limb contents). */
 #ifndef CRYPTO_ED25519_FE_H
 #define CRYPTO_ED25519_FE_H
 
@@ -18,7 +26,7 @@ struct fe {
 	uint64_t v[5];                      /* value = sum v[i] * 2^(51 i) */
 };
 
-/* fe_carry: propagate carries so every limb is below 2^51 + 2^20. */
+/* fe_carry: propagate carries so every limb is below 2^51 + 2^21. */
 static inline void fe_carry(struct fe *h)
 {
 	uint64_t c;
@@ -58,6 +66,22 @@ static inline void fe_sub(struct fe *h, const struct fe *f, const struct fe *g)
 	fe_carry(h);
 }
 
+/* fe_add_lazy: h = f + g without carrying (bounds above). */
+static inline void fe_add_lazy(struct fe *h, const struct fe *f, const struct fe *g)
+{
+	for (int i = 0; i < 5; i++)
+		h->v[i] = f->v[i] + g->v[i];
+}
+
+/* fe_sub_lazy: h = f + 4p - g without carrying; 4p's limbs exceed g's (bounds
+ * above), so no limb goes negative. */
+static inline void fe_sub_lazy(struct fe *h, const struct fe *f, const struct fe *g)
+{
+	h->v[0] = f->v[0] + (4 * (FE_MASK - 18)) - g->v[0];
+	for (int i = 1; i < 5; i++)
+		h->v[i] = f->v[i] + 4 * FE_MASK - g->v[i];
+}
+
 /* fe_neg: h = -f. */
 static inline void fe_neg(struct fe *h, const struct fe *f)
 {
@@ -67,60 +91,65 @@ static inline void fe_neg(struct fe *h, const struct fe *f)
 	fe_sub(h, &zero, f);
 }
 
-/* fe_reduce128: carry the five 128-bit column sums r into h (as in fe_mul). */
-static inline void fe_reduce128(struct fe *h, u128 r[5])
+/* fe_reduce5: carry the five 128-bit column sums into h. With inputs below 2^54
+ * a column is at most 77 * 2^108 < 2^115 (r0: one plain and four times-19
+ * products), so every carry r >> 51 fits 64 bits; the top carry times 19 may
+ * not, and is added in 128 bits. Plain locals (no arrays) keep it in registers. */
+static inline void fe_reduce5(struct fe *h, u128 r0, u128 r1, u128 r2, u128 r3, u128 r4)
 {
+	uint64_t h0, h1, h2, h3, h4;
 	u128 t;
 
-#pragma GCC unroll 4
-	for (int i = 0; i < 4; i++) {
-		/* cppcheck-suppress shiftTooManyBits ; r[] is 128-bit (u128) */
-		r[i + 1] += r[i] >> 51;
-		h->v[i] = (uint64_t)r[i] & FE_MASK;
-	}
-	h->v[4] = (uint64_t)r[4] & FE_MASK;
-	/* cppcheck-suppress shiftTooManyBits ; r[] is 128-bit (u128) */
-	t = (u128)h->v[0] + (r[4] >> 51) * 19;  /* r[4] >> 51 < 2^70: no overflow */
+	r1 += (uint64_t)(r0 >> 51);
+	h0 = (uint64_t)r0 & FE_MASK;
+	r2 += (uint64_t)(r1 >> 51);
+	h1 = (uint64_t)r1 & FE_MASK;
+	r3 += (uint64_t)(r2 >> 51);
+	h2 = (uint64_t)r2 & FE_MASK;
+	r4 += (uint64_t)(r3 >> 51);
+	h3 = (uint64_t)r3 & FE_MASK;
+	h4 = (uint64_t)r4 & FE_MASK;
+	t = (u128)h0 + (u128)(uint64_t)(r4 >> 51) * 19;  /* r4 >> 51 < 2^64 */
 	h->v[0] = (uint64_t)t & FE_MASK;
-	h->v[1] += (uint64_t)(t >> 51);
+	h->v[1] = h1 + (uint64_t)(t >> 51);              /* t >> 51 < 2^18 */
+	h->v[2] = h2;
+	h->v[3] = h3;
+	h->v[4] = h4;
 }
 
 /* fe_mul: h = f * g, folding 2^255 = 19 into the low limbs. */
 static inline void fe_mul(struct fe *h, const struct fe *f, const struct fe *g)
 {
-	const uint64_t *a = f->v, *b = g->v;
-	uint64_t b19[5];
-	u128 r[5];
+	uint64_t a0 = f->v[0], a1 = f->v[1], a2 = f->v[2], a3 = f->v[3], a4 = f->v[4];
+	uint64_t b0 = g->v[0], b1 = g->v[1], b2 = g->v[2], b3 = g->v[3], b4 = g->v[4];
+	uint64_t b1_19 = 19 * b1, b2_19 = 19 * b2, b3_19 = 19 * b3, b4_19 = 19 * b4;
+	u128 r0, r1, r2, r3, r4;
 
-	for (int i = 0; i < 5; i++)
-		b19[i] = 19 * b[i];
-	r[0] = (u128)a[0] * b[0] + (u128)a[1] * b19[4] + (u128)a[2] * b19[3] +
-	       (u128)a[3] * b19[2] + (u128)a[4] * b19[1];
-	r[1] = (u128)a[0] * b[1] + (u128)a[1] * b[0] + (u128)a[2] * b19[4] +
-	       (u128)a[3] * b19[3] + (u128)a[4] * b19[2];
-	r[2] = (u128)a[0] * b[2] + (u128)a[1] * b[1] + (u128)a[2] * b[0] +
-	       (u128)a[3] * b19[4] + (u128)a[4] * b19[3];
-	r[3] = (u128)a[0] * b[3] + (u128)a[1] * b[2] + (u128)a[2] * b[1] +
-	       (u128)a[3] * b[0] + (u128)a[4] * b19[4];
-	r[4] = (u128)a[0] * b[4] + (u128)a[1] * b[3] + (u128)a[2] * b[2] +
-	       (u128)a[3] * b[1] + (u128)a[4] * b[0];
-	fe_reduce128(h, r);
+	r0 = (u128)a0 * b0 + (u128)a1 * b4_19 + (u128)a2 * b3_19 + (u128)a3 * b2_19 +
+	     (u128)a4 * b1_19;
+	r1 = (u128)a0 * b1 + (u128)a1 * b0 + (u128)a2 * b4_19 + (u128)a3 * b3_19 +
+	     (u128)a4 * b2_19;
+	r2 = (u128)a0 * b2 + (u128)a1 * b1 + (u128)a2 * b0 + (u128)a3 * b4_19 +
+	     (u128)a4 * b3_19;
+	r3 = (u128)a0 * b3 + (u128)a1 * b2 + (u128)a2 * b1 + (u128)a3 * b0 +
+	     (u128)a4 * b4_19;
+	r4 = (u128)a0 * b4 + (u128)a1 * b3 + (u128)a2 * b2 + (u128)a3 * b1 +
+	     (u128)a4 * b0;
+	fe_reduce5(h, r0, r1, r2, r3, r4);
 }
 
 /* fe_sq: h = f^2, using the symmetry a_i a_j = a_j a_i (15 products, not 25). */
 static inline void fe_sq(struct fe *h, const struct fe *f)
 {
-	const uint64_t *a = f->v;
-	uint64_t d0 = 2 * a[0], d1 = 2 * a[1], d2 = 2 * a[2], d3 = 2 * a[3];
-	uint64_t a3_19 = 19 * a[3], a4_19 = 19 * a[4];
-	u128 r[5];
+	uint64_t a0 = f->v[0], a1 = f->v[1], a2 = f->v[2], a3 = f->v[3], a4 = f->v[4];
+	uint64_t d0 = 2 * a0, d1 = 2 * a1, d2 = 2 * a2, d3 = 2 * a3;
+	uint64_t a3_19 = 19 * a3, a4_19 = 19 * a4;
 
-	r[0] = (u128)a[0] * a[0] + (u128)d1 * a4_19 + (u128)d2 * a3_19;
-	r[1] = (u128)d0 * a[1] + (u128)d2 * a4_19 + (u128)a[3] * a3_19;
-	r[2] = (u128)d0 * a[2] + (u128)a[1] * a[1] + (u128)d3 * a4_19;
-	r[3] = (u128)d0 * a[3] + (u128)d1 * a[2] + (u128)a[4] * a4_19;
-	r[4] = (u128)d0 * a[4] + (u128)d1 * a[3] + (u128)a[2] * a[2];
-	fe_reduce128(h, r);
+	fe_reduce5(h, (u128)a0 * a0 + (u128)d1 * a4_19 + (u128)d2 * a3_19,
+		   (u128)d0 * a1 + (u128)d2 * a4_19 + (u128)a3 * a3_19,
+		   (u128)d0 * a2 + (u128)a1 * a1 + (u128)d3 * a4_19,
+		   (u128)d0 * a3 + (u128)d1 * a2 + (u128)a4 * a4_19,
+		   (u128)d0 * a4 + (u128)d1 * a3 + (u128)a2 * a2);
 }
 
 /* fe_sqn: h = f^(2^n), n >= 1. */

@@ -3,7 +3,9 @@
 Ed25519 (radix 2^51 limbs). Written from RFC 8032 section 5.1; run it from this folder:
     python3 gen_ed25519_table.py > ed25519_table.inc
 Table layout: TABLE[i][j] = (j+1) * 256^i * B for i in 0..31, j in 0..7, stored in the
-"niels" form (y+x, y-x, 2*d*x*y) of the affine point, each a field element."""
+"niels" form (y+x, y-x, 2*d*x*y) of the affine point, each a field element.
+BASE_ODD[j] = (2j+1) * B for j in 0..31 (same form): the odd multiples up to 63B that
+verification's width-7 NAF of S adds (variable time, public scalar)."""
 
 P = 2**255 - 19
 D = (-121665 * pow(121666, P - 2, P)) % P
@@ -60,6 +62,15 @@ def main():
         print("  },")
         for _ in range(8):
             row = add(row, row)
+    print("};")
+    print("static const struct ge_niels BASE_ODD[32] = {")
+    b2 = add(base, base)
+    q = base
+    for j in range(32):
+        x, y = q
+        print("  {%s, %s, %s}, /* %d B */" % (fe((y + x) % P), fe((y - x) % P), fe(2 * D * x * y % P),
+                                          2 * j + 1))
+        q = add(q, b2)
     print("};")
 
 

@@ -39,36 +39,77 @@ static inline uint32_t load32_be(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/* sha256_block: process one 64-byte block into the state (FIPS 180-4 6.2.2). */
-static void sha256_block(uint32_t h[8], const uint8_t *blk)
-{
-	uint32_t w[64], v[8];
+/* The FIPS 180-4 4.1.2 functions. Ch and Maj in forms with one operation less:
+ * Ch(e,f,g) = g ^ (e & (f ^ g)); Maj(a,b,c) = b ^ ((a ^ b) & (b ^ c)) (in RND). */
+#define CH(e, f, g) ((g) ^ ((e) & ((f) ^ (g))))
+#define BSIG0(x) (ror32(x, 2) ^ ror32(x, 13) ^ ror32(x, 22))
+#define BSIG1(x) (ror32(x, 6) ^ ror32(x, 11) ^ ror32(x, 25))
+#define SSIG0(x) (ror32(x, 7) ^ ror32(x, 18) ^ ((x) >> 3))
+#define SSIG1(x) (ror32(x, 17) ^ ror32(x, 19) ^ ((x) >> 10))
 
-	for (int t = 0; t < 16; t++)
-		w[t] = load32_be(blk + 4 * (size_t)t);
-	for (int t = 16; t < 64; t++) {
-		uint32_t s0 = ror32(w[t - 15], 7) ^ ror32(w[t - 15], 18) ^ (w[t - 15] >> 3);
-		uint32_t s1 = ror32(w[t - 2], 17) ^ ror32(w[t - 2], 19) ^ (w[t - 2] >> 10);
-		w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-	}
-	memcpy(v, h, sizeof v);
-	for (int t = 0; t < 64; t++) {
-		uint32_t a = v[0], e = v[4];
-		uint32_t t1 = v[7] + (ror32(e, 6) ^ ror32(e, 11) ^ ror32(e, 25)) +
-			      ((e & v[5]) ^ (~e & v[6])) + K256[t] + w[t];
-		uint32_t t2 = (ror32(a, 2) ^ ror32(a, 13) ^ ror32(a, 22)) +
-			      ((a & v[1]) ^ (a & v[2]) ^ (v[1] & v[2]));
-		v[7] = v[6];
-		v[6] = v[5];
-		v[5] = e;
-		v[4] = v[3] + t1;
-		v[3] = v[2];
-		v[2] = v[1];
-		v[1] = a;
-		v[0] = t1 + t2;
-	}
-	for (int i = 0; i < 8; i++)
-		h[i] += v[i];
+/* One round (FIPS 180-4 6.2.2 step 3) without moving the eight working variables:
+ * the caller rotates the names instead, so a round writes only d and h. Maj uses
+ * b ^ c, which is the previous round's a ^ b: each round leaves its a ^ b in ab
+ * for the next one (the two temporaries swap names every round). */
+#define RND(a, b, c, d, e, f, g, h, k, w, ab, bc)                                    \
+	do {                                                                         \
+		uint32_t t1_ = (h) + BSIG1(e) + CH(e, f, g) + (k) + (w);                   \
+		(ab) = (a) ^ (b);                                                    \
+		(d) += t1_;                                                          \
+		(h) = t1_ + BSIG0(a) + ((b) ^ ((ab) & (bc)));                        \
+	} while (0)
+
+/* The message schedule in a 16-word ring: W[t] for t >= 16 replaces W[t - 16]. */
+#define WNEXT(j)                                                                     \
+	(w[j] += SSIG1(w[((j) + 14) & 15]) + w[((j) + 9) & 15] + SSIG0(w[((j) + 1) & 15]))
+
+/* Sixteen rounds from K256[t], the word of round t + j given by W(j). */
+#define ROUNDS16(W)                                                                  \
+	do {                                                                         \
+		RND(a, b, c, d, e, f, g, h, K256[t + 0], W(0), x, y);                \
+		RND(h, a, b, c, d, e, f, g, K256[t + 1], W(1), y, x);                \
+		RND(g, h, a, b, c, d, e, f, K256[t + 2], W(2), x, y);                \
+		RND(f, g, h, a, b, c, d, e, K256[t + 3], W(3), y, x);                \
+		RND(e, f, g, h, a, b, c, d, K256[t + 4], W(4), x, y);                \
+		RND(d, e, f, g, h, a, b, c, K256[t + 5], W(5), y, x);                \
+		RND(c, d, e, f, g, h, a, b, K256[t + 6], W(6), x, y);                \
+		RND(b, c, d, e, f, g, h, a, K256[t + 7], W(7), y, x);                \
+		RND(a, b, c, d, e, f, g, h, K256[t + 8], W(8), x, y);                \
+		RND(h, a, b, c, d, e, f, g, K256[t + 9], W(9), y, x);                \
+		RND(g, h, a, b, c, d, e, f, K256[t + 10], W(10), x, y);              \
+		RND(f, g, h, a, b, c, d, e, K256[t + 11], W(11), y, x);              \
+		RND(e, f, g, h, a, b, c, d, K256[t + 12], W(12), x, y);              \
+		RND(d, e, f, g, h, a, b, c, K256[t + 13], W(13), y, x);              \
+		RND(c, d, e, f, g, h, a, b, K256[t + 14], W(14), x, y);              \
+		RND(b, c, d, e, f, g, h, a, K256[t + 15], W(15), y, x);              \
+	} while (0)
+
+#define WLOAD(j) (w[j])
+
+/* sha256_block: process one 64-byte block into the state (FIPS 180-4 6.2.2),
+ * the 64 rounds unrolled sixteen at a time with the schedule computed in place
+ * just before each word is used (no 64-word array, no variable moves). */
+static void sha256_block(uint32_t st[8], const uint8_t *blk)
+{
+	uint32_t w[16];
+	uint32_t a = st[0], b = st[1], c = st[2], d = st[3];
+	uint32_t e = st[4], f = st[5], g = st[6], h = st[7];
+	uint32_t x, y = b ^ c; /* a ^ b of the last round, b ^ c of the next */
+	int t = 0;
+
+	for (int j = 0; j < 16; j++)
+		w[j] = load32_be(blk + 4 * (size_t)j);
+	ROUNDS16(WLOAD);
+	for (t = 16; t < 64; t += 16)
+		ROUNDS16(WNEXT);
+	st[0] += a;
+	st[1] += b;
+	st[2] += c;
+	st[3] += d;
+	st[4] += e;
+	st[5] += f;
+	st[6] += g;
+	st[7] += h;
 }
 
 /* crypto_sha256_init: start a new hash. */

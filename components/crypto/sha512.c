@@ -51,45 +51,86 @@ static inline uint64_t ror64(uint64_t x, unsigned n)
 	return (x >> n) | (x << (64 - n));
 }
 
-/* load64_be: big-endian 64-bit load. */
+/* load64_be: big-endian 64-bit load, written as one expression so the compiler
+ * can turn it into a single load and byte swap where the target has them. */
 static inline uint64_t load64_be(const uint8_t *p)
 {
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
+	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+	       (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+	       (uint64_t)p[6] << 8 | p[7];
 }
 
-/* sha512_block: process one 128-byte block into the state (FIPS 180-4 6.4.2). */
-static void sha512_block(uint64_t h[8], const uint8_t *blk)
-{
-	uint64_t w[80], v[8];
+/* The FIPS 180-4 4.1.3 functions. Ch and Maj in forms with one operation less:
+ * Ch(e,f,g) = g ^ (e & (f ^ g)); Maj(a,b,c) = b ^ ((a ^ b) & (b ^ c)) (in RND). */
+#define CH(e, f, g) ((g) ^ ((e) & ((f) ^ (g))))
+#define BSIG0(x) (ror64(x, 28) ^ ror64(x, 34) ^ ror64(x, 39))
+#define BSIG1(x) (ror64(x, 14) ^ ror64(x, 18) ^ ror64(x, 41))
+#define SSIG0(x) (ror64(x, 1) ^ ror64(x, 8) ^ ((x) >> 7))
+#define SSIG1(x) (ror64(x, 19) ^ ror64(x, 61) ^ ((x) >> 6))
 
-	for (int t = 0; t < 16; t++)
-		w[t] = load64_be(blk + 8 * (size_t)t);
-	for (int t = 16; t < 80; t++) {
-		uint64_t s0 = ror64(w[t - 15], 1) ^ ror64(w[t - 15], 8) ^ (w[t - 15] >> 7);
-		uint64_t s1 = ror64(w[t - 2], 19) ^ ror64(w[t - 2], 61) ^ (w[t - 2] >> 6);
-		w[t] = w[t - 16] + s0 + w[t - 7] + s1;
-	}
-	memcpy(v, h, sizeof v);
-	for (int t = 0; t < 80; t++) {
-		uint64_t a = v[0], e = v[4];
-		uint64_t t1 = v[7] + (ror64(e, 14) ^ ror64(e, 18) ^ ror64(e, 41)) +
-			      ((e & v[5]) ^ (~e & v[6])) + K512[t] + w[t];
-		uint64_t t2 = (ror64(a, 28) ^ ror64(a, 34) ^ ror64(a, 39)) +
-			      ((a & v[1]) ^ (a & v[2]) ^ (v[1] & v[2]));
-		v[7] = v[6];
-		v[6] = v[5];
-		v[5] = e;
-		v[4] = v[3] + t1;
-		v[3] = v[2];
-		v[2] = v[1];
-		v[1] = a;
-		v[0] = t1 + t2;
-	}
-	for (int i = 0; i < 8; i++)
-		h[i] += v[i];
+/* One round (FIPS 180-4 6.4.2 step 3) without moving the eight working variables:
+ * the caller rotates the names instead, so a round writes only d and h. Maj uses
+ * b ^ c, which is the previous round's a ^ b: each round leaves its a ^ b in ab
+ * for the next one (the two temporaries swap names every round). */
+#define RND(a, b, c, d, e, f, g, h, k, w, ab, bc)                                    \
+	do {                                                                         \
+		uint64_t t1_ = (h) + BSIG1(e) + CH(e, f, g) + (k) + (w);                   \
+		(ab) = (a) ^ (b);                                                    \
+		(d) += t1_;                                                          \
+		(h) = t1_ + BSIG0(a) + ((b) ^ ((ab) & (bc)));                        \
+	} while (0)
+
+/* The message schedule in a 16-word ring: W[t] for t >= 16 replaces W[t - 16]. */
+#define WNEXT(j)                                                                     \
+	(w[j] += SSIG1(w[((j) + 14) & 15]) + w[((j) + 9) & 15] + SSIG0(w[((j) + 1) & 15]))
+
+/* Sixteen rounds from K512[t], the word of round t + j given by W(j). */
+#define ROUNDS16(W)                                                                  \
+	do {                                                                         \
+		RND(a, b, c, d, e, f, g, h, K512[t + 0], W(0), x, y);                \
+		RND(h, a, b, c, d, e, f, g, K512[t + 1], W(1), y, x);                \
+		RND(g, h, a, b, c, d, e, f, K512[t + 2], W(2), x, y);                \
+		RND(f, g, h, a, b, c, d, e, K512[t + 3], W(3), y, x);                \
+		RND(e, f, g, h, a, b, c, d, K512[t + 4], W(4), x, y);                \
+		RND(d, e, f, g, h, a, b, c, K512[t + 5], W(5), y, x);                \
+		RND(c, d, e, f, g, h, a, b, K512[t + 6], W(6), x, y);                \
+		RND(b, c, d, e, f, g, h, a, K512[t + 7], W(7), y, x);                \
+		RND(a, b, c, d, e, f, g, h, K512[t + 8], W(8), x, y);                \
+		RND(h, a, b, c, d, e, f, g, K512[t + 9], W(9), y, x);                \
+		RND(g, h, a, b, c, d, e, f, K512[t + 10], W(10), x, y);              \
+		RND(f, g, h, a, b, c, d, e, K512[t + 11], W(11), y, x);              \
+		RND(e, f, g, h, a, b, c, d, K512[t + 12], W(12), x, y);              \
+		RND(d, e, f, g, h, a, b, c, K512[t + 13], W(13), y, x);              \
+		RND(c, d, e, f, g, h, a, b, K512[t + 14], W(14), x, y);              \
+		RND(b, c, d, e, f, g, h, a, K512[t + 15], W(15), y, x);              \
+	} while (0)
+
+#define WLOAD(j) (w[j])
+
+/* sha512_block: process one 128-byte block into the state (FIPS 180-4 6.4.2),
+ * the 80 rounds unrolled sixteen at a time with the schedule computed in place
+ * just before each word is used (no 80-word array, no variable moves). */
+static void sha512_block(uint64_t st[8], const uint8_t *blk)
+{
+	uint64_t w[16];
+	uint64_t a = st[0], b = st[1], c = st[2], d = st[3];
+	uint64_t e = st[4], f = st[5], g = st[6], h = st[7];
+	uint64_t x, y = b ^ c; /* a ^ b of the last round, b ^ c of the next */
+	int t = 0;
+
+	for (int j = 0; j < 16; j++)
+		w[j] = load64_be(blk + 8 * (size_t)j);
+	ROUNDS16(WLOAD);
+	for (t = 16; t < 80; t += 16)
+		ROUNDS16(WNEXT);
+	st[0] += a;
+	st[1] += b;
+	st[2] += c;
+	st[3] += d;
+	st[4] += e;
+	st[5] += f;
+	st[6] += g;
+	st[7] += h;
 }
 
 /* crypto_sha512_init: start a new hash. */

@@ -3,8 +3,8 @@
  *   returns CAIRN_EFAULT, audited against the caller, and statefs stays up and
  *   keeps serving; several threads of one component race rewrites of a key
  *   buffer against puts, and no put lands outside the caller's prefix (checked
- *   afterwards as statefs itself). Run from selftest_components, which may
- *   start threads as any component. */
+ *   afterwards as statefs itself). Run from selftest_components; the check as
+ *   statefs uses the selftest component's run_as privilege. */
 #include <string.h>
 
 #include "cairn/audit.h"

@@ -28,7 +28,7 @@ int vblk_alloc_slots(struct vblk_dev *d)
 	uint64_t pa;
 
 	n = n < VBLK_SLOTS_MAX ? n : VBLK_SLOTS_MAX;
-	int err = d->ops->dma_alloc(d->ctx, (size_t)(n + 1u) * SLOT_DMA_BYTES, 16u, &va, &pa);
+	int err = d->v.ops->dma_alloc(d->v.ctx, (size_t)(n + 1u) * SLOT_DMA_BYTES, 16u, &va, &pa);
 	if (err)
 		return err;
 	unsigned char *mem = va;
@@ -60,25 +60,24 @@ int vblk_map_status(uint8_t status)
 	}
 }
 
-/* Give up on the device: reset it so it stops touching our rings and buffers,
- * mark it FAILED, and wake every waiter (they return CAIRN_ESHUTDOWN). Lock held;
- * may run in IRQ context (bounded). */
+/* Give up on the device: reset it so it stops touching our rings and buffers
+ * (a reset it does not confirm quarantines it: virtio_fail), mark it FAILED,
+ * and wake every waiter (they return CAIRN_ESHUTDOWN). Lock held; may run in
+ * IRQ context (bounded). */
 static void fail_locked(struct vblk_dev *d)
 {
-	if (d->failed)
+	if (d->v.failed)
 		return;
-	__atomic_store_n(&d->failed, true, __ATOMIC_RELAXED); /* lock-free fast-path read */
-	vblk_reset(d);
-	vblk_set_status(d, VSTAT_FAILED);
+	(void)virtio_fail(&d->v);
 	for (unsigned i = 0; i < d->nslots; i++)
 		if (d->slots[i].busy)
-			d->ops->wake(d->ctx, &d->slots[i]);
-	d->ops->wake(d->ctx, &d->free_slots);
+			d->v.ops->wake(d->v.ctx, &d->slots[i]);
+	d->v.ops->wake(d->v.ctx, &d->free_slots);
 }
 
 /* Complete the chain with head id: free its descriptors, mark its slot done, wake
  * its waiter. An id we did not hand out means a broken device: fail it. Lock held. */
-static void complete_locked(struct vblk_dev *d, uint32_t id)
+static void complete_locked(struct vblk_dev *d, uint32_t id, uint32_t len)
 {
 	if (id >= d->vq.num || d->head_slot[id] == 0) {
 		fail_locked(d);
@@ -86,12 +85,13 @@ static void complete_locked(struct vblk_dev *d, uint32_t id)
 	}
 	struct vblk_slot *s = &d->slots[d->head_slot[id] - 1u];
 	d->head_slot[id] = 0;
-	if (vblk_vq_free_chain(&d->vq, (uint16_t)id) == 0) {
+	if (virtq_free_chain(&d->vq, (uint16_t)id) == 0) {
 		fail_locked(d);
 		return;
 	}
+	s->used_len = len;
 	s->done = true;
-	d->ops->wake(d->ctx, s);
+	d->v.ops->wake(d->v.ctx, s);
 }
 
 /* Reap every used-ring entry the device has produced. Lock held. */
@@ -99,42 +99,46 @@ static void reap_locked(struct vblk_dev *d)
 {
 	uint32_t id, len;
 
-	while (!d->failed && vblk_vq_pop_used(&d->vq, d->ops, d->ctx, &id, &len))
-		complete_locked(d, id);
+	while (!d->v.failed && virtq_pop_used(&d->vq, d->v.ops, d->v.ctx, &id, &len))
+		complete_locked(d, id, len);
 }
 
 /* vblk_irq: interrupt handler body: ack, then reap and wake (see header). */
 int vblk_irq(struct vblk_dev *d)
 {
-	d->ops->lock(d->ctx);
-	uint32_t st = vblk_rd(d, VMMIO_INTERRUPT_STATUS);
-	if (st) {
-		vblk_wr(d, VMMIO_INTERRUPT_ACK, st);
-		/* Ack before reading used->idx: a completion posted after our read then
-		 * raises a fresh interrupt instead of being lost. */
-		d->ops->mb(d->ctx);
+	d->v.ops->lock(d->v.ctx);
+	uint32_t st = virtio_irq_ack(&d->v); /* ack, then look at the ring */
+	if (st)
 		reap_locked(d);
-	}
-	d->ops->unlock(d->ctx);
+	d->v.ops->unlock(d->v.ctx);
 	return st != 0;
 }
 
 /* vblk_set_polled: switch completion mode; polled also sets the NO_INTERRUPT hint. */
 void vblk_set_polled(struct vblk_dev *d, bool polled)
 {
-	d->ops->lock(d->ctx);
+	d->v.ops->lock(d->v.ctx);
 	d->polled = polled;
-	vblk_vq_set_no_interrupt(&d->vq, polled);
-	d->ops->unlock(d->ctx);
+	virtq_set_no_interrupt(&d->vq, polled);
+	d->v.ops->unlock(d->v.ctx);
 }
 
 /* vblk_failed: whether a timeout or protocol error disabled the device. */
 bool vblk_failed(struct vblk_dev *d)
 {
-	d->ops->lock(d->ctx);
-	bool f = d->failed;
-	d->ops->unlock(d->ctx);
+	d->v.ops->lock(d->v.ctx);
+	bool f = d->v.failed;
+	d->v.ops->unlock(d->v.ctx);
 	return f;
+}
+
+/* vblk_quarantined: whether the device failed without confirming its reset. */
+bool vblk_quarantined(struct vblk_dev *d)
+{
+	d->v.ops->lock(d->v.ctx);
+	bool q = d->v.quarantined;
+	d->v.ops->unlock(d->v.ctx);
+	return q;
 }
 
 /* One polled-mode step: reap; if still not done, check the deadline, then drop the
@@ -144,12 +148,12 @@ static int poll_step_locked(struct vblk_dev *d, const struct vblk_slot *s, uint6
 	reap_locked(d);
 	if (s == NULL ? d->free_slots != 0 : s->done)
 		return 0;
-	if (d->ops->now_us(d->ctx) >= deadline)
+	if (d->v.ops->now_us(d->v.ctx) >= deadline)
 		return CAIRN_ETIMEDOUT;
-	d->ops->unlock(d->ctx);
-	if (d->ops->relax)
-		d->ops->relax(d->ctx);
-	d->ops->lock(d->ctx);
+	d->v.ops->unlock(d->v.ctx);
+	if (d->v.ops->relax)
+		d->v.ops->relax(d->v.ctx);
+	d->v.ops->lock(d->v.ctx);
 	return 0;
 }
 
@@ -157,17 +161,17 @@ static int poll_step_locked(struct vblk_dev *d, const struct vblk_slot *s, uint6
 static int acquire_slot_locked(struct vblk_dev *d, bool try_only, uint64_t deadline,
                                struct vblk_slot **out)
 {
-	while (!d->failed && d->free_slots == 0) {
+	while (!d->v.failed && d->free_slots == 0) {
 		if (try_only)
 			return CAIRN_EAGAIN;
 		int err = d->polled ? poll_step_locked(d, NULL, deadline)
-		                    : d->ops->wait(d->ctx, &d->free_slots, deadline);
-		if (!err && !d->polled && d->ops->now_us(d->ctx) >= deadline)
+		                    : d->v.ops->wait(d->v.ctx, &d->free_slots, deadline);
+		if (!err && !d->polled && d->v.ops->now_us(d->v.ctx) >= deadline)
 			err = CAIRN_ETIMEDOUT;
 		if (err == CAIRN_ETIMEDOUT && d->free_slots == 0)
 			return CAIRN_ETIMEDOUT; /* the holders' own timeouts fail the device */
 	}
-	if (d->failed)
+	if (d->v.failed)
 		return CAIRN_ESHUTDOWN;
 	for (unsigned i = 0; i < d->nslots; i++) {
 		if (!d->slots[i].busy) {
@@ -182,7 +186,7 @@ static int acquire_slot_locked(struct vblk_dev *d, bool try_only, uint64_t deadl
 }
 
 /* Build the chain header [data] status for slot s and hand it to the device:
- * descriptors, wmb, avail->idx (vblk_vq_publish), mb, QueueNotify. Lock held.
+ * descriptors, wmb, avail->idx (virtq_publish), mb, QueueNotify. Lock held.
  * CAIRN_EIO only if the descriptor accounting is broken (cannot happen). */
 static int submit_locked(struct vblk_dev *d, struct vblk_slot *s, uint32_t type,
                           uint64_t sector, uint64_t data_pa, uint32_t len)
@@ -190,6 +194,9 @@ static int submit_locked(struct vblk_dev *d, struct vblk_slot *s, uint32_t type,
 	struct vq_buf bufs[3];
 	unsigned n = 0;
 
+	s->type = type;
+	s->len = len;
+	s->used_len = 0;
 	s->hdr->type = type;
 	s->hdr->reserved = 0;
 	s->hdr->sector = sector;
@@ -198,15 +205,13 @@ static int submit_locked(struct vblk_dev *d, struct vblk_slot *s, uint32_t type,
 	if (len)
 		bufs[n++] = (struct vq_buf){ data_pa, len, type != VBLK_T_OUT };
 	bufs[n++] = (struct vq_buf){ s->status_pa, 1u, true };
-	int head = vblk_vq_add_chain(&d->vq, bufs, n); /* 3 * nslots <= num: never -1 */
+	int head = virtq_add_chain(&d->vq, bufs, n); /* 3 * nslots <= num: never -1 */
 	if (head < 0)
 		return CAIRN_EIO;
 	s->head = (uint16_t)head;
 	d->head_slot[head] = (uint8_t)(s - d->slots + 1);
-	vblk_vq_publish(&d->vq, s->head, d->ops, d->ctx);
-	/* avail->idx must be visible before the device is told to look at it. */
-	d->ops->mb(d->ctx);
-	vblk_wr(d, VMMIO_QUEUE_NOTIFY, 0);
+	virtq_publish(&d->vq, s->head, d->v.ops, d->v.ctx);
+	virtio_notify(&d->v, &d->vq); /* mb, then QueueNotify */
 	return 0;
 }
 
@@ -214,20 +219,20 @@ static int submit_locked(struct vblk_dev *d, struct vblk_slot *s, uint32_t type,
 static int start(struct vblk_dev *d, bool try_only, uint32_t type, uint64_t sector,
                  uint64_t data_pa, uint32_t len, struct vblk_slot **out)
 {
-	uint64_t deadline = d->ops->now_us(d->ctx) + d->timeout_us;
+	uint64_t deadline = d->v.ops->now_us(d->v.ctx) + d->v.timeout_us;
 	struct vblk_slot *s = NULL;
 
-	d->ops->lock(d->ctx);
-	int err = d->failed ? CAIRN_ESHUTDOWN : acquire_slot_locked(d, try_only, deadline, &s);
+	d->v.ops->lock(d->v.ctx);
+	int err = d->v.failed ? CAIRN_ESHUTDOWN : acquire_slot_locked(d, try_only, deadline, &s);
 	if (!err)
 		err = submit_locked(d, s, type, sector, data_pa, len);
 	if (err && s) { /* give the slot back: nothing was submitted */
 		s->busy = false;
 		d->free_slots++;
-		d->ops->wake(d->ctx, &d->free_slots);
+		d->v.ops->wake(d->v.ctx, &d->free_slots);
 		s = NULL;
 	}
-	d->ops->unlock(d->ctx);
+	d->v.ops->unlock(d->v.ctx);
 	*out = s;
 	return err;
 }
@@ -252,11 +257,11 @@ int vblk_start_try(struct vblk_dev *d, uint32_t type, uint64_t sector, uint64_t 
  * device). Returns 0 when s completed. Lock held. */
 static int await_locked(struct vblk_dev *d, struct vblk_slot *s, uint64_t deadline)
 {
-	while (!s->done && !d->failed) {
+	while (!s->done && !d->v.failed) {
 		int err = d->polled ? poll_step_locked(d, s, deadline)
-		                    : d->ops->wait(d->ctx, s, deadline);
+		                    : d->v.ops->wait(d->v.ctx, s, deadline);
 		/* Also trust the clock: a wait that keeps waking spuriously cannot hang us. */
-		if (!err && !d->polled && d->ops->now_us(d->ctx) >= deadline)
+		if (!err && !d->polled && d->v.ops->now_us(d->v.ctx) >= deadline)
 			err = CAIRN_ETIMEDOUT;
 		if (err == CAIRN_ETIMEDOUT && !s->done) {
 			fail_locked(d);
@@ -266,18 +271,37 @@ static int await_locked(struct vblk_dev *d, struct vblk_slot *s, uint64_t deadli
 	return s->done ? 0 : CAIRN_ESHUTDOWN;
 }
 
+/* check_used: a successful read must say the device wrote the whole data
+ * buffer and the status byte; a shorter used length would leave stale bytes in
+ * the caller's buffer, so it is an error (the length is the device's claim, not
+ * trusted to be larger than the buffer either: only "too short" is checked). */
+static int check_used(const struct vblk_slot *s)
+{
+	if (s->type == VBLK_T_IN && s->used_len < s->len + 1u)
+		return CAIRN_EIO;
+	return 0;
+}
+
 /* vblk_finish: wait for the request in slot s, release the slot, and return the
- * mapped device status (or CAIRN_ETIMEDOUT / CAIRN_ESHUTDOWN). */
+ * mapped device status (or CAIRN_ETIMEDOUT / CAIRN_ESHUTDOWN; CAIRN_EIO for a
+ * short read). A slot whose request never completed on a quarantined device is
+ * never released: the device may still write its header, status and data. */
 int vblk_finish(struct vblk_dev *d, struct vblk_slot *s, uint64_t deadline_us)
 {
-	d->ops->lock(d->ctx);
+	d->v.ops->lock(d->v.ctx);
 	int err = await_locked(d, s, deadline_us);
 	if (!err)
 		err = vblk_map_status(ld_status(s));
+	if (!err)
+		err = check_used(s);
+	if (!s->done && d->v.quarantined) {
+		d->v.ops->unlock(d->v.ctx);
+		return err;
+	}
 	s->busy = false;
 	d->free_slots++;
-	d->ops->wake(d->ctx, &d->free_slots);
-	d->ops->unlock(d->ctx);
+	d->v.ops->wake(d->v.ctx, &d->free_slots);
+	d->v.ops->unlock(d->v.ctx);
 	return err;
 }
 
@@ -289,7 +313,7 @@ static int request(struct vblk_dev *d, uint32_t type, uint64_t sector, uint64_t 
 	int err = vblk_start(d, type, sector, pa, len, &s);
 	if (err)
 		return err;
-	return vblk_finish(d, s, d->ops->now_us(d->ctx) + d->timeout_us);
+	return vblk_finish(d, s, d->v.ops->now_us(d->v.ctx) + d->v.timeout_us);
 }
 
 /* vblk_parse_serial: GET_ID bytes -> C string. The 20 bytes are NUL-padded and
@@ -328,8 +352,8 @@ int vblk_get_id(struct vblk_dev *d, char serial[BLKDEV_SERIAL_MAX + 1])
 /* Record a refused operation through the optional audit op. */
 static void audit(struct vblk_dev *d, const char *op)
 {
-	if (d->ops->audit)
-		d->ops->audit(d->ctx, VBLK_AUDIT_READ_ONLY, op, d->bd.info.serial);
+	if (d->audit)
+		d->audit(d->v.ctx, VBLK_AUDIT_READ_ONLY, op, d->bd.info.serial);
 }
 
 /* Validate a byte-level request: alignment to the logical block, then range. */
@@ -352,13 +376,13 @@ static int check_io(const struct vblk_dev *d, uint64_t sector, const void *buf, 
 static int xfer(struct vblk_dev *d, uint32_t type, uint64_t sector, unsigned char *buf,
                 size_t len)
 {
-	if (__atomic_load_n(&d->failed, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&d->v.failed, __ATOMIC_RELAXED))
 		return CAIRN_ESHUTDOWN;
 	int err = check_io(d, sector, buf, len);
 	while (!err && len) {
 		uint32_t chunk = len < d->max_transfer ? (uint32_t)len : d->max_transfer;
 		uint64_t pa;
-		err = d->ops->dma_addr(d->ctx, buf, chunk, &pa);
+		err = d->v.ops->dma_addr(d->v.ctx, buf, chunk, &pa);
 		if (err)
 			return CAIRN_EFAULT;
 		err = request(d, type, sector, pa, chunk);
@@ -406,9 +430,9 @@ int vblk_flush(struct vblk_dev *d)
 	int err = vblk_check_writable(d, "flush");
 	if (err)
 		return err;
-	if (__atomic_load_n(&d->failed, __ATOMIC_RELAXED))
+	if (__atomic_load_n(&d->v.failed, __ATOMIC_RELAXED))
 		return CAIRN_ESHUTDOWN;
-	if (!(d->features & VBLK_FEATURE(VBLK_F_FLUSH)))
+	if (!virtio_has(&d->v, VBLK_F_FLUSH))
 		return 0; /* no FLUSH negotiated: the device is write-through (spec 5.2.5) */
 	return request(d, VBLK_T_FLUSH, 0, 0, 0);
 }

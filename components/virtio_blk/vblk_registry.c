@@ -96,8 +96,8 @@ static int check_policy(struct vblk_dev *d, const char *serial, bool ro, uint32_
 	if (!claim_check)
 		return 0;
 	int err = claim_check(claim_check_ctx, serial, ro, owner);
-	if (err && d->ops->audit)
-		d->ops->audit(d->ctx, VBLK_AUDIT_CLAIM, "claim", serial);
+	if (err && d->audit)
+		d->audit(d->v.ctx, VBLK_AUDIT_CLAIM, "claim", serial);
 	return err;
 }
 
@@ -184,7 +184,7 @@ int vblk_describe(const struct vblk_dev *d, char *buf, size_t len)
 	                 "virtio-blk up serial=%s sectors=%" PRIu64 " ss=%" PRIu32
 	                 " ro=%d mmio=0x%" PRIx64 " irq=%" PRIu32,
 	                 in->serial, in->sector_count, in->sector_size, in->read_only ? 1 : 0,
-	                 d->mmio_base, d->irq);
+	                 d->v.mmio_base, d->v.irq);
 	if (n < 0 || (size_t)n >= len)
 		return CAIRN_E2BIG;
 	return n;

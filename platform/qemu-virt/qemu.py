@@ -55,6 +55,10 @@ def broken_dtb(a, what, workdir):
                          capture_output=True, text=True).stdout
     if what == "no-memory":
         dts, n = re.subn(r"\n\tmemory@[0-9a-f]+ \{.*?\n\t\};", "", dts, flags=re.S)
+    elif what == "small-plic":
+        # The PLIC's reg size cut to 0x1000: its context registers fall outside.
+        dts, n = re.subn(r"(plic@[0-9a-f]+ \{[^}]*?reg = <(?:0x[0-9a-f]+ ){3})0x[0-9a-f]+>",
+                         r"\g<1>0x1000>", dts, count=1, flags=re.S)
     else:
         sys.exit(f"qemu.py: unknown --break-dtb {what}")
     if n == 0:
@@ -130,7 +134,7 @@ def main():
     p.add_argument("--forbid", action="append", help="REGEX that must not appear")
     p.add_argument("--exit", type=int, default=0)
     p.add_argument("--timeout", type=float, default=60)
-    p.add_argument("--break-dtb", choices=["no-memory"])
+    p.add_argument("--break-dtb", choices=["no-memory", "small-plic"])
     a = p.parse_args()
     if a.mode == "run":
         cmd = qemu_command(a)

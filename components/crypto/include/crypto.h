@@ -16,8 +16,10 @@
  * crc32c(crc32c(0, a), b) == crc32c(0, a||b). */
 uint32_t crypto_crc32c(uint32_t crc, const void *buf, size_t len);
 /* crypto_crc32c_use_zbc: select the Zbc (clmul) implementation when on is true.
- * Call it once at boot, before other harts run, when the DTB ISA string lists
- * "zbc". On a build without the Zbc code (the host) it has no effect. */
+ * The crypto component calls it at init, only when every hart's ISA string lists
+ * "zbc" and Zbc measured faster than the table. Both give identical results, so
+ * switching while other harts run CRCs is harmless. On a build without the Zbc
+ * code (the host) it has no effect. */
 void crypto_crc32c_use_zbc(bool on);
 /* crypto_crc32c_zbc_active: true when crypto_crc32c is using the Zbc code. */
 bool crypto_crc32c_zbc_active(void);
@@ -80,6 +82,25 @@ void crypto_ed25519_public(const uint8_t seed[CRYPTO_ED25519_SEED], uint8_t pub[
  * otherwise let two signatures of one message reveal the secret scalar). */
 void crypto_ed25519_sign(uint8_t sig[CRYPTO_ED25519_SIG], const void *msg, size_t len,
 			 const uint8_t seed[CRYPTO_ED25519_SEED], const uint8_t pub[CRYPTO_ED25519_PUBLIC]);
+/* An Ed25519 signing key expanded once from its seed: the clamped secret scalar,
+ * the nonce prefix (RFC 8032 5.1.5) and the public key derived from them. Made
+ * only by crypto_ed25519_key_from_seed; secret: wipe it (crypto_wipe) when done.
+ * Signing with it skips the per-signature seed hash and [a]B, which is about half
+ * of crypto_ed25519_sign's time; pub is trusted as the one derived here, so the
+ * struct must not be assembled or altered by hand. */
+struct crypto_ed25519_key {
+	uint8_t scalar[32];
+	uint8_t prefix[32];
+	uint8_t pub[CRYPTO_ED25519_PUBLIC];
+};
+
+/* crypto_ed25519_key_from_seed: expand seed into k (constant time). */
+void crypto_ed25519_key_from_seed(struct crypto_ed25519_key *k,
+				  const uint8_t seed[CRYPTO_ED25519_SEED]);
+/* crypto_ed25519_sign_key: the same signature as crypto_ed25519_sign with k's
+ * seed, from the expanded key. */
+void crypto_ed25519_sign_key(uint8_t sig[CRYPTO_ED25519_SIG], const void *msg, size_t len,
+			     const struct crypto_ed25519_key *k);
 /* crypto_ed25519_verify: 0 when sig is a valid signature of msg under pub;
  * CAIRN_EBADMSG otherwise (including non-canonical S or R/A encodings and
  * small-order A or R, which are rejected). */

@@ -1,10 +1,11 @@
-/* virtio-blk driver: virtio-mmio transport (legacy version 1 and modern version 2),
- * one split virtqueue, exposed as a struct blkdev per disk and claimed by serial.
+/* virtio-blk driver over the kernel core's virtio-mmio transport (cairn/virtio.h:
+ * legacy version 1 and modern version 2, one split virtqueue), exposed as a
+ * struct blkdev per disk and claimed by serial.
  *
  * The driver is pure logic: it touches the device, memory barriers, DMA memory,
- * time, locking and sleeping only through struct vblk_platform_ops, which the kernel
+ * time, locking and sleeping only through struct virtio_ops, which the kernel
  * implements (and the host tests implement with a device model). The full contract
- * is in docs/virtio-blk.md; the short form is next to each op below.
+ * is in docs/virtio-blk.md and docs/virtio.md.
  *
  * Units: the vblk_read/vblk_write API takes 512-byte virtio sectors and byte
  * lengths; both must be aligned to the disk's logical block size (info.sector_size).
@@ -18,6 +19,7 @@
 
 #include "blkdev.h"
 #include "cairn/err.h"
+#include "cairn/virtio.h"
 
 #define VBLK_MAX_DEVICES 8u               /* QEMU virt has 8 virtio-mmio slots */
 #define VBLK_SECTOR_SIZE 512u             /* virtio protocol unit, always */
@@ -28,61 +30,21 @@
 
 struct vblk_dev; /* opaque; storage is a static pool of VBLK_MAX_DEVICES entries */
 
-/* Platform operations, one set per device (ctx identifies the device's glue: its
- * MMIO base, its lock, its wait channels). "IRQ-safe" ops may be called from
- * vblk_irq(), i.e. in interrupt context with the device lock held. */
 enum vblk_audit_kind {
 	VBLK_AUDIT_READ_ONLY = 1, /* a write or flush refused: the disk or claim is read-only */
 	VBLK_AUDIT_CLAIM = 2,     /* the claim policy denied a claim */
 };
 
-struct vblk_platform_ops {
-	/* MMIO: 32-bit device register access at byte offset off (4-aligned, < 0x200)
-	 * from the device's base. Must be a single 32-bit access (volatile). No ordering
-	 * against normal memory is implied; the driver calls mb/wmb/rmb. IRQ-safe. */
-	uint32_t (*read32)(void *ctx, uint32_t off);
-	void (*write32)(void *ctx, uint32_t off, uint32_t val);
-	/* Barriers, all also compiler barriers. IRQ-safe.
-	 * mb:  all prior memory and I/O accesses before all later ones (fence iorw,iorw).
-	 * wmb: prior memory stores before later memory stores (fence w,w).
-	 * rmb: prior memory loads before later memory loads (fence r,r). */
-	void (*mb)(void *ctx);
-	void (*wmb)(void *ctx);
-	void (*rmb)(void *ctx);
-	/* DMA: physically contiguous, zeroed memory of size bytes aligned (virtual and
-	 * physical) to align (a power of two, at most 4096); *va and *pa receive the
-	 * addresses. 0 or CAIRN_ENOMEM. Thread context only (probe). Never freed: the
-	 * device may hold the address until reset. */
-	int (*dma_alloc)(void *ctx, size_t size, size_t align, void **va, uint64_t *pa);
-	/* DMA address of a caller buffer [va, va+len): 0 and *pa when the range is
-	 * physically contiguous and device-reachable, else CAIRN_EFAULT (the request
-	 * then fails with CAIRN_EFAULT and nothing is sent). IRQ-safe not required. */
-	int (*dma_addr)(void *ctx, const void *va, size_t len, uint64_t *pa);
-	/* Monotonic clock in microseconds. IRQ-safe. */
-	uint64_t (*now_us)(void *ctx);
-	/* Optional: called in each polled-mode spin iteration (cpu pause hint). */
-	void (*relax)(void *ctx);
-	/* Device lock: a spinlock that also masks interrupts on the local hart (the IRQ
-	 * path takes it). Not recursive. Protects the queue and request slots. */
-	void (*lock)(void *ctx);
-	void (*unlock)(void *ctx);
-	/* Condition wait, called with the lock HELD: atomically release the lock and
-	 * sleep until wake(ctx, chan) or now_us() >= deadline_us, then re-acquire the
-	 * lock. Returns 0 (woken; spurious wake-ups allowed, the driver re-checks) or
-	 * CAIRN_ETIMEDOUT. Thread context only; never called in polled mode. */
-	int (*wait)(void *ctx, const void *chan, uint64_t deadline_us);
-	/* Wake every waiter sleeping on chan. Called with the lock held, possibly from
-	 * vblk_irq() (IRQ-safe, must not sleep). */
-	void (*wake)(void *ctx, const void *chan);
-	/* Optional audit record for a refused operation: kind says which; op is
-	 * "write", "flush" or "claim"; serial the disk's. Thread context. */
-	void (*audit)(void *ctx, enum vblk_audit_kind kind, const char *op, const char *serial);
-};
+/* Optional audit record for a refused operation: kind says which; op is "write",
+ * "flush" or "claim"; serial the disk's; ctx the device's ops ctx. Thread context. */
+typedef void (*vblk_audit_fn)(void *ctx, enum vblk_audit_kind kind, const char *op,
+			      const char *serial);
 
 /* Probe configuration. Every field documents its default. */
 struct vblk_config {
-	const struct vblk_platform_ops *ops; /* required, see above */
-	void *ctx;                           /* passed to every op */
+	const struct virtio_ops *ops; /* required (cairn/virtio.h) */
+	void *ctx;                    /* passed to every op */
+	vblk_audit_fn audit;          /* optional: refused operations */
 	uint64_t mmio_base;                  /* physical base, for vblk_describe only */
 	uint32_t irq;                        /* IRQ number, for vblk_describe only */
 	bool polled;        /* true: never wait for interrupts (early boot, panic) */
@@ -98,7 +60,8 @@ struct vblk_config {
  * CAIRN_ENOTSUP for an unknown version, refused features or bad config;
  * CAIRN_ENOMEM, CAIRN_EBUSY (queue already live, or pool full), CAIRN_ETIMEDOUT,
  * CAIRN_EINVAL (bad cfg). On any error after the device was identified as a block
- * device, its status is set to FAILED. */
+ * device, its status is set to FAILED; when its reset was not confirmed it is
+ * quarantined: its pool entry and DMA memory are never reused. */
 int vblk_probe(const struct vblk_config *cfg, struct vblk_dev **out);
 
 /* vblk_irq: interrupt handler body; acknowledge, reap completions, wake waiters.
@@ -110,7 +73,8 @@ void vblk_set_polled(struct vblk_dev *dev, bool polled);
 
 /* vblk_read/vblk_write: transfer len bytes at 512-byte sector `sector`. sector and
  * len must be multiples of the logical block (CAIRN_EINVAL, device untouched); the
- * range must lie inside the disk (CAIRN_ERANGE). Errors: CAIRN_EIO (device IOERR),
+ * range must lie inside the disk (CAIRN_ERANGE). Errors: CAIRN_EIO (device IOERR,
+ * or a read whose used length says the device wrote less than asked),
  * CAIRN_ENOTSUP (device UNSUPP), CAIRN_ETIMEDOUT (device now failed),
  * CAIRN_ESHUTDOWN (device failed earlier), CAIRN_EROFS (write on read-only),
  * CAIRN_EFAULT (buffer not DMA-reachable). */
@@ -138,6 +102,10 @@ const struct blkdev_info *vblk_info(const struct vblk_dev *dev);
 
 /* vblk_failed: true once a timeout or device protocol error disabled the device. */
 bool vblk_failed(struct vblk_dev *dev);
+
+/* vblk_quarantined: true when the device did not confirm a reset: requests that
+ * were in flight keep their slots for good (the device may still write them). */
+bool vblk_quarantined(struct vblk_dev *dev);
 
 /* vblk_describe: write the marker line "virtio-blk up serial=<s> sectors=<n>
  * ss=<size> ro=<0|1> mmio=<0xaddr> irq=<n>" (sectors = logical blocks of ss bytes).

@@ -97,6 +97,49 @@ START_TEST(test_crypto_ed25519_matches_libsodium)
 }
 END_TEST
 
+/* test_crypto_ed25519_sign_key_matches: the expanded key holds the same public
+ * key, and signing with it gives the seed path's (and libsodium's) bytes, for the
+ * RFC 8032 seeds and random ones; the key is wiped by crypto_wipe. */
+START_TEST(test_crypto_ed25519_sign_key_matches)
+{
+	uint8_t seed[32], pub[32], pk[32], sk[64], msg[300], a[64], b[64], c[64];
+	struct crypto_ed25519_key k;
+
+	ck_assert_int_ge(sodium_init(), 0);
+	tu_seed("ed25519_sign_key", 9);
+	for (int iter = 0; iter < 100; iter++) {
+		size_t len = tu_below(sizeof msg + 1);
+		tu_fill(seed, 32);
+		tu_fill(msg, len);
+		crypto_ed25519_public(seed, pub);
+		crypto_ed25519_key_from_seed(&k, seed);
+		ck_assert_mem_eq(k.pub, pub, 32);
+		crypto_ed25519_sign(a, msg, len, seed, pub);
+		crypto_ed25519_sign_key(b, msg, len, &k);
+		sodium_keypair(pk, sk, seed);
+		crypto_sign_detached(c, NULL, msg, len, sk);
+		ck_assert_mem_eq(a, b, 64);
+		ck_assert_mem_eq(b, c, 64);
+	}
+	for (int i = 0; i < CRYPTO_KAT_NED25519; i++) {
+		const struct crypto_kat_ed25519 *v = &crypto_kat_ed25519[i];
+		uint8_t *m = malloc(1024);
+		ck_assert_ptr_nonnull(m);
+		ck_assert_int_eq(tu_unhex(seed, 32, v->seed_hex), 32);
+		int mn = tu_unhex(m, 1024, v->msg_hex);
+		ck_assert_int_ge(mn, 0);
+		ck_assert_int_eq(tu_unhex(c, 64, v->sig_hex), 64);
+		crypto_ed25519_key_from_seed(&k, seed);
+		crypto_ed25519_sign_key(b, m, (size_t)mn, &k);
+		ck_assert_mem_eq(b, c, 64);
+		free(m);
+	}
+	crypto_wipe(&k, sizeof k);
+	static const struct crypto_ed25519_key zero;
+	ck_assert_mem_eq(&k, &zero, sizeof k);
+}
+END_TEST
+
 /* test_crypto_ed25519_mutations_agree: flip one bit of the signature, key or
  * message; replace a field with random bytes: both reject (and agree). */
 START_TEST(test_crypto_ed25519_mutations_agree)
@@ -261,6 +304,7 @@ static Suite *ed_suite(void)
 	tcase_set_timeout(tc, 110);
 	tcase_add_test(tc, test_crypto_ed25519_rfc8032);
 	tcase_add_test(tc, test_crypto_ed25519_matches_libsodium);
+	tcase_add_test(tc, test_crypto_ed25519_sign_key_matches);
 	tcase_add_test(tc, test_crypto_ed25519_mutations_agree);
 	tcase_add_test(tc, test_crypto_ed25519_rejects_noncanonical_s);
 	tcase_add_test(tc, test_crypto_ed25519_rejects_small_order);

@@ -103,7 +103,7 @@ static void m_wake(void *ctx, const void *chan)
 	pthread_cond_broadcast(&((struct mt *)ctx)->cond);
 }
 
-static const struct vblk_platform_ops mt_ops = {
+static const struct virtio_ops mt_ops = {
 	.read32 = m_read32, .write32 = m_write32, .mb = m_fence, .wmb = m_fence,
 	.rmb = m_fence, .dma_alloc = m_dma_alloc, .dma_addr = m_dma_addr, .now_us = m_now,
 	.relax = m_relax, .lock = m_lock, .unlock = m_unlock, .wait = m_wait, .wake = m_wake,

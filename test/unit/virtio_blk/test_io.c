@@ -192,6 +192,67 @@ START_TEST(test_vblk_timeout_wakes_other_requests)
 }
 END_TEST
 
+START_TEST(test_vblk_short_read_is_an_error)
+{
+	/* The device says it wrote less than the buffer: stale bytes would be
+	 * left in it, so the "successful" read must fail. Writes are unaffected. */
+	up(vm_default_cfg(_i ? 2 : 1));
+	pattern(1024, 3);
+	ck_assert_int_eq(vblk_write(h.dev, 0, buf, 1024), 0);
+	h.m.short_used = 512;
+	ck_assert_int_eq(vblk_read(h.dev, 0, back, 1024), CAIRN_EIO);
+	ck_assert_int_eq(vblk_write(h.dev, 0, buf, 1024), 0);
+	h.m.short_used = 0;
+	ck_assert_int_eq(vblk_read(h.dev, 0, back, 1024), 0);
+	ck_assert_mem_eq(back, buf, 1024);
+}
+END_TEST
+
+START_TEST(test_vblk_unconfirmed_reset_quarantines)
+{
+	/* A request times out and the device ignores the reset: it may still write
+	 * the request's buffers, so its slot is never given back and the device
+	 * stays failed; a device that confirms the reset gives every slot back
+	 * (test_vblk_timeout_wakes_other_requests). */
+	struct vblk_slot *s1;
+	up(vm_default_cfg(_i ? 2 : 1));
+	h.m.mode = VM_HOLD;
+	h.m.ignore_reset = true;
+	ck_assert_int_eq(vblk_start(h.dev, VBLK_T_IN, 0, (uintptr_t)buf + VM_PHYS_OFFSET, 512, &s1), 0);
+	ck_assert_int_eq(vblk_finish(h.dev, s1, h.p.now + 500), CAIRN_ETIMEDOUT);
+	ck_assert(vblk_failed(h.dev));
+	ck_assert(vblk_quarantined(h.dev));
+	ck_assert_uint_eq(h.dev->free_slots, h.dev->nslots - 1u);
+	ck_assert(s1->busy);
+	ck_assert_int_eq(vblk_read(h.dev, 0, buf, 512), CAIRN_ESHUTDOWN);
+}
+END_TEST
+
+START_TEST(test_vblk_probe_unconfirmed_reset_keeps_pool_entry)
+{
+	/* A device that never confirms the probe's reset: the probe fails with
+	 * ETIMEDOUT and its pool entry stays reserved (quarantined), so after
+	 * VBLK_MAX_DEVICES - 1 good probes the pool is full. */
+	static struct th more[VBLK_MAX_DEVICES - 1];
+	struct vmodel_cfg mc = vm_default_cfg(2);
+	th_init(&h, &mc);
+	h.m.ignore_reset = true;
+	h.m.status = VMS_ACK; /* whatever was left from firmware: it never clears */
+	ck_assert_int_eq(th_probe(&h), CAIRN_ETIMEDOUT);
+	for (unsigned i = 0; i < VBLK_MAX_DEVICES - 1; i++) {
+		th_init(&more[i], &mc);
+		ck_assert_int_eq(th_probe(&more[i]), 0);
+	}
+	vm_fini(&h.m);
+	vm_init(&h.m, &mc); /* a well-behaved device now: but no entry is left */
+	ck_assert_int_eq(th_probe(&h), CAIRN_EBUSY);
+	for (unsigned i = 0; i < VBLK_MAX_DEVICES - 1; i++) {
+		tplat_fini(&more[i].p);
+		vm_fini(&more[i].m);
+	}
+}
+END_TEST
+
 START_TEST(test_vblk_device_read_only_sends_nothing)
 {
 	struct vmodel_cfg mc = vm_default_cfg(2);
@@ -305,6 +366,9 @@ int main(void)
 	tcase_add_test(tc, test_vblk_device_range_error_is_eio);
 	tcase_add_loop_test(tc, test_vblk_timeout_fails_device, 0, 2);
 	tcase_add_test(tc, test_vblk_timeout_wakes_other_requests);
+	tcase_add_loop_test(tc, test_vblk_short_read_is_an_error, 0, 2);
+	tcase_add_loop_test(tc, test_vblk_unconfirmed_reset_quarantines, 0, 2);
+	tcase_add_test(tc, test_vblk_probe_unconfirmed_reset_keeps_pool_entry);
 	tcase_add_test(tc, test_vblk_device_read_only_sends_nothing);
 	tcase_add_test(tc, test_vblk_claimed_read_only_sends_nothing);
 	tcase_add_test(tc, test_vblk_flush_with_and_without_feature);

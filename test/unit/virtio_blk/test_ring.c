@@ -18,27 +18,27 @@ static void nop_fence(void *ctx)
 {
 	(void)ctx;
 }
-static const struct vblk_platform_ops fence_ops = { .mb = nop_fence, .wmb = nop_fence,
+static const struct virtio_ops fence_ops = { .mb = nop_fence, .wmb = nop_fence,
 	                                            .rmb = nop_fence };
 
 /* A bare queue of num descriptors in fresh zeroed memory. */
-static void *bare_vq(struct vblk_vq *vq, uint16_t num)
+static void *bare_vq(struct virtq *vq, uint16_t num)
 {
-	size_t a, u, bytes = vblk_vq_layout(num, 4096, &a, &u);
+	size_t a, u, bytes = virtq_layout(num, 4096, &a, &u);
 	void *mem = aligned_alloc(4096, bytes);
 	ck_assert_ptr_nonnull(mem);
 	memset(mem, 0, bytes);
-	vblk_vq_init(vq, num, mem, pa_of(mem), 4096);
+	virtq_init(vq, num, mem, pa_of(mem), 4096);
 	return mem;
 }
 
 START_TEST(test_vblk_vq_layout_legacy_alignment)
 {
 	size_t avail, used;
-	ck_assert_uint_eq(vblk_vq_layout(128, 4096, &avail, &used), 8192);
+	ck_assert_uint_eq(virtq_layout(128, 4096, &avail, &used), 8192);
 	ck_assert_uint_eq(avail, 2048);
 	ck_assert_uint_eq(used, 4096);
-	ck_assert_uint_eq(vblk_vq_layout(8, 4096, &avail, &used), 8192);
+	ck_assert_uint_eq(virtq_layout(8, 4096, &avail, &used), 8192);
 	ck_assert_uint_eq(avail, 128);
 	ck_assert_uint_eq(used, 4096); /* 128 + 22 bytes of avail, then page aligned */
 }
@@ -46,35 +46,35 @@ END_TEST
 
 START_TEST(test_vblk_vq_free_list_exhaustion_and_recycling)
 {
-	struct vblk_vq vq;
+	struct virtq vq;
 	void *mem = bare_vq(&vq, 8);
 	struct vq_buf b[3] = { { 0x1000, 16, false }, { 0x2000, 512, true }, { 0x3000, 1, true } };
 
-	int h1 = vblk_vq_add_chain(&vq, b, 3), h2 = vblk_vq_add_chain(&vq, b, 3);
+	int h1 = virtq_add_chain(&vq, b, 3), h2 = virtq_add_chain(&vq, b, 3);
 	ck_assert_int_ge(h1, 0);
 	ck_assert_int_ge(h2, 0);
 	ck_assert_uint_eq(vq.num_free, 2);
-	ck_assert_int_eq(vblk_vq_add_chain(&vq, b, 3), -1); /* exhausted: nothing taken */
+	ck_assert_int_eq(virtq_add_chain(&vq, b, 3), -1); /* exhausted: nothing taken */
 	ck_assert_uint_eq(vq.num_free, 2);
-	ck_assert_int_ge(vblk_vq_add_chain(&vq, b, 2), 0);
+	ck_assert_int_ge(virtq_add_chain(&vq, b, 2), 0);
 	ck_assert_uint_eq(vq.num_free, 0);
-	ck_assert_uint_eq(vblk_vq_free_chain(&vq, (uint16_t)h1), 3);
-	ck_assert_int_eq(vblk_vq_add_chain(&vq, b, 3), h1); /* recycled, LIFO */
-	ck_assert_uint_eq(vblk_vq_free_chain(&vq, (uint16_t)h1), 3);
-	ck_assert_uint_eq(vblk_vq_free_chain(&vq, (uint16_t)h2), 3);
+	ck_assert_uint_eq(virtq_free_chain(&vq, (uint16_t)h1), 3);
+	ck_assert_int_eq(virtq_add_chain(&vq, b, 3), h1); /* recycled, LIFO */
+	ck_assert_uint_eq(virtq_free_chain(&vq, (uint16_t)h1), 3);
+	ck_assert_uint_eq(virtq_free_chain(&vq, (uint16_t)h2), 3);
 	ck_assert_uint_eq(vq.num_free, 6);
-	ck_assert_uint_eq(vblk_vq_free_chain(&vq, 200), 0); /* out of range head */
+	ck_assert_uint_eq(virtq_free_chain(&vq, 200), 0); /* out of range head */
 	free(mem);
 }
 END_TEST
 
 START_TEST(test_vblk_vq_chain_flags_and_links)
 {
-	struct vblk_vq vq;
+	struct virtq vq;
 	void *mem = bare_vq(&vq, 16);
 	struct vq_buf b[3] = { { 0x1000, 16, false }, { 0x2000, 4096, true }, { 0x3000, 1, true } };
 
-	int h = vblk_vq_add_chain(&vq, b, 3);
+	int h = virtq_add_chain(&vq, b, 3);
 	ck_assert_int_ge(h, 0);
 	const struct vq_desc *d0 = &vq.desc[h], *d1 = &vq.desc[d0->next], *d2 = &vq.desc[d1->next];
 	ck_assert_uint_eq(d0->flags, VQ_DESC_F_NEXT);
@@ -95,7 +95,7 @@ END_TEST
 
 START_TEST(test_vblk_vq_index_wrap_near_ffff)
 {
-	struct vblk_vq vq;
+	struct virtq vq;
 	void *mem = bare_vq(&vq, 8);
 	struct vq_buf b[3] = { { 0x1000, 16, false }, { 0x2000, 512, true }, { 0x3000, 1, true } };
 
@@ -103,19 +103,19 @@ START_TEST(test_vblk_vq_index_wrap_near_ffff)
 	vq.avail->idx = vq.used->idx = 0xfffd;
 	for (unsigned k = 0; k < 10; k++) {
 		uint16_t idx = vq.avail_idx;
-		int h = vblk_vq_add_chain(&vq, b, 3);
+		int h = virtq_add_chain(&vq, b, 3);
 		ck_assert_int_ge(h, 0);
-		vblk_vq_publish(&vq, (uint16_t)h, &fence_ops, NULL);
+		virtq_publish(&vq, (uint16_t)h, &fence_ops, NULL);
 		ck_assert_uint_eq(vq.avail->idx, (uint16_t)(idx + 1u));
 		ck_assert_uint_eq(vq.avail->ring[idx & 7u], h);
 		/* Play the device: post the chain to the used ring. */
 		vq.used->ring[vq.used->idx & 7u] = (struct vq_used_elem){ (uint32_t)h, 513 };
 		vq.used->idx = (uint16_t)(vq.used->idx + 1u);
 		uint32_t id, len;
-		ck_assert(vblk_vq_pop_used(&vq, &fence_ops, NULL, &id, &len));
+		ck_assert(virtq_pop_used(&vq, &fence_ops, NULL, &id, &len));
 		ck_assert_uint_eq(id, (uint32_t)h);
-		ck_assert(!vblk_vq_pop_used(&vq, &fence_ops, NULL, &id, &len));
-		ck_assert_uint_eq(vblk_vq_free_chain(&vq, (uint16_t)id), 3);
+		ck_assert(!virtq_pop_used(&vq, &fence_ops, NULL, &id, &len));
+		ck_assert_uint_eq(virtq_free_chain(&vq, (uint16_t)id), 3);
 	}
 	ck_assert_uint_eq(vq.avail_idx, 7); /* 0xfffd + 10 mod 2^16 */
 	ck_assert_uint_eq(vq.num_free, 8);

@@ -1,4 +1,4 @@
-/* Test platform: struct vblk_platform_ops over the device model, single-threaded.
+/* Test platform: struct virtio_ops over the device model, single-threaded.
  * The lock is a depth counter that aborts on misuse (recursion, unlock without
  * lock, waiting in IRQ context); wait() lets the "device" run and delivers its
  * interrupt through vblk_irq, and advances the fake clock to the deadline when
@@ -127,7 +127,7 @@ static void t_wake(void *ctx, const void *chan)
 	p->wakes++;
 }
 
-static void t_audit(void *ctx, enum vblk_audit_kind kind, const char *op, const char *serial)
+void tplat_audit(void *ctx, enum vblk_audit_kind kind, const char *op, const char *serial)
 {
 	struct tplat *p = ctx;
 	contract(!p->in_irq, "audit in IRQ context");
@@ -140,7 +140,7 @@ static void t_audit(void *ctx, enum vblk_audit_kind kind, const char *op, const 
 			 op, serial);
 }
 
-const struct vblk_platform_ops tplat_ops = {
+const struct virtio_ops tplat_ops = {
 	.read32 = t_read32,
 	.write32 = t_write32,
 	.mb = t_fence,
@@ -154,7 +154,6 @@ const struct vblk_platform_ops tplat_ops = {
 	.unlock = t_unlock,
 	.wait = t_wait,
 	.wake = t_wake,
-	.audit = t_audit,
 };
 
 /* Arena slots in use across live platforms. */
@@ -196,6 +195,7 @@ void th_init(struct th *h, const struct vmodel_cfg *mc)
 	tplat_init(&h->p, &h->m);
 	h->cfg = (struct vblk_config){
 		.ops = &tplat_ops,
+		.audit = tplat_audit,
 		.ctx = &h->p,
 		.mmio_base = 0x10001000u,
 		.irq = 1,

@@ -209,7 +209,8 @@ static void status_write(struct vmodel *m, uint32_t val)
 	if (m->nstatus < 32)
 		m->status_log[m->nstatus++] = val;
 	if (val == 0) {
-		vm_reset(m);
+		if (!m->ignore_reset)
+			vm_reset(m);
 		return;
 	}
 	if ((val & m->status) != m->status)
@@ -402,6 +403,8 @@ static void process(struct vmodel *m, uint16_t head)
 		uint8_t st = execute(m, t, sector, d + 1, n - 2, &written);
 		*(uint8_t *)vm_p2v(d[n - 1].addr) = st;
 		written++;
+		if (t == VMT_IN && m->short_used)
+			written -= written > m->short_used ? m->short_used : written;
 	}
 	uint64_t e = m->used_pa + 4u + 8u * (m->used_idx % m->queue_num);
 	p32(e, head);

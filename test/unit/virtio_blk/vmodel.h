@@ -1,5 +1,5 @@
 /* Host model of a virtio-mmio block device (legacy v1 or modern v2) plus the
- * struct vblk_platform_ops the driver runs on in the tests. The model defines its
+ * struct virtio_ops the driver runs on in the tests. The model defines its
  * own register map and ring offsets from the spec (it does not reuse the driver's
  * constants), checks every access, and counts protocol violations. */
 #ifndef VMODEL_H
@@ -80,6 +80,8 @@ struct vmodel {
 	unsigned inject_count;
 	uint32_t inject_type;
 	unsigned cap_glitches; /* capacity reads that see the config change under them */
+	bool ignore_reset;     /* Status = 0 is ignored: the reset never completes */
+	uint32_t short_used;   /* IN requests report this many bytes fewer as used */
 	/* observations */
 	unsigned notifies, requests, reads, writes, flushes, get_ids, resets, mmio_writes;
 	unsigned violations, max_pending;
@@ -89,7 +91,7 @@ struct vmodel {
 	char violation[160]; /* first violation, for failure messages */
 };
 
-/* Test platform: implements struct vblk_platform_ops over a vmodel. */
+/* Test platform: implements struct virtio_ops over a vmodel. */
 struct tplat {
 	struct vmodel *m;
 	struct vblk_dev *dev;
@@ -117,7 +119,9 @@ void vm_inject(struct vmodel *m, uint32_t type, uint8_t status, unsigned count);
 void *vm_p2v(uint64_t pa);
 void vm_arena_register(int slot, void *va, uint64_t pa); /* va NULL: unregister */
 
-extern const struct vblk_platform_ops tplat_ops;
+extern const struct virtio_ops tplat_ops;
+/* tplat_audit: the audit hook (counts and records the last refusal). */
+void tplat_audit(void *ctx, enum vblk_audit_kind kind, const char *op, const char *serial);
 void tplat_init(struct tplat *p, struct vmodel *m);
 void tplat_fini(struct tplat *p);
 

@@ -1,11 +1,10 @@
-/* Split virtqueue: layout, free-descriptor list, publishing chains, reaping the used
- * ring. Callers hold the device lock; nothing here sleeps or touches registers.
- *
- * Ordering (virtio 1.x 2.6.13 / 2.6.14):
- *   publish: write descriptors and avail->ring[] entry; wmb; store avail->idx.
- *            (the caller then does mb before the QueueNotify register write.)
- *   reap:    load used->idx; rmb; read used->ring[] entries. */
-#include "vblk_internal.h"
+/* Split virtqueue (cairn/virtq.h): layout, free-descriptor list, publishing
+ * chains, reaping the used ring. Callers hold the device lock; nothing here
+ * sleeps or touches registers. Ordering rules: cairn/virtq.h. */
+#include "cairn/virtq.h"
+
+#include "cairn/virtio.h"
+
 
 /* Volatile accessors for ring fields the device reads or writes concurrently. */
 static uint16_t ld16(const uint16_t *p)
@@ -29,10 +28,10 @@ static size_t align_up(size_t x, size_t align)
 	return (x + align - 1u) & ~(align - 1u);
 }
 
-/* vblk_vq_layout: bytes needed for a queue of num descriptors in the legacy layout
+/* virtq_layout: bytes needed for a queue of num descriptors in the legacy layout
  * (descriptors, avail ring right after, used ring at the next align boundary); the
  * same layout satisfies the modern alignment rules (16/2/4). */
-size_t vblk_vq_layout(uint16_t num, size_t align, size_t *avail_off, size_t *used_off)
+size_t virtq_layout(uint16_t num, size_t align, size_t *avail_off, size_t *used_off)
 {
 	size_t desc_bytes = sizeof(struct vq_desc) * num;
 	size_t avail_bytes = sizeof(uint16_t) * (3u + (size_t)num);
@@ -43,14 +42,14 @@ size_t vblk_vq_layout(uint16_t num, size_t align, size_t *avail_off, size_t *use
 	return align_up(*used_off + used_bytes, align);
 }
 
-/* vblk_vq_init: lay the queue out in zeroed memory mem (physical pa) and thread every
+/* virtq_init: lay the queue out in zeroed memory mem (physical pa) and thread every
  * descriptor onto the free list. */
-void vblk_vq_init(struct vblk_vq *vq, uint16_t num, void *mem, uint64_t pa, size_t align)
+void virtq_init(struct virtq *vq, uint16_t num, void *mem, uint64_t pa, size_t align)
 {
 	size_t avail_off, used_off;
 	unsigned char *base = mem;
 
-	(void)vblk_vq_layout(num, align, &avail_off, &used_off);
+	(void)virtq_layout(num, align, &avail_off, &used_off);
 	vq->num = num;
 	vq->desc = (struct vq_desc *)(void *)base;
 	vq->avail = (struct vq_avail *)(void *)(base + avail_off);
@@ -66,10 +65,10 @@ void vblk_vq_init(struct vblk_vq *vq, uint16_t num, void *mem, uint64_t pa, size
 	vq->last_used = 0;
 }
 
-/* vblk_vq_add_chain: take n descriptors from the free list and fill them with bufs,
+/* virtq_add_chain: take n descriptors from the free list and fill them with bufs,
  * linked by NEXT. Returns the head index, or -1 when fewer than n are free (the
- * list is left untouched). Not yet visible to the device: see vblk_vq_publish. */
-int vblk_vq_add_chain(struct vblk_vq *vq, const struct vq_buf *bufs, unsigned n)
+ * list is left untouched). Not yet visible to the device: see virtq_publish. */
+int virtq_add_chain(struct virtq *vq, const struct vq_buf *bufs, unsigned n)
 {
 	if (n == 0 || n > vq->num_free)
 		return -1;
@@ -91,10 +90,10 @@ int vblk_vq_add_chain(struct vblk_vq *vq, const struct vq_buf *bufs, unsigned n)
 	return head;
 }
 
-/* vblk_vq_free_chain: return the chain starting at head to the free list. Returns the
+/* virtq_free_chain: return the chain starting at head to the free list. Returns the
  * number of descriptors freed (0 if head is out of range or the chain is longer
  * than the queue, i.e. corrupt). */
-unsigned vblk_vq_free_chain(struct vblk_vq *vq, uint16_t head)
+unsigned virtq_free_chain(struct virtq *vq, uint16_t head)
 {
 	unsigned n = 1;
 	uint16_t tail = head;
@@ -113,9 +112,9 @@ unsigned vblk_vq_free_chain(struct vblk_vq *vq, uint16_t head)
 	return n;
 }
 
-/* vblk_vq_publish: make the chain at head available: ring entry, wmb, then the index
+/* virtq_publish: make the chain at head available: ring entry, wmb, then the index
  * store the device polls. avail_idx is free-running; the slot is idx mod num. */
-void vblk_vq_publish(struct vblk_vq *vq, uint16_t head, const struct vblk_platform_ops *ops,
+void virtq_publish(struct virtq *vq, uint16_t head, const struct virtio_ops *ops,
                 void *ctx)
 {
 	uint16_t slot = (uint16_t)(vq->avail_idx & (vq->num - 1u));
@@ -127,9 +126,9 @@ void vblk_vq_publish(struct vblk_vq *vq, uint16_t head, const struct vblk_platfo
 	st16(&vq->avail->idx, vq->avail_idx);
 }
 
-/* vblk_vq_pop_used: consume one used-ring entry if the device has produced one.
+/* virtq_pop_used: consume one used-ring entry if the device has produced one.
  * Returns false when used->idx equals our position (nothing new). */
-bool vblk_vq_pop_used(struct vblk_vq *vq, const struct vblk_platform_ops *ops, void *ctx,
+bool virtq_pop_used(struct virtq *vq, const struct virtio_ops *ops, void *ctx,
                  uint32_t *id, uint32_t *len)
 {
 	uint16_t dev_idx = ld16(&vq->used->idx);
@@ -145,8 +144,8 @@ bool vblk_vq_pop_used(struct vblk_vq *vq, const struct vblk_platform_ops *ops, v
 	return true;
 }
 
-/* vblk_vq_set_no_interrupt: ask the device not to interrupt (polled mode); a hint only. */
-void vblk_vq_set_no_interrupt(struct vblk_vq *vq, bool off)
+/* virtq_set_no_interrupt: ask the device not to interrupt (polled mode); a hint only. */
+void virtq_set_no_interrupt(struct virtq *vq, bool off)
 {
 	st16(&vq->avail->flags, off ? (uint16_t)VQ_AVAIL_F_NO_INTERRUPT : (uint16_t)0);
 }
