@@ -161,9 +161,9 @@ void vblk_status(const struct vblk_dev *d, struct vblk_status *out)
 	bool claimed = __atomic_load_n(&d->claimed, __ATOMIC_ACQUIRE) != 0;
 	*out = (struct vblk_status){
 		.owner = claimed ? d->owner : 0,
-		.version = d->version,
-		.mmio_base = d->mmio_base,
-		.irq = d->irq,
+		.version = d->v.version,
+		.mmio_base = d->v.mmio_base,
+		.irq = d->v.irq,
 		.polled = d->polled,
 	};
 }
