@@ -28,6 +28,10 @@ static struct {
 	struct mutex lock;   /* serialises every engine call */
 	struct statefs *fs;  /* mounted store; NULL when down */
 	struct blkdev *bd;   /* the claimed "state" disk; NULL when down */
+	/* Written by init before the interface opens, read by statefs_svc_stat: */
+	struct statefs_replay_report rep; /* the last mount's replay */
+	bool ro;                          /* served read-only */
+	uint64_t mount_us;
 } sfs;
 
 /* policy: 0 when the original caller of `call` holds `right` on key (a key, or a
@@ -295,6 +299,52 @@ int statefs_svc_sync(void)
 	return err;
 }
 
+/* statefs_svc_stat: gate (no key policy: figures expose no key), the engine's
+ * counters under sfs.lock, copied out with the lock dropped (statefs_svc.h). */
+int statefs_svc_stat(struct statefs_svc_stat *out)
+{
+	struct cap_call call;
+	struct statefs_svc_stat st;
+	int err = cap_enter(&call, CAP_COMP_STATEFS, "stat");
+	if (err)
+		return err;
+	if (!(err = engine_lock())) {
+		memset(&st, 0, sizeof(st));
+		statefs_stats(sfs.fs, &st.stats);
+		st.replay = sfs.rep;
+		st.read_only = sfs.ro;
+		st.mount_us = sfs.mount_us;
+		mutex_unlock(&sfs.lock);
+	}
+	if (!err)
+		err = cap_copy_out(&call, out, &st, sizeof(st));
+	cap_leave(&call);
+	return err;
+}
+
+/* statefs_svc_check: gate, the engine's check under sfs.lock, the report
+ * copied out with the lock dropped (statefs_svc.h). */
+int statefs_svc_check(struct statefs_check_report *out)
+{
+	struct cap_call call;
+	struct statefs_check_report rep;
+	int err = cap_enter(&call, CAP_COMP_STATEFS, "check");
+	if (err)
+		return err;
+	if (!(err = engine_lock())) {
+		memset(&rep, 0, sizeof(rep));
+		err = statefs_check(sfs.fs, &rep);
+		mutex_unlock(&sfs.lock);
+	}
+	if (!err || err == CAIRN_EBADMSG) { /* a problem found: the report says which */
+		int cerr = cap_copy_out(&call, out, &rep, sizeof(rep));
+		if (cerr)
+			err = cerr;
+	}
+	cap_leave(&call);
+	return err;
+}
+
 /* report_replay: print (and audit, when the journal was damaged) what the
  * mount's replay found. A damaged tail is what a crash during a write leaves;
  * the engine has already stopped at the last valid record and will append
@@ -467,6 +517,9 @@ static int sfs_init(void)
 		kprintf("statefs: serving read-only: %s store (reason=%s); not appending, "
 			"inspect with statefs-fsck\n", statefs_mount_class_name(rep.mount_class),
 			statefs_stop_reason_name(rep.stop_reason));
+	sfs.rep = rep;
+	sfs.ro = ro;
+	sfs.mount_us = t1 - t0;
 	struct statefs_stats st;
 	statefs_stats(sfs.fs, &st);
 	kprintf("statefs: mounted serial=state ss=%u region=%c records=%llu keys=%llu "

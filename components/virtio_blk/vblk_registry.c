@@ -156,6 +156,18 @@ uint32_t vblk_owner(const struct blkdev *bd)
 	return d ? d->owner : 0;
 }
 
+void vblk_status(const struct vblk_dev *d, struct vblk_status *out)
+{
+	bool claimed = __atomic_load_n(&d->claimed, __ATOMIC_ACQUIRE) != 0;
+	*out = (struct vblk_status){
+		.owner = claimed ? d->owner : 0,
+		.version = d->v.version,
+		.mmio_base = d->v.mmio_base,
+		.irq = d->v.irq,
+		.polled = d->polled,
+	};
+}
+
 /* vblk_info: the disk's blkdev info (immutable after probe except read_only). */
 const struct blkdev_info *vblk_info(const struct vblk_dev *d)
 {

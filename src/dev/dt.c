@@ -317,6 +317,10 @@ static int parse_uart(struct dt_ctx *c, struct dt_platform *p)
 	p->uart_size = r.size;
 	if (prop_u32(c, node, "reg-shift", &p->uart_reg_shift) == 0 && p->uart_reg_shift > 4)
 		return fail(c, CAIRN_EBADMSG, "dtb: UART reg-shift %u out of range", p->uart_reg_shift);
+	/* Optional: without a usable interrupt the console polls for input. */
+	uint32_t irq;
+	if (prop_u32(c, node, "interrupts", &irq) == 0 && irq > 0 && irq <= p->plic_ndev)
+		p->uart_irq = irq;
 	return reg_fits(c, node, r.size, (uint64_t)UART_REGS << p->uart_reg_shift,
 			"the UART registers");
 }

@@ -105,6 +105,12 @@ int sbi_system_reset(bool failure)
 	return sbi_err(sbi_call(SBI_EXT_SRST, 0, 0, failure ? 1 : 0, 0).error);
 }
 
+int sbi_system_reboot(void)
+{
+	/* type 1 = cold reboot; reason 0 = none. */
+	return sbi_err(sbi_call(SBI_EXT_SRST, 0, 1, 0, 0).error);
+}
+
 int sbi_remote_sfence_vma(unsigned long hart_mask, unsigned long hart_mask_base,
 			  unsigned long start, unsigned long size)
 {

@@ -75,7 +75,9 @@ static void kinit(void *arg)
 		kprintf("cairn: quit requested on the command line\n");
 		platform_exit(EXIT_PASS);
 	}
-	kprintf("cairn: idle (quit QEMU with Ctrl-A X)\n");
+	/* Run mode: the console is the person's now; a shell, if built in, takes it. */
+	if (!console_interactive())
+		kprintf("cairn: idle (quit QEMU with Ctrl-A X)\n");
 }
 
 void kmain(unsigned long hartid, const void *dtb)

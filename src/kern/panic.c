@@ -13,6 +13,7 @@
 
 #define FINISHER_PASS 0x5555
 #define FINISHER_FAIL 0x3333
+#define FINISHER_RESET 0x7777
 
 _Noreturn void platform_exit(int code)
 {
@@ -25,6 +26,17 @@ _Noreturn void platform_exit(int code)
 	}
 	/* Finisher absent: ask the firmware. */
 	(void)sbi_system_reset(code != 0);
+	for (;;)
+		wfi();
+}
+
+_Noreturn void platform_reboot(void)
+{
+	if (platform.has_finisher) {
+		volatile uint32_t *fin = (volatile uint32_t *)(uintptr_t)platform.finisher_base;
+		*fin = FINISHER_RESET;
+	}
+	(void)sbi_system_reboot();
 	for (;;)
 		wfi();
 }

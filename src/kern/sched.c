@@ -30,6 +30,7 @@ struct spinlock sched_lock = SPINLOCK_INIT("sched");
 /* Protected by sched_lock: */
 static struct list_node runq = LIST_INIT(runq);
 static struct list_node timers = LIST_INIT(timers); /* sorted by wake_at */
+static struct list_node all_threads = LIST_INIT(all_threads);
 static uint64_t next_tid;
 
 struct thread *thread_current(void)
@@ -184,6 +185,8 @@ int thread_create(struct thread **out, const char *name, uint16_t component,
 		return err;
 	}
 	t->stack = base + PAGE_SIZE;
+	/* A known fill, so diag_threads can tell how deep the stack ever got. */
+	memset(t->stack, THREAD_STACK_FILL, t->stack_size);
 	for (int i = 0; i < CANARY_WORDS; i++)
 		((uint64_t *)t->stack)[i] = STACK_CANARY;
 	(void)snprintf(t->name, sizeof(t->name), "%s", name);
@@ -201,6 +204,7 @@ int thread_create(struct thread **out, const char *name, uint16_t component,
 		*out = t;
 	spin_lock(&sched_lock);
 	t->id = ++next_tid;
+	list_push_back(&all_threads, &t->anode);
 	make_runnable(t);
 	spin_unlock(&sched_lock);
 	return 0;
@@ -218,6 +222,9 @@ int thread_run(const char *name, uint16_t component, void (*entry)(void *), void
 static void thread_free(struct thread *t)
 {
 	uint8_t *base = t->stack - PAGE_SIZE;
+	spin_lock(&sched_lock);
+	list_remove(&t->anode);
+	spin_unlock(&sched_lock);
 	int err = mmu_guard_clear((uintptr_t)base);
 	if (err)
 		panic("thread %s: cannot map its stack guard again (%s)", t->name, cairn_strerror(err));
@@ -343,6 +350,14 @@ void sched_tick(void)
 }
 
 void sched_init(void) {}
+
+void sched_for_each_thread(void (*fn)(const struct thread *t, void *arg), void *arg)
+{
+	spin_lock(&sched_lock);
+	for (struct list_node *n = all_threads.next; n != &all_threads; n = n->next)
+		fn(list_entry(n, struct thread, anode), arg);
+	spin_unlock(&sched_lock);
+}
 
 _Noreturn void sched_run(void)
 {

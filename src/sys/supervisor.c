@@ -34,6 +34,7 @@ static uint32_t inflight[CAP_COMP_COUNT];
 static uint32_t generation[CAP_COMP_COUNT];
 static uint32_t fault_pending;             /* bit c: c faulted, restart due */
 static struct comp_fault last_fault[CAP_COMP_COUNT];
+static int last_err[CAP_COMP_COUNT];       /* why it went down last; 0 once up */
 /* Protected by sup_lock: init+start succeeded and stop has not run since, so
  * the component holds resources that a stop must release. */
 static bool live[CAP_COMP_COUNT];
@@ -84,6 +85,25 @@ static void set_state(unsigned comp, enum comp_state s, bool up)
 		generation[comp]++;
 	spin_unlock(&state_lock);
 	(void)waitq_wake_all(&state_wq);
+}
+
+/* set_down: comp failed with err (state_lock not held). */
+static void set_down(unsigned comp, int err)
+{
+	spin_lock(&state_lock);
+	last_err[comp] = err;
+	spin_unlock(&state_lock);
+	set_state(comp, COMP_FAILED, false);
+}
+
+int supervisor_last_error(unsigned comp)
+{
+	if (comp == 0 || comp >= CAP_COMP_COUNT)
+		return 0;
+	spin_lock(&state_lock);
+	int err = last_err[comp];
+	spin_unlock(&state_lock);
+	return err;
 }
 
 enum comp_state supervisor_state(unsigned comp)
@@ -167,11 +187,14 @@ static void bring_up(unsigned comp, bool restart)
 	}
 	int rc = run_as(comp, JOB_UP);
 	if (rc) {
-		set_state(comp, COMP_FAILED, false);
+		set_down(comp, rc);
 		kprintf("cairn: component %s failed err=%d (%s)\n", name, rc, cairn_strerror(rc));
 		return;
 	}
 	live[comp] = true;
+	spin_lock(&state_lock);
+	last_err[comp] = 0;
+	spin_unlock(&state_lock);
 	set_state(comp, COMP_UP, true);
 	kprintf(restart ? "cairn: component %s restarted\n" : "cairn: component %s up\n", name);
 }
@@ -193,6 +216,7 @@ static int take_down(unsigned comp)
 		if (now >= give_up) {
 			uint32_t n = inflight[comp];
 			state[comp] = COMP_FAILED;
+			last_err[comp] = CAIRN_ETIMEDOUT;
 			spin_unlock(&state_lock);
 			(void)waitq_wake_all(&state_wq);
 			kprintf("cairn: component %s: %u calls did not leave in %u s; left failed, "
@@ -340,6 +364,7 @@ void supervisor_component_fault(uint16_t comp, struct thread *t)
 	bool due = state[comp] == COMP_UP;
 	if (due) {
 		state[comp] = COMP_FAILED;
+		last_err[comp] = CAIRN_EFAULT;
 		fault_pending |= CAP_BIT(comp);
 	}
 	spin_unlock(&state_lock);

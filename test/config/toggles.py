@@ -26,18 +26,19 @@ import sys
 import textwrap
 
 COMPONENTS = ["virtio_blk", "virtio_rng", "crypto", "statefs", "bootctl", "packagefs", "keystore",
-              "selftest", "faulttest"]
+              "selftest", "faulttest", "shell"]
 
 # name: (options set to true; everything else in COMPONENTS is false)
 COMBOS = {
     "all": ["virtio_blk", "virtio_rng", "crypto", "statefs", "bootctl", "packagefs", "keystore",
-            "selftest", "faulttest"],
+            "selftest", "faulttest", "shell"],
     # packagefs without bootctl: the single-disk behaviour (no slots), fixture here
     "no_bootctl": ["virtio_blk", "crypto", "statefs", "packagefs", "selftest", "faulttest"],
     "minimal": [],
     "storage": ["virtio_blk", "crypto", "statefs"],  # no packagefs, keystore or virtio_rng
     # keystore without an entropy driver: the first boot cannot make the device key
     "keystore_without_rng": ["virtio_blk", "crypto", "statefs", "keystore"],
+    "shell_alone": ["shell"],  # the shell without statefs and packagefs
 }
 # Components a combination must see fail (closed), with the line that says so.
 FAILS = {
@@ -141,8 +142,41 @@ def check_combo(a, name):
         cmd += ["--forbid", "^bootctl: "]
     if run(cmd, log).returncode:
         return [f"{name}: boot did not match (see {boot_log} and {log})"]
+    err = check_run_mode(a, name, bdir, "shell" in on, [c for c in off if c != "shell"])
+    if err:
+        return [f"{name}: run mode: {err} (see {os.path.join(a.work, name + '.run.log')})"]
     print(f"toggles: {name} ok ({' '.join(on) or 'kernel only'})")
     return []
+
+
+def check_run_mode(a, name, bdir, shell, off):
+    """Boot without `quit` on a pexpect console: the prompt with the shell (and
+    a disabled component's command says so), `cairn: idle` without it."""
+    import pexpect  # python3-pexpect, needed only here
+    cmd = [a.qemu, "-M", "virt", "-smp", "2", "-m", "256M", "-nographic", "-bios",
+           "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin", "-kernel",
+           os.path.join(bdir, "src", "cairn.elf"), "-no-reboot"]
+    with open(os.path.join(a.work, name + ".run.log"), "wb") as logf:
+        p = pexpect.spawn(cmd[0], cmd[1:], timeout=90, logfile=logf)
+        try:
+            if not shell:
+                p.expect(rb"cairn: idle \(quit QEMU with Ctrl-A X\)")
+                if p.expect([rb"cairn> ", pexpect.TIMEOUT], timeout=3) == 0:
+                    return "a prompt without the shell"
+                return None
+            p.expect(rb"cairn: ready")
+            p.expect(rb"cairn> ")
+            for comp, line in (("statefs", b"state ls"), ("packagefs", b"pkg ls")):
+                if comp in off:
+                    p.send(line + b"\r")
+                    p.expect(rb"not in this image \(component " + comp.encode())
+            p.send(b"version\r")
+            p.expect(rb"cairn \d+\.\d+\.\d+")
+            return None
+        except (pexpect.TIMEOUT, pexpect.EOF) as e:
+            return f"{type(e).__name__} waiting for {'the prompt' if shell else 'idle'}"
+        finally:
+            p.close(force=True)
 
 
 def check_bad(a, name):

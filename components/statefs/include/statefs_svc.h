@@ -21,7 +21,9 @@
 #ifndef STATEFS_SVC_H
 #define STATEFS_SVC_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "statefs.h"
 
@@ -53,5 +55,23 @@ int statefs_svc_list(const char *prefix, const char *after, struct statefs_diren
 /* statefs_svc_sync: make every earlier change durable (any granted caller: a sync
  * exposes nothing and changes no key). */
 int statefs_svc_sync(void);
+
+/* What statefs_svc_stat reports: figures of the mounted store and the last
+ * mount's replay report. Exposes no key and no value. */
+struct statefs_svc_stat {
+	struct statefs_stats stats;
+	struct statefs_replay_report replay;
+	bool read_only;     /* served read-only (disk, or records beyond the stop) */
+	uint64_t mount_us;  /* how long the last mount took */
+};
+
+/* statefs_svc_stat: the store's figures (any granted caller). */
+int statefs_svc_stat(struct statefs_svc_stat *out);
+
+/* statefs_svc_check: fsck of the mounted store: both superblocks, every live
+ * record re-read and CRC-checked (any granted caller: it exposes no key or
+ * value; it holds the store for the duration). 0 clean or CAIRN_EBADMSG, both
+ * with *out filled (out->problem says what); or the gate's errors, CAIRN_EIO. */
+int statefs_svc_check(struct statefs_check_report *out);
 
 #endif

@@ -86,6 +86,17 @@ int vblk_write(struct vblk_dev *dev, uint64_t sector, const void *buf, size_t le
  * CAIRN_EROFS on a read-only disk; other errors as vblk_read. */
 int vblk_flush(struct vblk_dev *dev);
 
+/* What the kernel's diagnostics show about a disk (cairn/diag.h, `hw vblk`). */
+struct vblk_status {
+	uint32_t owner;     /* component id holding the claim, 0 when unclaimed */
+	uint32_t version;   /* virtio-mmio transport: 1 legacy, 2 modern */
+	uint64_t mmio_base;
+	uint32_t irq;
+	bool polled;        /* completions polled (no interrupt) */
+};
+/* vblk_status: a snapshot of the above. */
+void vblk_status(const struct vblk_dev *dev, struct vblk_status *out);
+
 /* vblk_info: the disk's block-device info (logical block size, count, serial). */
 const struct blkdev_info *vblk_info(const struct vblk_dev *dev);
 

@@ -43,6 +43,7 @@ struct dt_platform {
 	uint64_t uart_base;
 	uint64_t uart_size;  /* reg size; the MMU maps at least one page */
 	uint32_t uart_reg_shift;
+	uint32_t uart_irq;   /* PLIC source of the UART, 0 when the DTB gives none */
 	uint64_t plic_base;
 	uint64_t plic_size;
 	uint32_t plic_ndev;

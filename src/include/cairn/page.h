@@ -16,6 +16,10 @@ void *page_alloc_as(uint16_t comp, size_t n);
 void *page_alloc(size_t n);
 void page_free(void *p, size_t n);
 size_t page_free_count(void);
+/* page_total_count: pages the pool manages. */
+size_t page_total_count(void);
+/* heap_reserved_bytes: the slice of pages reserved for malloc (its sbrk limit). */
+size_t heap_reserved_bytes(void);
 void page_init(const void *dtb);
 
 #endif

@@ -13,6 +13,8 @@
 _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* platform_exit: leave QEMU with code through the finisher (or SBI SRST). */
 _Noreturn void platform_exit(int code);
+/* platform_reboot: reset the machine (finisher reset, else SBI SRST cold reboot). */
+_Noreturn void platform_reboot(void);
 /* backtrace_print: frame-pointer walk from fp, bounded to [lo, hi). */
 void backtrace_print(uintptr_t fp, uintptr_t lo, uintptr_t hi);
 

@@ -42,6 +42,8 @@ int sbi_send_ipi(unsigned long hart_mask, unsigned long hart_mask_base);
 /* sbi_system_reset: shut down; returns only on failure. failure=true reports
  * a system failure as the reason. */
 int sbi_system_reset(bool failure);
+/* sbi_system_reboot: cold reboot; returns only on failure. */
+int sbi_system_reboot(void);
 /* sbi_remote_sfence_vma: run sfence.vma over [start, start+size) on the harts
  * in hart_mask (bit i = hart hart_mask_base + i) and wait for them (RFENCE). */
 int sbi_remote_sfence_vma(unsigned long hart_mask, unsigned long hart_mask_base,

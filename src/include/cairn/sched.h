@@ -38,6 +38,8 @@ struct thread {
 	bool detached;             /* freed by the scheduler at exit */
 	uint64_t harts_run;        /* bit i: ran on hart index i */
 
+	struct list_node anode;    /* on the list of all threads (diag_threads); sched_lock */
+
 	/* Immutable after thread_create: */
 	uint64_t id;
 	char name[THREAD_NAME_MAX];
@@ -120,5 +122,9 @@ void sched_init(void);
 _Noreturn void sched_run(void);        /* enter this hart's scheduler loop */
 void sched_tick(void);                 /* timer interrupt, interrupts off */
 bool sched_in_thread(void);
+/* sched_for_each_thread: call fn for every thread not yet freed, with
+ * sched_lock held (fn must not sleep, print or take sched_lock). */
+void sched_for_each_thread(void (*fn)(const struct thread *t, void *arg), void *arg);
+#define THREAD_STACK_FILL 0xa5 /* unused stack bytes, for the high-water mark */
 
 #endif

@@ -45,6 +45,10 @@ int supervisor_restart(unsigned comp);
 
 /* supervisor_state: the component's state (COMP_DOWN for an unknown id). */
 enum comp_state supervisor_state(unsigned comp);
+/* supervisor_last_error: why comp went down last (its init/start error,
+ * CAIRN_EFAULT after a contained fault, CAIRN_ETIMEDOUT when a stop's drain gave
+ * up); 0 while it is up or never failed. */
+int supervisor_last_error(unsigned comp);
 /* supervisor_generation: how many times comp has been brought up. */
 uint32_t supervisor_generation(unsigned comp);
 /* supervisor_wait_up: wait up to timeout_us for comp to be up with a
