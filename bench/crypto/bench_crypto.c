@@ -23,7 +23,7 @@
 typedef void (*job_fn)(void);
 
 static uint8_t *buf, *dst;
-static uint8_t seed[32] = {7}, pub[32], pk[32], sk[64], sig[64], msg[64] = {1};
+static uint8_t seed[32] = { 7 }, pub[32], pk[32], sk[64], sig[64], msg[64] = { 1 };
 /* sink: keeps results alive so the compiler cannot drop the measured work. */
 static volatile uint64_t sink;
 static struct crypto_ed25519_key ekey;
@@ -58,15 +58,39 @@ static void j_crc_bit(void) { sink += crc_bitwise(0, buf, BUF_SIZE / 8); }
 /* j_crc_soft: the folding code with software clmul over 1/8 of the buffer. */
 static void j_crc_soft(void) { sink += crypto_crc32c_fold_soft(0, buf, BUF_SIZE / 8); }
 /* j_memcpy: copy the buffer (the bandwidth ceiling). */
-static void j_memcpy(void) { memcpy(dst, buf, BUF_SIZE); sink += dst[BUF_SIZE / 2]; }
+static void j_memcpy(void)
+{
+	memcpy(dst, buf, BUF_SIZE);
+	sink += dst[BUF_SIZE / 2];
+}
 /* j_sha256: Cairn SHA-256 of the buffer. */
-static void j_sha256(void) { uint8_t d[32]; crypto_sha256(buf, BUF_SIZE, d); sink += d[0]; }
+static void j_sha256(void)
+{
+	uint8_t d[32];
+	crypto_sha256(buf, BUF_SIZE, d);
+	sink += d[0];
+}
 /* j_sha256_na: libsodium SHA-256 of the buffer. */
-static void j_sha256_na(void) { uint8_t d[32]; crypto_hash_sha256(d, buf, BUF_SIZE); sink += d[0]; }
+static void j_sha256_na(void)
+{
+	uint8_t d[32];
+	crypto_hash_sha256(d, buf, BUF_SIZE);
+	sink += d[0];
+}
 /* j_sha512: Cairn SHA-512 of the buffer. */
-static void j_sha512(void) { uint8_t d[64]; crypto_sha512(buf, BUF_SIZE, d); sink += d[0]; }
+static void j_sha512(void)
+{
+	uint8_t d[64];
+	crypto_sha512(buf, BUF_SIZE, d);
+	sink += d[0];
+}
 /* j_sha512_na: libsodium SHA-512 of the buffer. */
-static void j_sha512_na(void) { uint8_t d[64]; crypto_hash_sha512(d, buf, BUF_SIZE); sink += d[0]; }
+static void j_sha512_na(void)
+{
+	uint8_t d[64];
+	crypto_hash_sha512(d, buf, BUF_SIZE);
+	sink += d[0];
+}
 
 /* j_sign: SIG_ITERS Cairn signatures of varying messages. */
 static void j_sign(void)
@@ -125,8 +149,8 @@ static void compare(const char *what, const char *unit, double work_a, job_fn a,
 		ta = t1 - t0 < ta ? t1 - t0 : ta;
 		tb = t2 - t1 < tb ? t2 - t1 : tb;
 	}
-	printf("%-20s cairn %9.1f %-5s | %-15s %9.1f %-5s | ratio %.2f\n", what, work_a / ta, unit, ref,
-	       work_b / tb, unit, (work_a / ta) / (work_b / tb));
+	printf("%-20s cairn %9.1f %-5s | %-15s %9.1f %-5s | ratio %.2f\n", what, work_a / ta, unit,
+	       ref, work_b / tb, unit, (work_a / ta) / (work_b / tb));
 }
 
 /* main: fill the buffers, run each comparison, print the table. */
@@ -152,8 +176,10 @@ int main(void)
 	compare("crc32c (soft clmul)", "MiB/s", mib / 8, j_crc_soft, "table", mib, j_crc);
 	compare("sha256", "MiB/s", mib, j_sha256, "libsodium", mib, j_sha256_na);
 	compare("sha512", "MiB/s", mib, j_sha512, "libsodium", mib, j_sha512_na);
-	compare("ed25519 sign (seed)", "op/s", SIG_ITERS, j_sign, "libsodium", SIG_ITERS, j_sign_na);
-	compare("ed25519 sign (key)", "op/s", SIG_ITERS, j_sign_key, "libsodium", SIG_ITERS, j_sign_na);
+	compare("ed25519 sign (seed)", "op/s", SIG_ITERS, j_sign, "libsodium", SIG_ITERS,
+		j_sign_na);
+	compare("ed25519 sign (key)", "op/s", SIG_ITERS, j_sign_key, "libsodium", SIG_ITERS,
+		j_sign_na);
 	compare("ed25519 verify", "op/s", SIG_ITERS, j_verify, "libsodium", SIG_ITERS, j_verify_na);
 	free(buf);
 	free(dst);

@@ -38,10 +38,7 @@ static int sfs_put(void *h, const char *k, const void *v, size_t n)
 	return statefs_put(((struct sfs_h *)h)->fs, k, v, n);
 }
 
-static int sfs_commit(void *h)
-{
-	return statefs_sync(((struct sfs_h *)h)->fs);
-}
+static int sfs_commit(void *h) { return statefs_sync(((struct sfs_h *)h)->fs); }
 
 static int sfs_get(void *h, const char *k, void *buf, size_t cap)
 {
@@ -56,7 +53,8 @@ static void sfs_close(void *hp)
 	free(h);
 }
 
-const struct bench_engine bench_statefs_engine = { "statefs", sfs_open, sfs_put, sfs_commit, sfs_get, sfs_close };
+const struct bench_engine bench_statefs_engine = { "statefs",  sfs_open, sfs_put,
+						   sfs_commit, sfs_get,	 sfs_close };
 
 /* ---- SQLite: WAL, synchronous=FULL, one transaction per sync point ------- */
 
@@ -75,9 +73,12 @@ static int sql_open(void **hp, const char *dir, uint64_t size_hint)
 	snprintf(path, sizeof(path), "%s/sqlite.db", dir);
 	if (!h || sqlite3_open(path, &h->db) != SQLITE_OK)
 		return -1;
-	if (sqlite3_exec(h->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-			 "CREATE TABLE kv(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID;", NULL, NULL, NULL) ||
-	    sqlite3_prepare_v2(h->db, "INSERT OR REPLACE INTO kv VALUES(?1, ?2)", -1, &h->put, NULL) ||
+	if (sqlite3_exec(h->db,
+			 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+			 "CREATE TABLE kv(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID;",
+			 NULL, NULL, NULL) ||
+	    sqlite3_prepare_v2(h->db, "INSERT OR REPLACE INTO kv VALUES(?1, ?2)", -1, &h->put,
+			       NULL) ||
 	    sqlite3_prepare_v2(h->db, "SELECT v FROM kv WHERE k = ?1", -1, &h->get, NULL))
 		return -1;
 	*hp = h;
@@ -130,7 +131,8 @@ static void sql_close(void *hp)
 	free(h);
 }
 
-const struct bench_engine bench_sqlite_engine = { "sqlite", sql_open, sql_put, sql_commit, sql_get, sql_close };
+const struct bench_engine bench_sqlite_engine = { "sqlite",   sql_open, sql_put,
+						  sql_commit, sql_get,	sql_close };
 
 /* ---- LMDB: default (durable) flags, one write transaction per sync point -- */
 
@@ -200,4 +202,5 @@ static void lmdb_close(void *hp)
 	free(h);
 }
 
-const struct bench_engine bench_lmdb_engine = { "lmdb", lmdb_open, lmdb_put, lmdb_commit, lmdb_get, lmdb_close };
+const struct bench_engine bench_lmdb_engine = { "lmdb",	     lmdb_open, lmdb_put,
+						lmdb_commit, lmdb_get,	lmdb_close };

@@ -20,7 +20,9 @@
 #define REGION_BYTES (32ull << 20)
 
 static const struct bench_engine *const engines[] = {
-	&bench_statefs_engine, &bench_sqlite_engine, &bench_lmdb_engine,
+	&bench_statefs_engine,
+	&bench_sqlite_engine,
+	&bench_lmdb_engine,
 };
 #define NENG 3
 static const char *workdir = "bench-statefs-work";
@@ -52,8 +54,8 @@ static unsigned long long wchar(void)
 static const char *fresh_dir(const char *engine)
 {
 	static char dir[512];
-	static const char *const files[] = { "statefs.img", "sqlite.db", "sqlite.db-wal", "sqlite.db-shm",
-					     "data.mdb", "lock.mdb" };
+	static const char *const files[] = { "statefs.img",   "sqlite.db", "sqlite.db-wal",
+					     "sqlite.db-shm", "data.mdb",  "lock.mdb" };
 	char path[600];
 	snprintf(dir, sizeof(dir), "%s/%s", workdir, engine);
 	(void)mkdir(workdir, 0755);
@@ -77,11 +79,12 @@ static const char *key_of(unsigned i)
 struct put_result {
 	double puts_per_s;
 	double write_amp; /* write() bytes per payload (key + value) byte */
-	void *h;          /* the still-open store, for the gets that follow */
+	void *h;	  /* the still-open store, for the gets that follow */
 };
 
 /* run_puts: up to max_ops puts of vlen bytes, commit every `every`, time-capped. */
-static struct put_result run_puts(const struct bench_engine *e, size_t vlen, unsigned every, unsigned max_ops)
+static struct put_result run_puts(const struct bench_engine *e, size_t vlen, unsigned every,
+				  unsigned max_ops)
 {
 	struct put_result r = { 0 };
 	static uint8_t val[4096];
@@ -139,7 +142,11 @@ static void row(const char *metric, const double v[NENG], const char *unit)
 /* bench_puts_and_gets: the four put workloads, plus gets after sync/100 ones. */
 static void bench_puts_and_gets(void)
 {
-	static const struct { const char *name; size_t vlen; unsigned every, max_ops; } cases[] = {
+	static const struct {
+		const char *name;
+		size_t vlen;
+		unsigned every, max_ops;
+	} cases[] = {
 		{ "100 B, sync every put", 100, 1, 5000 },
 		{ "4 KiB, sync every put", 4096, 1, 5000 },
 		{ "100 B, sync every 100", 100, 100, 200000 },
@@ -148,7 +155,8 @@ static void bench_puts_and_gets(void)
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		double rate[NENG], wa[NENG], gets[NENG];
 		for (int e = 0; e < NENG; e++) {
-			struct put_result r = run_puts(engines[e], cases[c].vlen, cases[c].every, cases[c].max_ops);
+			struct put_result r = run_puts(engines[e], cases[c].vlen, cases[c].every,
+						       cases[c].max_ops);
 			rate[e] = r.puts_per_s;
 			wa[e] = r.write_amp;
 			if (cases[c].every > 1)
@@ -198,7 +206,8 @@ static unsigned fill_statefs(uint64_t region)
 	unsigned i = 0;
 	do {
 		memcpy(val, &i, sizeof(i));
-		if (statefs_put(fs, key_of(i % 64), val, sizeof(val)) || ((i + 1) % 100 == 0 && statefs_sync(fs)))
+		if (statefs_put(fs, key_of(i % 64), val, sizeof(val)) ||
+		    ((i + 1) % 100 == 0 && statefs_sync(fs)))
 			exit(2);
 		i++;
 		statefs_stats(fs, &st);
@@ -226,8 +235,9 @@ static void bench_mount(void)
 			(void)blkdev_file_close(&f);
 			best = t < best ? t : best;
 		}
-		printf("mount %2u MiB journal (%6llu records, %5u puts): %8.2f ms (warm page cache)\n", mib[m],
-		       (unsigned long long)rep.records_replayed, n, best * 1e3);
+		printf("mount %2u MiB journal (%6llu records, %5u puts): %8.2f ms (warm page "
+		       "cache)\n",
+		       mib[m], (unsigned long long)rep.records_replayed, n, best * 1e3);
 	}
 }
 
@@ -256,7 +266,8 @@ static void bench_compaction(void)
 				break;
 			}
 		}
-		printf("compaction of %4u KiB live set (16 MiB region): %8.2f ms\n", live_keys[c] * 4, worst * 1e3);
+		printf("compaction of %4u KiB live set (16 MiB region): %8.2f ms\n",
+		       live_keys[c] * 4, worst * 1e3);
 		(void)statefs_unmount(fs);
 		(void)blkdev_file_close(&f);
 	}
@@ -266,9 +277,10 @@ int main(int argc, char **argv)
 {
 	if (argc > 1)
 		workdir = argv[1];
-	printf("statefs benchmark: work dir %s, sqlite %s, lmdb default durable mode\n", workdir, "WAL+FULL");
-	printf("%-34s %12s %12s %12s  %-8s %8s %8s\n", "metric", "statefs", "sqlite", "lmdb", "unit",
-	       "sfs/sql", "sfs/lmdb");
+	printf("statefs benchmark: work dir %s, sqlite %s, lmdb default durable mode\n", workdir,
+	       "WAL+FULL");
+	printf("%-34s %12s %12s %12s  %-8s %8s %8s\n", "metric", "statefs", "sqlite", "lmdb",
+	       "unit", "sfs/sql", "sfs/lmdb");
 	bench_puts_and_gets();
 	bench_mount();
 	bench_compaction();

@@ -19,16 +19,16 @@
 
 #include "bootctl.h"
 #include "cairn/audit.h"
+#include "cairn/boot.h"
+#include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/component.h"
 #include "cairn/console.h"
 #include "cairn/dt.h"
 #include "cairn/err.h"
-#include "cairn/boot.h"
 #include "cairn/sched.h"
-#include "cairn/sync.h"
 #include "cairn/supervisor.h"
-#include "cairn/cap.h"
+#include "cairn/sync.h"
 #include "statefs_svc.h"
 
 #ifndef CAIRN_BOOT_TRIES
@@ -40,10 +40,10 @@ static struct {
 	struct mutex lock;
 	/* Protected by lock (set up by init with the interface closed): */
 	struct bootctl_core core;
-	bool begun;        /* bootctl_slot_begin ran this boot */
-	bool again;        /* a packagefs restart: the slot of this boot is mounted again */
-	uint8_t try_slot;  /* boot.try=<a|b>, or NONE */
-	bool health_fail;  /* boot.health=fail */
+	bool begun;	  /* bootctl_slot_begin ran this boot */
+	bool again;	  /* a packagefs restart: the slot of this boot is mounted again */
+	uint8_t try_slot; /* boot.try=<a|b>, or NONE */
+	bool health_fail; /* boot.health=fail */
 } bc;
 
 /* store_get: the core's reads, through the statefs service as bootctl. */
@@ -61,7 +61,8 @@ static int store_commit(void *ctx, const struct bootctl_put *puts, size_t n)
 	if (n > 2)
 		return CAIRN_EINVAL;
 	for (size_t i = 0; i < n; i++)
-		ops[i] = (struct statefs_op){ STATEFS_OP_PUT, puts[i].key, puts[i].value, puts[i].len };
+		ops[i] = (struct statefs_op){ STATEFS_OP_PUT, puts[i].key, puts[i].value,
+					      puts[i].len };
 	int err = statefs_svc_batch(ops, n);
 	return err ? err : statefs_svc_sync();
 }
@@ -93,8 +94,8 @@ static void boot_try_arg(uint8_t *slot)
 			*slot = p[0] == 'a' ? BOOTCTL_SLOT_A : BOOTCTL_SLOT_B;
 			return;
 		}
-		kprintf("bootctl: bad boot argument boot.try=%.*s (want a or b): ignored\n", (int)len,
-			p);
+		kprintf("bootctl: bad boot argument boot.try=%.*s (want a or b): ignored\n",
+			(int)len, p);
 		return;
 	}
 }
@@ -149,7 +150,8 @@ static int gate_locked(void)
 		return CAIRN_ECANCELED;
 	}
 	if (down) {
-		kprintf("bootctl: health gate refused slot=%s: component %s is not up\n", slot, down);
+		kprintf("bootctl: health gate refused slot=%s: component %s is not up\n", slot,
+			down);
 		return CAIRN_EAGAIN;
 	}
 	int err = bootctl_core_confirm(&bc.core);
@@ -163,10 +165,7 @@ static int gate_locked(void)
 
 /* lock: take bc.lock; CAIRN_ESHUTDOWN when a thread died holding it (the core
  * may be half-updated: serve nothing until bootctl is restarted). */
-static int lock(void)
-{
-	return mutex_lock_live(&bc.lock);
-}
+static int lock(void) { return mutex_lock_live(&bc.lock); }
 
 /* bctl_ready: after `cairn: ready` (the supervisor has been through every
  * component), the health gate of a normal boot. A selftest boot is confirmed by
@@ -299,7 +298,8 @@ int bootctl_slot_verified(uint8_t slot, uint64_t release, uint8_t *next)
 	if (bc.again) {
 		/* A restart must find the image this boot verified, or serve nothing. */
 		bc.again = false;
-		err = slot == bc.core.current && release == bc.core.current_release ? 0 : CAIRN_EBADMSG;
+		err = slot == bc.core.current && release == bc.core.current_release ? 0
+										    : CAIRN_EBADMSG;
 		n = err ? BOOTCTL_SLOT_NONE : slot;
 	} else {
 		err = bootctl_core_verified(&bc.core, slot, release, &n);

@@ -37,10 +37,7 @@ static void say(struct bootctl_core *bc, const char *fmt, ...)
 }
 
 /* other: the slot that is not s. */
-static uint8_t other(uint8_t s)
-{
-	return s == BOOTCTL_SLOT_A ? BOOTCTL_SLOT_B : BOOTCTL_SLOT_A;
-}
+static uint8_t other(uint8_t s) { return s == BOOTCTL_SLOT_A ? BOOTCTL_SLOT_B : BOOTCTL_SLOT_A; }
 
 /* bootctl_slot_bootable: priority > 0 and (successful or tries left). */
 bool bootctl_slot_bootable(const struct bootctl_slot *s)
@@ -62,7 +59,8 @@ static int commit(struct bootctl_core *bc, struct bootctl_state *next)
 		.seq = next->seq,
 		.min_release = next->min_release,
 		.last_good = next->last_good,
-		.good_release = next->last_good < BOOTCTL_NSLOTS ? next->slot[next->last_good].release : 0,
+		.good_release =
+			next->last_good < BOOTCTL_NSLOTS ? next->slot[next->last_good].release : 0,
 	};
 	bootctl_control_encode(next, ctl);
 	bootctl_confirmed_encode(&c, conf);
@@ -73,7 +71,9 @@ static int commit(struct bootctl_core *bc, struct bootctl_state *next)
 	int err = bc->cfg.store->commit(bc->cfg.store->ctx, puts, 2);
 	if (err) {
 		bc->writable = false;
-		say(bc, "bootctl: cannot write the control state (err=%d): no trial is counted this boot",
+		say(bc,
+		    "bootctl: cannot write the control state (err=%d): no trial is counted this "
+		    "boot",
 		    err);
 	}
 	return err;
@@ -85,8 +85,8 @@ static void blank_state(struct bootctl_core *bc, uint64_t min_release)
 	memset(&bc->st, 0, sizeof(bc->st));
 	bc->st.last_good = BOOTCTL_SLOT_NONE;
 	bc->st.min_release = min_release;
-	bc->st.slot[BOOTCTL_SLOT_A] = (struct bootctl_slot){ .priority = BOOTCTL_PRIO_MAX,
-							     .tries = bc->cfg.boot_tries };
+	bc->st.slot[BOOTCTL_SLOT_A] =
+		(struct bootctl_slot){ .priority = BOOTCTL_PRIO_MAX, .tries = bc->cfg.boot_tries };
 	bc->st.slot[BOOTCTL_SLOT_B] = (struct bootctl_slot){ .priority = BOOTCTL_PRIO_MAX - 1,
 							     .tries = bc->cfg.boot_tries };
 }
@@ -140,8 +140,8 @@ int bootctl_core_load(struct bootctl_core *bc, const struct bootctl_core_config 
 	size_t cn = 0, fn = 0;
 	struct bootctl_state st = { 0 };
 	struct bootctl_confirmed c = { 0 };
-	if (!cfg || !cfg->store || !cfg->store->get || !cfg->store->commit || cfg->boot_tries == 0 ||
-	    cfg->boot_tries > BOOTCTL_TRIES_MAX)
+	if (!cfg || !cfg->store || !cfg->store->get || !cfg->store->commit ||
+	    cfg->boot_tries == 0 || cfg->boot_tries > BOOTCTL_TRIES_MAX)
 		return CAIRN_EINVAL;
 	memset(bc, 0, sizeof(*bc));
 	bc->cfg = *cfg;
@@ -149,8 +149,12 @@ int bootctl_core_load(struct bootctl_core *bc, const struct bootctl_core_config 
 	bc->current = BOOTCTL_SLOT_NONE;
 	int rc = read_rec(bc, BOOTCTL_KEY_CONTROL, cb, sizeof(cb), &cn);
 	int rf = read_rec(bc, BOOTCTL_KEY_CONFIRMED, fb, sizeof(fb), &fn);
-	const char *wc = rc < 0 ? "control record unreadable" : rc == 0 ? "control record missing" : NULL;
-	const char *wf = rf < 0 ? "confirmed record unreadable" : rf == 0 ? "confirmed record missing" : NULL;
+	const char *wc = rc < 0	   ? "control record unreadable"
+			 : rc == 0 ? "control record missing"
+				   : NULL;
+	const char *wf = rf < 0	   ? "confirmed record unreadable"
+			 : rf == 0 ? "confirmed record missing"
+				   : NULL;
 	if (rc == 1)
 		wc = bootctl_control_decode(cb, cn, &st);
 	if (rf == 1)
@@ -179,7 +183,8 @@ int bootctl_core_load(struct bootctl_core *bc, const struct bootctl_core_config 
 		 * restore of one key does that): trust only the confirmed facts. */
 		bc->load = BOOTCTL_LOAD_CONFIRMED;
 		from_confirmed(bc, &c);
-		snprintf(bc->why, sizeof(bc->why), "%s", wc ? wc : "records from different commits");
+		snprintf(bc->why, sizeof(bc->why), "%s",
+			 wc ? wc : "records from different commits");
 	} else {
 		bc->load = BOOTCTL_LOAD_DAMAGED;
 		blank_state(bc, wf ? 0 : c.min_release);
@@ -196,7 +201,8 @@ static uint8_t choose(const struct bootctl_core *bc)
 	uint8_t best = BOOTCTL_SLOT_NONE;
 	for (uint8_t i = 0; i < BOOTCTL_NSLOTS; i++) {
 		const struct bootctl_slot *s = &bc->st.slot[i];
-		if ((bc->tried & BIT(i)) || !bootctl_slot_bootable(s) || (!bc->writable && !s->successful))
+		if ((bc->tried & BIT(i)) || !bootctl_slot_bootable(s) ||
+		    (!bc->writable && !s->successful))
 			continue;
 		if (best == BOOTCTL_SLOT_NONE || s->priority > bc->st.slot[best].priority ||
 		    (s->priority == bc->st.slot[best].priority && i == bc->st.last_good))
@@ -329,8 +335,9 @@ int bootctl_core_verified(struct bootctl_core *bc, uint8_t slot, uint64_t releas
 	if (slot >= BOOTCTL_NSLOTS || slot != bc->current || bc->verified)
 		return CAIRN_EINVAL;
 	if (release < bc->st.min_release) {
-		say(bc, "bootctl: rollback refused slot=%s release=%llu min=%llu", bootctl_slot_name(slot),
-		    (unsigned long long)release, (unsigned long long)bc->st.min_release);
+		say(bc, "bootctl: rollback refused slot=%s release=%llu min=%llu",
+		    bootctl_slot_name(slot), (unsigned long long)release,
+		    (unsigned long long)bc->st.min_release);
 		*next = fail_over(bc, slot, BOOTCTL_R_ROLLBACK, release, NULL);
 		return 0;
 	}
@@ -385,11 +392,18 @@ int bootctl_core_pick(struct bootctl_core *bc, const struct bootctl_images *im, 
 	if (next.min_release < im->release[best])
 		next.min_release = im->release[best];
 	for (uint8_t i = 0; i < BOOTCTL_NSLOTS; i++) {
-		bool ok = im->valid[i] && im->release[i] >= next.min_release && !(bc->tried & BIT(i));
+		bool ok = im->valid[i] && im->release[i] >= next.min_release &&
+			  !(bc->tried & BIT(i));
 		next.slot[i] = (struct bootctl_slot){
-			.priority = i == best ? BOOTCTL_PRIO_MAX : ok ? BOOTCTL_PRIO_MAX - 1 : 0,
-			.tries = i == best ? bc->cfg.boot_tries - 1 : ok ? bc->cfg.boot_tries : 0,
-			.reason = i == best ? BOOTCTL_R_NONE : !ok ? BOOTCTL_R_VERIFY : BOOTCTL_R_LOST,
+			.priority = i == best ? BOOTCTL_PRIO_MAX
+				    : ok      ? BOOTCTL_PRIO_MAX - 1
+					      : 0,
+			.tries = i == best ? bc->cfg.boot_tries - 1
+				 : ok	   ? bc->cfg.boot_tries
+					   : 0,
+			.reason = i == best ? BOOTCTL_R_NONE
+				  : !ok	    ? BOOTCTL_R_VERIFY
+					    : BOOTCTL_R_LOST,
 		};
 		if (im->valid[i] && im->release[i] < next.min_release)
 			next.slot[i].reason = BOOTCTL_R_ROLLBACK;
@@ -419,9 +433,10 @@ int bootctl_core_confirm(struct bootctl_core *bc)
 	if (!bc->writable)
 		return CAIRN_EROFS;
 	struct bootctl_state next = bc->st;
-	next.slot[c] = (struct bootctl_slot){ .priority = s->priority ? s->priority : BOOTCTL_PRIO_MAX,
-					      .successful = true,
-					      .release = bc->current_release };
+	next.slot[c] =
+		(struct bootctl_slot){ .priority = s->priority ? s->priority : BOOTCTL_PRIO_MAX,
+				       .successful = true,
+				       .release = bc->current_release };
 	next.last_good = c;
 	if (next.min_release < bc->current_release)
 		next.min_release = bc->current_release;
@@ -460,7 +475,8 @@ int bootctl_core_set_active(struct bootctl_core *bc, uint8_t slot)
 		return 0; /* nothing to change: a repeat cannot reset the tries */
 	t->priority = BOOTCTL_PRIO_MAX;
 	if (!t->successful)
-		*t = (struct bootctl_slot){ .priority = BOOTCTL_PRIO_MAX, .tries = bc->cfg.boot_tries };
+		*t = (struct bootctl_slot){ .priority = BOOTCTL_PRIO_MAX,
+					    .tries = bc->cfg.boot_tries };
 	if (o->priority >= BOOTCTL_PRIO_MAX)
 		o->priority = BOOTCTL_PRIO_MAX - 1;
 	int err = commit(bc, &next);

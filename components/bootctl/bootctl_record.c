@@ -66,10 +66,7 @@ static void st64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint16_t ld16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
+static uint16_t ld16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
 static uint32_t ld32(const uint8_t *p)
 {
@@ -77,10 +74,7 @@ static uint32_t ld32(const uint8_t *p)
 	       ((uint32_t)p[3] << 24);
 }
 
-static uint64_t ld64(const uint8_t *p)
-{
-	return (uint64_t)ld32(p) | ((uint64_t)ld32(p + 4) << 32);
-}
+static uint64_t ld64(const uint8_t *p) { return (uint64_t)ld32(p) | ((uint64_t)ld32(p + 4) << 32); }
 
 /* zero: true when p[0..n) is all zero. */
 static bool zero(const uint8_t *p, size_t n)
@@ -160,7 +154,8 @@ const char *bootctl_control_decode(const uint8_t *buf, size_t len, struct bootct
 	/* Exactly the last confirmed slot is successful (confirm takes it from the
 	 * other one), so a flag set on any other slot is damage. */
 	for (int i = 0; i < BOOTCTL_NSLOTS; i++)
-		if (((buf[C_SLOTS + i * SLOT_SIZE + S_FLAGS] & S_FLAG_SUCCESSFUL) != 0) != (lg == i))
+		if (((buf[C_SLOTS + i * SLOT_SIZE + S_FLAGS] & S_FLAG_SUCCESSFUL) != 0) !=
+		    (lg == i))
 			return lg == i ? "last confirmed slot is not successful"
 				       : "successful slot is not the last confirmed one";
 	st->last_good = lg;
@@ -178,7 +173,8 @@ const char *bootctl_control_decode(const uint8_t *buf, size_t len, struct bootct
 }
 
 /* bootctl_confirmed_encode: write c as a confirmed record. */
-void bootctl_confirmed_encode(const struct bootctl_confirmed *c, uint8_t out[BOOTCTL_CONFIRMED_SIZE])
+void bootctl_confirmed_encode(const struct bootctl_confirmed *c,
+			      uint8_t out[BOOTCTL_CONFIRMED_SIZE])
 {
 	memset(out, 0, BOOTCTL_CONFIRMED_SIZE);
 	memcpy(out + F_MAGIC, CONFIRMED_MAGIC, 8);

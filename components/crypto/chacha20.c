@@ -12,18 +12,19 @@ static uint32_t load32(const uint8_t *p)
 }
 
 /* rotl: rotate left by n (0 < n < 32). */
-static uint32_t rotl(uint32_t x, int n)
-{
-	return x << n | x >> (32 - n);
-}
+static uint32_t rotl(uint32_t x, int n) { return x << n | x >> (32 - n); }
 
 /* qround: the ChaCha quarter round on four state words (RFC 8439 2.1). */
 static void qround(uint32_t *x, int a, int b, int c, int d)
 {
-	x[a] += x[b]; x[d] = rotl(x[d] ^ x[a], 16);
-	x[c] += x[d]; x[b] = rotl(x[b] ^ x[c], 12);
-	x[a] += x[b]; x[d] = rotl(x[d] ^ x[a], 8);
-	x[c] += x[d]; x[b] = rotl(x[b] ^ x[c], 7);
+	x[a] += x[b];
+	x[d] = rotl(x[d] ^ x[a], 16);
+	x[c] += x[d];
+	x[b] = rotl(x[b] ^ x[c], 12);
+	x[a] += x[b];
+	x[d] = rotl(x[d] ^ x[a], 8);
+	x[c] += x[d];
+	x[b] = rotl(x[b] ^ x[c], 7);
 }
 
 /* crypto_chacha20_block: one 64-byte keystream block (RFC 8439 2.3): 10 double

@@ -86,10 +86,7 @@ void crypto_crc32c_use_zbc(bool on)
 }
 
 /* crypto_crc32c_zbc_active: whether crypto_crc32c currently uses Zbc. */
-bool crypto_crc32c_zbc_active(void)
-{
-	return __atomic_load_n(&crc_use_zbc, __ATOMIC_ACQUIRE);
-}
+bool crypto_crc32c_zbc_active(void) { return __atomic_load_n(&crc_use_zbc, __ATOMIC_ACQUIRE); }
 
 /* clmul_soft_lo: low 64 bits of the carry-less product a*b (portable). */
 static inline uint64_t clmul_soft_lo(uint64_t a, uint64_t b)

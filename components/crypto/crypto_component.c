@@ -9,9 +9,9 @@
 #include <stdlib.h>
 
 #include "cairn/boot.h"
-#include "cairn/timer.h"
 #include "cairn/component.h"
 #include "cairn/console.h"
+#include "cairn/timer.h"
 #include "crypto.h"
 #include "crypto_internal.h"
 

@@ -11,7 +11,7 @@
 #define CRYPTO_KAT_NHMAC 7
 #define CRYPTO_KAT_NHKDF 3
 #define CRYPTO_KAT_NED25519 5
-#define CRYPTO_KAT_PATTERN_LEN 1000         /* byte[i] = (7 i + 3) mod 256 */
+#define CRYPTO_KAT_PATTERN_LEN 1000 /* byte[i] = (7 i + 3) mod 256 */
 
 struct crypto_kat_crc {
 	const char *msg_hex;

@@ -11,9 +11,10 @@ typedef unsigned __int128 u128;
 
 /* L, the prime order of the base point, as 64-bit limbs (least significant
  * first), and MU = floor(2^512 / L) for Barrett reduction. */
-static const uint64_t SC_L[5] = {0x5812631a5cf5d3edull, 0x14def9dea2f79cd6ull, 0, 0x1000000000000000ull, 0};
-static const uint64_t SC_MU[5] = {0xed9ce5a30a2c131bull, 0x2106215d086329a7ull, 0xffffffffffffffebull,
-				  0xffffffffffffffffull, 0xfull};
+static const uint64_t SC_L[5] = { 0x5812631a5cf5d3edull, 0x14def9dea2f79cd6ull, 0,
+				  0x1000000000000000ull, 0 };
+static const uint64_t SC_MU[5] = { 0xed9ce5a30a2c131bull, 0x2106215d086329a7ull,
+				   0xffffffffffffffebull, 0xffffffffffffffffull, 0xfull };
 
 /* limbs_load: n little-endian 64-bit limbs from 8n bytes. */
 static void limbs_load(uint64_t *w, const uint8_t *s, int n)
@@ -51,7 +52,7 @@ static void sc_csub_l(uint64_t r[5])
 		t[i] = (uint64_t)d;
 		borrow = (uint64_t)(d >> 127);
 	}
-	keep = 0 - borrow;                       /* all ones: r < L, keep r */
+	keep = 0 - borrow; /* all ones: r < L, keep r */
 	for (int i = 0; i < 5; i++)
 		r[i] = (r[i] & keep) | (t[i] & ~keep);
 }
@@ -118,7 +119,7 @@ int crypto_sc_is_canonical(const uint8_t s[32])
 		if (w[i] != SC_L[i])
 			return w[i] < SC_L[i];
 	}
-	return 0;                                /* s == L */
+	return 0; /* s == L */
 }
 
 /* expand_seed: h = SHA-512(seed); h[0..32) clamped into the secret scalar. */
@@ -147,7 +148,8 @@ static void hash_reduce(uint8_t out[32], const uint8_t *a, size_t alen, const ui
 }
 
 /* crypto_ed25519_public: A = encode([s]B), s the clamped seed hash (5.1.5). */
-void crypto_ed25519_public(const uint8_t seed[CRYPTO_ED25519_SEED], uint8_t pub[CRYPTO_ED25519_PUBLIC])
+void crypto_ed25519_public(const uint8_t seed[CRYPTO_ED25519_SEED],
+			   uint8_t pub[CRYPTO_ED25519_PUBLIC])
 {
 	uint8_t h[64];
 
@@ -181,7 +183,8 @@ static void sign_finish(uint8_t sig[CRYPTO_ED25519_SIG], const void *msg, size_t
  * pub that does not match the seed therefore cannot leak the key; it is simply
  * not used. A and R share one inversion. */
 void crypto_ed25519_sign(uint8_t sig[CRYPTO_ED25519_SIG], const void *msg, size_t len,
-			 const uint8_t seed[CRYPTO_ED25519_SEED], const uint8_t pub[CRYPTO_ED25519_PUBLIC])
+			 const uint8_t seed[CRYPTO_ED25519_SEED],
+			 const uint8_t pub[CRYPTO_ED25519_PUBLIC])
 {
 	uint8_t h[64], a[32];
 

@@ -23,7 +23,7 @@ typedef unsigned __int128 u128;
 #define FE_MASK ((UINT64_C(1) << 51) - 1)
 
 struct fe {
-	uint64_t v[5];                      /* value = sum v[i] * 2^(51 i) */
+	uint64_t v[5]; /* value = sum v[i] * 2^(51 i) */
 };
 
 /* fe_carry: propagate carries so every limb is below 2^51 + 2^21. */
@@ -109,9 +109,9 @@ static inline void fe_reduce5(struct fe *h, u128 r0, u128 r1, u128 r2, u128 r3, 
 	r4 += (uint64_t)(r3 >> 51);
 	h3 = (uint64_t)r3 & FE_MASK;
 	h4 = (uint64_t)r4 & FE_MASK;
-	t = (u128)h0 + (u128)(uint64_t)(r4 >> 51) * 19;  /* r4 >> 51 < 2^64 */
+	t = (u128)h0 + (u128)(uint64_t)(r4 >> 51) * 19; /* r4 >> 51 < 2^64 */
 	h->v[0] = (uint64_t)t & FE_MASK;
-	h->v[1] = h1 + (uint64_t)(t >> 51);              /* t >> 51 < 2^18 */
+	h->v[1] = h1 + (uint64_t)(t >> 51); /* t >> 51 < 2^18 */
 	h->v[2] = h2;
 	h->v[3] = h3;
 	h->v[4] = h4;
@@ -127,14 +127,10 @@ static inline void fe_mul(struct fe *h, const struct fe *f, const struct fe *g)
 
 	r0 = (u128)a0 * b0 + (u128)a1 * b4_19 + (u128)a2 * b3_19 + (u128)a3 * b2_19 +
 	     (u128)a4 * b1_19;
-	r1 = (u128)a0 * b1 + (u128)a1 * b0 + (u128)a2 * b4_19 + (u128)a3 * b3_19 +
-	     (u128)a4 * b2_19;
-	r2 = (u128)a0 * b2 + (u128)a1 * b1 + (u128)a2 * b0 + (u128)a3 * b4_19 +
-	     (u128)a4 * b3_19;
-	r3 = (u128)a0 * b3 + (u128)a1 * b2 + (u128)a2 * b1 + (u128)a3 * b0 +
-	     (u128)a4 * b4_19;
-	r4 = (u128)a0 * b4 + (u128)a1 * b3 + (u128)a2 * b2 + (u128)a3 * b1 +
-	     (u128)a4 * b0;
+	r1 = (u128)a0 * b1 + (u128)a1 * b0 + (u128)a2 * b4_19 + (u128)a3 * b3_19 + (u128)a4 * b2_19;
+	r2 = (u128)a0 * b2 + (u128)a1 * b1 + (u128)a2 * b0 + (u128)a3 * b4_19 + (u128)a4 * b3_19;
+	r3 = (u128)a0 * b3 + (u128)a1 * b2 + (u128)a2 * b1 + (u128)a3 * b0 + (u128)a4 * b4_19;
+	r4 = (u128)a0 * b4 + (u128)a1 * b3 + (u128)a2 * b2 + (u128)a3 * b1 + (u128)a4 * b0;
 	fe_reduce5(h, r0, r1, r2, r3, r4);
 }
 
@@ -167,24 +163,24 @@ static inline void fe_pow_2_250_1(struct fe *out, struct fe *z11, const struct f
 
 	fe_sq(&z2, z);
 	fe_sqn(&a, &z2, 2);
-	fe_mul(&z9, &a, z);            /* z^9 */
-	fe_mul(z11, &z9, &z2);         /* z^11 */
+	fe_mul(&z9, &a, z);    /* z^9 */
+	fe_mul(z11, &z9, &z2); /* z^11 */
 	fe_sq(&a, z11);
-	fe_mul(&a, &a, &z9);           /* a = z^(2^5 - 1) */
+	fe_mul(&a, &a, &z9); /* a = z^(2^5 - 1) */
 	fe_sqn(&b, &a, 5);
-	fe_mul(&b, &b, &a);            /* b = z^(2^10 - 1) */
+	fe_mul(&b, &b, &a); /* b = z^(2^10 - 1) */
 	fe_sqn(&c, &b, 10);
-	fe_mul(&c, &c, &b);            /* c = z^(2^20 - 1) */
+	fe_mul(&c, &c, &b); /* c = z^(2^20 - 1) */
 	fe_sqn(out, &c, 20);
-	fe_mul(out, out, &c);          /* 2^40 - 1 */
+	fe_mul(out, out, &c); /* 2^40 - 1 */
 	fe_sqn(out, out, 10);
-	fe_mul(&a, out, &b);           /* a = z^(2^50 - 1) */
+	fe_mul(&a, out, &b); /* a = z^(2^50 - 1) */
 	fe_sqn(&b, &a, 50);
-	fe_mul(&b, &b, &a);            /* b = z^(2^100 - 1) */
+	fe_mul(&b, &b, &a); /* b = z^(2^100 - 1) */
 	fe_sqn(out, &b, 100);
-	fe_mul(out, out, &b);          /* 2^200 - 1 */
+	fe_mul(out, out, &b); /* 2^200 - 1 */
 	fe_sqn(out, out, 50);
-	fe_mul(out, out, &a);          /* 2^250 - 1 */
+	fe_mul(out, out, &a); /* 2^250 - 1 */
 }
 
 /* fe_invert: h = z^(p-2) = z^(2^255 - 21) = 1/z (0 maps to 0). */
@@ -223,7 +219,7 @@ static inline void fe_tobytes(uint8_t s[32], const struct fe *f)
 		h.v[i + 1] += h.v[i] >> 51;
 		h.v[i] &= FE_MASK;
 	}
-	h.v[4] &= FE_MASK;                  /* drops the 2^255 of the subtraction */
+	h.v[4] &= FE_MASK; /* drops the 2^255 of the subtraction */
 	w[0] = h.v[0] | h.v[1] << 51;
 	w[1] = h.v[1] >> 13 | h.v[2] << 38;
 	w[2] = h.v[2] >> 26 | h.v[3] << 25;
@@ -235,7 +231,7 @@ static inline void fe_tobytes(uint8_t s[32], const struct fe *f)
 /* fe_frombytes: load 255 bits little-endian (bit 255 ignored; not reduced). */
 static inline void fe_frombytes(struct fe *h, const uint8_t s[32])
 {
-	uint64_t w[4] = {0};
+	uint64_t w[4] = { 0 };
 
 	for (int i = 31; i >= 0; i--)
 		w[i / 8] = (w[i / 8] << 8) | s[i];

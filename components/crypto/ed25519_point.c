@@ -119,10 +119,7 @@ static void ge_dbl_t(struct ge *r, const struct ge *p, int with_t)
 }
 
 /* ge_dbl: r = 2p with T, ready for an addition. */
-static void ge_dbl(struct ge *r, const struct ge *p)
-{
-	ge_dbl_t(r, p, 1);
-}
+static void ge_dbl(struct ge *r, const struct ge *p) { ge_dbl_t(r, p, 1); }
 
 /* ge_encode: y with the low bit of x in bit 255 (RFC 8032 5.1.2). */
 static void ge_encode(uint8_t s[32], const struct ge *p)
@@ -149,31 +146,31 @@ static int ge_decode(struct ge *p, const uint8_t s[32])
 	fe_tobytes(canon, &p->Y);
 	canon[31] |= (uint8_t)(sign << 7);
 	if (!crypto_ct_equal(canon, s, 32))
-		return CAIRN_EBADMSG;                /* y >= p: non-canonical */
+		return CAIRN_EBADMSG; /* y >= p: non-canonical */
 	fe_set(&p->Z, 1);
 	fe_sq(&u, &p->Y);
 	fe_mul(&v, &u, &FE_D);
-	fe_sub(&u, &u, &p->Z);                       /* u = y^2 - 1 */
-	fe_add(&v, &v, &p->Z);                       /* v = d y^2 + 1 */
+	fe_sub(&u, &u, &p->Z); /* u = y^2 - 1 */
+	fe_add(&v, &v, &p->Z); /* v = d y^2 + 1 */
 	fe_sq(&v3, &v);
-	fe_mul(&v3, &v3, &v);                        /* v^3 */
+	fe_mul(&v3, &v3, &v); /* v^3 */
 	fe_sq(&t, &v3);
 	fe_mul(&t, &t, &v);
-	fe_mul(&t, &t, &u);                          /* u v^7 */
+	fe_mul(&t, &t, &u); /* u v^7 */
 	fe_pow_p58(&t, &t);
 	fe_mul(&t, &t, &v3);
-	fe_mul(&p->X, &t, &u);                       /* x = u v^3 (u v^7)^((p-5)/8) */
+	fe_mul(&p->X, &t, &u); /* x = u v^3 (u v^7)^((p-5)/8) */
 	fe_sq(&vx2, &p->X);
 	fe_mul(&vx2, &vx2, &v);
 	fe_sub(&t, &vx2, &u);
 	if (!fe_iszero(&t)) {
 		fe_add(&t, &vx2, &u);
 		if (!fe_iszero(&t))
-			return CAIRN_EBADMSG;        /* not a square: no such point */
+			return CAIRN_EBADMSG; /* not a square: no such point */
 		fe_mul(&p->X, &p->X, &FE_SQRTM1);
 	}
 	if (fe_iszero(&p->X) && sign)
-		return CAIRN_EBADMSG;                /* x = 0 has only one encoding */
+		return CAIRN_EBADMSG; /* x = 0 has only one encoding */
 	if (fe_isodd(&p->X) != sign)
 		fe_neg(&p->X, &p->X);
 	fe_mul(&p->T, &p->X, &p->Y);
@@ -194,10 +191,7 @@ static int ge_is_small_order(const struct ge *p)
 }
 
 /* ct_eq8: 1 when a == b (small values), else 0, without a branch. */
-static uint64_t ct_eq8(unsigned a, unsigned b)
-{
-	return (uint64_t)(((a ^ b) - 1u) >> 31) & 1u;
-}
+static uint64_t ct_eq8(unsigned a, unsigned b) { return (uint64_t)(((a ^ b) - 1u) >> 31) & 1u; }
 
 /* select_base: t = digit * 256^pos * B for digit in [-8, 8], scanning all eight
  * table entries with masks so neither the digit nor its sign picks an address.
@@ -207,7 +201,7 @@ static void select_base(struct ge_niels *t, int pos, int digit)
 	unsigned u = (unsigned)digit;
 	unsigned neg = u >> 31;
 	unsigned abs = (u ^ (0u - neg)) + neg;
-	uint64_t ypx[5] = {1}, ymx[5] = {1}, xy[5] = {0}, nm = 0 - (uint64_t)neg;
+	uint64_t ypx[5] = { 1 }, ymx[5] = { 1 }, xy[5] = { 0 }, nm = 0 - (uint64_t)neg;
 
 	for (unsigned j = 0; j < 8; j++) {
 		const struct ge_niels *e = &BASE_TABLE[pos][j];
@@ -243,7 +237,7 @@ static void recode16(int8_t e[64], const uint8_t a[32])
 	}
 	for (int i = 0; i < 63; i++) {
 		int v = e[i] + carry;
-		carry = (v + 8) >> 4;                 /* v + 8 >= 0: no signed shift */
+		carry = (v + 8) >> 4; /* v + 8 >= 0: no signed shift */
 		e[i] = (int8_t)(v - carry * 16);
 	}
 	e[63] = (int8_t)(e[63] + carry);
@@ -256,8 +250,8 @@ static void recode16(int8_t e[64], const uint8_t a[32])
 #if !defined(CAIRN_HOST)
 #error "CRYPTO_CT_TEST_LEAK is for the host timing test only"
 #endif
-#define CT_TEST_LEAK_SKIP(digit) \
-	if ((digit) == 0)        \
+#define CT_TEST_LEAK_SKIP(digit)                                                                   \
+	if ((digit) == 0)                                                                          \
 	continue
 #else
 #define CT_TEST_LEAK_SKIP(digit) ((void)0)
@@ -297,7 +291,7 @@ static void ge_scalarmult_base(struct ge *h, const uint8_t a[32])
  * bit 255. Variable time: for public scalars (verification) only. */
 static void wnaf(int8_t naf[256], const uint8_t k[32], int w)
 {
-	uint8_t b[34] = {0};                     /* two zero bytes past the end */
+	uint8_t b[34] = { 0 }; /* two zero bytes past the end */
 	unsigned carry = 0;
 
 	for (int i = 0; i < 32; i++)
@@ -306,12 +300,12 @@ static void wnaf(int8_t naf[256], const uint8_t k[32], int w)
 		naf[i] = 0;
 	for (int i = 0; i < 256;) {
 		unsigned win = (unsigned)(b[i >> 3] | b[(i >> 3) + 1] << 8) >> (i & 7);
-		if (((win & 1) ^ carry) == 0) {  /* bit + carry even: digit 0 */
+		if (((win & 1) ^ carry) == 0) { /* bit + carry even: digit 0 */
 			i++;
 			continue;
 		}
 		int d = (int)((win & ((1u << w) - 1)) + carry);
-		carry = (unsigned)d >> (w - 1);  /* d >= 2^(w-1): take d - 2^w */
+		carry = (unsigned)d >> (w - 1); /* d >= 2^(w-1): take d - 2^w */
 		naf[i] = (int8_t)(d - (int)(carry << w));
 		i += w;
 	}
@@ -440,7 +434,7 @@ int crypto_ed25519_check(const uint8_t r[32], const uint8_t s[32], const uint8_t
 	if (ge_decode(&pa, a) || ge_is_small_order(&pa))
 		return CAIRN_EBADMSG;
 	fe_neg(&pa.X, &pa.X);
-	fe_neg(&pa.T, &pa.T);                      /* -A */
+	fe_neg(&pa.T, &pa.T); /* -A */
 	ge_double_scalarmult_vartime(&rp, k, &pa, s);
 	ge_encode(enc, &rp);
 	if (!crypto_ct_equal(enc, r, 32) || ge_is_small_order(&rp))

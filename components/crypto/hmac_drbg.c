@@ -16,8 +16,8 @@ struct piece {
 };
 
 /* hmac_pieces: out = HMAC(K, V || [sep] || pieces...); sep < 0 means none. */
-static void hmac_pieces(const uint8_t k[32], const uint8_t v[32], int sep,
-			const struct piece *pc, int npc, uint8_t out[32])
+static void hmac_pieces(const uint8_t k[32], const uint8_t v[32], int sep, const struct piece *pc,
+			int npc, uint8_t out[32])
 {
 	struct crypto_hmac_sha256 h;
 	uint8_t b = (uint8_t)sep;
@@ -54,7 +54,7 @@ int crypto_drbg_instantiate(struct crypto_drbg *d, const void *entropy, size_t e
 	if (!entropy || elen < CRYPTO_DRBG_MIN_ENTROPY || !nonce || nlen < CRYPTO_DRBG_MIN_NONCE ||
 	    (plen && !pers) || plen > CRYPTO_DRBG_MAX_INPUT || elen > CRYPTO_DRBG_MAX_INPUT)
 		return CAIRN_EINVAL;
-	const struct piece pc[3] = {{entropy, elen}, {nonce, nlen}, {pers, plen}};
+	const struct piece pc[3] = { { entropy, elen }, { nonce, nlen }, { pers, plen } };
 	memset(d->v, 0x01, sizeof d->v);
 	drbg_update(d, pc, 3);
 	d->reseed_counter = 1;
@@ -64,15 +64,15 @@ int crypto_drbg_instantiate(struct crypto_drbg *d, const void *entropy, size_t e
 }
 
 /* crypto_drbg_reseed: 10.1.2.4: Update(entropy || additional), counter = 1. */
-int crypto_drbg_reseed(struct crypto_drbg *d, const void *entropy, size_t elen,
-		       const void *addl, size_t alen)
+int crypto_drbg_reseed(struct crypto_drbg *d, const void *entropy, size_t elen, const void *addl,
+		       size_t alen)
 {
 	if (!d->ready)
 		return CAIRN_EINVAL;
 	if (!entropy || elen < CRYPTO_DRBG_MIN_ENTROPY || elen > CRYPTO_DRBG_MAX_INPUT ||
 	    (alen && !addl) || alen > CRYPTO_DRBG_MAX_INPUT)
 		return CAIRN_EINVAL;
-	const struct piece pc[2] = {{entropy, elen}, {addl, alen}};
+	const struct piece pc[2] = { { entropy, elen }, { addl, alen } };
 	drbg_update(d, pc, 2);
 	d->reseed_counter = 1;
 	return 0;
@@ -90,7 +90,7 @@ int crypto_drbg_generate(struct crypto_drbg *d, void *out, size_t len, const voi
 		return CAIRN_EINVAL;
 	if (d->reseed_counter > d->reseed_interval)
 		return CAIRN_EAGAIN;
-	const struct piece pc[1] = {{addl, alen}};
+	const struct piece pc[1] = { { addl, alen } };
 	if (alen)
 		drbg_update(d, pc, 1);
 	while (len) {
@@ -106,7 +106,4 @@ int crypto_drbg_generate(struct crypto_drbg *d, void *out, size_t len, const voi
 }
 
 /* crypto_drbg_wipe: uninstantiate (10.1.2 / 9.4): erase the internal state. */
-void crypto_drbg_wipe(struct crypto_drbg *d)
-{
-	crypto_wipe(d, sizeof *d);
-}
+void crypto_drbg_wipe(struct crypto_drbg *d) { crypto_wipe(d, sizeof *d); }

@@ -7,7 +7,7 @@
 /* hmac_init: K0 = key (hashed when longer than a block), then start H(K0^ipad). */
 static void hmac_init(struct crypto_hmac_sha256 *c, const void *key, size_t keylen)
 {
-	uint8_t k0[CRYPTO_SHA256_BLOCK] = {0};
+	uint8_t k0[CRYPTO_SHA256_BLOCK] = { 0 };
 
 	if (keylen > CRYPTO_SHA256_BLOCK)
 		crypto_sha256(key, keylen, k0);

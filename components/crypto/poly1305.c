@@ -59,7 +59,7 @@ static void blocks(struct crypto_poly1305 *p, const uint8_t *m, size_t len, uint
 		h2 = d2 & M26;
 		d4 += d3 >> 26;
 		h3 = d3 & M26;
-		h0 += (d4 >> 26) * 5;   /* 2^130 = 5 mod p */
+		h0 += (d4 >> 26) * 5; /* 2^130 = 5 mod p */
 		h4 = d4 & M26;
 		h1 += h0 >> 26;
 		h0 &= M26;
@@ -113,20 +113,39 @@ void crypto_poly1305_final(struct crypto_poly1305 *p, uint8_t tag[CRYPTO_POLY130
 	uint64_t h0 = p->h[0], h1 = p->h[1], h2 = p->h[2], h3 = p->h[3], h4 = p->h[4], c;
 
 	/* Full carry, so every limb is below 2^26 (h0 may take one more small carry). */
-	c = h1 >> 26; h1 &= M26; h2 += c;
-	c = h2 >> 26; h2 &= M26; h3 += c;
-	c = h3 >> 26; h3 &= M26; h4 += c;
-	c = h4 >> 26; h4 &= M26; h0 += c * 5;
-	c = h0 >> 26; h0 &= M26; h1 += c;
-	c = h1 >> 26; h1 &= M26; h2 += c;
+	c = h1 >> 26;
+	h1 &= M26;
+	h2 += c;
+	c = h2 >> 26;
+	h2 &= M26;
+	h3 += c;
+	c = h3 >> 26;
+	h3 &= M26;
+	h4 += c;
+	c = h4 >> 26;
+	h4 &= M26;
+	h0 += c * 5;
+	c = h0 >> 26;
+	h0 &= M26;
+	h1 += c;
+	c = h1 >> 26;
+	h1 &= M26;
+	h2 += c;
 	/* g = h + 5 - 2^130; when g does not go negative, h >= p and g is the result. */
 	uint64_t g0 = h0 + 5, g1, g2, g3, g4;
-	c = g0 >> 26; g0 &= M26;
-	g1 = h1 + c; c = g1 >> 26; g1 &= M26;
-	g2 = h2 + c; c = g2 >> 26; g2 &= M26;
-	g3 = h3 + c; c = g3 >> 26; g3 &= M26;
+	c = g0 >> 26;
+	g0 &= M26;
+	g1 = h1 + c;
+	c = g1 >> 26;
+	g1 &= M26;
+	g2 = h2 + c;
+	c = g2 >> 26;
+	g2 &= M26;
+	g3 = h3 + c;
+	c = g3 >> 26;
+	g3 &= M26;
 	g4 = h4 + c - (1u << 26);
-	uint64_t use_g = (g4 >> 63) - 1;   /* all ones when g >= 0 */
+	uint64_t use_g = (g4 >> 63) - 1; /* all ones when g >= 0 */
 	h0 = (h0 & ~use_g) | (g0 & use_g);
 	h1 = (h1 & ~use_g) | (g1 & use_g);
 	h2 = (h2 & ~use_g) | (g2 & use_g);

@@ -120,7 +120,8 @@ static int kat_mac(void)
 		int on = crypto_kat_unhex(out, (int)sizeof out, v->okm_hex);
 		if (in < 0 || sn < 0 || fn < 0 || on < 0)
 			return CAIRN_EIO;
-		if (crypto_hkdf_sha256(b, (size_t)sn, a, (size_t)in, c, (size_t)fn, a, (size_t)on) ||
+		if (crypto_hkdf_sha256(b, (size_t)sn, a, (size_t)in, c, (size_t)fn, a,
+				       (size_t)on) ||
 		    memcmp(a, out, (size_t)on) != 0)
 			err = CAIRN_EIO;
 	}
@@ -136,7 +137,8 @@ static int kat_ed25519_one(int i)
 	int mn = crypto_kat_unhex(msg, (int)sizeof msg, v->msg_hex);
 
 	if (mn < 0 || crypto_kat_unhex(seed, 32, v->seed_hex) != 32 ||
-	    crypto_kat_unhex(pub, 32, v->pub_hex) != 32 || crypto_kat_unhex(sig, 64, v->sig_hex) != 64)
+	    crypto_kat_unhex(pub, 32, v->pub_hex) != 32 ||
+	    crypto_kat_unhex(sig, 64, v->sig_hex) != 64)
 		return CAIRN_EIO;
 	crypto_ed25519_public(seed, out);
 	if (memcmp(out, pub, 32) != 0)

@@ -12,11 +12,10 @@
 
 static const char sunscreen[] = "Ladies and Gentlemen of the class of '99: If I could offer you "
 				"only one tip for the future, sunscreen would be it.";
-static const char aead_ct_hex[] =
-	"d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
-	"3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"
-	"92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc"
-	"3ff4def08e4b7a9de576d26586cec64b6116";
+static const char aead_ct_hex[] = "d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
+				  "3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"
+				  "92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc"
+				  "3ff4def08e4b7a9de576d26586cec64b6116";
 static const char aead_tag_hex[] = "1ae10b594f09e26a7e902ecbd0600691";
 
 /* kat_aead: RFC 8439 2.8.2. */
@@ -30,12 +29,14 @@ static int kat_aead(void)
 		key[i] = (uint8_t)(0x80 + i);
 	if (crypto_kat_unhex(nonce, 12, "070000004041424344454647") != 12 ||
 	    crypto_kat_unhex(ad, 12, "50515253c0c1c2c3c4c5c6c7") != 12 ||
-	    crypto_kat_unhex(want, 114, aead_ct_hex) != 114 || crypto_kat_unhex(wtag, 16, aead_tag_hex) != 16)
+	    crypto_kat_unhex(want, 114, aead_ct_hex) != 114 ||
+	    crypto_kat_unhex(wtag, 16, aead_tag_hex) != 16)
 		return CAIRN_EIO;
 	if (crypto_aead_seal(key, nonce, ad, 12, sunscreen, n, ct, tag) != 0 ||
 	    memcmp(ct, want, n) != 0 || memcmp(tag, wtag, 16) != 0)
 		err = CAIRN_EIO;
-	if (crypto_aead_open(key, nonce, ad, 12, ct, n, tag, pt) != 0 || memcmp(pt, sunscreen, n) != 0)
+	if (crypto_aead_open(key, nonce, ad, 12, ct, n, tag, pt) != 0 ||
+	    memcmp(pt, sunscreen, n) != 0)
 		err = CAIRN_EIO;
 	ct[57] ^= 4;
 	if (crypto_aead_open(key, nonce, ad, 12, ct, n, tag, pt) != CAIRN_EBADMSG)

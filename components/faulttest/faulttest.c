@@ -10,11 +10,11 @@
 #include "cairn/component.h"
 #include "cairn/err.h"
 #include "cairn/sched.h"
-#include "cairn/sync.h"
 #include "cairn/supervisor.h"
+#include "cairn/sync.h"
 #include "cairn/timer.h"
 
-#define POLL_US 10000u /* how often a waiting caller checks the worker is alive */
+#define POLL_US 10000u		      /* how often a waiting caller checks the worker is alive */
 #define FAULT_LOCKED_DELAY_US 100000u /* FAULTTEST_FAULT_LOCKED holds ft.call this long first */
 
 static struct {
@@ -46,10 +46,7 @@ static __attribute__((noinline)) uint64_t overflow(volatile uint8_t *prev, uint6
 
 /* text_target: a function whose first instruction the write-to-text fault
  * tries to overwrite. */
-__attribute__((noinline)) uint32_t faulttest_text_target(uint32_t x)
-{
-	return x * 3u + 1u;
-}
+__attribute__((noinline)) uint32_t faulttest_text_target(uint32_t x) { return x * 3u + 1u; }
 
 /* do_fault: the faults themselves; each ends the thread via the trap handler. */
 static void do_fault(enum faulttest_kind kind)

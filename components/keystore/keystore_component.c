@@ -9,17 +9,17 @@
 #include <string.h>
 
 #include "cairn/audit.h"
+#include "cairn/boot.h"
+#include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/component.h"
 #include "cairn/console.h"
 #include "cairn/dt.h"
 #include "cairn/err.h"
+#include "cairn/riscv.h"
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
-#include "cairn/boot.h"
-#include "cairn/cap.h"
 #include "cairn/sync.h"
-#include "cairn/riscv.h"
 #include "cairn/timer.h"
 #include "keystore.h"
 #include "ks_engine.h"
@@ -42,8 +42,8 @@ static const struct keyuse keyuses[CAP_KEYUSE_COUNT] = CAP_KEYUSE_INIT;
 #endif
 
 static struct {
-	struct mutex lock;      /* serialises every engine call (mutex_lock_live) */
-	struct keystore ks;     /* Protected by lock; init and stop run with the
+	struct mutex lock;  /* serialises every engine call (mutex_lock_live) */
+	struct keystore ks; /* Protected by lock; init and stop run with the
 				 * interface closed and need no lock. */
 } ksc;
 
@@ -109,8 +109,8 @@ static bool env_allowed(void *c, const char *user, const char *owner, const char
 #if CAP_KEYUSE_COUNT
 	int id = cap_comp_by_name(user);
 	for (size_t i = 0; i < CAP_KEYUSE_COUNT; i++)
-		if (id >= 0 && keyuses[i].user == (unsigned)id && !strcmp(keyuses[i].owner, owner) &&
-		    !strcmp(keyuses[i].key, name))
+		if (id >= 0 && keyuses[i].user == (unsigned)id &&
+		    !strcmp(keyuses[i].owner, owner) && !strcmp(keyuses[i].key, name))
 			return (keyuses[i].rights & right) == right;
 #else
 	(void)user, (void)owner, (void)name, (void)right;
@@ -139,8 +139,15 @@ static void env_denied(void *c, const char *caller, const char *key, const char 
 }
 
 static const struct ks_env env = {
-	.get = env_get, .put = env_put, .del = env_del, .list = env_list, .sync = env_sync,
-	.entropy = env_entropy, .key_allowed = env_allowed, .log = env_log, .audit = env_audit,
+	.get = env_get,
+	.put = env_put,
+	.del = env_del,
+	.list = env_list,
+	.sync = env_sync,
+	.entropy = env_entropy,
+	.key_allowed = env_allowed,
+	.log = env_log,
+	.audit = env_audit,
 	.denied = env_denied,
 };
 
@@ -156,7 +163,7 @@ static bool read_devsecret(uint8_t sec[KS_DEVSECRET_SECTOR], size_t *len)
 	if (ss == KS_DEVSECRET_SECTOR && blkdev_read(bd, 0, sec, 1) == 0)
 		*len = KS_DEVSECRET_SECTOR;
 	(void)vblk_release(bd);
-	return true;    /* present; *len 0 means unreadable: malformed */
+	return true; /* present; *len 0 means unreadable: malformed */
 }
 
 /* boot_count: statefs' counter (8 bytes, little-endian; the table lets keystore
@@ -183,8 +190,9 @@ static int ks_init(void)
 	/* The recovery word acts once per boot: a restart (statefs restarted under
 	 * keystore) must not destroy the identity recovery just made. */
 	unsigned flags = supervisor_generation(CAP_COMP_KEYSTORE) == 0 &&
-				 dt_bootargs_has(platform.bootargs, "keystorerecover") ?
-			 KS_BOOT_RECOVER : 0;
+					 dt_bootargs_has(platform.bootargs, "keystorerecover")
+				 ? KS_BOOT_RECOVER
+				 : 0;
 
 	mutex_init(&ksc.lock, "keystore");
 	bool present = read_devsecret(sec, &len);
@@ -194,10 +202,7 @@ static int ks_init(void)
 }
 
 /* ks_stop: wipe every secret (the interface is closed: no call is in flight). */
-static void ks_stop(void)
-{
-	ks_shutdown(&ksc.ks);
-}
+static void ks_stop(void) { ks_shutdown(&ksc.ks); }
 
 const struct component_desc component_keystore = {
 	.name = "keystore",
@@ -250,8 +255,9 @@ int keystore_create(const char *name, unsigned type, unsigned flags)
 
 	if (err)
 		return err;
-	err = type > 255 || flags > 0xffff ? CAIRN_EINVAL :
-	      ks_create(&ksc.ks, caller, n, (uint8_t)type, (uint16_t)flags);
+	err = type > 255 || flags > 0xffff
+		      ? CAIRN_EINVAL
+		      : ks_create(&ksc.ks, caller, n, (uint8_t)type, (uint16_t)flags);
 	return leave(&call, err);
 }
 
@@ -288,7 +294,8 @@ int keystore_sign(const char *name, const void *msg, size_t len, uint8_t *sig, s
 		err = ks_sign(&ksc.ks, caller, n, msgbuf, len, s, sizeof s);
 	if (err > 0) {
 		int n_out = err;
-		err = (size_t)n_out > cap ? CAIRN_ERANGE : cap_copy_out(&call, sig, s, (size_t)n_out);
+		err = (size_t)n_out > cap ? CAIRN_ERANGE
+					  : cap_copy_out(&call, sig, s, (size_t)n_out);
 		if (!err)
 			err = n_out;
 	}
@@ -321,8 +328,7 @@ int keystore_verify(const char *name, const void *msg, size_t len, const uint8_t
 }
 
 /* keystore_derive: keystore.h (info and output at most 256 bytes here). */
-int keystore_derive(const char *name, const void *info, size_t infolen, uint8_t *out,
-		    size_t outlen)
+int keystore_derive(const char *name, const void *info, size_t infolen, uint8_t *out, size_t outlen)
 {
 	struct cap_call call;
 	char n[KS_NAME_MAX + 1];
@@ -332,8 +338,8 @@ int keystore_derive(const char *name, const void *info, size_t infolen, uint8_t 
 
 	if (err)
 		return err;
-	err = infolen > sizeof i || outlen > sizeof o ? CAIRN_EINVAL :
-	      cap_copy_in(&call, i, info, infolen);
+	err = infolen > sizeof i || outlen > sizeof o ? CAIRN_EINVAL
+						      : cap_copy_in(&call, i, info, infolen);
 	if (!err)
 		err = ks_derive(&ksc.ks, caller, n, i, infolen, o, outlen);
 	if (!err)
@@ -345,7 +351,7 @@ int keystore_derive(const char *name, const void *info, size_t infolen, uint8_t 
 /* keystore_list: keystore.h. */
 int keystore_list(char (*names)[KEYSTORE_NAME_MAX + 1], size_t max)
 {
-	static char tmp[KS_SLOTS][KS_NAME_MAX + 1];   /* Protected by ksc.lock. */
+	static char tmp[KS_SLOTS][KS_NAME_MAX + 1]; /* Protected by ksc.lock. */
 	struct cap_call call;
 	const char *caller;
 	int err = enter(&call, "list", NULL, NULL, &caller);

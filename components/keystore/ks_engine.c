@@ -72,10 +72,7 @@ static struct ks_slot *free_slot(struct keystore *ks)
 }
 
 /* drop: wipe a slot. */
-static void drop(struct ks_slot *s)
-{
-	crypto_wipe(s, sizeof *s);
-}
+static void drop(struct ks_slot *s) { crypto_wipe(s, sizeof *s); }
 
 /* seed_drbg: 256 raw bytes of entropy and a 128-byte nonce (H = 1 bit/byte, so
  * 256 and 128 bits), both health-tested by the driver. */
@@ -255,7 +252,8 @@ static int recover(struct keystore *ks)
 		for (int i = 0; i < n; i++) {
 			int err = ks->env->del(ks->env->ctx, keys[i]);
 			if (err && err != CAIRN_ENOENT)
-				return fail_closed(ks, err, "recovery: delete failed", cairn_strerror(err));
+				return fail_closed(ks, err, "recovery: delete failed",
+						   cairn_strerror(err));
 		}
 		total += n;
 	} while (n == 8);
@@ -284,8 +282,8 @@ static int load_all(struct keystore *ks, int *count)
 		for (int i = 0; i < n; i++) {
 			struct ks_slot *s = free_slot(ks);
 			if (!split(keys[i], owner, name))
-				return fail_closed(ks, CAIRN_EBADMSG, "record with a malformed path",
-						   keys[i]);
+				return fail_closed(ks, CAIRN_EBADMSG,
+						   "record with a malformed path", keys[i]);
 			if (!s)
 				return fail_closed(ks, CAIRN_ENOSPC, "too many records", keys[i]);
 			int err = load(ks, s, owner, name, &why);
@@ -315,7 +313,8 @@ int ks_boot(struct keystore *ks, const struct ks_env *env, const uint8_t *secret
 	ks->env = env;
 	ks->boot_count = boot_count;
 	if (!secret)
-		return fail_closed(ks, CAIRN_ENODEV, "no device root secret", "devsecret disk missing");
+		return fail_closed(ks, CAIRN_ENODEV, "no device root secret",
+				   "devsecret disk missing");
 	err = ks_devsecret_parse(secret, len, root, &why);
 	if (err)
 		return fail_closed(ks, CAIRN_EBADMSG, "device root secret malformed", why);
@@ -325,8 +324,8 @@ int ks_boot(struct keystore *ks, const struct ks_env *env, const uint8_t *secret
 		return fail_closed(ks, err, "key-encryption key not derived", cairn_strerror(err));
 	err = seed_drbg(ks);
 	if (err)
-		say(ks, "keystore: no entropy source (%s): key creation disabled", cairn_strerror(err),
-		    NULL);
+		say(ks, "keystore: no entropy source (%s): key creation disabled",
+		    cairn_strerror(err), NULL);
 	if (flags & KS_BOOT_RECOVER) {
 		err = recover(ks);
 		if (err)
@@ -347,7 +346,8 @@ int ks_boot(struct keystore *ks, const struct ks_env *env, const uint8_t *secret
 		return fail_closed(ks, CAIRN_EBADMSG, "device key record missing",
 				   "other records exist");
 	if (dev->m.type != KS_TYPE_ED25519 || !check_device(dev))
-		return fail_closed(ks, CAIRN_EBADMSG, "device key does not match its public key", NULL);
+		return fail_closed(ks, CAIRN_EBADMSG, "device key does not match its public key",
+				   NULL);
 	hex16(ks->device_pub16, dev->m.pub);
 	say(ks, "keystore: device key loaded pub=%s", ks->device_pub16, NULL);
 	ks->state = KS_UP;
@@ -439,8 +439,8 @@ int ks_pub(struct keystore *ks, const char *caller, const char *name, uint8_t pu
 }
 
 /* ks_sign: Ed25519 signature or HMAC-SHA256 tag under the key. */
-int ks_sign(struct keystore *ks, const char *caller, const char *name, const void *msg,
-	    size_t len, uint8_t *sig, size_t cap)
+int ks_sign(struct keystore *ks, const char *caller, const char *name, const void *msg, size_t len,
+	    uint8_t *sig, size_t cap)
 {
 	struct ks_slot *s;
 	int err = resolve(ks, caller, name, KS_RIGHT_SIGN, "sign", &s);

@@ -21,12 +21,12 @@
 #include "ks_format.h"
 
 #define KS_PREFIX "/state/keystore/"
-#define KS_PATH_MAX 128u               /* >= len(prefix) + owner + '/' + name + NUL */
-#define KS_SLOTS 32u                   /* keys held in memory (all owners) */
+#define KS_PATH_MAX 128u /* >= len(prefix) + owner + '/' + name + NUL */
+#define KS_SLOTS 32u	 /* keys held in memory (all owners) */
 #define KS_DEVICE_OWNER "keystore"
 #define KS_DEVICE_NAME "device"
-#define KS_RAW_ENTROPY 256u            /* raw bytes for 256 bits at H = 1 bit/byte */
-#define KS_RAW_NONCE 128u              /* raw bytes for the 128-bit DRBG nonce */
+#define KS_RAW_ENTROPY 256u /* raw bytes for 256 bits at H = 1 bit/byte */
+#define KS_RAW_NONCE 128u   /* raw bytes for the 128-bit DRBG nonce */
 #define KS_SIG_MAX 64u
 
 /* Rights of a keyuse grant on another component's key. */
@@ -63,7 +63,7 @@ struct ks_env {
 enum ks_state {
 	KS_DOWN = 0,
 	KS_UP,
-	KS_FAILED,                     /* fail closed: every operation ESHUTDOWN */
+	KS_FAILED, /* fail closed: every operation ESHUTDOWN */
 };
 
 /* One key held in memory. */
@@ -79,16 +79,16 @@ struct ks_slot {
 struct keystore {
 	const struct ks_env *env;
 	enum ks_state state;
-	bool have_drbg;                /* false: no entropy, creation refused */
-	uint64_t boot_count;           /* recorded in new records */
+	bool have_drbg;	     /* false: no entropy, creation refused */
+	uint64_t boot_count; /* recorded in new records */
 	struct crypto_drbg drbg;
 	uint8_t kek[KS_KEY];
 	struct ks_slot slots[KS_SLOTS];
-	char device_pub16[17];         /* first 16 hex digits of the device public key */
+	char device_pub16[17]; /* first 16 hex digits of the device public key */
 };
 
 /* Boot options. */
-#define KS_BOOT_RECOVER 0x1u           /* the audited recovery action (boot argument) */
+#define KS_BOOT_RECOVER 0x1u /* the audited recovery action (boot argument) */
 
 /* ks_boot: bring the keystore up. secret/len is sector 0 of the devsecret disk
  * (NULL when there is none). Returns 0 (KS_UP) or a negative code with the
@@ -112,8 +112,8 @@ int ks_create(struct keystore *ks, const char *caller, const char *name, uint8_t
 int ks_pub(struct keystore *ks, const char *caller, const char *name, uint8_t pub[KS_PUBLIC]);
 /* ks_sign: Ed25519 signature (64 bytes) or HMAC-SHA256 (32 bytes) into sig
  * (cap bytes); returns the length. */
-int ks_sign(struct keystore *ks, const char *caller, const char *name, const void *msg,
-	    size_t len, uint8_t *sig, size_t cap);
+int ks_sign(struct keystore *ks, const char *caller, const char *name, const void *msg, size_t len,
+	    uint8_t *sig, size_t cap);
 /* ks_verify: 0 when sig is valid, CAIRN_EBADMSG when not. */
 int ks_verify(struct keystore *ks, const char *caller, const char *name, const void *msg,
 	      size_t len, const uint8_t *sig, size_t siglen);

@@ -27,10 +27,7 @@ static void put64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
+static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -65,7 +62,8 @@ static int fail(const char **why, const char *reason)
 }
 
 /* ks_devsecret_build: magic, version 1, flags 0, secret, CRC32-C, zero padding. */
-void ks_devsecret_build(uint8_t sector[KS_DEVSECRET_SECTOR], const uint8_t secret[KS_DEVSECRET_SECRET])
+void ks_devsecret_build(uint8_t sector[KS_DEVSECRET_SECTOR],
+			const uint8_t secret[KS_DEVSECRET_SECRET])
 {
 	memset(sector, 0, KS_DEVSECRET_SECTOR);
 	memcpy(sector, KS_DEVSECRET_MAGIC, 8);
@@ -143,15 +141,9 @@ static bool name_chars(const char *s, size_t max, bool extra)
 	return n > 0 && s[0] != '.';
 }
 
-bool ks_owner_ok(const char *owner)
-{
-	return name_chars(owner, KS_OWNER_MAX, false);
-}
+bool ks_owner_ok(const char *owner) { return name_chars(owner, KS_OWNER_MAX, false); }
 
-bool ks_name_ok(const char *name)
-{
-	return name_chars(name, KS_NAME_MAX, true);
-}
+bool ks_name_ok(const char *name) { return name_chars(name, KS_NAME_MAX, true); }
 
 /* ks_record_key: the statefs key of a record. */
 int ks_record_key(char *out, size_t cap, const char *owner, const char *name)
@@ -188,9 +180,8 @@ static size_t build_ad(uint8_t *ad, const uint8_t *hdr, const char *owner, const
 #define KS_AD_MAX (KS_RECORD_HEADER + 2 + KS_OWNER_MAX + KS_NAME_MAX)
 
 /* ks_record_seal: header, AEAD over the secret, CRC over the rest. */
-int ks_record_seal(uint8_t rec[KS_RECORD_SIZE], const uint8_t kek[KS_KEY],
-		   const struct ks_meta *m, const char *owner, const char *name,
-		   const uint8_t secret[KS_KEY])
+int ks_record_seal(uint8_t rec[KS_RECORD_SIZE], const uint8_t kek[KS_KEY], const struct ks_meta *m,
+		   const char *owner, const char *name, const uint8_t secret[KS_KEY])
 {
 	uint8_t ad[KS_AD_MAX];
 

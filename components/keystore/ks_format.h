@@ -12,12 +12,12 @@
 
 /* ---- device root secret (sector 0 of the devsecret disk) ------------------- */
 
-#define KS_DEVSECRET_MAGIC "CAIRNHUK"   /* 8 bytes, no NUL */
+#define KS_DEVSECRET_MAGIC "CAIRNHUK" /* 8 bytes, no NUL */
 #define KS_DEVSECRET_VERSION 1u
 #define KS_DEVSECRET_SECRET 32u
-#define KS_DEVSECRET_HEADER 52u         /* magic..crc */
-#define KS_DEVSECRET_SECTOR 512u        /* the format occupies sector 0 */
-#define KS_DEVSECRET_IMAGE 4096u        /* what mkdevsecret writes (8 sectors) */
+#define KS_DEVSECRET_HEADER 52u	 /* magic..crc */
+#define KS_DEVSECRET_SECTOR 512u /* the format occupies sector 0 */
+#define KS_DEVSECRET_IMAGE 4096u /* what mkdevsecret writes (8 sectors) */
 
 /* ks_devsecret_parse: check a devsecret sector (len >= 512: magic, version,
  * zero flags, CRC32-C, zero padding, not an all-zero secret) and copy the
@@ -46,30 +46,30 @@ int ks_kek_derive(const uint8_t secret[KS_DEVSECRET_SECRET], uint8_t kek[KS_KEY]
 #define KS_RECORD_MAGIC "CKSR"
 #define KS_RECORD_VERSION 1u
 #define KS_RECORD_SIZE 116u
-#define KS_RECORD_HEADER 64u           /* bytes 0..63: bound as associated data */
+#define KS_RECORD_HEADER 64u /* bytes 0..63: bound as associated data */
 #define KS_NONCE 12u
 #define KS_PUBLIC 32u
 
 /* Key types (byte 5). */
-#define KS_TYPE_ED25519 1u             /* signing key: 32-byte seed, public key stored */
-#define KS_TYPE_HMAC 2u                /* HMAC-SHA256 key: 32 bytes */
-#define KS_TYPE_DERIVE 3u              /* 256-bit HKDF input key */
+#define KS_TYPE_ED25519 1u /* signing key: 32-byte seed, public key stored */
+#define KS_TYPE_HMAC 2u	   /* HMAC-SHA256 key: 32 bytes */
+#define KS_TYPE_DERIVE 3u  /* 256-bit HKDF input key */
 
 /* Usage flags (bytes 6-7); each type allows exactly the flags below. */
-#define KS_USE_SIGN 0x1u               /* ed25519: sign; hmac: MAC */
-#define KS_USE_VERIFY 0x2u             /* ed25519: verify; hmac: MAC check */
-#define KS_USE_DERIVE 0x4u             /* derive: HKDF output */
+#define KS_USE_SIGN 0x1u   /* ed25519: sign; hmac: MAC */
+#define KS_USE_VERIFY 0x2u /* ed25519: verify; hmac: MAC check */
+#define KS_USE_DERIVE 0x4u /* derive: HKDF output */
 
-#define KS_OWNER_MAX 31u               /* bytes: a component name [a-z0-9_] */
-#define KS_NAME_MAX 63u                /* bytes: [a-z0-9_.-], not starting with '.' */
+#define KS_OWNER_MAX 31u /* bytes: a component name [a-z0-9_] */
+#define KS_NAME_MAX 63u	 /* bytes: [a-z0-9_.-], not starting with '.' */
 
 /* Decoded, non-secret part of a record. */
 struct ks_meta {
 	uint8_t type;
 	uint16_t flags;
-	uint64_t created_boot;             /* statefs boot count at creation */
+	uint64_t created_boot; /* statefs boot count at creation */
 	uint8_t nonce[KS_NONCE];
-	uint8_t pub[KS_PUBLIC];            /* ed25519 public key; zeros for other types */
+	uint8_t pub[KS_PUBLIC]; /* ed25519 public key; zeros for other types */
 };
 
 /* ks_type_flags_ok: true when type is known and flags are allowed for it. */
@@ -85,9 +85,8 @@ int ks_record_key(char *out, size_t cap, const char *owner, const char *name);
  * given metadata (nonce must be fresh: the caller draws it from the DRBG). The
  * associated data binds the whole header (type, flags, boot count, nonce, public
  * key) plus owner and name. 0 or CAIRN_EINVAL (bad owner/name/type/flags). */
-int ks_record_seal(uint8_t rec[KS_RECORD_SIZE], const uint8_t kek[KS_KEY],
-		   const struct ks_meta *m, const char *owner, const char *name,
-		   const uint8_t secret[KS_KEY]);
+int ks_record_seal(uint8_t rec[KS_RECORD_SIZE], const uint8_t kek[KS_KEY], const struct ks_meta *m,
+		   const char *owner, const char *name, const uint8_t secret[KS_KEY]);
 /* ks_record_parse: check length, magic, version, reserved bytes, type/flags and
  * CRC, and decode the metadata; needs no key. 0 or CAIRN_EBADMSG with *why. */
 int ks_record_parse(const uint8_t *rec, size_t len, struct ks_meta *m, const char **why);

@@ -16,12 +16,12 @@
 
 /* ---- On-disk format (all integers little-endian) ------------------------------ */
 
-#define PKGFS_MAGIC "CAIRNPKG"       /* 8 bytes at offset 0, no NUL */
-#define PKGFS_VERSION 2u            /* 2: signed release number (version 1 had none) */
-#define PKGFS_HDR_SIZE 256u          /* header bytes at image offset 0 */
-#define PKGFS_HDR_HASHED 128u        /* header bytes covered by the root hash */
-#define PKGFS_ALIGN 4096u            /* data-region and file-extent alignment */
-#define PKGFS_NODE_SIZE 64u          /* bytes per node-table entry */
+#define PKGFS_MAGIC "CAIRNPKG" /* 8 bytes at offset 0, no NUL */
+#define PKGFS_VERSION 2u       /* 2: signed release number (version 1 had none) */
+#define PKGFS_HDR_SIZE 256u    /* header bytes at image offset 0 */
+#define PKGFS_HDR_HASHED 128u  /* header bytes covered by the root hash */
+#define PKGFS_ALIGN 4096u      /* data-region and file-extent alignment */
+#define PKGFS_NODE_SIZE 64u    /* bytes per node-table entry */
 
 /* Header field offsets. */
 #define PKGFS_H_MAGIC 0
@@ -36,7 +36,7 @@
 #define PKGFS_H_DATA_OFF 48
 #define PKGFS_H_DATA_SIZE 56
 #define PKGFS_H_IMAGE_SIZE 64
-#define PKGFS_H_RELEASE 72           /* u64, hashed and signed (format version 2) */
+#define PKGFS_H_RELEASE 72 /* u64, hashed and signed (format version 2) */
 /* 48 zero bytes from 80 to 128, hashed and signed: kept for the per-page hash tree
  * (issue 18: its offset, size and 32-byte root fit here, inside the signed part). */
 #define PKGFS_H_RESERVED1 80
@@ -56,15 +56,15 @@
 
 /* Decoded header. */
 struct pkgfs_hdr {
-	uint32_t version;     /* PKGFS_VERSION */
-	uint32_t node_count;  /* entries, root included: 1..PKGFS_NODES_MAX */
-	uint32_t name_bytes;  /* size of the name table */
-	uint64_t meta_off;    /* byte offset of the node table (== PKGFS_HDR_SIZE) */
-	uint64_t meta_size;   /* node_count * PKGFS_NODE_SIZE + name_bytes */
-	uint64_t data_off;    /* byte offset of the data region, PKGFS_ALIGN-aligned */
-	uint64_t data_size;   /* bytes in the data region, PKGFS_ALIGN multiple */
-	uint64_t image_size;  /* data_off + data_size */
-	uint64_t release;     /* the image's release number; any value, signed */
+	uint32_t version;    /* PKGFS_VERSION */
+	uint32_t node_count; /* entries, root included: 1..PKGFS_NODES_MAX */
+	uint32_t name_bytes; /* size of the name table */
+	uint64_t meta_off;   /* byte offset of the node table (== PKGFS_HDR_SIZE) */
+	uint64_t meta_size;  /* node_count * PKGFS_NODE_SIZE + name_bytes */
+	uint64_t data_off;   /* byte offset of the data region, PKGFS_ALIGN-aligned */
+	uint64_t data_size;  /* bytes in the data region, PKGFS_ALIGN multiple */
+	uint64_t image_size; /* data_off + data_size */
+	uint64_t release;    /* the image's release number; any value, signed */
 	uint8_t root_hash[PKGFS_HASH_SIZE];
 	uint8_t signature[CRYPTO_ED25519_SIG];
 };
@@ -75,9 +75,9 @@ struct pkgfs_node {
 	uint32_t name_off; /* offset of the name in the name table */
 	uint16_t name_len; /* 0 for the root, else 1..PKGFS_NAME_MAX */
 	uint16_t reserved; /* must be 0 */
-	uint32_t mode;     /* type and permission bits */
-	uint64_t size;     /* file: bytes; directory: child count */
-	uint64_t start;    /* file: data byte offset (0 when size 0); dir: first child */
+	uint32_t mode;	   /* type and permission bits */
+	uint64_t size;	   /* file: bytes; directory: child count */
+	uint64_t start;	   /* file: data byte offset (0 when size 0); dir: first child */
 	uint8_t sha256[PKGFS_HASH_SIZE]; /* file content hash; zero for directories */
 };
 
@@ -114,18 +114,18 @@ int pkgfs_name_cmp(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
  * linked list of slots (most recent first, empty slots at the tail), so a hit or
  * a miss costs O(1) whatever the cache size. */
 struct pkgfs_cache {
-	struct blkdev *dev;     /* the device; not owned */
-	uint32_t page_size;     /* bytes per page */
-	uint32_t npages;        /* capacity */
-	uint32_t nbuckets;      /* hash buckets, a power of two >= npages */
-	uint8_t *mem;           /* npages * page_size bytes */
-	uint64_t *tag;          /* page number held by slot i, UINT64_MAX = empty */
-	uint32_t *bucket;       /* first slot of each hash chain, UINT32_MAX = none */
-	uint32_t *chain;        /* next slot in slot i's hash chain */
-	uint32_t *prev, *next;  /* recency list links of slot i, UINT32_MAX = none */
-	uint32_t mru, lru;      /* list head (most recent) and tail (next victim) */
-	uint32_t ra_max;        /* pages one miss may read: min(npages / 4, 16), >= 1 */
-	uint8_t *ra_buf;        /* ra_max pages of bounce buffer (NULL when ra_max is 1) */
+	struct blkdev *dev;    /* the device; not owned */
+	uint32_t page_size;    /* bytes per page */
+	uint32_t npages;       /* capacity */
+	uint32_t nbuckets;     /* hash buckets, a power of two >= npages */
+	uint8_t *mem;	       /* npages * page_size bytes */
+	uint64_t *tag;	       /* page number held by slot i, UINT64_MAX = empty */
+	uint32_t *bucket;      /* first slot of each hash chain, UINT32_MAX = none */
+	uint32_t *chain;       /* next slot in slot i's hash chain */
+	uint32_t *prev, *next; /* recency list links of slot i, UINT32_MAX = none */
+	uint32_t mru, lru;     /* list head (most recent) and tail (next victim) */
+	uint32_t ra_max;       /* pages one miss may read: min(npages / 4, 16), >= 1 */
+	uint8_t *ra_buf;       /* ra_max pages of bounce buffer (NULL when ra_max is 1) */
 	struct pkgfs_cache_stats stats;
 };
 
@@ -158,30 +158,34 @@ int pkgfs_cache_peek(struct pkgfs_cache *c, uint64_t off, uint64_t end, const ui
 
 /* ---- Mount ----------------------------------------------------------------------- */
 
-enum pkgfs_verify_state { PKGFS_UNVERIFIED = 0, PKGFS_VERIFIED = 1, PKGFS_CORRUPT = 2 };
+enum pkgfs_verify_state {
+	PKGFS_UNVERIFIED = 0,
+	PKGFS_VERIFIED = 1,
+	PKGFS_CORRUPT = 2
+};
 
 /* A mounted image. Immutable after mount except the cache, verify[] and open_files,
  * which every call may update (the caller serialises calls, see packagefs.h). */
 struct pkgfs {
-	struct pkgfs_cache cache;  /* sector cache over the device */
-	struct pkgfs_hdr hdr;      /* validated header */
-	struct pkgfs_node *nodes;  /* hdr.node_count validated nodes */
-	uint8_t *names;            /* hdr.name_bytes bytes of the name table */
-	uint8_t *verify;           /* per node: enum pkgfs_verify_state */
+	struct pkgfs_cache cache;		   /* sector cache over the device */
+	struct pkgfs_hdr hdr;			   /* validated header */
+	struct pkgfs_node *nodes;		   /* hdr.node_count validated nodes */
+	uint8_t *names;				   /* hdr.name_bytes bytes of the name table */
+	uint8_t *verify;			   /* per node: enum pkgfs_verify_state */
 	void (*audit)(void *ctx, const char *msg); /* from the config, may be NULL */
 	void *audit_ctx;
-	uint32_t open_files;       /* files open on this mount */
+	uint32_t open_files; /* files open on this mount */
 };
 
 /* pkgfs_validate: check decoded nodes and names of an image whose header and sizes
  * are already checked; fills report and returns CAIRN_EBADMSG on the first problem. */
-int pkgfs_validate(const struct pkgfs_hdr *h, const struct pkgfs_node *nodes,
-		   const uint8_t *names, struct pkgfs_mount_report *report);
+int pkgfs_validate(const struct pkgfs_hdr *h, const struct pkgfs_node *nodes, const uint8_t *names,
+		   struct pkgfs_mount_report *report);
 
 /* pkgfs_path_of: write entry i's path ("/a/b") into buf (NUL-terminated; when too
  * long, "..." and the tail). Only for nodes whose parent chain has been validated. */
-void pkgfs_path_of(const struct pkgfs_node *nodes, const uint8_t *names, uint32_t i,
-		   char *buf, size_t len);
+void pkgfs_path_of(const struct pkgfs_node *nodes, const uint8_t *names, uint32_t i, char *buf,
+		   size_t len);
 
 /* Tiny string builder used for reasons and audit lines (no stdio in the engine). */
 struct pkgfs_sb {

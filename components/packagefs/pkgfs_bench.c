@@ -30,15 +30,12 @@
 #include "pkgfs_component.h"
 
 #define MOUNT_RUNS 3u
-#define CHUNK (128u * 1024u) /* bytes per read call, both paths */
+#define CHUNK (128u * 1024u)		 /* bytes per read call, both paths */
 #define RA_CHUNK (PKGFS_READAHEAD_BYTES) /* packagefs' device request size */
 #define BIG "pkg:/bench/big"
 
 /* kibs: KiB per second for bytes in us microseconds (0 when us is 0). */
-static uint64_t kibs(uint64_t bytes, uint64_t us)
-{
-	return us ? bytes * 1000000u / 1024u / us : 0;
-}
+static uint64_t kibs(uint64_t bytes, uint64_t us) { return us ? bytes * 1000000u / 1024u / us : 0; }
 
 /* bench_mount: time MOUNT_RUNS fresh mounts of dev. */
 static int bench_mount(struct blkdev *dev)
@@ -207,11 +204,10 @@ static int bench_read(struct blkdev *dev)
 		"warm_kibs=%llu cold_vs_raw_pct=%llu "
 		"mount_us=%llu\n",
 		(unsigned long long)len, (unsigned long long)raw_us, (unsigned long long)cold_us,
-		(unsigned long long)warm_us, (unsigned long long)hash_us, (unsigned long long)verify_us,
-		(unsigned long long)rawh_us,
-		(unsigned long long)rk, (unsigned long long)ck,
-		(unsigned long long)wk, (unsigned long long)(rk ? ck * 100u / rk : 0),
-		(unsigned long long)mount_us);
+		(unsigned long long)warm_us, (unsigned long long)hash_us,
+		(unsigned long long)verify_us, (unsigned long long)rawh_us, (unsigned long long)rk,
+		(unsigned long long)ck, (unsigned long long)wk,
+		(unsigned long long)(rk ? ck * 100u / rk : 0), (unsigned long long)mount_us);
 	return 0;
 }
 

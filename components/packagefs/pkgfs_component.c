@@ -19,14 +19,14 @@
 
 #include "cairn/audit.h"
 #include "cairn/budget.h"
+#include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/component.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
-#include "cairn/timer.h"
 #include "cairn/sched.h"
 #include "cairn/sync.h"
-#include "cairn/cap.h"
+#include "cairn/timer.h"
 #include "packagefs.h"
 #include "packagefs_svc.h"
 #include "pkgfs_component.h"
@@ -40,8 +40,8 @@
 
 #define PKGFS_CACHE_PAGES 64u /* 256 KiB of sector cache for the serving mount */
 #define PKGFS_PREFIX "pkg:/"
-#define SLOT_BITS 5u        /* PKGFS_SVC_OPEN_MAX == 1 << SLOT_BITS */
-#define SEQ_MASK 0xffffffu  /* handle = seq << SLOT_BITS | slot, stays positive */
+#define SLOT_BITS 5u	   /* PKGFS_SVC_OPEN_MAX == 1 << SLOT_BITS */
+#define SEQ_MASK 0xffffffu /* handle = seq << SLOT_BITS | slot, stays positive */
 
 _Static_assert(PKGFS_SVC_OPEN_MAX == 1u << SLOT_BITS, "handle encoding");
 
@@ -51,8 +51,8 @@ extern const size_t pkgfs_fixture_image_len;
 
 struct pkgfs_slot {
 	bool used;
-	uint16_t owner;     /* component that opened it */
-	uint32_t seq;       /* matches the handle's upper bits */
+	uint16_t owner; /* component that opened it */
+	uint32_t seq;	/* matches the handle's upper bits */
 	struct pkgfs_file f;
 };
 
@@ -83,7 +83,8 @@ static void integrity_hook(void *ctx, const char *msg)
 	if (strncmp(what, "packagefs: ", 11) == 0)
 		what += 11;
 	if (entry && entry > what)
-		snprintf(subject, sizeof(subject), "%s: %.*s", entry + 1, (int)(entry - what), what);
+		snprintf(subject, sizeof(subject), "%s: %.*s", entry + 1, (int)(entry - what),
+			 what);
 	else
 		snprintf(subject, sizeof(subject), "%s", what);
 	(void)audit_append(AUDIT_INTEGRITY, pk.cur_caller, CAP_COMP_PACKAGEFS, pk.cur_op, subject);
@@ -101,10 +102,7 @@ struct pkgfs_config pkgfs_comp_config(uint32_t cache_pages)
 }
 
 /* pkgfs_comp_disk: the claimed pkgfs disk, NULL when serving the fixture. */
-struct blkdev *pkgfs_comp_disk(void)
-{
-	return pk.disk;
-}
+struct blkdev *pkgfs_comp_disk(void) { return pk.disk; }
 
 /* mount_dev: validate and mount dev; on refusal print the reason. */
 static int mount_dev(struct blkdev *dev, const char *what)
@@ -115,8 +113,8 @@ static int mount_dev(struct blkdev *dev, const char *what)
 	int err = pkgfs_mount(&pk.fs, dev, &cfg, &rep);
 	pk.mount_us = time_us() - t0;
 	if (err) {
-		kprintf("pkgfs: refused image: %s: %s\n", what, rep.reason[0] ? rep.reason :
-			cairn_strerror(err));
+		kprintf("pkgfs: refused image: %s: %s\n", what,
+			rep.reason[0] ? rep.reason : cairn_strerror(err));
 		return err;
 	}
 	pkgfs_totals(pk.fs, &pk.totals);
@@ -147,7 +145,7 @@ static int pkgfs_init(void)
 		return 0;
 	}
 	if (serr != CAIRN_ENOENT)
-		return serr; /* fail closed: never the fixture instead */
+		return serr;	/* fail closed: never the fixture instead */
 	int err = CAIRN_ENOENT; /* none of pkg_a, pkg_b, pkgfs: the fixture */
 	struct blkdev *bd = NULL;
 #else
@@ -177,7 +175,8 @@ static int pkgfs_init(void)
 		return err;
 	}
 	kprintf("pkgfs: no disk with serial pkgfs, using the built-in fixture\n");
-	err = pkgfs_memdev_init(&pk.fixture, pkgfs_fixture_image, pkgfs_fixture_image_len, "fixture");
+	err = pkgfs_memdev_init(&pk.fixture, pkgfs_fixture_image, pkgfs_fixture_image_len,
+				"fixture");
 	if (!err)
 		err = mount_dev(&pk.fixture.dev, "built-in fixture");
 	if (err)

@@ -208,8 +208,8 @@ void pkgfs_sb_name(struct pkgfs_sb *sb, const uint8_t *s, size_t len)
 /* pkgfs_path_of: write entry i's path into buf, built right to left so that a path
  * too long for buf keeps its tail behind a "..." prefix. Parents must have smaller
  * indices than their children (checked at mount), which ends the walk. */
-void pkgfs_path_of(const struct pkgfs_node *nodes, const uint8_t *names, uint32_t i,
-		   char *buf, size_t len)
+void pkgfs_path_of(const struct pkgfs_node *nodes, const uint8_t *names, uint32_t i, char *buf,
+		   size_t len)
 {
 	if (len < 5) {
 		if (len)

@@ -49,9 +49,11 @@ static int check_fixed(const uint8_t *raw, const struct pkgfs_hdr *h, struct pkg
 	if (h->version != PKGFS_VERSION)
 		return refuse(r, E, "unsupported version", h->version, PKGFS_VERSION);
 	if (pkgfs_ld32(raw + PKGFS_H_HDR_SIZE) != PKGFS_HDR_SIZE)
-		return refuse(r, E, "bad header size", pkgfs_ld32(raw + PKGFS_H_HDR_SIZE), PKGFS_HDR_SIZE);
+		return refuse(r, E, "bad header size", pkgfs_ld32(raw + PKGFS_H_HDR_SIZE),
+			      PKGFS_HDR_SIZE);
 	if (pkgfs_ld32(raw + PKGFS_H_ALIGN) != PKGFS_ALIGN)
-		return refuse(r, E, "bad alignment field", pkgfs_ld32(raw + PKGFS_H_ALIGN), PKGFS_ALIGN);
+		return refuse(r, E, "bad alignment field", pkgfs_ld32(raw + PKGFS_H_ALIGN),
+			      PKGFS_ALIGN);
 	if (pkgfs_ld32(raw + PKGFS_H_FLAGS) != 0)
 		return refuse(r, E, "unknown flags", pkgfs_ld32(raw + PKGFS_H_FLAGS), NONE);
 	if (!all_zero(raw + PKGFS_H_RESERVED1, PKGFS_HDR_HASHED - PKGFS_H_RESERVED1) ||
@@ -67,21 +69,26 @@ static int check_sizes(const struct pkgfs_hdr *h, uint64_t dev_bytes, struct pkg
 	if (h->node_count == 0 || h->node_count > PKGFS_NODES_MAX)
 		return refuse(r, E, "node count out of range", h->node_count, PKGFS_NODES_MAX);
 	if (h->name_bytes > (uint64_t)h->node_count * PKGFS_NAME_MAX)
-		return refuse(r, E, "name table larger than the names it can hold", h->name_bytes, NONE);
+		return refuse(r, E, "name table larger than the names it can hold", h->name_bytes,
+			      NONE);
 	if (h->meta_off != PKGFS_HDR_SIZE)
-		return refuse(r, E, "metadata does not follow the header", h->meta_off, PKGFS_HDR_SIZE);
+		return refuse(r, E, "metadata does not follow the header", h->meta_off,
+			      PKGFS_HDR_SIZE);
 	uint64_t meta = (uint64_t)h->node_count * PKGFS_NODE_SIZE + h->name_bytes;
 	if (h->meta_size != meta)
 		return refuse(r, E, "metadata size does not match the counts", h->meta_size, meta);
 	uint64_t data_off = (h->meta_off + meta + PKGFS_ALIGN - 1) / PKGFS_ALIGN * PKGFS_ALIGN;
 	if (h->data_off != data_off)
-		return refuse(r, E, "data region not at the first 4096 boundary after metadata", h->data_off, data_off);
+		return refuse(r, E, "data region not at the first 4096 boundary after metadata",
+			      h->data_off, data_off);
 	if (h->data_size % PKGFS_ALIGN != 0 || h->data_size > (UINT64_MAX >> 1))
 		return refuse(r, E, "data region size invalid", h->data_size, NONE);
 	if (h->image_size != h->data_off + h->data_size)
-		return refuse(r, E, "image size is not data offset + data size", h->image_size, h->data_off + h->data_size);
+		return refuse(r, E, "image size is not data offset + data size", h->image_size,
+			      h->data_off + h->data_size);
 	if (h->image_size > dev_bytes)
-		return refuse(r, E, "image size exceeds the device: truncated image", h->image_size, dev_bytes);
+		return refuse(r, E, "image size exceeds the device: truncated image", h->image_size,
+			      dev_bytes);
 	return 0;
 }
 
@@ -99,7 +106,8 @@ static int read_metadata(struct pkgfs *fs, uint8_t **meta_out, struct pkgfs_moun
 		err = pkgfs_cache_read(&fs->cache, end, pad, h->data_off - end);
 	if (err) {
 		free(meta);
-		return refuse(r, CAIRN_EIO, "device read failed while loading metadata", NONE, NONE);
+		return refuse(r, CAIRN_EIO, "device read failed while loading metadata", NONE,
+			      NONE);
 	}
 	if (!all_zero(pad, h->data_off - end)) {
 		free(meta);
@@ -116,11 +124,13 @@ static int authenticate(const uint8_t *raw, const uint8_t *meta, const struct pk
 	uint8_t root[PKGFS_HASH_SIZE];
 	pkgfs_root_hash(raw, meta, h->meta_size, root);
 	if (!crypto_ct_equal(root, h->root_hash, sizeof(root)))
-		return refuse(r, CAIRN_EBADMSG, "root hash mismatch: header or metadata corrupt", NONE, NONE);
+		return refuse(r, CAIRN_EBADMSG, "root hash mismatch: header or metadata corrupt",
+			      NONE, NONE);
 	if (cfg->insecure_skip_signature_check)
 		return 0;
 	if (crypto_ed25519_verify(h->signature, root, sizeof(root), cfg->public_key) != 0)
-		return refuse(r, CAIRN_EBADMSG, "signature invalid: not signed by the configured key", NONE, NONE);
+		return refuse(r, CAIRN_EBADMSG,
+			      "signature invalid: not signed by the configured key", NONE, NONE);
 	return 0;
 }
 
@@ -146,7 +156,8 @@ static int load(struct pkgfs *fs, const struct pkgfs_config *cfg, struct pkgfs_m
 	uint8_t raw[PKGFS_HDR_SIZE];
 	uint64_t dev_bytes = pkgfs_dev_bytes(fs->cache.dev);
 	if (dev_bytes < PKGFS_HDR_SIZE)
-		return refuse(r, CAIRN_EBADMSG, "device too small for a header", dev_bytes, PKGFS_HDR_SIZE);
+		return refuse(r, CAIRN_EBADMSG, "device too small for a header", dev_bytes,
+			      PKGFS_HDR_SIZE);
 	if (pkgfs_cache_read(&fs->cache, 0, raw, sizeof(raw)) != 0)
 		return refuse(r, CAIRN_EIO, "device read failed on the header", NONE, NONE);
 	pkgfs_hdr_decode(raw, &fs->hdr);
@@ -212,10 +223,7 @@ int pkgfs_mount(struct pkgfs **out, struct blkdev *dev, const struct pkgfs_confi
 }
 
 /* pkgfs_release: the release number from the mounted (hence signed) header. */
-uint64_t pkgfs_release(const struct pkgfs *fs)
-{
-	return fs->hdr.release;
-}
+uint64_t pkgfs_release(const struct pkgfs *fs) { return fs->hdr.release; }
 
 /* pkgfs_unmount: free the mount unless files are still open. */
 int pkgfs_unmount(struct pkgfs *fs)

@@ -21,7 +21,8 @@ static int64_t find_child(const struct pkgfs *fs, uint32_t dir, const char *name
 	while (lo < hi) {
 		uint64_t mid = lo + (hi - lo) / 2;
 		const struct pkgfs_node *n = &fs->nodes[mid];
-		int c = pkgfs_name_cmp(fs->names + n->name_off, n->name_len, (const uint8_t *)name, len);
+		int c = pkgfs_name_cmp(fs->names + n->name_off, n->name_len, (const uint8_t *)name,
+				       len);
 		if (c == 0)
 			return (int64_t)mid;
 		if (c < 0)
@@ -60,7 +61,8 @@ static int lookup(const struct pkgfs *fs, const char *path, uint32_t *ino)
 	while (*p) {
 		const char *slash = strchr(p, '/');
 		size_t len = slash ? (size_t)(slash - p) : strlen(p);
-		if (len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
+		if (len == 0 || (len == 1 && p[0] == '.') ||
+		    (len == 2 && p[0] == '.' && p[1] == '.'))
 			return CAIRN_EINVAL;
 		if (len > PKGFS_NAME_MAX)
 			return CAIRN_ENAMETOOLONG;

@@ -65,14 +65,16 @@ static int verify(struct slots *s, uint8_t i)
 	struct pkgfs_config cfg = pkgfs_comp_config(0);
 	struct pkgfs_mount_report rep;
 	if (!s->disk[i]) {
-		snprintf(s->reason[i], sizeof(s->reason[i]), "no disk with serial %s", s->serial[i]);
+		snprintf(s->reason[i], sizeof(s->reason[i]), "no disk with serial %s",
+			 s->serial[i]);
 		return CAIRN_ENOENT;
 	}
 	int err = pkgfs_mount(&s->fs[i], s->disk[i], &cfg, &rep);
 	if (err) {
 		snprintf(s->reason[i], sizeof(s->reason[i]), "%s",
 			 rep.reason[0] ? rep.reason : cairn_strerror(err));
-		kprintf("pkgfs: refused image: virtio-blk serial=%s: %s\n", s->serial[i], s->reason[i]);
+		kprintf("pkgfs: refused image: virtio-blk serial=%s: %s\n", s->serial[i],
+			s->reason[i]);
 	}
 	return err;
 }
@@ -121,8 +123,9 @@ static int run(struct slots *s, uint8_t *slot)
 		if (v == 0)
 			err = bootctl_slot_verified(cur, pkgfs_release(s->fs[cur]), &next);
 		else
-			err = bootctl_slot_failed(cur, v == CAIRN_ENOENT ? BOOTCTL_R_MISSING : BOOTCTL_R_VERIFY,
-						  s->reason[cur], &next);
+			err = bootctl_slot_failed(
+				cur, v == CAIRN_ENOENT ? BOOTCTL_R_MISSING : BOOTCTL_R_VERIFY,
+				s->reason[cur], &next);
 		if (!err && v == 0 && next == cur) {
 			*slot = cur;
 			return 0;

@@ -12,18 +12,20 @@ _Static_assert(PKGFS_DEPTH_MAX == 32 && PKGFS_PATH_MAX == 1024, "update the reas
 
 /* Validation context: the image under test and where to write the verdict. */
 struct vctx {
-	const struct pkgfs_hdr *h;          /* checked header */
-	const struct pkgfs_node *nodes;     /* h->node_count decoded nodes */
-	const uint8_t *names;               /* h->name_bytes bytes */
-	struct pkgfs_mount_report *r;       /* may be NULL */
-	bool tree_ok;                       /* parent chains proven, full paths printable */
+	const struct pkgfs_hdr *h;	/* checked header */
+	const struct pkgfs_node *nodes; /* h->node_count decoded nodes */
+	const uint8_t *names;		/* h->name_bytes bytes */
+	struct pkgfs_mount_report *r;	/* may be NULL */
+	bool tree_ok;			/* parent chains proven, full paths printable */
 };
 
 /* put_entry: append "entry I 'NAME-OR-PATH'" for node i; a long path keeps its
  * tail so that the problem after it still fits in the reason. */
 static void put_entry(struct vctx *v, struct pkgfs_sb *sb, uint32_t i)
 {
-	enum { SHOWN = 64 }; /* bytes of name or path shown */
+	enum {
+		SHOWN = 64
+	}; /* bytes of name or path shown */
 	const struct pkgfs_node *n = &v->nodes[i];
 	char path[SHOWN + 1];
 	pkgfs_sb_str(sb, "entry ");
@@ -34,8 +36,10 @@ static void put_entry(struct vctx *v, struct pkgfs_sb *sb, uint32_t i)
 		pkgfs_sb_str(sb, path);
 	} else if (i == 0) {
 		pkgfs_sb_str(sb, "/");
-	} else if (n->name_off <= v->h->name_bytes && n->name_len <= v->h->name_bytes - n->name_off) {
-		pkgfs_sb_name(sb, v->names + n->name_off, n->name_len > SHOWN ? SHOWN : n->name_len);
+	} else if (n->name_off <= v->h->name_bytes &&
+		   n->name_len <= v->h->name_bytes - n->name_off) {
+		pkgfs_sb_name(sb, v->names + n->name_off,
+			      n->name_len > SHOWN ? SHOWN : n->name_len);
 	} else {
 		pkgfs_sb_str(sb, "?");
 	}
@@ -134,7 +138,10 @@ static int check_tree(struct vctx *v)
 			continue;
 		for (uint64_t c = nodes[d].start; c < nodes[d].start + nodes[d].size; c++)
 			if (nodes[c].parent != d)
-				return bad(v, (uint32_t)c, "not a tree: listed by a directory that is not its parent", d);
+				return bad(v, (uint32_t)c,
+					   "not a tree: listed by a directory that is not its "
+					   "parent",
+					   d);
 	}
 	return 0;
 }
@@ -146,8 +153,8 @@ static int check_order(struct vctx *v)
 		const struct pkgfs_node *a = &v->nodes[i - 1], *b = &v->nodes[i];
 		if (a->parent != b->parent)
 			continue;
-		int c = pkgfs_name_cmp(v->names + a->name_off, a->name_len,
-				       v->names + b->name_off, b->name_len);
+		int c = pkgfs_name_cmp(v->names + a->name_off, a->name_len, v->names + b->name_off,
+				       b->name_len);
 		if (c == 0)
 			return bad(v, i, "duplicate name in directory, same as", i - 1);
 		if (c > 0)
@@ -183,8 +190,8 @@ static int check_depth(struct vctx *v)
 /* One file extent: bytes [start, start + len) of the image. */
 struct extent {
 	uint64_t start; /* image byte offset */
-	uint64_t len;   /* allocated bytes (size rounded up to PKGFS_ALIGN) */
-	uint32_t ino;   /* owning entry */
+	uint64_t len;	/* allocated bytes (size rounded up to PKGFS_ALIGN) */
+	uint32_t ino;	/* owning entry */
 };
 
 /* extent_cmp: qsort order by start, then entry index (deterministic reports). */
@@ -242,8 +249,8 @@ static int check_extents(struct vctx *v)
 }
 
 /* pkgfs_validate: run every structural check in order; first failure wins. */
-int pkgfs_validate(const struct pkgfs_hdr *h, const struct pkgfs_node *nodes,
-		   const uint8_t *names, struct pkgfs_mount_report *report)
+int pkgfs_validate(const struct pkgfs_hdr *h, const struct pkgfs_node *nodes, const uint8_t *names,
+		   struct pkgfs_mount_report *report)
 {
 	struct vctx v = { h, nodes, names, report, false };
 	int err = check_entries(&v);

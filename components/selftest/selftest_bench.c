@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "cairn/boot.h"
-#include "cairn/dt.h"
 #include "cairn/cap.h" /* CAP_ENABLED_*: which benchmarks are built in */
 #include "cairn/console.h"
+#include "cairn/dt.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
 #include "cairn/timer.h"

@@ -47,10 +47,10 @@ static const struct phase phases[] = {
 struct worker {
 	struct blkdev *bd;
 	const struct phase *ph;
-	uint8_t *buf;      /* request-sized, BUF_ALIGN-aligned */
-	uint32_t count;    /* logical blocks per request */
-	uint64_t first;    /* region start, logical blocks */
-	uint64_t slots;    /* requests that fit in the region */
+	uint8_t *buf;	   /* request-sized, BUF_ALIGN-aligned */
+	uint32_t count;	   /* logical blocks per request */
+	uint64_t first;	   /* region start, logical blocks */
+	uint64_t slots;	   /* requests that fit in the region */
 	uint64_t start_at; /* time_us() to start at */
 	uint64_t stop_at;  /* no request is issued at or after this time */
 	uint64_t rng;
@@ -104,9 +104,14 @@ static int run_phase(struct blkdev *bd, const struct phase *ph, uint8_t *const b
 	int err = 0;
 
 	for (unsigned i = 0; i < ph->qd; i++) {
-		w[i] = (struct worker){ .bd = bd, .ph = ph, .buf = bufs[i], .count = bytes / ss,
-					.first = i * region, .slots = region / (bytes / ss),
-					.start_at = start, .stop_at = start + ms * 1000u,
+		w[i] = (struct worker){ .bd = bd,
+					.ph = ph,
+					.buf = bufs[i],
+					.count = bytes / ss,
+					.first = i * region,
+					.slots = region / (bytes / ss),
+					.start_at = start,
+					.stop_at = start + ms * 1000u,
 					.rng = 0x9e3779b97f4a7c15ull * (i + 1) };
 	}
 	for (; created < ph->qd; created++) {

@@ -13,7 +13,11 @@
 #define CRYPTO_BUF (256u * 1024u)
 #define CRYPTO_ROUNDS 3u /* best of: the host is shared, the best round is the steadiest */
 
-enum crypto_op { OP_MEMCPY, OP_CRC32C, OP_SHA256 };
+enum crypto_op {
+	OP_MEMCPY,
+	OP_CRC32C,
+	OP_SHA256
+};
 
 static volatile uint32_t bench_sink; /* keeps every result alive */
 
@@ -79,8 +83,7 @@ static void report(const char *name, uint64_t bytes, uint64_t us, uint64_t ref_b
 {
 	char mbs[32], ratio[32];
 	selftest_fixed(mbs, sizeof(mbs), bytes, us, 1);
-	selftest_fixed(ratio, sizeof(ratio), ratio_milli(bytes, us, ref_bytes, ref_us), 1000u,
-		     3);
+	selftest_fixed(ratio, sizeof(ratio), ratio_milli(bytes, us, ref_bytes, ref_us), 1000u, 3);
 	kprintf("bench: %s MB/s=%s vs-memcpy=%s bytes=%llu us=%llu\n", name, mbs, ratio,
 		(unsigned long long)bytes, (unsigned long long)us);
 }

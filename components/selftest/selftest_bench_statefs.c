@@ -28,10 +28,10 @@
 #include "statefs_svc.h"
 #include "virtio_blk.h"
 
-#define BENCH_N 300u          /* timed operations per figure */
-#define BENCH_WARMUP 10u      /* untimed operations first */
+#define BENCH_N 300u	 /* timed operations per figure */
+#define BENCH_WARMUP 10u /* untimed operations first */
 #define BENCH_FILL_KEYS 10000u
-#define BENCH_FILL_SYNC 100u  /* puts per sync while filling */
+#define BENCH_FILL_SYNC 100u /* puts per sync while filling */
 
 struct figure {
 	uint64_t mean, p50, p99, total;
@@ -180,7 +180,8 @@ int selftest_bench_statefs(void)
 		if (!err) {
 			uint64_t m100 = raw.mean ? fs.mean * 100u / raw.mean : 0;
 			uint64_t p100 = raw.p50 ? fs.p50 * 100u / raw.p50 : 0;
-			kprintf("BENCH: ratio size=%u statefs/raw mean=%llu.%02llu p50=%llu.%02llu\n",
+			kprintf("BENCH: ratio size=%u statefs/raw mean=%llu.%02llu "
+				"p50=%llu.%02llu\n",
 				(unsigned)sizes[s], (unsigned long long)(m100 / 100),
 				(unsigned long long)(m100 % 100), (unsigned long long)(p100 / 100),
 				(unsigned long long)(p100 % 100));

@@ -10,10 +10,10 @@
 #include "cairn/audit.h"
 #include "cairn/blkdev.h"
 #include "cairn/boot.h"
-#include "cairn/dt.h"
 #include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/console.h"
+#include "cairn/dt.h"
 #include "cairn/err.h"
 #include "selftest.h"
 #include "virtio_blk.h"
@@ -24,7 +24,8 @@
 static void fill(uint8_t *buf, size_t len, uint64_t lba, uint32_t ss, uint64_t seed)
 {
 	for (size_t i = 0; i < len; i++) {
-		uint64_t x = (lba + i / ss) * 0x9e3779b97f4a7c15ull ^ seed ^ (i % ss) * 0x100000001b3ull;
+		uint64_t x = (lba + i / ss) * 0x9e3779b97f4a7c15ull ^ seed ^
+			     (i % ss) * 0x100000001b3ull;
 		buf[i] = (uint8_t)(x >> 29);
 	}
 }
@@ -92,7 +93,7 @@ static int blk_expect_rofs(struct blkdev *bd)
 	unsigned found = 0;
 	for (unsigned i = 0; i < 2; i++)
 		found += selftest_audited(seq, AUDIT_READ_ONLY, cap_self(), CAP_COMP_VIRTIO_BLK,
-				       i ? "flush" : "write", bd->info.serial, false);
+					  i ? "flush" : "write", bd->info.serial, false);
 	if (found != 2) {
 		kprintf("ktest: blk read-only refusals audited %u of 2\n", found);
 		return CAIRN_EIO;
@@ -118,9 +119,11 @@ static int test_blk_rw(void)
 	if (!err)
 		kprintf(verify ? "SELFTEST: blk persist ok\n" : "SELFTEST: blk rw ok\n");
 	else
-		kprintf("ktest: blk %s FAILED: %s\n", verify ? "persist" : "rw", cairn_strerror(err));
+		kprintf("ktest: blk %s FAILED: %s\n", verify ? "persist" : "rw",
+			cairn_strerror(err));
 	/* A read-only claim of a writable disk refuses writes too. */
-	if (!err && (err = vblk_release(bd)) == 0 && (err = vblk_claim("scratch", true, &bd)) == 0) {
+	if (!err && (err = vblk_release(bd)) == 0 &&
+	    (err = vblk_claim("scratch", true, &bd)) == 0) {
 		err = blk_expect_rofs(bd);
 		(void)vblk_release(bd);
 	}
@@ -147,7 +150,4 @@ static int test_blk_ro(void)
 	return 0;
 }
 
-int selftest_blk(void)
-{
-	return test_blk_rw() + test_blk_ro();
-}
+int selftest_blk(void) { return test_blk_rw() + test_blk_ro(); }

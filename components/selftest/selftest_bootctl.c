@@ -12,10 +12,10 @@
  *                gate of a selftest boot (bootctl_mark_good). */
 #include "bootctl.h"
 #include "cairn/audit.h"
+#include "cairn/cap.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/supervisor.h"
-#include "cairn/cap.h"
 #include "selftest.h"
 #include "statefs_svc.h"
 
@@ -25,7 +25,8 @@ static int test_persist(const struct bootctl_status *s)
 	uint8_t buf[BOOTCTL_CONTROL_SIZE];
 	struct bootctl_state st;
 	if (s->load == BOOTCTL_LOAD_BLANK) {
-		kprintf("ktest: bootctl: first boot (no control state yet): nothing to read back\n");
+		kprintf("ktest: bootctl: first boot (no control state yet): nothing to read "
+			"back\n");
 		return 0;
 	}
 	if (s->load != BOOTCTL_LOAD_OK || s->current >= BOOTCTL_NSLOTS) {
@@ -64,9 +65,10 @@ static int test_refused(void)
 	int e2 = bootctl_slot_verified(BOOTCTL_SLOT_A, 1, &slot);
 	int e3 = bootctl_set_active(2);
 	unsigned rec = selftest_audited(seq, AUDIT_CAP_DENIED, CAP_COMP_SELFTEST, CAP_COMP_BOOTCTL,
-				     NULL, "packagefs only", false);
+					NULL, "packagefs only", false);
 	if (e1 != CAIRN_EPERM || e2 != CAIRN_EPERM || e3 != CAIRN_EINVAL || rec != 2) {
-		kprintf("ktest: bootctl refusals FAILED: begin %s verified %s set_active %s records %u\n",
+		kprintf("ktest: bootctl refusals FAILED: begin %s verified %s set_active %s "
+			"records %u\n",
 			cairn_strerror(e1), cairn_strerror(e2), cairn_strerror(e3), rec);
 		return 1;
 	}

@@ -23,7 +23,7 @@
 #endif
 
 unsigned selftest_audited(uint64_t seq, int kind, uint16_t caller, uint16_t callee, const char *op,
-		       const char *subject, bool subject_part)
+			  const char *subject, bool subject_part)
 {
 	struct audit_rec r[8];
 	unsigned found = 0;
@@ -31,10 +31,11 @@ unsigned selftest_audited(uint64_t seq, int kind, uint16_t caller, uint16_t call
 	do {
 		n = audit_read(seq, r, 8, NULL);
 		for (size_t i = 0; i < n; i++) {
-			bool subj = !subject || (subject_part ? strstr(r[i].subject, subject) != NULL
-							      : strcmp(r[i].subject, subject) == 0);
-			found += r[i].kind == kind && r[i].caller == caller && r[i].callee == callee &&
-				 (!op || strcmp(r[i].op, op) == 0) && subj;
+			bool subj = !subject ||
+				    (subject_part ? strstr(r[i].subject, subject) != NULL
+						  : strcmp(r[i].subject, subject) == 0);
+			found += r[i].kind == kind && r[i].caller == caller &&
+				 r[i].callee == callee && (!op || strcmp(r[i].op, op) == 0) && subj;
 		}
 		if (n)
 			seq = r[n - 1].seq + 1;
@@ -84,7 +85,8 @@ static int test_forbidden_call(void)
 #if defined(CAP_ENABLED_FAULTTEST) && defined(CAP_ENABLED_CRYPTO)
 	uint64_t seq = audit_next_seq();
 	int rc = selftest_run_as(CAP_COMP_CRYPTO, "forbidden", forbidden_call);
-	bool audited = find_denial(seq, AUDIT_CAP_DENIED, CAP_COMP_CRYPTO, CAP_COMP_FAULTTEST, "call");
+	bool audited =
+		find_denial(seq, AUDIT_CAP_DENIED, CAP_COMP_CRYPTO, CAP_COMP_FAULTTEST, "call");
 	if (rc != CAIRN_EPERM || !audited) {
 		kprintf("ktest: cap denial FAILED: rc=%s, audit record %s\n", cairn_strerror(rc),
 			audited ? "found" : "missing");
@@ -116,7 +118,7 @@ static int test_cap_denial(void)
 			cairn_strerror(rc));
 		failed++;
 	} else if (rc == CAIRN_EPERM && !find_denial(seq2, AUDIT_CAP_DENIED, CAP_COMP_SELFTEST,
-						      CAP_COMP_VIRTIO_BLK, "claim")) {
+						     CAP_COMP_VIRTIO_BLK, "claim")) {
 		kprintf("ktest: refused claim of 'state' left no audit record\n");
 		failed++;
 	}
@@ -165,7 +167,8 @@ static int fault_one(const char *what, enum faulttest_kind kind, uint64_t cause)
 	if (rc != CAIRN_ESHUTDOWN || after.count != before.count + 1 || after.cause != cause ||
 	    !addr_ok || ping || gen1 <= gen0) {
 		kprintf("ktest: fault %s FAILED: call=%s faults %u->%u cause=%llu/%llu addr=0x%llx "
-			"ping=%s gen %u->%u\n", what, cairn_strerror(rc), before.count, after.count,
+			"ping=%s gen %u->%u\n",
+			what, cairn_strerror(rc), before.count, after.count,
 			(unsigned long long)after.cause, (unsigned long long)cause,
 			(unsigned long long)after.addr, cairn_strerror(ping), gen0, gen1);
 		return 1;
@@ -190,13 +193,14 @@ static int test_fault_contained(void)
 		uint32_t gen0 = supervisor_generation(CAP_COMP_FAULTTEST), gen1 = 0;
 		int rc = faulttest_call(FAULTTEST_NULL_DEREF, NULL, 2000000);
 		bool gave_up = rc == CAIRN_ESHUTDOWN &&
-			       supervisor_wait_up(CAP_COMP_FAULTTEST, gen0, 1500000) == CAIRN_ETIMEDOUT &&
+			       supervisor_wait_up(CAP_COMP_FAULTTEST, gen0, 1500000) ==
+				       CAIRN_ETIMEDOUT &&
 			       supervisor_state(CAP_COMP_FAULTTEST) == COMP_FAILED;
 		int again = supervisor_restart(CAP_COMP_FAULTTEST);
 		int ping = again ? again : faulttest_call(FAULTTEST_PING, &gen1, 1000000);
 		if (!gave_up || ping || gen1 <= gen0) {
-			kprintf("ktest: fault bound FAILED: gave_up=%d restart=%s ping=%s\n", gave_up,
-				cairn_strerror(again), cairn_strerror(ping));
+			kprintf("ktest: fault bound FAILED: gave_up=%d restart=%s ping=%s\n",
+				gave_up, cairn_strerror(again), cairn_strerror(ping));
 			bad++;
 		}
 	}

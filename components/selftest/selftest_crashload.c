@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cairn/boot.h" /* platform (the parsed DTB) */
+#include "cairn/cap.h"
 #include "cairn/console.h"
 #include "cairn/dt.h"
 #include "cairn/err.h"
-#include "cairn/boot.h" /* platform (the parsed DTB) */
 #include "cairn/supervisor.h"
-#include "cairn/cap.h"
 #include "crash_workload.h"
 #include "selftest.h"
 #include "statefs_svc.h"
@@ -164,8 +164,8 @@ static int crashload_main(void)
 			break;
 	}
 	kprintf("crashload: done ops=%llu..%llu syncs=%llu restarts=%llu\n",
-		(unsigned long long)first, (unsigned long long)op.index,
-		(unsigned long long)syncs, (unsigned long long)restarts);
+		(unsigned long long)first, (unsigned long long)op.index, (unsigned long long)syncs,
+		(unsigned long long)restarts);
 	return 0;
 }
 

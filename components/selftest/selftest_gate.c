@@ -8,13 +8,13 @@
 #include <string.h>
 
 #include "cairn/audit.h"
+#include "cairn/boot.h"
+#include "cairn/cap.h"
 #include "cairn/console.h"
 #include "cairn/dt.h"
 #include "cairn/err.h"
-#include "cairn/boot.h"
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
-#include "cairn/cap.h"
 #ifdef CAP_ENABLED_PACKAGEFS
 #include "packagefs_svc.h"
 #endif
@@ -50,11 +50,13 @@ static int bad_pointers(void)
 	bad += expect_efault("put key", statefs_svc_put(BAD_ADDR, "v", 1));
 	bad += expect_efault("put value", statefs_svc_put(key, BAD_ADDR, 16));
 	bad += expect_efault("get key", statefs_svc_get(BAD_ADDR, buf, sizeof(buf)));
-	bad += expect_efault("get into rodata", statefs_svc_get(key, (void *)ro_buf, sizeof(ro_buf)));
+	bad += expect_efault("get into rodata",
+			     statefs_svc_get(key, (void *)ro_buf, sizeof(ro_buf)));
 	bad += expect_efault("get into unmapped", statefs_svc_get(key, BAD_ADDR, 16));
 	bad += expect_efault("delete key", statefs_svc_delete(BAD_ADDR));
 	bad += expect_efault("list prefix", statefs_svc_list(BAD_ADDR, NULL, &ent, 1));
-	bad += expect_efault("list cursor", statefs_svc_list("/state/selftest/", BAD_ADDR, &ent, 1));
+	bad += expect_efault("list cursor",
+			     statefs_svc_list("/state/selftest/", BAD_ADDR, &ent, 1));
 	bad += expect_efault("list into rodata",
 			     statefs_svc_list("/state/selftest/", NULL, (void *)ro_buf, 1));
 	struct statefs_op ops[2] = { { STATEFS_OP_PUT, key, "new", 3 },
@@ -67,15 +69,16 @@ static int bad_pointers(void)
 	ops[1] = (struct statefs_op){ STATEFS_OP_PUT, "/state/boot/control", "x", 1 };
 	if (statefs_svc_batch(ops, 2) != CAIRN_EACCES)
 		bad++;
-	unsigned audited = selftest_audited(seq, AUDIT_BAD_ADDR, CAP_COMP_SELFTEST, CAP_COMP_STATEFS,
-					 NULL, NULL, false);
+	unsigned audited = selftest_audited(seq, AUDIT_BAD_ADDR, CAP_COMP_SELFTEST,
+					    CAP_COMP_STATEFS, NULL, NULL, false);
 	int n = statefs_svc_get(key, buf, sizeof(buf));
 	bool serving = n == 5 && memcmp(buf, "value", 5) == 0 && statefs_svc_delete(key) == 0;
 	bool up = supervisor_state(CAP_COMP_STATEFS) == COMP_UP &&
 		  supervisor_generation(CAP_COMP_STATEFS) == gen;
 	if (bad || audited != 12 || !serving || !up) {
 		kprintf("ktest: gate bad pointers FAILED: %d wrong results, %u audited (want 12), "
-			"serving=%d up=%d\n", bad, audited, serving, up);
+			"serving=%d up=%d\n",
+			bad, audited, serving, up);
 		return 1;
 	}
 	kprintf("SELFTEST: statefs bad caller memory refused ok\n");
@@ -102,8 +105,10 @@ static int pkgfs_bad_pointers(void)
 	bad += expect_efault("pkg read into unmapped", pkgfs_svc_read(h, 0, BAD_ADDR, 4));
 	bad += expect_efault("pkg fstat into rodata", pkgfs_svc_fstat(h, (void *)ro_buf));
 	bad += expect_efault("pkg readdir path", pkgfs_svc_readdir(BAD_ADDR, &cursor, (void *)buf));
-	bad += expect_efault("pkg readdir cursor", pkgfs_svc_readdir("pkg:/", BAD_ADDR, (void *)buf));
-	bad += expect_efault("pkg readdir into rodata", pkgfs_svc_readdir("pkg:/", &cursor, (void *)ro_buf));
+	bad += expect_efault("pkg readdir cursor",
+			     pkgfs_svc_readdir("pkg:/", BAD_ADDR, (void *)buf));
+	bad += expect_efault("pkg readdir into rodata",
+			     pkgfs_svc_readdir("pkg:/", &cursor, (void *)ro_buf));
 	unsigned audited = selftest_audited(seq, AUDIT_BAD_ADDR, CAP_COMP_SELFTEST,
 					    CAP_COMP_PACKAGEFS, NULL, NULL, false);
 	int n = pkgfs_svc_read(h, 0, buf, sizeof(buf));
@@ -111,8 +116,10 @@ static int pkgfs_bad_pointers(void)
 	bool up = supervisor_state(CAP_COMP_PACKAGEFS) == COMP_UP &&
 		  supervisor_generation(CAP_COMP_PACKAGEFS) == gen;
 	if (bad || audited != 10 || !serving || !up) {
-		kprintf("ktest: gate pkg bad pointers FAILED: %d wrong results, %u audited (want 10), "
-			"serving=%d up=%d\n", bad, audited, serving, up);
+		kprintf("ktest: gate pkg bad pointers FAILED: %d wrong results, %u audited (want "
+			"10), "
+			"serving=%d up=%d\n",
+			bad, audited, serving, up);
 		return 1;
 	}
 	kprintf("SELFTEST: packagefs bad caller memory refused ok\n");
@@ -128,7 +135,7 @@ static struct {
 	unsigned ok[RACE_PUTTERS], denied[RACE_PUTTERS], other[RACE_PUTTERS];
 } race;
 
-static const char race_mine[] = "/state/selftest/race";  /* selftest: rw */
+static const char race_mine[] = "/state/selftest/race";	  /* selftest: rw */
 static const char race_theirs[] = "/state/statefs/racex"; /* statefs alone */
 
 /* hold: keep the buffer as it is for a while (a few microseconds). The
@@ -206,8 +213,8 @@ static int race_check(void)
 	struct statefs_dirent ents[4];
 	int n = statefs_svc_list("/state/statefs/", NULL, ents, 4);
 	if (n != 1 || strcmp(ents[0].key, STATEFS_BOOT_COUNT_KEY) != 0) {
-		kprintf("ktest: gate key race FAILED: /state/statefs/ holds %d keys (first %s)\n", n,
-			n > 0 ? ents[0].key : "-");
+		kprintf("ktest: gate key race FAILED: /state/statefs/ holds %d keys (first %s)\n",
+			n, n > 0 ? ents[0].key : "-");
 		return 1;
 	}
 	return 0;

@@ -16,20 +16,20 @@
 #include <string.h>
 
 #include "cairn/audit.h"
+#include "cairn/cap.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
-#include "cairn/cap.h"
+#include "cairn/supervisor.h"
 #include "cairn/sync.h"
 #include "crypto.h"
 #include "keystore.h"
 #include "selftest.h"
-#include "cairn/supervisor.h"
 #include "statefs_svc.h"
 
 #define PUB_KEY "/state/selftest/device_pub"
-#define BAD_ADDR ((void *)(uintptr_t)0x40)        /* in the unmapped page at 0 */
+#define BAD_ADDR ((void *)(uintptr_t)0x40) /* in the unmapped page at 0 */
 
-static const uint8_t ro_buf[64] = {1};            /* .rodata: a copy-out target that faults */
+static const uint8_t ro_buf[64] = { 1 }; /* .rodata: a copy-out target that faults */
 
 static const char msg[] = "selftest: sign me";
 
@@ -85,8 +85,8 @@ static int unauthorized(const uint8_t pub[32])
 	(void)pub;
 #endif
 	if (keystore_sign(KEYSTORE_DEVICE, msg, sizeof msg, sig, sizeof sig) != CAIRN_EACCES ||
-	    selftest_audited(seq, AUDIT_ACCESS_DENIED, CAP_COMP_SELFTEST, CAP_COMP_KEYSTORE,
-			     "sign", "keystore/device", false) != 1)
+	    selftest_audited(seq, AUDIT_ACCESS_DENIED, CAP_COMP_SELFTEST, CAP_COMP_KEYSTORE, "sign",
+			     "keystore/device", false) != 1)
 		fails++;
 	if (statefs_svc_get("/state/keystore/keystore/device", buf, sizeof buf) != CAIRN_EACCES ||
 	    statefs_svc_list("/state/keystore/", NULL, d, 2) != CAIRN_EACCES ||
@@ -105,7 +105,7 @@ static int unauthorized(const uint8_t pub[32])
  * and an audit record; keystore stays up (the fault is the caller's). */
 static int bad_memory(const uint8_t pub[32])
 {
-	uint8_t sig[64] = {0}, out[32];
+	uint8_t sig[64] = { 0 }, out[32];
 	uint64_t seq = audit_next_seq();
 	uint32_t gen = supervisor_generation(CAP_COMP_KEYSTORE);
 	int wrong = 0;
@@ -115,15 +115,17 @@ static int bad_memory(const uint8_t pub[32])
 	wrong += keystore_verify(KEYSTORE_DEVICE, BAD_ADDR, 8, sig, sizeof sig) != CAIRN_EFAULT;
 	wrong += keystore_verify(KEYSTORE_DEVICE, msg, sizeof msg, BAD_ADDR, 64) != CAIRN_EFAULT;
 	wrong += keystore_create(BAD_ADDR, KEYSTORE_TYPE_HMAC, KEYSTORE_USE_SIGN) != CAIRN_EFAULT;
-	unsigned audited = selftest_audited(seq, AUDIT_BAD_ADDR, CAP_COMP_SELFTEST, CAP_COMP_KEYSTORE,
-					    NULL, NULL, false);
+	unsigned audited = selftest_audited(seq, AUDIT_BAD_ADDR, CAP_COMP_SELFTEST,
+					    CAP_COMP_KEYSTORE, NULL, NULL, false);
 	uint8_t again[32];
 	bool up = supervisor_state(CAP_COMP_KEYSTORE) == COMP_UP &&
 		  supervisor_generation(CAP_COMP_KEYSTORE) == gen &&
 		  keystore_pub(KEYSTORE_DEVICE, again) == 0 && memcmp(again, pub, 32) == 0;
 	if (wrong || audited != 5 || !up) {
-		kprintf("SELFTEST: keystore bad caller memory FAILED: %d wrong, %u audited (want 5), "
-			"up=%d\n", wrong, audited, up);
+		kprintf("SELFTEST: keystore bad caller memory FAILED: %d wrong, %u audited (want "
+			"5), "
+			"up=%d\n",
+			wrong, audited, up);
 		return 1;
 	}
 	kprintf("SELFTEST: keystore bad caller memory refused ok\n");
@@ -138,8 +140,8 @@ int selftest_keystore(void)
 
 	if (err == CAIRN_EAGAIN || err == CAIRN_ESHUTDOWN) {
 		/* Down: a tampered record leaves its integrity record (op boot). */
-		if (selftest_audited(0, AUDIT_INTEGRITY, CAP_COMP_KEYSTORE, CAP_COMP_KEYSTORE, "boot",
-				     "record does not open", true) > 0 &&
+		if (selftest_audited(0, AUDIT_INTEGRITY, CAP_COMP_KEYSTORE, CAP_COMP_KEYSTORE,
+				     "boot", "record does not open", true) > 0 &&
 		    keystore_pub(KEYSTORE_DEVICE, pub) != 0) {
 			kprintf("SELFTEST: keystore tamper refused ok\n");
 			return 0;

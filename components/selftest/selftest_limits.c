@@ -8,13 +8,13 @@
 
 #include "cairn/audit.h"
 #include "cairn/budget.h"
+#include "cairn/cap.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
-#include "cairn/timer.h"
 #include "cairn/page.h"
 #include "cairn/sched.h"
-#include "cairn/cap.h"
+#include "cairn/timer.h"
 #include "faulttest.h"
 #include "selftest.h"
 #ifdef CAP_ENABLED_PACKAGEFS
@@ -53,8 +53,8 @@ static int heap_hog(void)
 	}
 	bool back = used_of(CAP_COMP_FAULTTEST, BUDGET_HEAP) == before;
 	if (n == 0 || !at_limit || !back) {
-		kprintf("ktest: limits heap FAILED: blocks=%u at_limit=%d released=%d\n", n, at_limit,
-			back);
+		kprintf("ktest: limits heap FAILED: blocks=%u at_limit=%d released=%d\n", n,
+			at_limit, back);
 		return 1;
 	}
 	kprintf("ktest: limits heap: faulttest got %u KiB blocks, then ENOMEM (budget %llu)\n", n,
@@ -94,8 +94,8 @@ static int thread_hog(void)
 	unsigned n = 0;
 	int err = 0;
 	parked_go = false;
-	while (n < 64 && !(err = thread_create(&t[n], "hog", CAP_COMP_FAULTTEST, parked, NULL,
-						 false)))
+	while (n < 64 &&
+	       !(err = thread_create(&t[n], "hog", CAP_COMP_FAULTTEST, parked, NULL, false)))
 		n++;
 	struct budget_usage u;
 	(void)budget_usage(CAP_COMP_FAULTTEST, &u);
@@ -131,13 +131,14 @@ static int page_hog(void)
 	for (unsigned i = 0; i < n; i++)
 		page_free(pg[i], 1);
 	if (n == 0 || n == 256 || u.used[BUDGET_PAGES] != u.limit[BUDGET_PAGES] || pool_left == 0) {
-		kprintf("ktest: limits pages FAILED: took %u, held %llu of %llu, pool left %zu\n", n,
-			(unsigned long long)u.used[BUDGET_PAGES],
+		kprintf("ktest: limits pages FAILED: took %u, held %llu of %llu, pool left %zu\n",
+			n, (unsigned long long)u.used[BUDGET_PAGES],
 			(unsigned long long)u.limit[BUDGET_PAGES], pool_left);
 		return 1;
 	}
 	kprintf("ktest: limits pages: faulttest took %u pages, then refused at %llu "
-		"(pool still has %zu)\n", n, (unsigned long long)u.limit[BUDGET_PAGES], pool_left);
+		"(pool still has %zu)\n",
+		n, (unsigned long long)u.limit[BUDGET_PAGES], pool_left);
 	return 0;
 }
 
@@ -146,10 +147,7 @@ struct hog_job {
 };
 
 /* hog_thread: thread body running thread_hog as faulttest. */
-static void hog_thread(void *arg)
-{
-	((struct hog_job *)arg)->rc = thread_hog();
-}
+static void hog_thread(void *arg) { ((struct hog_job *)arg)->rc = thread_hog(); }
 
 /* quick: a bystander thread body that ends at once. */
 static void quick(void *arg) { (void)arg; }
@@ -163,7 +161,8 @@ static int test_threads_pages(void)
 	struct hog_job job = { 1 };
 	struct thread *hog = NULL;
 	hog_at_limit = hog_release = false;
-	int bad = thread_create(&hog, "hog-threads", CAP_COMP_FAULTTEST, hog_thread, &job, false) != 0;
+	int bad = thread_create(&hog, "hog-threads", CAP_COMP_FAULTTEST, hog_thread, &job, false) !=
+		  0;
 	int other = CAIRN_ETIMEDOUT;
 	for (unsigned i = 0; !bad && i < 2500 && !hog_at_limit; i++)
 		sched_sleep_us(2000);
@@ -173,7 +172,8 @@ static int test_threads_pages(void)
 	if (hog)
 		(void)thread_join(hog);
 	if (other != 0)
-		kprintf("ktest: limits threads FAILED: bystander thread %s\n", cairn_strerror(other));
+		kprintf("ktest: limits threads FAILED: bystander thread %s\n",
+			cairn_strerror(other));
 	bad += job.rc != 0 || other != 0;
 	bad += selftest_run_as(CAP_COMP_FAULTTEST, "hog-pages", page_hog) != 0;
 	void *pg = page_alloc(1);
@@ -215,8 +215,9 @@ static int test_denial_flood(void)
 	int ping = faulttest_call(FAULTTEST_PING, &gen, 1000000);
 	if (rc || kept + supp < FLOOD_CALLS || kept > kept_max || ping) {
 		kprintf("ktest: limits denial flood FAILED: rc=%d kept=%llu suppressed=%llu "
-			"(max kept %llu) ping=%s\n", rc, (unsigned long long)kept,
-			(unsigned long long)supp, (unsigned long long)kept_max, cairn_strerror(ping));
+			"(max kept %llu) ping=%s\n",
+			rc, (unsigned long long)kept, (unsigned long long)supp,
+			(unsigned long long)kept_max, cairn_strerror(ping));
 		return 1;
 	}
 	kprintf("SELFTEST: limits denial flood ok calls=%u kept=%llu suppressed=%llu ms=%llu\n",
@@ -264,7 +265,8 @@ static int test_ipi_flood(void)
 	refused -= refused0;
 	if (ok + eagain != IPI_FLOOD_CALLS || eagain == 0 || refused != eagain ||
 	    ok > secs * (n - 1) * HART_CALL_RATE || !ticking) {
-		kprintf("ktest: limits ipi flood FAILED: ok=%u refused=%u counted=%llu ticking=%d\n",
+		kprintf("ktest: limits ipi flood FAILED: ok=%u refused=%u counted=%llu "
+			"ticking=%d\n",
 			ok, eagain, (unsigned long long)refused, ticking);
 		return 1;
 	}
@@ -289,9 +291,10 @@ static int test_handles(void)
 	int again = pkgfs_svc_open("pkg:/bin/hello");
 	if (again >= 0)
 		(void)pkgfs_svc_close(again);
-	if (rc != CAIRN_EMFILE || n != u.limit[BUDGET_HANDLES] || n >= PKGFS_SVC_OPEN_MAX || again < 0 ||
-	    used_of(CAP_COMP_SELFTEST, BUDGET_HANDLES) != 0) {
-		kprintf("ktest: limits handles FAILED: opened %u, then %s (budget %llu), reopen %s\n",
+	if (rc != CAIRN_EMFILE || n != u.limit[BUDGET_HANDLES] || n >= PKGFS_SVC_OPEN_MAX ||
+	    again < 0 || used_of(CAP_COMP_SELFTEST, BUDGET_HANDLES) != 0) {
+		kprintf("ktest: limits handles FAILED: opened %u, then %s (budget %llu), reopen "
+			"%s\n",
 			n, cairn_strerror(rc), (unsigned long long)u.limit[BUDGET_HANDLES],
 			cairn_strerror(again));
 		return 1;
@@ -308,14 +311,16 @@ static void budget_report(void)
 		struct budget_usage u;
 		if (budget_usage((uint16_t)c, &u))
 			continue;
-		kprintf("budget: %s heap=%llu/%llu/%llu pages=%llu/%llu/%llu threads=%llu/%llu/%llu "
-			"handles=%llu/%llu/%llu (now/peak/limit)\n", cap_comp_name(c),
-			(unsigned long long)u.used[0], (unsigned long long)u.peak[0],
-			(unsigned long long)u.limit[0], (unsigned long long)u.used[1],
-			(unsigned long long)u.peak[1], (unsigned long long)u.limit[1],
-			(unsigned long long)u.used[2], (unsigned long long)u.peak[2],
-			(unsigned long long)u.limit[2], (unsigned long long)u.used[3],
-			(unsigned long long)u.peak[3], (unsigned long long)u.limit[3]);
+		kprintf("budget: %s heap=%llu/%llu/%llu pages=%llu/%llu/%llu "
+			"threads=%llu/%llu/%llu "
+			"handles=%llu/%llu/%llu (now/peak/limit)\n",
+			cap_comp_name(c), (unsigned long long)u.used[0],
+			(unsigned long long)u.peak[0], (unsigned long long)u.limit[0],
+			(unsigned long long)u.used[1], (unsigned long long)u.peak[1],
+			(unsigned long long)u.limit[1], (unsigned long long)u.used[2],
+			(unsigned long long)u.peak[2], (unsigned long long)u.limit[2],
+			(unsigned long long)u.used[3], (unsigned long long)u.peak[3],
+			(unsigned long long)u.limit[3]);
 	}
 }
 

@@ -23,16 +23,16 @@
 #include <string.h>
 
 #include "cairn/audit.h"
+#include "cairn/boot.h"
+#include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/console.h"
-#include "cairn/err.h"
-#include "cairn/boot.h"
 #include "cairn/dt.h"
+#include "cairn/err.h"
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
-#include "cairn/cap.h"
-#include "selftest.h"
 #include "packagefs_svc.h"
+#include "selftest.h"
 #include "virtio_blk.h"
 
 #define DISK_HELLO "hello from a packagefs disk\n"
@@ -41,10 +41,7 @@
 #define PATTERN_SIZE 300001u
 
 /* pattern_byte: byte i of /data/pattern (same formula in pkgfs_boots.py). */
-static uint8_t pattern_byte(uint64_t i)
-{
-	return (uint8_t)((i * 131u + (i >> 12)) & 0xffu);
-}
+static uint8_t pattern_byte(uint64_t i) { return (uint8_t)((i * 131u + (i >> 12)) & 0xffu); }
 
 /* fail: print a failure line for what, with the error; returns 1. */
 static int fail(const char *what, int rc)
@@ -139,9 +136,9 @@ static int check_errors(const char *file, const char *dir)
 		const char *path;
 		int want;
 	} cases[] = {
-		{ file + 4, CAIRN_EINVAL },          /* no "pkg:" prefix */
+		{ file + 4, CAIRN_EINVAL },	      /* no "pkg:" prefix */
 		{ "pkgfs:/bin/hello", CAIRN_EINVAL }, /* another prefix */
-		{ "pkg:bin/hello", CAIRN_EINVAL },   /* relative */
+		{ "pkg:bin/hello", CAIRN_EINVAL },    /* relative */
 		{ "pkg:/bin/../bin", CAIRN_EINVAL },
 		{ "pkg://bin", CAIRN_EINVAL },
 		{ "pkg:/no/such/file", CAIRN_ENOENT },
@@ -181,7 +178,7 @@ static int check_corrupt(const char *path)
 	int r2 = pkgfs_svc_read(h, 0, buf, sizeof(buf));
 	(void)pkgfs_svc_close(h);
 	bool audited = selftest_audited(seq, AUDIT_INTEGRITY, CAP_COMP_SELFTEST, CAP_COMP_PACKAGEFS,
-				     "read", path + 4, true) != 0;
+					"read", path + 4, true) != 0;
 	if (r1 != CAIRN_EIO || r2 != CAIRN_EIO || !audited) {
 		kprintf("ktest: pkgfs corrupt file FAILED: reads %d %d, audit record %s\n", r1, r2,
 			audited ? "found" : "missing");
@@ -270,7 +267,7 @@ int selftest_pkgfs_denied(void)
 	uint64_t seq = audit_next_seq();
 	int rc = selftest_run_as(CAP_COMP_CRYPTO, "pkgfs-denied", denied_stat);
 	bool audited = selftest_audited(seq, AUDIT_CAP_DENIED, CAP_COMP_CRYPTO, CAP_COMP_PACKAGEFS,
-				     "stat", NULL, false) != 0;
+					"stat", NULL, false) != 0;
 	if (rc != CAIRN_EPERM || !audited) {
 		kprintf("ktest: pkgfs denial FAILED: rc=%d audit record %s\n", rc,
 			audited ? "found" : "missing");
@@ -327,7 +324,8 @@ int selftest_pkgfs(void)
 		if (!failed)
 			kprintf("SELFTEST: pkgfs virtio ro ok\n");
 		failed += check_concurrent("pkg:/bin/hello", DISK_HELLO, true);
-		if (dt_bootargs_value(platform.bootargs, "pkgfscorrupt", corrupt, sizeof(corrupt)) > 0)
+		if (dt_bootargs_value(platform.bootargs, "pkgfscorrupt", corrupt, sizeof(corrupt)) >
+		    0)
 			failed += check_corrupt(corrupt);
 		failed += check_restart("pkg:/bin/hello", DISK_HELLO);
 	} else if (fixture_tree) {
@@ -340,7 +338,8 @@ int selftest_pkgfs(void)
 		failed += check_readdir("pkg:/share/doc");
 		failed += check_errors("pkg:/bin/hello", "pkg:/share");
 		if (!failed)
-			kprintf(disk ? "SELFTEST: pkgfs virtio ro ok\n" : "SELFTEST: pkgfs fixture ok\n");
+			kprintf(disk ? "SELFTEST: pkgfs virtio ro ok\n"
+				     : "SELFTEST: pkgfs fixture ok\n");
 		failed += check_concurrent("pkg:/bin/hello", FIXTURE_HELLO, false);
 		failed += check_restart("pkg:/bin/hello", FIXTURE_HELLO);
 	} else {

@@ -33,7 +33,7 @@
 static bool find_sfs_denial(uint64_t seq, const char *op, const char *key)
 {
 	return selftest_audited(seq, AUDIT_ACCESS_DENIED, CAP_COMP_SELFTEST, CAP_COMP_STATEFS, op,
-			     key, false) != 0;
+				key, false) != 0;
 }
 
 /* put_sync_get: put value, sync, read it back; 0 when it matches. */
@@ -97,8 +97,8 @@ static int denied(const char *op, const char *key)
 		rc = statefs_svc_get(key, buf, sizeof(buf));
 	bool audited = find_sfs_denial(seq, op, key);
 	if (rc != CAIRN_EACCES || !audited) {
-		kprintf("ktest: statefs %s %s not rejected: %s, audit record %s (FAILED)\n", op, key,
-			cairn_strerror(rc), audited ? "found" : "missing");
+		kprintf("ktest: statefs %s %s not rejected: %s, audit record %s (FAILED)\n", op,
+			key, cairn_strerror(rc), audited ? "found" : "missing");
 		return 1;
 	}
 	return 0;
@@ -271,8 +271,8 @@ static int test_restart_persist(void)
 struct load_job {
 	unsigned id;
 	int rc;
-	unsigned eagain;  /* calls refused while statefs was restarting */
-	unsigned last;    /* last iteration whose put+sync+get succeeded */
+	unsigned eagain; /* calls refused while statefs was restarting */
+	unsigned last;	 /* last iteration whose put+sync+get succeeded */
 };
 
 /* load_step: one put+sync+get of thread j's key for iteration it; 0 when the
@@ -376,7 +376,8 @@ static int test_reboot(void)
 		if (!rc)
 			rc = statefs_svc_sync();
 		if (rc) {
-			kprintf("ktest: statefs reboot seed write FAILED: %s\n", cairn_strerror(rc));
+			kprintf("ktest: statefs reboot seed write FAILED: %s\n",
+				cairn_strerror(rc));
 			return 1;
 		}
 		kprintf("SELFTEST: statefs reboot seed written\n");
@@ -417,41 +418,48 @@ static int test_batch(void)
 	};
 	int rc = statefs_svc_batch(ops, 2);
 	bool ok = rc == 0 && batch_holds(a, "one") && batch_holds(b, "two");
-	ops[0] = (struct statefs_op){ .type = STATEFS_OP_PUT, .key = a, .value = "new",
-				      .value_len = 3 };
+	ops[0] = (struct statefs_op){
+		.type = STATEFS_OP_PUT, .key = a, .value = "new", .value_len = 3
+	};
 	ops[1] = (struct statefs_op){ .type = STATEFS_OP_DELETE, .key = b };
-	ops[2] = (struct statefs_op){ .type = STATEFS_OP_PUT, .key = "/state/statefs/batchx",
-				      .value = "x", .value_len = 1 };
+	ops[2] = (struct statefs_op){
+		.type = STATEFS_OP_PUT, .key = "/state/statefs/batchx", .value = "x", .value_len = 1
+	};
 	uint64_t seq = audit_next_seq();
 	int denied = statefs_svc_batch(ops, 3);
 	unsigned denials = selftest_audited(seq, AUDIT_ACCESS_DENIED, CAP_COMP_SELFTEST,
-					 CAP_COMP_STATEFS, "batch", "/state/statefs/batchx", false);
+					    CAP_COMP_STATEFS, "batch", "/state/statefs/batchx",
+					    false);
 	ok = ok && denied == CAIRN_EACCES && denials == 1 && batch_holds(a, "one") &&
 	     batch_holds(b, "two");
-	int zero = statefs_svc_batch(ops, 0), many = statefs_svc_batch(ops, STATEFS_SVC_BATCH_MAX + 1);
+	int zero = statefs_svc_batch(ops, 0),
+	    many = statefs_svc_batch(ops, STATEFS_SVC_BATCH_MAX + 1);
 	ops[2] = (struct statefs_op){ .type = 7, .key = a };
 	int type = statefs_svc_batch(ops, 3);
 	seq = audit_next_seq();
 	int fault_ops = statefs_svc_batch(BATCH_BAD, 1);
 	ops[2] = (struct statefs_op){ .type = STATEFS_OP_PUT, .key = BATCH_BAD };
 	int fault_key = statefs_svc_batch(ops, 3);
-	ops[2] = (struct statefs_op){ .type = STATEFS_OP_PUT, .key = a, .value = BATCH_BAD,
-				      .value_len = 8 };
+	ops[2] = (struct statefs_op){
+		.type = STATEFS_OP_PUT, .key = a, .value = BATCH_BAD, .value_len = 8
+	};
 	int fault_val = statefs_svc_batch(ops, 3);
 	unsigned faults = selftest_audited(seq, AUDIT_BAD_ADDR, CAP_COMP_SELFTEST, CAP_COMP_STATEFS,
-					NULL, NULL, false);
+					   NULL, NULL, false);
 	ok = ok && zero == CAIRN_EINVAL && many == CAIRN_EINVAL && type == CAIRN_EINVAL &&
 	     fault_ops == CAIRN_EFAULT && fault_key == CAIRN_EFAULT && fault_val == CAIRN_EFAULT &&
 	     faults == 3 && batch_holds(a, "one") && batch_holds(b, "two");
-	ops[2] = (struct statefs_op){ .type = STATEFS_OP_PUT, .key = a, .value = "last",
-				      .value_len = 4 };
+	ops[2] = (struct statefs_op){
+		.type = STATEFS_OP_PUT, .key = a, .value = "last", .value_len = 4
+	};
 	/* Two ops on one key: the later one wins, the delete of b applies with it. */
 	ok = ok && statefs_svc_batch(ops, 3) == 0 && batch_holds(a, "last") &&
 	     batch_holds(b, NULL) && statefs_svc_delete(a) == 0 && statefs_svc_sync() == 0;
 	if (!ok) {
 		kprintf("ktest: statefs batch FAILED: rc=%d denied=%d (%u audited) zero=%d "
-			"many=%d type=%d faults=%d/%d/%d (%u audited)\n", rc, denied, denials, zero,
-			many, type, fault_ops, fault_key, fault_val, faults);
+			"many=%d type=%d faults=%d/%d/%d (%u audited)\n",
+			rc, denied, denials, zero, many, type, fault_ops, fault_key, fault_val,
+			faults);
 		return 1;
 	}
 	kprintf("SELFTEST: statefs batch ok\n");
@@ -466,7 +474,8 @@ int selftest_statefs(void)
 		 * stop: it holds nothing) and reports the same failure. */
 		int rc = supervisor_restart(CAP_COMP_STATEFS);
 		if (rc != CAIRN_ESHUTDOWN || supervisor_state(CAP_COMP_STATEFS) != COMP_FAILED) {
-			kprintf("ktest: restart of failed statefs FAILED: %s\n", cairn_strerror(rc));
+			kprintf("ktest: restart of failed statefs FAILED: %s\n",
+				cairn_strerror(rc));
 			return 1;
 		}
 		kprintf("SELFTEST: statefs skipped (statefs not up)\n");

@@ -240,8 +240,9 @@ static void line_event(struct shell *sh, enum shell_ed_event ev)
 		break;
 	case SHELL_ED_TOOLONG:
 		sh->lines++;
-		shell_printf(sh, "shell: line too long: %zu bytes over the limit of %d were "
-				 "dropped; nothing was run\n",
+		shell_printf(sh,
+			     "shell: line too long: %zu bytes over the limit of %d were "
+			     "dropped; nothing was run\n",
 			     sh->ed.dropped, SHELL_LINE_MAX);
 		frame(sh, CAIRN_E2BIG);
 		break;

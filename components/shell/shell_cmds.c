@@ -7,13 +7,13 @@
 #include <string.h>
 
 #include "cairn/audit.h"
+#include "cairn/cap.h"
 #include "cairn/console.h"
 #include "cairn/diag.h"
 #include "cairn/err.h"
-#include "cairn/timer.h"
 #include "cairn/panic.h"
 #include "cairn/supervisor.h"
-#include "cairn/cap.h"
+#include "cairn/timer.h"
 #include "shell_internal.h"
 #ifdef CAP_GRANT_SHELL_STATEFS
 #include "statefs_svc.h"
@@ -79,7 +79,9 @@ static int cmd_hw_smp(struct shell *sh, int argc, char **argv)
 	shell_printf(sh, "hw: smp online=%zu\n", n);
 	for (size_t i = 0; i < n && i < ARRAY_LEN(h); i++)
 		shell_printf(sh, "hart %u hartid=%u state=%s ticks=%llu\n", h[i].index, h[i].hartid,
-			     !h[i].online ? "offline" : h[i].idle ? "idle" : "busy",
+			     !h[i].online ? "offline"
+			     : h[i].idle  ? "idle"
+					  : "busy",
 			     (unsigned long long)h[i].ticks);
 	return 0;
 }
@@ -114,8 +116,9 @@ static int cmd_hw_vblk(struct shell *sh, int argc, char **argv)
 		else
 			snprintf(crc, sizeof(crc), "%08x", (unsigned)d[i].crc);
 		shell_print_data(sh, "disk serial=", d[i].serial, strlen(d[i].serial));
-		shell_printf(sh, "  sectors=%llu block=%u ro=%d owner=%s transport=virtio-mmio-%s"
-				 "@0x%llx irq=%u%s crc32c0=%s\n",
+		shell_printf(sh,
+			     "  sectors=%llu block=%u ro=%d owner=%s transport=virtio-mmio-%s"
+			     "@0x%llx irq=%u%s crc32c0=%s\n",
 			     (unsigned long long)d[i].sectors, d[i].block_size,
 			     d[i].read_only ? 1 : 0,
 			     d[i].owner ? cap_comp_name(d[i].owner) : "none",
@@ -186,7 +189,7 @@ static void why_down(unsigned comp, char *buf, size_t len)
 		}
 	} else if (st == COMP_FAILED) {
 		int err = supervisor_last_error(comp);
-		const char *how = err == CAIRN_EFAULT      ? "faulted"
+		const char *how = err == CAIRN_EFAULT	   ? "faulted"
 				  : err == CAIRN_ETIMEDOUT ? "stuck"
 							   : "failed";
 		snprintf(buf, len, " why=%s (%s)", how, cairn_strerror(err));
@@ -273,7 +276,8 @@ static int cmd_caps(struct shell *sh, int argc, char **argv)
 	static const struct {
 		uint32_t bit;
 		const char *name;
-	} privs[] = { { CAP_PRIV_RUN_AS, "run_as" }, { CAP_PRIV_RESTART, "restart" },
+	} privs[] = { { CAP_PRIV_RUN_AS, "run_as" },
+		      { CAP_PRIV_RESTART, "restart" },
 		      { CAP_PRIV_CRASH, "crash" } };
 	for (unsigned c = 1; c < cap_table.comp_count; c++) {
 		if (!cap_table.privs[c])
@@ -312,8 +316,8 @@ static bool same_kind(const struct audit_rec *a, const struct audit_rec *b)
 	       !strcmp(a->op, b->op);
 }
 
-static const char *const audit_kinds[] = { "?", "cap-denied", "statefs-denied", "blk-ro",
-					   "integrity", "bad-address" };
+static const char *const audit_kinds[] = { "?",	     "cap-denied", "statefs-denied",
+					   "blk-ro", "integrity",  "bad-address" };
 
 /* cmd_audit: the newest n audit records (default 10), then the counts of each
  * distinct (kind, caller, callee, op) among the records kept. */
@@ -453,18 +457,20 @@ static int cmd_state_stat(struct shell *sh, int argc, char **argv)
 	if (err)
 		return say_err(sh, "state stat", "", err);
 	const struct statefs_replay_report *r = &st.replay;
-	shell_printf(sh, "state: keys=%llu live_bytes=%llu region_bytes=%llu tail=%llu "
-			 "compactions=%llu written=%llu ro=%d\n",
+	shell_printf(sh,
+		     "state: keys=%llu live_bytes=%llu region_bytes=%llu tail=%llu "
+		     "compactions=%llu written=%llu ro=%d\n",
 		     (unsigned long long)st.stats.keys, (unsigned long long)st.stats.live_bytes,
 		     (unsigned long long)st.stats.region_bytes, (unsigned long long)st.stats.tail,
 		     (unsigned long long)st.stats.compactions,
 		     (unsigned long long)st.stats.device_bytes_written, st.read_only ? 1 : 0);
-	shell_printf(sh, "state: replay region=%c generation=%llu records=%llu stop=%s clean=%d "
-			 "formatted=%d discarded=%llu mount_us=%llu\n",
+	shell_printf(sh,
+		     "state: replay region=%c generation=%llu records=%llu stop=%s clean=%d "
+		     "formatted=%d discarded=%llu mount_us=%llu\n",
 		     r->region ? 'B' : 'A', (unsigned long long)r->generation,
 		     (unsigned long long)r->records_replayed,
-		     statefs_stop_reason_name(r->stop_reason),
-		     r->clean ? 1 : 0, r->formatted ? 1 : 0, (unsigned long long)r->bytes_discarded,
+		     statefs_stop_reason_name(r->stop_reason), r->clean ? 1 : 0,
+		     r->formatted ? 1 : 0, (unsigned long long)r->bytes_discarded,
 		     (unsigned long long)st.mount_us);
 	if (!r->clean)
 		shell_printf(sh, "state: replay stopped at record %llu offset %llu\n",
@@ -507,10 +513,7 @@ static int cmd_state_fsck(struct shell *sh, int argc, char **argv)
 #define PKG_PATH_MAX 1100
 
 /* mode_char: 'd' for a directory, '-' for a file. */
-static char mode_char(uint32_t mode)
-{
-	return (mode & PKGFS_S_IFMT) == PKGFS_S_IFDIR ? 'd' : '-';
-}
+static char mode_char(uint32_t mode) { return (mode & PKGFS_S_IFMT) == PKGFS_S_IFDIR ? 'd' : '-'; }
 
 /* cmd_pkg_ls: a directory's entries. */
 static int cmd_pkg_ls(struct shell *sh, int argc, char **argv)
@@ -710,8 +713,9 @@ static int cmd_boot_status(struct shell *sh, int argc, char **argv)
 		shell_printf(sh, "boot status: %s\n", cairn_strerror(err));
 		return err;
 	}
-	shell_printf(sh, "boot: current=%s verified=%d release=%llu trial=%d confirmed=%d "
-			 "writable=%d load=%s%s\n",
+	shell_printf(sh,
+		     "boot: current=%s verified=%d release=%llu trial=%d confirmed=%d "
+		     "writable=%d load=%s%s\n",
 		     bootctl_slot_name(st.current), st.verified ? 1 : 0,
 		     (unsigned long long)st.release, st.trial ? 1 : 0, st.confirmed ? 1 : 0,
 		     st.writable ? 1 : 0, bootctl_load_name(st.load),
@@ -721,8 +725,9 @@ static int cmd_boot_status(struct shell *sh, int argc, char **argv)
 		     bootctl_slot_name(st.st.last_good));
 	for (uint8_t i = 0; i < BOOTCTL_NSLOTS; i++) {
 		const struct bootctl_slot *s = &st.st.slot[i];
-		shell_printf(sh, "boot: slot %s priority=%u tries=%u successful=%d reason=%s "
-				 "release=%llu\n",
+		shell_printf(sh,
+			     "boot: slot %s priority=%u tries=%u successful=%d reason=%s "
+			     "release=%llu\n",
 			     bootctl_slot_name(i), s->priority, s->tries, s->successful ? 1 : 0,
 			     bootctl_reason_name(s->reason), (unsigned long long)s->release);
 	}
@@ -813,7 +818,8 @@ static void complete_pkg(const char *typed, shell_cand_fn add, void *cookie)
 	dir[dl] = '\0';
 	uint64_t cursor = 0;
 	struct pkgfs_dirent ent;
-	for (unsigned k = 0; k < 4 * SHELL_CANDS_MAX && pkgfs_svc_readdir(dir, &cursor, &ent) == 1; k++) {
+	for (unsigned k = 0; k < 4 * SHELL_CANDS_MAX && pkgfs_svc_readdir(dir, &cursor, &ent) == 1;
+	     k++) {
 		bool isdir = mode_char(ent.st.mode) == 'd';
 		int n = snprintf(full, sizeof(full), "%s%s%s", dir, ent.name, isdir ? "/" : "");
 		if (n > 0 && (size_t)n < sizeof(full))
@@ -863,125 +869,241 @@ const struct shell_services shell_image_services = { .complete = complete };
 static const char *const onoff[] = { "on", "off", NULL };
 
 static const struct shell_cmd hw_subs[] = {
-	{ .name = "smp", .usage = "hw smp", .summary = "online harts, their state and tick counts",
+	{ .name = "smp",
+	  .usage = "hw smp",
+	  .summary = "online harts, their state and tick counts",
 	  .detail = "  first line: hw: smp online=<n>; then one line per hart:\n"
 		    "  hart <index> hartid=<id> state=idle|busy|offline ticks=<timer interrupts>",
 	  .run = cmd_hw_smp },
-	{ .name = "mem", .usage = "hw mem", .summary = "kernel pages and heap, used and free",
+	{ .name = "mem",
+	  .usage = "hw mem",
+	  .summary = "kernel pages and heap, used and free",
 	  .run = cmd_hw_mem },
-	{ .name = "vblk", .usage = "hw vblk",
+	{ .name = "vblk",
+	  .usage = "hw vblk",
 	  .summary = "disks: serial, size, read-only, owner, transport, CRC of block 0",
 	  .run = cmd_hw_vblk },
 	{ .name = NULL },
 };
 
 static const struct shell_cmd comp_subs[] = {
-	{ .name = "restart", .usage = "comp restart <name>",
+	{ .name = "restart",
+	  .usage = "comp restart <name>",
 	  .summary = "ask the supervisor to restart a component",
 	  .detail = "  stops its running dependents, re-runs its init, starts them again\n"
 		    "  (the table's 'privilege shell restart' line; the shell itself: EBUSY)",
-	  .run = cmd_comp_restart, .min_args = 1, .max_args = 1, .args = { SHELL_ARG_COMP } },
+	  .run = cmd_comp_restart,
+	  .min_args = 1,
+	  .max_args = 1,
+	  .args = { SHELL_ARG_COMP } },
 	{ .name = NULL },
 };
 
 static const struct shell_cmd state_subs[] = {
-	{ .name = "ls", .usage = "state ls [prefix]",
-	  .summary = "keys under a prefix (default /state/shell/)", .run = cmd_state_ls,
-	  .max_args = 1, .args = { SHELL_ARG_STATE }, .needs = "statefs", .absent = STATE_ABSENT },
-	{ .name = "get", .usage = "state get <key>", .summary = "a key's value (escaped)",
-	  .run = cmd_state_get, .min_args = 1, .max_args = 1, .args = { SHELL_ARG_STATE },
-	  .needs = "statefs", .absent = STATE_ABSENT },
-	{ .name = "put", .usage = "state put <key> <value>", .summary = "set a key's value",
+	{ .name = "ls",
+	  .usage = "state ls [prefix]",
+	  .summary = "keys under a prefix (default /state/shell/)",
+	  .run = cmd_state_ls,
+	  .max_args = 1,
+	  .args = { SHELL_ARG_STATE },
+	  .needs = "statefs",
+	  .absent = STATE_ABSENT },
+	{ .name = "get",
+	  .usage = "state get <key>",
+	  .summary = "a key's value (escaped)",
+	  .run = cmd_state_get,
+	  .min_args = 1,
+	  .max_args = 1,
+	  .args = { SHELL_ARG_STATE },
+	  .needs = "statefs",
+	  .absent = STATE_ABSENT },
+	{ .name = "put",
+	  .usage = "state put <key> <value>",
+	  .summary = "set a key's value",
 	  .detail = "  the value is the word as parsed (quotes, \\\\, \\\", \\xHH); durable after "
 		    "'state sync'",
-	  .run = cmd_state_put, .min_args = 2, .max_args = 2, .args = { SHELL_ARG_STATE },
-	  .needs = "statefs", .absent = STATE_ABSENT },
-	{ .name = "rm", .usage = "state rm <key>", .summary = "delete a key", .run = cmd_state_rm,
-	  .min_args = 1, .max_args = 1, .args = { SHELL_ARG_STATE }, .needs = "statefs",
+	  .run = cmd_state_put,
+	  .min_args = 2,
+	  .max_args = 2,
+	  .args = { SHELL_ARG_STATE },
+	  .needs = "statefs",
 	  .absent = STATE_ABSENT },
-	{ .name = "sync", .usage = "state sync", .summary = "make every change durable",
-	  .run = cmd_state_sync, .needs = "statefs", .absent = STATE_ABSENT },
-	{ .name = "stat", .usage = "state stat", .summary = "statefs figures and replay report",
-	  .run = cmd_state_stat, .needs = "statefs", .absent = STATE_ABSENT },
-	{ .name = "fsck", .usage = "state fsck",
+	{ .name = "rm",
+	  .usage = "state rm <key>",
+	  .summary = "delete a key",
+	  .run = cmd_state_rm,
+	  .min_args = 1,
+	  .max_args = 1,
+	  .args = { SHELL_ARG_STATE },
+	  .needs = "statefs",
+	  .absent = STATE_ABSENT },
+	{ .name = "sync",
+	  .usage = "state sync",
+	  .summary = "make every change durable",
+	  .run = cmd_state_sync,
+	  .needs = "statefs",
+	  .absent = STATE_ABSENT },
+	{ .name = "stat",
+	  .usage = "state stat",
+	  .summary = "statefs figures and replay report",
+	  .run = cmd_state_stat,
+	  .needs = "statefs",
+	  .absent = STATE_ABSENT },
+	{ .name = "fsck",
+	  .usage = "state fsck",
 	  .summary = "check the store: superblocks, every live record, the index",
-	  .run = cmd_state_fsck, .needs = "statefs", .absent = STATE_ABSENT },
+	  .run = cmd_state_fsck,
+	  .needs = "statefs",
+	  .absent = STATE_ABSENT },
 	{ .name = NULL },
 };
 
 static const struct shell_cmd pkg_subs[] = {
-	{ .name = "ls", .usage = "pkg ls [dir]", .summary = "a directory (default pkg:/)",
-	  .run = cmd_pkg_ls, .max_args = 1, .args = { SHELL_ARG_PKG }, .needs = "packagefs",
+	{ .name = "ls",
+	  .usage = "pkg ls [dir]",
+	  .summary = "a directory (default pkg:/)",
+	  .run = cmd_pkg_ls,
+	  .max_args = 1,
+	  .args = { SHELL_ARG_PKG },
+	  .needs = "packagefs",
 	  .absent = PKG_ABSENT },
-	{ .name = "cat", .usage = "pkg cat <file>", .summary = "a file's content (escaped)",
-	  .run = cmd_pkg_cat, .min_args = 1, .max_args = 1, .args = { SHELL_ARG_PKG },
-	  .needs = "packagefs", .absent = PKG_ABSENT },
-	{ .name = "stat", .usage = "pkg stat <path>", .summary = "type, mode, size, content hash",
-	  .run = cmd_pkg_stat, .min_args = 1, .max_args = 1, .args = { SHELL_ARG_PKG },
-	  .needs = "packagefs", .absent = PKG_ABSENT },
-	{ .name = "verify", .usage = "pkg verify [path]",
-	  .summary = "check files against the signed hash tree", .run = cmd_pkg_verify,
-	  .max_args = 1, .args = { SHELL_ARG_PKG }, .needs = "packagefs", .absent = PKG_ABSENT },
+	{ .name = "cat",
+	  .usage = "pkg cat <file>",
+	  .summary = "a file's content (escaped)",
+	  .run = cmd_pkg_cat,
+	  .min_args = 1,
+	  .max_args = 1,
+	  .args = { SHELL_ARG_PKG },
+	  .needs = "packagefs",
+	  .absent = PKG_ABSENT },
+	{ .name = "stat",
+	  .usage = "pkg stat <path>",
+	  .summary = "type, mode, size, content hash",
+	  .run = cmd_pkg_stat,
+	  .min_args = 1,
+	  .max_args = 1,
+	  .args = { SHELL_ARG_PKG },
+	  .needs = "packagefs",
+	  .absent = PKG_ABSENT },
+	{ .name = "verify",
+	  .usage = "pkg verify [path]",
+	  .summary = "check files against the signed hash tree",
+	  .run = cmd_pkg_verify,
+	  .max_args = 1,
+	  .args = { SHELL_ARG_PKG },
+	  .needs = "packagefs",
+	  .absent = PKG_ABSENT },
 	{ .name = NULL },
 };
 
 static const struct shell_cmd key_subs[] = {
-	{ .name = "pub", .usage = "key pub", .summary = "the device's public key",
-	  .needs = "keystore", .absent = true },
-	{ .name = "sign", .usage = "key sign <text>", .summary = "sign text with the device key",
-	  .needs = "keystore", .absent = true },
+	{ .name = "pub",
+	  .usage = "key pub",
+	  .summary = "the device's public key",
+	  .needs = "keystore",
+	  .absent = true },
+	{ .name = "sign",
+	  .usage = "key sign <text>",
+	  .summary = "sign text with the device key",
+	  .needs = "keystore",
+	  .absent = true },
 	{ .name = NULL },
 };
 
 static const char *const slots[] = { "a", "b", NULL };
 
 static const struct shell_cmd boot_subs[] = {
-	{ .name = "status", .usage = "boot status",
-	  .summary = "this boot's slot and the A/B state bootctl keeps", .run = cmd_boot_status,
-	  .needs = "bootctl", .absent = BOOT_ABSENT },
-	{ .name = "set-active", .usage = "boot set-active <a|b>",
-	  .summary = "give a slot a trial from the next boot on", .run = cmd_boot_set_active,
-	  .min_args = 1, .max_args = 1, .args = { SHELL_ARG_WORDS }, .words = slots,
-	  .needs = "bootctl", .absent = BOOT_ABSENT },
-	{ .name = "confirm", .usage = "boot confirm",
-	  .summary = "the health gate by hand: confirm the running slot", .run = cmd_boot_confirm,
-	  .needs = "bootctl", .absent = BOOT_ABSENT },
+	{ .name = "status",
+	  .usage = "boot status",
+	  .summary = "this boot's slot and the A/B state bootctl keeps",
+	  .run = cmd_boot_status,
+	  .needs = "bootctl",
+	  .absent = BOOT_ABSENT },
+	{ .name = "set-active",
+	  .usage = "boot set-active <a|b>",
+	  .summary = "give a slot a trial from the next boot on",
+	  .run = cmd_boot_set_active,
+	  .min_args = 1,
+	  .max_args = 1,
+	  .args = { SHELL_ARG_WORDS },
+	  .words = slots,
+	  .needs = "bootctl",
+	  .absent = BOOT_ABSENT },
+	{ .name = "confirm",
+	  .usage = "boot confirm",
+	  .summary = "the health gate by hand: confirm the running slot",
+	  .run = cmd_boot_confirm,
+	  .needs = "bootctl",
+	  .absent = BOOT_ABSENT },
 	{ .name = NULL },
 };
 
 const struct shell_cmd shell_commands[] = {
-	{ .name = "help", .usage = "help [command [subcommand]]",
+	{ .name = "help",
+	  .usage = "help [command [subcommand]]",
 	  .summary = "commands and their use",
-	  .run = shell_cmd_help, .max_args = 2, .args = { SHELL_ARG_COMMAND, SHELL_ARG_SUBCMD } },
-	{ .name = "version", .usage = "version", .summary = "the image's version",
+	  .run = shell_cmd_help,
+	  .max_args = 2,
+	  .args = { SHELL_ARG_COMMAND, SHELL_ARG_SUBCMD } },
+	{ .name = "version",
+	  .usage = "version",
+	  .summary = "the image's version",
 	  .run = cmd_version },
 	{ .name = "uptime", .usage = "uptime", .summary = "time since boot", .run = cmd_uptime },
 	{ .name = "reboot", .usage = "reboot", .summary = "reset the machine", .run = cmd_reboot },
 	{ .name = "poweroff", .usage = "poweroff", .summary = "power off", .run = cmd_poweroff },
-	{ .name = "hw", .usage = "hw smp|mem|vblk", .summary = "hardware: harts, memory, disks",
+	{ .name = "hw",
+	  .usage = "hw smp|mem|vblk",
+	  .summary = "hardware: harts, memory, disks",
 	  .subs = hw_subs },
-	{ .name = "threads", .usage = "threads",
-	  .summary = "threads: id, name, component, state, hart, stack peak", .run = cmd_threads },
-	{ .name = "comp", .usage = "comp [restart <name>]",
-	  .summary = "components: state, restarts, faults, why down", .run = cmd_comp,
+	{ .name = "threads",
+	  .usage = "threads",
+	  .summary = "threads: id, name, component, state, hart, stack peak",
+	  .run = cmd_threads },
+	{ .name = "comp",
+	  .usage = "comp [restart <name>]",
+	  .summary = "components: state, restarts, faults, why down",
+	  .run = cmd_comp,
 	  .subs = comp_subs },
-	{ .name = "caps", .usage = "caps",
+	{ .name = "caps",
+	  .usage = "caps",
 	  .summary = "the compiled capability table: grants, disks, privileges, prefixes",
 	  .run = cmd_caps },
-	{ .name = "audit", .usage = "audit [n]", .summary = "the newest audit records, with counts",
-	  .run = cmd_audit, .max_args = 1 },
-	{ .name = "state", .usage = "state ls|get|put|rm|sync|stat|fsck ...",
-	  .summary = "statefs keys, under the shell's own policy", .subs = state_subs,
-	  .needs = "statefs", .absent = STATE_ABSENT },
-	{ .name = "pkg", .usage = "pkg ls|cat|stat|verify ...", .summary = "packagefs (pkg:/)",
-	  .subs = pkg_subs, .needs = "packagefs", .absent = PKG_ABSENT },
-	{ .name = "key", .usage = "key pub|sign ...", .summary = "keystore public operations",
-	  .subs = key_subs, .needs = "keystore", .absent = true },
-	{ .name = "boot", .usage = "boot status|set-active|confirm ...",
-	  .summary = "boot control (A/B slots)", .subs = boot_subs, .needs = "bootctl",
+	{ .name = "audit",
+	  .usage = "audit [n]",
+	  .summary = "the newest audit records, with counts",
+	  .run = cmd_audit,
+	  .max_args = 1 },
+	{ .name = "state",
+	  .usage = "state ls|get|put|rm|sync|stat|fsck ...",
+	  .summary = "statefs keys, under the shell's own policy",
+	  .subs = state_subs,
+	  .needs = "statefs",
+	  .absent = STATE_ABSENT },
+	{ .name = "pkg",
+	  .usage = "pkg ls|cat|stat|verify ...",
+	  .summary = "packagefs (pkg:/)",
+	  .subs = pkg_subs,
+	  .needs = "packagefs",
+	  .absent = PKG_ABSENT },
+	{ .name = "key",
+	  .usage = "key pub|sign ...",
+	  .summary = "keystore public operations",
+	  .subs = key_subs,
+	  .needs = "keystore",
+	  .absent = true },
+	{ .name = "boot",
+	  .usage = "boot status|set-active|confirm ...",
+	  .summary = "boot control (A/B slots)",
+	  .subs = boot_subs,
+	  .needs = "bootctl",
 	  .absent = BOOT_ABSENT },
-	{ .name = "machine", .usage = "machine [on|off]",
+	{ .name = "machine",
+	  .usage = "machine [on|off]",
 	  .summary = "framed output for scripts: each line ends with ok or err <code> <name>",
-	  .run = shell_cmd_machine, .max_args = 1, .args = { SHELL_ARG_WORDS }, .words = onoff },
+	  .run = shell_cmd_machine,
+	  .max_args = 1,
+	  .args = { SHELL_ARG_WORDS },
+	  .words = onoff },
 	{ .name = NULL },
 };

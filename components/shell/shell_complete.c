@@ -54,10 +54,7 @@ static void cand_add_len(struct shell_cands *cs, const char *s, size_t n)
 }
 
 /* cand_add_word: a table word. */
-static void cand_add_word(void *cookie, const char *s)
-{
-	cand_add_len(cookie, s, strlen(s));
-}
+static void cand_add_word(void *cookie, const char *s) { cand_add_len(cookie, s, strlen(s)); }
 
 /* cand_add_path: a path, cut after the first '/' beyond what is typed, so
  * completion goes one level at a time like a file shell's. */
@@ -73,10 +70,7 @@ static void cand_add_path(void *cookie, const char *s)
 }
 
 /* bell: nothing to complete. */
-static void bell(struct shell *sh)
-{
-	sh->be->emit(sh->be->ctx, "\a", 1);
-}
+static void bell(struct shell *sh) { sh->be->emit(sh->be->ctx, "\a", 1); }
 
 /* split: the words before the current one (spaces separate; quotes are not
  * interpreted here); returns the count or -1 when there are too many. */

@@ -5,11 +5,11 @@
  * bench and quit boots it never draws anything. */
 #include <string.h>
 
+#include "cairn/boot.h"
 #include "cairn/component.h"
 #include "cairn/console.h"
 #include "cairn/dt.h"
 #include "cairn/err.h"
-#include "cairn/boot.h"
 #include "cairn/sched.h"
 #include "shell_internal.h"
 
@@ -75,23 +75,23 @@ static void be_unlock(void *ctx)
 }
 
 static const struct shell_backend backend = {
-	.emit = be_emit, .print = be_print, .read = be_read, .lock = be_lock, .unlock = be_unlock,
+	.emit = be_emit,
+	.print = be_print,
+	.read = be_read,
+	.lock = be_lock,
+	.unlock = be_unlock,
 };
 
 /* hook_before / hook_after: erase and redraw the prompt around a message. */
-static void hook_before(void *ctx)
-{
-	shell_ed_hide(ctx);
-}
+static void hook_before(void *ctx) { shell_ed_hide(ctx); }
 
 /* hook_after: see hook_before. */
-static void hook_after(void *ctx)
-{
-	shell_ed_show(ctx);
-}
+static void hook_after(void *ctx) { shell_ed_show(ctx); }
 
 static const struct console_hook hook = {
-	.before = hook_before, .after = hook_after, .ctx = &sh.ed,
+	.before = hook_before,
+	.after = hook_after,
+	.ctx = &sh.ed,
 };
 
 /* shell_main: the shell thread: wait for run mode, then read and handle input. */

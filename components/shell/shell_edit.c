@@ -14,7 +14,7 @@
 #include "cairn/err.h"
 #include "shell.h"
 
-#define KEY_CTRL(c) ((uint8_t)((c) & 0x1f))
+#define KEY_CTRL(c) ((uint8_t)((c)&0x1f))
 #define KEY_ESC 0x1b
 #define KEY_DEL 0x7f
 
@@ -26,10 +26,7 @@ static void emit(struct shell_ed *ed, const char *s, size_t n)
 }
 
 /* emits: write a NUL-terminated editor string. */
-static void emits(struct shell_ed *ed, const char *s)
-{
-	emit(ed, s, strlen(s));
-}
+static void emits(struct shell_ed *ed, const char *s) { emit(ed, s, strlen(s)); }
 
 /* emit_num_csi: ESC [ n final, e.g. cursor right by n columns. */
 static void emit_num_csi(struct shell_ed *ed, size_t n, char final)
@@ -48,10 +45,7 @@ static void emit_num_csi(struct shell_ed *ed, size_t n, char final)
 
 /* room: columns for line text on the row; one column stays free so a cursor
  * after the last shown byte never wraps to the next row. */
-static size_t room(const struct shell_ed *ed)
-{
-	return ed->cols - ed->plen - 1 - ed->reserve;
-}
+static size_t room(const struct shell_ed *ed) { return ed->cols - ed->plen - 1 - ed->reserve; }
 
 /* scroll: move the window so the cursor is on it; true when the window moved. */
 static bool scroll(struct shell_ed *ed)

@@ -73,8 +73,9 @@ int statefs_check(struct statefs *fs, struct statefs_check_report *rep)
 		err = check_records(fs, rep);
 	if (!err && rep->problem == STATEFS_CHECK_OK) {
 		rep->stop_reason = rr.stop_reason;
-		enum statefs_mount_class cls = rr.mount_class > fs->replay.mount_class ? rr.mount_class
-											 : fs->replay.mount_class;
+		enum statefs_mount_class cls = rr.mount_class > fs->replay.mount_class
+						       ? rr.mount_class
+						       : fs->replay.mount_class;
 		if (!same_index(&fresh, &fs->ix) || rr.stop_offset != fs->w.end) {
 			rep->problem = STATEFS_CHECK_INDEX;
 		} else if (cls == STATEFS_CLASS_ROLLED_BACK) {
@@ -96,7 +97,8 @@ int statefs_check(struct statefs *fs, struct statefs_check_report *rep)
 	if (err)
 		return err;
 	return rep->problem == STATEFS_CHECK_RECORD || rep->problem == STATEFS_CHECK_INDEX ||
-			       rep->problem == STATEFS_CHECK_DAMAGED || rep->problem == STATEFS_CHECK_ROLLED_BACK
+			       rep->problem == STATEFS_CHECK_DAMAGED ||
+			       rep->problem == STATEFS_CHECK_ROLLED_BACK
 		       ? CAIRN_EBADMSG
 		       : 0;
 }

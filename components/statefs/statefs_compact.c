@@ -18,8 +18,8 @@ static bool touched(const struct statefs_op *ops, size_t n, const char *key)
 
 /* copy_live: append every live record not touched by ops to nw; loc gets the new
  * offsets (UINT64_MAX for touched keys). */
-static int copy_live(struct statefs *fs, struct statefs_writer *nw, const struct statefs_op *ops, size_t n,
-		     uint64_t epoch, uint64_t *seq, uint64_t *loc)
+static int copy_live(struct statefs *fs, struct statefs_writer *nw, const struct statefs_op *ops,
+		     size_t n, uint64_t epoch, uint64_t *seq, uint64_t *loc)
 {
 	for (size_t i = 0; i < fs->ix.n; i++) {
 		const struct statefs_entry *e = &fs->ix.v[i];
@@ -30,10 +30,13 @@ static int copy_live(struct statefs *fs, struct statefs_writer *nw, const struct
 		int err = statefs_read_record(fs, &fs->w, e->off, &r);
 		if (err)
 			return err;
-		if (r.type != STATEFS_REC_PUT || r.key_len != e->key_len || memcmp(fs->rbuf, e->key, e->key_len))
+		if (r.type != STATEFS_REC_PUT || r.key_len != e->key_len ||
+		    memcmp(fs->rbuf, e->key, e->key_len))
 			return CAIRN_EBADMSG;
-		struct statefs_rec nr = { STATEFS_REC_PUT, 0, r.key_len, r.value_len, epoch, (*seq)++, 0 };
-		err = statefs_append(fs, nw, &nr, (const char *)fs->rbuf, fs->rbuf + r.key_len, &loc[i]);
+		struct statefs_rec nr = { STATEFS_REC_PUT, 0,	     r.key_len, r.value_len,
+					  epoch,	   (*seq)++, 0 };
+		err = statefs_append(fs, nw, &nr, (const char *)fs->rbuf, fs->rbuf + r.key_len,
+				     &loc[i]);
 		if (err)
 			return err;
 	}
@@ -41,15 +44,20 @@ static int copy_live(struct statefs *fs, struct statefs_writer *nw, const struct
 }
 
 /* copy_ops: append the final put of each key the batch touches. */
-static int copy_ops(struct statefs *fs, struct statefs_writer *nw, const struct statefs_op *ops, size_t n,
-		    uint64_t epoch, uint64_t *seq, uint64_t *offs)
+static int copy_ops(struct statefs *fs, struct statefs_writer *nw, const struct statefs_op *ops,
+		    size_t n, uint64_t epoch, uint64_t *seq, uint64_t *offs)
 {
 	for (size_t i = 0; i < n; i++) {
 		offs[i] = UINT64_MAX;
 		if (ops[i].type != STATEFS_OP_PUT || !statefs_op_is_final(ops, n, i))
 			continue;
-		struct statefs_rec nr = { STATEFS_REC_PUT, 0, (uint16_t)strlen(ops[i].key),
-				      (uint32_t)ops[i].value_len, epoch, (*seq)++, 0 };
+		struct statefs_rec nr = { STATEFS_REC_PUT,
+					  0,
+					  (uint16_t)strlen(ops[i].key),
+					  (uint32_t)ops[i].value_len,
+					  epoch,
+					  (*seq)++,
+					  0 };
 		int err = statefs_append(fs, nw, &nr, ops[i].key, ops[i].value, &offs[i]);
 		if (err)
 			return err;
@@ -126,7 +134,8 @@ int statefs_compact(struct statefs *fs, const struct statefs_op *ops, size_t n)
 		fs->next_seq = seq;
 	} else {
 		statefs_writer_free(&nw);
-		err = statefs_fail(fs, err == CAIRN_EBADMSG || err == CAIRN_ENOMEM ? err : CAIRN_EIO);
+		err = statefs_fail(fs,
+				   err == CAIRN_EBADMSG || err == CAIRN_ENOMEM ? err : CAIRN_EIO);
 	}
 	free(loc);
 	return err;

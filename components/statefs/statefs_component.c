@@ -17,20 +17,20 @@
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/sched.h"
-#include "cairn/sync.h"
 #include "cairn/supervisor.h"
+#include "cairn/sync.h"
 #include "cairn/timer.h"
 #include "statefs.h"
 #include "statefs_svc.h"
 #include "virtio_blk.h"
 
 static struct {
-	struct mutex lock;   /* serialises every engine call */
-	struct statefs *fs;  /* mounted store; NULL when down */
-	struct blkdev *bd;   /* the claimed "state" disk; NULL when down */
+	struct mutex lock;  /* serialises every engine call */
+	struct statefs *fs; /* mounted store; NULL when down */
+	struct blkdev *bd;  /* the claimed "state" disk; NULL when down */
 	/* Written by init before the interface opens, read by statefs_svc_stat: */
 	struct statefs_replay_report rep; /* the last mount's replay */
-	bool ro;                          /* served read-only */
+	bool ro;			  /* served read-only */
 	uint64_t mount_us;
 } sfs;
 
@@ -76,10 +76,7 @@ static int prefix_in(const struct cap_call *call, char p[STATEFS_KEY_MAX + 1], c
 
 /* engine_lock: take sfs.lock; CAIRN_ESHUTDOWN when a statefs thread died
  * holding it (the component is being restarted; mutex_lock_live). */
-static int engine_lock(void)
-{
-	return mutex_lock_live(&sfs.lock);
-}
+static int engine_lock(void) { return mutex_lock_live(&sfs.lock); }
 
 /* statefs_svc_put: gate, copy key and value in, key check and policy on the
  * copy, then the engine under sfs.lock (statefs_svc.h). */
@@ -198,8 +195,7 @@ static int list_chunks(const struct cap_call *call, const char *p, char *cursor,
 
 /* statefs_svc_list: gate, copy prefix and cursor in, checks and policy on the
  * copies, then list_chunks (statefs_svc.h). */
-int statefs_svc_list(const char *prefix, const char *after, struct statefs_dirent *out,
-		     size_t max)
+int statefs_svc_list(const char *prefix, const char *after, struct statefs_dirent *out, size_t max)
 {
 	struct cap_call call;
 	char p[STATEFS_KEY_MAX + 1], cursor[STATEFS_KEY_MAX + 1] = "";
@@ -360,7 +356,8 @@ static void report_replay(const struct statefs_replay_report *r)
 			(unsigned long long)r->bytes_discarded);
 	else
 		kprintf("statefs: journal damaged (reason=%s record=%llu) offset=%llu "
-			"discarded=%llu bytes\n", statefs_stop_reason_name(r->stop_reason),
+			"discarded=%llu bytes\n",
+			statefs_stop_reason_name(r->stop_reason),
 			(unsigned long long)r->bad_record_index, (unsigned long long)r->bad_offset,
 			(unsigned long long)r->bytes_discarded);
 	(void)snprintf(subject, sizeof(subject), "journal record=%llu reason=%s",
@@ -451,8 +448,8 @@ static int reccap_arg(uint32_t *cap)
 		}
 		if (!ok || v == 0 || v > UINT32_MAX) {
 			kprintf("statefs: not mounted: bad boot argument statefsreccap=%.*s "
-				"(want a record count 1..%lu)\n", (int)len, p,
-				(unsigned long)UINT32_MAX);
+				"(want a record count 1..%lu)\n",
+				(int)len, p, (unsigned long)UINT32_MAX);
 			return CAIRN_EINVAL;
 		}
 		*cap = (uint32_t)v;
@@ -495,7 +492,8 @@ static int sfs_init(void)
 		sfs.bd = NULL;
 		return sfs_release(err);
 	}
-	struct statefs_config cfg = { .bdev = sfs.bd, .flags = STATEFS_MOUNT_FORMAT_EMPTY,
+	struct statefs_config cfg = { .bdev = sfs.bd,
+				      .flags = STATEFS_MOUNT_FORMAT_EMPTY,
 				      .max_records = reccap };
 	if (reccap)
 		kprintf("statefs: replay record cap lowered to %u (statefsreccap)\n", reccap);
@@ -515,7 +513,8 @@ static int sfs_init(void)
 	bool ro = sfs.bd->info.read_only || rep.refused;
 	if (rep.refused)
 		kprintf("statefs: serving read-only: %s store (reason=%s); not appending, "
-			"inspect with statefs-fsck\n", statefs_mount_class_name(rep.mount_class),
+			"inspect with statefs-fsck\n",
+			statefs_mount_class_name(rep.mount_class),
 			statefs_stop_reason_name(rep.stop_reason));
 	sfs.rep = rep;
 	sfs.ro = ro;
@@ -523,10 +522,10 @@ static int sfs_init(void)
 	struct statefs_stats st;
 	statefs_stats(sfs.fs, &st);
 	kprintf("statefs: mounted serial=state ss=%u region=%c records=%llu keys=%llu "
-		"formatted=%d ro=%d mount_us=%llu\n", sfs.bd->info.sector_size,
-		rep.region ? 'B' : 'A', (unsigned long long)rep.records_replayed,
-		(unsigned long long)st.keys, rep.formatted ? 1 : 0, ro ? 1 : 0,
-		(unsigned long long)(t1 - t0));
+		"formatted=%d ro=%d mount_us=%llu\n",
+		sfs.bd->info.sector_size, rep.region ? 'B' : 'A',
+		(unsigned long long)rep.records_replayed, (unsigned long long)st.keys,
+		rep.formatted ? 1 : 0, ro ? 1 : 0, (unsigned long long)(t1 - t0));
 	if (supervisor_generation(CAP_COMP_STATEFS) == 0) {
 		err = boot_count();
 		if (err)

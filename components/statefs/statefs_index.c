@@ -49,7 +49,8 @@ static int grow(struct statefs_index *ix)
 }
 
 /* statefs_index_set: insert or update; live_bytes follows. */
-int statefs_index_set(struct statefs_index *ix, const char *key, size_t klen, uint64_t off, uint32_t vlen)
+int statefs_index_set(struct statefs_index *ix, const char *key, size_t klen, uint64_t off,
+		      uint32_t vlen)
 {
 	long pos = statefs_index_find(ix, key, klen);
 	if (pos >= 0) {

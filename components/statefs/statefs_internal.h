@@ -13,17 +13,17 @@
 
 /* ---- On-disk constants ---------------------------------------------------- */
 
-#define STATEFS_SB_MAGIC "CAIRNSFS"   /* 8 bytes at superblock offset 0 */
-#define STATEFS_VERSION 2u            /* 2: durable_end field, DURABLE record flag */
-#define STATEFS_SB_SIZE 100u          /* encoded superblock bytes, CRC at 96 */
-#define STATEFS_SB_COPIES 2u          /* copies at LBA 0 and LBA 1 */
+#define STATEFS_SB_MAGIC "CAIRNSFS" /* 8 bytes at superblock offset 0 */
+#define STATEFS_VERSION 2u	    /* 2: durable_end field, DURABLE record flag */
+#define STATEFS_SB_SIZE 100u	    /* encoded superblock bytes, CRC at 96 */
+#define STATEFS_SB_COPIES 2u	    /* copies at LBA 0 and LBA 1 */
 #define STATEFS_FIRST_REGION_LBA 2u
 
 #define STATEFS_REC_MAGIC 0x31524653u /* "SFR1" little-endian */
-#define STATEFS_REC_HDR 32u           /* record header bytes, CRC at 28 */
+#define STATEFS_REC_HDR 32u	      /* record header bytes, CRC at 28 */
 #define STATEFS_REC_PUT 1u
 #define STATEFS_REC_DEL 2u
-#define STATEFS_REC_FLAG_CONT 0x01u   /* batch continues in the next record */
+#define STATEFS_REC_FLAG_CONT 0x01u /* batch continues in the next record */
 /* Every record before this one in the region was durable (flushed) when this one
  * was written: set on the first record after each flush, which always starts at a
  * sector boundary. Replay uses it as proof that a damaged record before it had
@@ -56,22 +56,23 @@ static inline size_t statefs_strnlen(const char *s, size_t max)
 /* ---- Superblock ------------------------------------------------------------ */
 
 struct statefs_super {
-	uint32_t sector_size;      /* must equal the device's */
-	uint64_t sector_count;     /* sectors the store spans (<= device) */
-	uint64_t generation;       /* +1 on every superblock write; copy = gen % 2 */
-	uint64_t region_lba[2];    /* first LBA of regions A and B */
-	uint64_t region_sectors;   /* size of each region */
-	uint32_t active;           /* 0 = A, 1 = B */
-	uint64_t epoch;            /* highest epoch a record may carry */
-	uint64_t region_epoch;     /* lowest epoch a record of the active region may carry */
-	uint64_t start_seq;        /* sequence number of the active region's first record */
-	uint64_t durable_end;      /* records in [0, durable_end) of the active region were
+	uint32_t sector_size;	 /* must equal the device's */
+	uint64_t sector_count;	 /* sectors the store spans (<= device) */
+	uint64_t generation;	 /* +1 on every superblock write; copy = gen % 2 */
+	uint64_t region_lba[2];	 /* first LBA of regions A and B */
+	uint64_t region_sectors; /* size of each region */
+	uint32_t active;	 /* 0 = A, 1 = B */
+	uint64_t epoch;		 /* highest epoch a record may carry */
+	uint64_t region_epoch;	 /* lowest epoch a record of the active region may carry */
+	uint64_t start_seq;	 /* sequence number of the active region's first record */
+	uint64_t durable_end;	 /* records in [0, durable_end) of the active region were
 				      durable when this superblock was written */
 };
 
 void statefs_super_encode(const struct statefs_super *sb, uint8_t *buf);
 /* statefs_super_decode: 0, or CAIRN_ENOENT (no magic) / CAIRN_EBADMSG (invalid). */
-int statefs_super_decode(struct statefs_super *sb, const uint8_t *buf, uint32_t dev_ss, uint64_t dev_count);
+int statefs_super_decode(struct statefs_super *sb, const uint8_t *buf, uint32_t dev_ss,
+			 uint64_t dev_count);
 /* statefs_super_read: pick the valid copy with the highest generation. */
 int statefs_super_read(struct blkdev *bd, struct statefs_super *sb, uint32_t *valid_mask);
 /* statefs_super_write: write sb into copy generation % 2 and flush. */
@@ -80,26 +81,30 @@ int statefs_super_write(struct blkdev *bd, const struct statefs_super *sb, uint6
 /* ---- Index: sorted array of live keys -> record location ------------------ */
 
 struct statefs_entry {
-	char *key;          /* NUL-terminated, malloc'd */
+	char *key;	    /* NUL-terminated, malloc'd */
 	uint16_t key_len;   /* strlen(key) */
 	uint32_t value_len; /* value bytes */
-	uint64_t off;       /* record byte offset in the active region */
+	uint64_t off;	    /* record byte offset in the active region */
 };
 
 struct statefs_index {
 	struct statefs_entry *v; /* sorted by key bytes, strictly ascending */
-	size_t n;            /* live entries */
-	size_t cap;          /* allocated entries */
-	uint64_t live_bytes; /* sum of record lengths of live entries */
+	size_t n;		 /* live entries */
+	size_t cap;		 /* allocated entries */
+	uint64_t live_bytes;	 /* sum of record lengths of live entries */
 };
 
 /* statefs_rec_len: bytes a record with this key and value occupies. */
-static inline uint64_t statefs_rec_len(size_t klen, size_t vlen) { return STATEFS_REC_HDR + klen + vlen; }
+static inline uint64_t statefs_rec_len(size_t klen, size_t vlen)
+{
+	return STATEFS_REC_HDR + klen + vlen;
+}
 
 /* statefs_index_find: position of key, or -(insertion point) - 1 when absent. */
 long statefs_index_find(const struct statefs_index *ix, const char *key, size_t klen);
 /* statefs_index_set: insert or update key's location; CAIRN_ENOMEM. */
-int statefs_index_set(struct statefs_index *ix, const char *key, size_t klen, uint64_t off, uint32_t vlen);
+int statefs_index_set(struct statefs_index *ix, const char *key, size_t klen, uint64_t off,
+		      uint32_t vlen);
 /* statefs_index_remove: drop key if present; returns true when it was present. */
 bool statefs_index_remove(struct statefs_index *ix, const char *key, size_t klen);
 /* statefs_index_free: release every key and the array. */
@@ -108,17 +113,17 @@ void statefs_index_free(struct statefs_index *ix);
 /* ---- Journal writer: buffered appends to one region ------------------------ */
 
 struct statefs_writer {
-	uint64_t region_lba;  /* region's first LBA */
-	uint64_t region_bytes;/* region size */
-	uint64_t base;        /* sector-aligned region offset of buf[0] */
-	uint64_t tail;        /* append offset; bytes [base, tail) are valid in buf */
-	uint64_t written;     /* bytes [0, written) have been handed to the device */
-	uint64_t end;         /* end of the last record (tail may be past it: padding) */
-	uint8_t *buf;         /* SFS write buffer, zero beyond tail */
-	size_t buf_size;      /* round_up(STATEFS_REC_MAX, ss) + ss */
-	bool commit_on_full;  /* a full buffer is committed (write + flush + pad) rather
+	uint64_t region_lba;   /* region's first LBA */
+	uint64_t region_bytes; /* region size */
+	uint64_t base;	       /* sector-aligned region offset of buf[0] */
+	uint64_t tail;	       /* append offset; bytes [base, tail) are valid in buf */
+	uint64_t written;      /* bytes [0, written) have been handed to the device */
+	uint64_t end;	       /* end of the last record (tail may be past it: padding) */
+	uint8_t *buf;	       /* SFS write buffer, zero beyond tail */
+	size_t buf_size;       /* round_up(STATEFS_REC_MAX, ss) + ss */
+	bool commit_on_full;   /* a full buffer is committed (write + flush + pad) rather
 				 than written with its partial sector kept buffered */
-	bool durable_next;    /* the next record gets STATEFS_REC_FLAG_DURABLE */
+	bool durable_next;     /* the next record gets STATEFS_REC_FLAG_DURABLE */
 };
 
 /* ---- Instance ------------------------------------------------------------- */
@@ -126,32 +131,32 @@ struct statefs_writer {
 struct statefs {
 	/* Immutable after mount: */
 	struct blkdev *bd;
-	uint32_t ss;              /* sector size */
+	uint32_t ss; /* sector size */
 	uint32_t max_keys;
 	uint32_t max_records;
-	bool read_only;           /* asked for or the device is read-only */
-	bool refused;             /* the recovery class forbids writes (docs/statefs.md) */
+	bool read_only; /* asked for or the device is read-only */
+	bool refused;	/* the recovery class forbids writes (docs/statefs.md) */
 	/* Mutable state (single-threaded; the image component holds its lock): */
-	struct statefs_super sb;      /* superblock as last written/read */
-	bool session_started;     /* epoch bumped for this mount's appends */
-	bool broken;              /* a device error left memory and disk out of step */
-	bool need_flush;          /* writes were issued since the last device flush */
-	uint64_t epoch;           /* epoch stamped on new records */
-	uint64_t epoch_hi;        /* highest epoch this instance ever used */
-	uint64_t next_seq;        /* sequence number of the next record */
-	struct statefs_index ix;      /* live keys */
-	struct statefs_writer w;      /* writer for the active region */
-	uint8_t *rbuf;            /* STATEFS_REC_MAX bytes: record read buffer */
-	uint8_t *sbuf;            /* one sector: bounce buffer / read cache */
-	uint64_t sbuf_lba;        /* LBA cached in sbuf, valid when sbuf_valid */
+	struct statefs_super sb; /* superblock as last written/read */
+	bool session_started;	 /* epoch bumped for this mount's appends */
+	bool broken;		 /* a device error left memory and disk out of step */
+	bool need_flush;	 /* writes were issued since the last device flush */
+	uint64_t epoch;		 /* epoch stamped on new records */
+	uint64_t epoch_hi;	 /* highest epoch this instance ever used */
+	uint64_t next_seq;	 /* sequence number of the next record */
+	struct statefs_index ix; /* live keys */
+	struct statefs_writer w; /* writer for the active region */
+	uint8_t *rbuf;		 /* STATEFS_REC_MAX bytes: record read buffer */
+	uint8_t *sbuf;		 /* one sector: bounce buffer / read cache */
+	uint64_t sbuf_lba;	 /* LBA cached in sbuf, valid when sbuf_valid */
 	bool sbuf_valid;
 	uint64_t compactions;
-	uint64_t bytes_written;   /* device bytes written by this instance */
+	uint64_t bytes_written; /* device bytes written by this instance */
 	/* What mount found in the idle region (a newer state when ROLLED_BACK): */
-	uint64_t idle_seq;        /* sequence number of its first record */
-	uint64_t idle_epoch;      /* epoch of its first record */
-	uint64_t idle_epoch_seen; /* highest epoch among its replayed records */
-	uint64_t tail_first;      /* statefs_walk.tail_first of the mount's replay */
+	uint64_t idle_seq;		     /* sequence number of its first record */
+	uint64_t idle_epoch;		     /* epoch of its first record */
+	uint64_t idle_epoch_seen;	     /* highest epoch among its replayed records */
+	uint64_t tail_first;		     /* statefs_walk.tail_first of the mount's replay */
 	struct statefs_replay_report replay; /* what mount's replay found */
 };
 
@@ -165,7 +170,8 @@ struct statefs_rec {
 };
 
 /* journal (statefs_journal.c) */
-int statefs_read_bytes(struct statefs *fs, const struct statefs_writer *w, uint64_t off, void *buf, size_t len);
+int statefs_read_bytes(struct statefs *fs, const struct statefs_writer *w, uint64_t off, void *buf,
+		       size_t len);
 int statefs_writer_init(struct statefs_writer *w, uint32_t ss, uint64_t lba, uint64_t bytes);
 void statefs_writer_free(struct statefs_writer *w);
 /* statefs_writer_flush: hand the buffered bytes to the device (no device flush);
@@ -179,14 +185,15 @@ int statefs_writer_commit(struct statefs *fs, struct statefs_writer *w);
 void statefs_writer_skip(struct statefs_writer *w, uint32_t ss);
 /* statefs_append_end: the tail after appending records of lens[0..n) (padding of
  * the commits a full buffer forces included); UINT64_MAX when it passes the region. */
-uint64_t statefs_append_end(const struct statefs *fs, const struct statefs_writer *w, const uint64_t *lens,
-			    size_t n);
+uint64_t statefs_append_end(const struct statefs *fs, const struct statefs_writer *w,
+			    const uint64_t *lens, size_t n);
 /* statefs_append: encode a record into w; returns its offset via off. CAIRN_ENOSPC when
  * it does not fit in the region. May write full buffered sectors. */
-int statefs_append(struct statefs *fs, struct statefs_writer *w, const struct statefs_rec *r, const char *key,
-	       const void *value, uint64_t *off);
+int statefs_append(struct statefs *fs, struct statefs_writer *w, const struct statefs_rec *r,
+		   const char *key, const void *value, uint64_t *off);
 /* statefs_read_record: read and CRC-check the record at off; key/value land in rbuf. */
-int statefs_read_record(struct statefs *fs, const struct statefs_writer *w, uint64_t off, struct statefs_rec *r);
+int statefs_read_record(struct statefs *fs, const struct statefs_writer *w, uint64_t off,
+			struct statefs_rec *r);
 /* Where a replay starts and which epochs it accepts. */
 struct statefs_walk {
 	uint64_t start_seq;   /* sequence number of the region's first record */
@@ -201,10 +208,11 @@ struct statefs_walk {
 /* statefs_replay: walk the active region (fs->sb) from 0 into ix; fills rep,
  * including the recovery class. */
 int statefs_replay(struct statefs *fs, const struct statefs_writer *w, struct statefs_index *ix,
-	       struct statefs_replay_report *rep, uint64_t *next_seq);
+		   struct statefs_replay_report *rep, uint64_t *next_seq);
 /* statefs_replay_walk: the same walk with explicit bounds (idle region, roll-forward). */
-int statefs_replay_walk(struct statefs *fs, const struct statefs_writer *w, struct statefs_index *ix,
-			struct statefs_replay_report *rep, uint64_t *next_seq, struct statefs_walk *wk);
+int statefs_replay_walk(struct statefs *fs, const struct statefs_writer *w,
+			struct statefs_index *ix, struct statefs_replay_report *rep,
+			uint64_t *next_seq, struct statefs_walk *wk);
 /* statefs_writer_load_tail: position w at tail (the end of the replayed chain): past
  * the zero padding of its sector when the rest of the sector is zero, else at tail
  * with the sector's prefix buffered (the torn bytes after it are rewritten). */
@@ -219,7 +227,8 @@ int statefs_fail(struct statefs *fs, int err);
  * other region and switch to it with one superblock write. */
 int statefs_compact(struct statefs *fs, const struct statefs_op *ops, size_t n);
 /* statefs_apply_ops_index: apply ops (already written at offs) to the index. */
-int statefs_apply_ops_index(struct statefs *fs, const struct statefs_op *ops, size_t n, const uint64_t *offs);
+int statefs_apply_ops_index(struct statefs *fs, const struct statefs_op *ops, size_t n,
+			    const uint64_t *offs);
 /* statefs_op_is_final (statefs_ops.c): ops[i] is the last op of the batch on its
  * key, so its record is the one that survives. */
 bool statefs_op_is_final(const struct statefs_op *ops, size_t n, size_t i);

@@ -38,7 +38,8 @@ static int disk_read(struct statefs *fs, uint64_t lba0, uint64_t off, uint8_t *b
 
 /* statefs_read_bytes: read region bytes [off, off+len); bytes in the writer's
  * buffered window [base, tail) come from memory, the rest from the device. */
-int statefs_read_bytes(struct statefs *fs, const struct statefs_writer *w, uint64_t off, void *buf, size_t len)
+int statefs_read_bytes(struct statefs *fs, const struct statefs_writer *w, uint64_t off, void *buf,
+		       size_t len)
 {
 	uint8_t *p = buf;
 	if (off > w->region_bytes || len > w->region_bytes - off)
@@ -143,12 +144,14 @@ struct wpos {
 /* wpos_place: where a record of len bytes goes. Returns 1 when the buffer must be
  * committed first (live writer), 2 when it must be written out (compaction), else 0;
  * updates p as that step would. */
-static int wpos_place(struct wpos *p, uint64_t len, uint32_t ss, size_t buf_size, bool commit_on_full)
+static int wpos_place(struct wpos *p, uint64_t len, uint32_t ss, size_t buf_size,
+		      bool commit_on_full)
 {
 	int act = 0;
 	if (p->tail - p->base + len > buf_size && p->tail != p->written) {
 		act = commit_on_full ? 1 : 2;
-		uint64_t nb = commit_on_full ? (p->tail + ss - 1) / ss * ss : p->tail - p->tail % ss;
+		uint64_t nb = commit_on_full ? (p->tail + ss - 1) / ss * ss
+					     : p->tail - p->tail % ss;
 		if (commit_on_full)
 			p->tail = nb;
 		p->base = nb;
@@ -159,8 +162,8 @@ static int wpos_place(struct wpos *p, uint64_t len, uint32_t ss, size_t buf_size
 }
 
 /* statefs_append_end: see statefs_internal.h. */
-uint64_t statefs_append_end(const struct statefs *fs, const struct statefs_writer *w, const uint64_t *lens,
-			    size_t n)
+uint64_t statefs_append_end(const struct statefs *fs, const struct statefs_writer *w,
+			    const uint64_t *lens, size_t n)
 {
 	struct wpos p = { w->base, w->tail, w->written };
 	for (size_t i = 0; i < n; i++) {
@@ -184,15 +187,17 @@ static void encode_hdr(uint8_t *p, const struct statefs_rec *r)
 }
 
 /* statefs_append: see statefs_internal.h. */
-int statefs_append(struct statefs *fs, struct statefs_writer *w, const struct statefs_rec *r, const char *key,
-	       const void *value, uint64_t *off)
+int statefs_append(struct statefs *fs, struct statefs_writer *w, const struct statefs_rec *r,
+		   const char *key, const void *value, uint64_t *off)
 {
 	uint64_t len = statefs_rec_len(r->key_len, r->value_len);
 	if (len > w->region_bytes - w->tail)
 		return CAIRN_ENOSPC;
 	struct wpos pos = { w->base, w->tail, w->written };
 	int act = wpos_place(&pos, len, fs->ss, w->buf_size, w->commit_on_full);
-	int err = act == 1 ? statefs_writer_commit(fs, w) : act == 2 ? statefs_writer_flush(fs, w) : 0;
+	int err = act == 1   ? statefs_writer_commit(fs, w)
+		  : act == 2 ? statefs_writer_flush(fs, w)
+			     : 0;
 	if (err)
 		return err;
 	if (len > w->region_bytes - w->tail)
@@ -228,7 +233,8 @@ static int decode_hdr(const uint8_t *p, uint64_t remain, struct statefs_rec *r)
 	r->epoch = statefs_get64(p + 12);
 	r->seq = statefs_get64(p + 20);
 	r->crc = statefs_get32(p + 28);
-	if ((r->type != STATEFS_REC_PUT && r->type != STATEFS_REC_DEL) || (r->flags & ~STATEFS_REC_FLAGS))
+	if ((r->type != STATEFS_REC_PUT && r->type != STATEFS_REC_DEL) ||
+	    (r->flags & ~STATEFS_REC_FLAGS))
 		return STATEFS_STOP_BAD_TYPE;
 	if (r->key_len == 0 || r->key_len > STATEFS_KEY_MAX || r->value_len > STATEFS_VALUE_MAX ||
 	    (r->type == STATEFS_REC_DEL && r->value_len != 0))
@@ -247,7 +253,8 @@ static bool payload_ok(const uint8_t *hdr, const struct statefs_rec *r, const ui
 }
 
 /* statefs_read_record: read and verify the record at off; key then value in rbuf. */
-int statefs_read_record(struct statefs *fs, const struct statefs_writer *w, uint64_t off, struct statefs_rec *r)
+int statefs_read_record(struct statefs *fs, const struct statefs_writer *w, uint64_t off,
+			struct statefs_rec *r)
 {
 	uint8_t hdr[STATEFS_REC_HDR];
 	if (off > w->region_bytes || w->region_bytes - off < STATEFS_REC_HDR)
@@ -257,7 +264,8 @@ int statefs_read_record(struct statefs *fs, const struct statefs_writer *w, uint
 		return err;
 	if (decode_hdr(hdr, w->region_bytes - off, r) >= 0)
 		return CAIRN_EBADMSG;
-	err = statefs_read_bytes(fs, w, off + STATEFS_REC_HDR, fs->rbuf, (size_t)r->key_len + r->value_len);
+	err = statefs_read_bytes(fs, w, off + STATEFS_REC_HDR, fs->rbuf,
+				 (size_t)r->key_len + r->value_len);
 	if (err)
 		return err;
 	return payload_ok(hdr, r, fs->rbuf) ? 0 : CAIRN_EBADMSG;
@@ -310,16 +318,16 @@ struct pending {
 
 /* Replay cursor state. */
 struct replay {
-	uint64_t off;         /* offset of the record being examined */
-	uint64_t seq;         /* sequence it must carry */
-	uint64_t min_epoch;   /* epoch of the previous record (epochs never go back) */
-	uint64_t committed;   /* end of the last complete batch */
+	uint64_t off;	    /* offset of the record being examined */
+	uint64_t seq;	    /* sequence it must carry */
+	uint64_t min_epoch; /* epoch of the previous record (epochs never go back) */
+	uint64_t committed; /* end of the last complete batch */
 	uint64_t committed_seq;
 	uint64_t records;     /* records examined */
 	struct pending *pend; /* STATEFS_BATCH_MAX slots */
 	size_t npend;
-	uint64_t pad_from;    /* off was reached by stepping over padding from here */
-	uint64_t cover;       /* start of the batch holding the first record that touches
+	uint64_t pad_from;	  /* off was reached by stepping over padding from here */
+	uint64_t cover;		  /* start of the batch holding the first record that touches
 				 the sector of off */
 	uint64_t committed_cover; /* cover at the last complete batch */
 };
@@ -332,15 +340,18 @@ static size_t new_keys(const struct replay *rp, const struct statefs_index *ix)
 		const struct pending *p = &rp->pend[i];
 		bool dup = false;
 		for (size_t j = 0; j < i && !dup; j++)
-			dup = rp->pend[j].type == STATEFS_REC_PUT && strcmp(rp->pend[j].key, p->key) == 0;
-		if (p->type == STATEFS_REC_PUT && !dup && statefs_index_find(ix, p->key, p->key_len) < 0)
+			dup = rp->pend[j].type == STATEFS_REC_PUT &&
+			      strcmp(rp->pend[j].key, p->key) == 0;
+		if (p->type == STATEFS_REC_PUT && !dup &&
+		    statefs_index_find(ix, p->key, p->key_len) < 0)
 			n++;
 	}
 	return n;
 }
 
 /* apply_pending: a batch's last record arrived: apply all its records to ix. */
-static int apply_pending(struct replay *rp, struct statefs_index *ix, struct statefs_replay_report *rep)
+static int apply_pending(struct replay *rp, struct statefs_index *ix,
+			 struct statefs_replay_report *rep)
 {
 	for (size_t i = 0; i < rp->npend; i++) {
 		struct pending *p = &rp->pend[i];
@@ -360,7 +371,8 @@ static int apply_pending(struct replay *rp, struct statefs_index *ix, struct sta
 /* read_valid: 0 when a structurally valid record with a good CRC and a valid key
  * starts at off (header in r, key and value in fs->rbuf); 1 when not; or an I/O
  * error. */
-static int read_valid(struct statefs *fs, const struct statefs_writer *w, uint64_t off, struct statefs_rec *r)
+static int read_valid(struct statefs *fs, const struct statefs_writer *w, uint64_t off,
+		      struct statefs_rec *r)
 {
 	uint8_t hdr[STATEFS_REC_HDR];
 	if (off > w->region_bytes || w->region_bytes - off < STATEFS_REC_HDR)
@@ -369,7 +381,8 @@ static int read_valid(struct statefs *fs, const struct statefs_writer *w, uint64
 	if (!err && decode_hdr(hdr, w->region_bytes - off, r) >= 0)
 		return 1;
 	if (!err)
-		err = statefs_read_bytes(fs, w, off + STATEFS_REC_HDR, fs->rbuf, (size_t)r->key_len + r->value_len);
+		err = statefs_read_bytes(fs, w, off + STATEFS_REC_HDR, fs->rbuf,
+					 (size_t)r->key_len + r->value_len);
 	if (err)
 		return err < -1 ? err : CAIRN_EIO;
 	if (!payload_ok(hdr, r, fs->rbuf) || statefs_key_check((const char *)fs->rbuf, r->key_len))
@@ -408,7 +421,8 @@ static int pad_jump(struct statefs *fs, const struct statefs_writer *w, struct r
  * chain: queue it, and apply its batch when it is the batch's last record.
  * Returns -1 to continue, a stop reason, or an error below -1. */
 static int take_record(struct statefs *fs, struct replay *rp, const struct statefs_rec *r,
-		       struct statefs_index *ix, struct statefs_replay_report *rep, struct statefs_walk *wk)
+		       struct statefs_index *ix, struct statefs_replay_report *rep,
+		       struct statefs_walk *wk)
 {
 	if (rp->npend >= STATEFS_BATCH_MAX)
 		return STATEFS_STOP_BATCH_TOO_LONG;
@@ -451,7 +465,8 @@ static int take_record(struct statefs *fs, struct replay *rp, const struct state
 /* replay_one: examine the record at rp->off. Returns -1 to continue, a stop
  * reason (>= 0) to stop, or a negative error below -1 (I/O, memory). */
 static int replay_one(struct statefs *fs, const struct statefs_writer *w, struct replay *rp,
-		      struct statefs_index *ix, struct statefs_replay_report *rep, struct statefs_walk *wk)
+		      struct statefs_index *ix, struct statefs_replay_report *rep,
+		      struct statefs_walk *wk)
 {
 	uint8_t hdr[STATEFS_REC_HDR];
 	struct statefs_rec r;
@@ -478,7 +493,8 @@ static int replay_one(struct statefs *fs, const struct statefs_writer *w, struct
 	if (why >= 0)
 		return why; /* BAD_LENGTH: stop before trusting the length */
 	rep->bytes_discarded = statefs_rec_len(r.key_len, r.value_len); /* if it fails below */
-	err = statefs_read_bytes(fs, w, rp->off + STATEFS_REC_HDR, fs->rbuf, (size_t)r.key_len + r.value_len);
+	err = statefs_read_bytes(fs, w, rp->off + STATEFS_REC_HDR, fs->rbuf,
+				 (size_t)r.key_len + r.value_len);
 	if (err)
 		return err < -1 ? err : CAIRN_EIO;
 	if (!payload_ok(hdr, &r, fs->rbuf))
@@ -512,7 +528,8 @@ static int scan_ahead(struct statefs *fs, const struct statefs_writer *w, const 
 	if (limit > end)
 		limit = end;
 	for (uint64_t c = rp->off; c <= limit; c += sizeof(chunk) - 3) {
-		size_t n = (size_t)(w->region_bytes - c < sizeof(chunk) ? w->region_bytes - c : sizeof(chunk));
+		size_t n = (size_t)(w->region_bytes - c < sizeof(chunk) ? w->region_bytes - c
+									: sizeof(chunk));
 		int err = statefs_read_bytes(fs, w, c, chunk, n);
 		if (err)
 			return err < -1 ? err : CAIRN_EIO;
@@ -559,7 +576,8 @@ static int classify(struct statefs *fs, const struct statefs_writer *w, const st
 		if (err < 0)
 			return err;
 		if (err == 1 || err == 2) {
-			rep->mount_class = err == 2 ? STATEFS_CLASS_ROLLED_BACK : STATEFS_CLASS_DAMAGED;
+			rep->mount_class = err == 2 ? STATEFS_CLASS_ROLLED_BACK
+						    : STATEFS_CLASS_DAMAGED;
 			rep->evidence_offset = at;
 		} else if (err == 3) {
 			rep->mount_class = STATEFS_CLASS_TORN_TAIL;
@@ -574,8 +592,9 @@ static int classify(struct statefs *fs, const struct statefs_writer *w, const st
  * Stops deterministically at the first record that is not a valid continuation;
  * an incomplete batch before it is discarded. rep->stop_offset is the end of the
  * last complete batch; next_seq the sequence number after it. */
-int statefs_replay_walk(struct statefs *fs, const struct statefs_writer *w, struct statefs_index *ix,
-			struct statefs_replay_report *rep, uint64_t *next_seq, struct statefs_walk *wk)
+int statefs_replay_walk(struct statefs *fs, const struct statefs_writer *w,
+			struct statefs_index *ix, struct statefs_replay_report *rep,
+			uint64_t *next_seq, struct statefs_walk *wk)
 {
 	struct replay rp = { 0 };
 	rp.seq = rp.committed_seq = wk->start_seq;
@@ -608,9 +627,11 @@ int statefs_replay_walk(struct statefs *fs, const struct statefs_writer *w, stru
 
 /* statefs_replay: the active region under the superblock in use. */
 int statefs_replay(struct statefs *fs, const struct statefs_writer *w, struct statefs_index *ix,
-	       struct statefs_replay_report *rep, uint64_t *next_seq)
+		   struct statefs_replay_report *rep, uint64_t *next_seq)
 {
-	struct statefs_walk wk = { .start_seq = fs->sb.start_seq, .min_epoch = fs->sb.region_epoch,
-				   .max_epoch = fs->sb.epoch, .durable_end = fs->sb.durable_end };
+	struct statefs_walk wk = { .start_seq = fs->sb.start_seq,
+				   .min_epoch = fs->sb.region_epoch,
+				   .max_epoch = fs->sb.epoch,
+				   .durable_end = fs->sb.durable_end };
 	return statefs_replay_walk(fs, w, ix, rep, next_seq, &wk);
 }

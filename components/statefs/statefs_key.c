@@ -16,11 +16,17 @@ static size_t utf8_seq_len(const unsigned char *p, size_t n)
 	if (c < 0x80)
 		return c < 0x20 || c == 0x7F ? 0 : 1;
 	if (c >= 0xC2 && c <= 0xDF) {
-		len = 2; cp = c & 0x1F; min = 0x80;
+		len = 2;
+		cp = c & 0x1F;
+		min = 0x80;
 	} else if (c >= 0xE0 && c <= 0xEF) {
-		len = 3; cp = c & 0x0F; min = 0x800;
+		len = 3;
+		cp = c & 0x0F;
+		min = 0x800;
 	} else if (c >= 0xF0 && c <= 0xF4) {
-		len = 4; cp = c & 0x07; min = 0x10000;
+		len = 4;
+		cp = c & 0x07;
+		min = 0x10000;
 	} else {
 		return 0; /* continuation byte, C0/C1 overlong lead, or F5..FF */
 	}

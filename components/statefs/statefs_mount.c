@@ -108,7 +108,8 @@ static int read_super(struct statefs *fs, uint32_t flags, bool *formatted)
 static int check_idle(struct statefs *fs)
 {
 	uint32_t idle = 1 - fs->sb.active;
-	struct statefs_writer iw = { .region_lba = fs->sb.region_lba[idle], .region_bytes = fs->w.region_bytes,
+	struct statefs_writer iw = { .region_lba = fs->sb.region_lba[idle],
+				     .region_bytes = fs->w.region_bytes,
 				     .buf_size = fs->w.buf_size };
 	struct statefs_replay_report rep;
 	struct statefs_index ix = { 0 };
@@ -119,7 +120,9 @@ static int check_idle(struct statefs *fs)
 		return 0;
 	if (err)
 		return err;
-	struct statefs_walk wk = { .start_seq = r.seq, .min_epoch = r.epoch, .max_epoch = STATEFS_EPOCH_LIMIT };
+	struct statefs_walk wk = { .start_seq = r.seq,
+				   .min_epoch = r.epoch,
+				   .max_epoch = STATEFS_EPOCH_LIMIT };
 	struct statefs_super saved = fs->sb;
 	fs->sb.active = idle; /* the walk reports against the region it reads */
 	err = statefs_replay_walk(fs, &iw, &ix, &rep, &next_seq, &wk);
@@ -155,9 +158,12 @@ static int mount_body(struct statefs *fs, const struct statefs_config *cfg)
 	if (err)
 		return err;
 	uint64_t recs = rbytes / STATEFS_REC_HDR + 1;
-	fs->max_records = cfg->max_records ? cfg->max_records : (recs > UINT32_MAX ? UINT32_MAX : (uint32_t)recs);
-	struct statefs_walk wk = { .start_seq = sb->start_seq, .min_epoch = sb->region_epoch,
-				   .max_epoch = sb->epoch, .durable_end = sb->durable_end };
+	fs->max_records = cfg->max_records ? cfg->max_records
+					   : (recs > UINT32_MAX ? UINT32_MAX : (uint32_t)recs);
+	struct statefs_walk wk = { .start_seq = sb->start_seq,
+				   .min_epoch = sb->region_epoch,
+				   .max_epoch = sb->epoch,
+				   .durable_end = sb->durable_end };
 	err = statefs_replay_walk(fs, &fs->w, &fs->ix, &fs->replay, &fs->next_seq, &wk);
 	if (err)
 		return err;
@@ -335,7 +341,8 @@ int statefs_roll_forward(struct statefs *fs)
 		sb.start_seq = fs->idle_seq;
 		sb.epoch = fs->idle_epoch_seen;
 	} else {
-		struct statefs_walk wk = { .start_seq = sb.start_seq, .min_epoch = sb.region_epoch,
+		struct statefs_walk wk = { .start_seq = sb.start_seq,
+					   .min_epoch = sb.region_epoch,
 					   .max_epoch = STATEFS_EPOCH_LIMIT };
 		struct statefs_replay_report rep;
 		struct statefs_index ix = { 0 };
@@ -382,8 +389,9 @@ void statefs_stats(const struct statefs *fs, struct statefs_stats *st)
 const char *statefs_stop_reason_name(enum statefs_stop_reason r)
 {
 	static const char *const names[] = {
-		"no-record", "end-of-region", "stale-epoch", "bad-length", "bad-type", "bad-epoch",
-		"bad-seq", "bad-crc", "bad-key", "batch-too-long", "record-cap", "key-cap",
+		"no-record", "end-of-region",  "stale-epoch", "bad-length",
+		"bad-type",  "bad-epoch",      "bad-seq",     "bad-crc",
+		"bad-key",   "batch-too-long", "record-cap",  "key-cap",
 	};
 	if ((unsigned)r < sizeof(names) / sizeof(names[0]))
 		return names[r];

@@ -37,9 +37,9 @@ bool statefs_op_is_final(const struct statefs_op *ops, size_t n, size_t i)
 
 /* Sizes a validated batch implies. */
 struct plan {
-	uint64_t live_after; /* live bytes once the batch is applied */
-	uint64_t append_len; /* journal bytes the batch's records take */
-	size_t new_keys;     /* keys the batch adds */
+	uint64_t live_after;		  /* live bytes once the batch is applied */
+	uint64_t append_len;		  /* journal bytes the batch's records take */
+	size_t new_keys;		  /* keys the batch adds */
 	uint64_t lens[STATEFS_BATCH_MAX]; /* each record's length */
 };
 
@@ -64,7 +64,8 @@ static int check_op(const struct statefs *fs, const struct statefs_op *ops, size
 }
 
 /* plan_ops: validate every op and compute the batch's space needs. */
-static int plan_ops(const struct statefs *fs, const struct statefs_op *ops, size_t n, struct plan *pl)
+static int plan_ops(const struct statefs *fs, const struct statefs_op *ops, size_t n,
+		    struct plan *pl)
 {
 	memset(pl, 0, sizeof(*pl));
 	pl->live_after = fs->ix.live_bytes;
@@ -90,7 +91,8 @@ static int plan_ops(const struct statefs *fs, const struct statefs_op *ops, size
 }
 
 /* statefs_apply_ops_index: make the index follow ops whose records are at offs. */
-int statefs_apply_ops_index(struct statefs *fs, const struct statefs_op *ops, size_t n, const uint64_t *offs)
+int statefs_apply_ops_index(struct statefs *fs, const struct statefs_op *ops, size_t n,
+			    const uint64_t *offs)
 {
 	for (size_t i = 0; i < n; i++) {
 		size_t klen = strlen(ops[i].key);
@@ -100,9 +102,11 @@ int statefs_apply_ops_index(struct statefs *fs, const struct statefs_op *ops, si
 		}
 		if (offs[i] == UINT64_MAX)
 			continue; /* compaction wrote only the key's final op */
-		int err = statefs_index_set(&fs->ix, ops[i].key, klen, offs[i], (uint32_t)ops[i].value_len);
+		int err = statefs_index_set(&fs->ix, ops[i].key, klen, offs[i],
+					    (uint32_t)ops[i].value_len);
 		if (err)
-			return statefs_fail(fs, CAIRN_EIO); /* index no longer matches the journal */
+			return statefs_fail(fs,
+					    CAIRN_EIO); /* index no longer matches the journal */
 	}
 	return 0;
 }

@@ -36,19 +36,23 @@ static bool geometry_ok(const struct statefs_super *sb, uint64_t dev_count)
 	if (sb->sector_count > dev_count || rs < STATEFS_MIN_REGION_SECTORS ||
 	    sb->sector_count < STATEFS_FIRST_REGION_LBA + 2 * (uint64_t)STATEFS_MIN_REGION_SECTORS)
 		return false;
-	if (rs > (UINT64_MAX / sb->sector_size) || rs > (sb->sector_count - STATEFS_FIRST_REGION_LBA) / 2)
+	if (rs > (UINT64_MAX / sb->sector_size) ||
+	    rs > (sb->sector_count - STATEFS_FIRST_REGION_LBA) / 2)
 		return false;
 	if ((rs * sb->sector_size) / STATEFS_REC_HDR > UINT32_MAX)
 		return false; /* keeps record counts and offsets in comfortable ranges */
-	return sb->region_lba[0] == STATEFS_FIRST_REGION_LBA && sb->region_lba[1] == STATEFS_FIRST_REGION_LBA + rs;
+	return sb->region_lba[0] == STATEFS_FIRST_REGION_LBA &&
+	       sb->region_lba[1] == STATEFS_FIRST_REGION_LBA + rs;
 }
 
 /* statefs_super_decode: parse and validate one copy against the device geometry. */
-int statefs_super_decode(struct statefs_super *sb, const uint8_t *buf, uint32_t dev_ss, uint64_t dev_count)
+int statefs_super_decode(struct statefs_super *sb, const uint8_t *buf, uint32_t dev_ss,
+			 uint64_t dev_count)
 {
 	if (memcmp(buf, STATEFS_SB_MAGIC, 8) != 0)
 		return CAIRN_ENOENT;
-	if (statefs_get32(buf + 96) != crypto_crc32c(0, buf, 96) || statefs_get32(buf + 8) != STATEFS_VERSION)
+	if (statefs_get32(buf + 96) != crypto_crc32c(0, buf, 96) ||
+	    statefs_get32(buf + 8) != STATEFS_VERSION)
 		return CAIRN_EBADMSG;
 	sb->sector_size = statefs_get32(buf + 12);
 	sb->sector_count = statefs_get64(buf + 16);
@@ -63,7 +67,8 @@ int statefs_super_decode(struct statefs_super *sb, const uint8_t *buf, uint32_t 
 	sb->durable_end = statefs_get64(buf + 88);
 	if (sb->sector_size != dev_ss || sb->active > 1 || statefs_get32(buf + 60) != 0)
 		return CAIRN_EBADMSG;
-	if (sb->region_epoch > sb->epoch || sb->epoch >= UINT64_MAX / 2 || sb->start_seq >= UINT64_MAX / 2)
+	if (sb->region_epoch > sb->epoch || sb->epoch >= UINT64_MAX / 2 ||
+	    sb->start_seq >= UINT64_MAX / 2)
 		return CAIRN_EBADMSG;
 	if (!geometry_ok(sb, dev_count) || sb->durable_end > sb->region_sectors * sb->sector_size)
 		return CAIRN_EBADMSG;

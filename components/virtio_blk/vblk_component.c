@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cairn/audit.h"
+#include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/component.h"
 #include "cairn/console.h"
@@ -14,13 +15,12 @@
 #include "cairn/err.h"
 #include "cairn/plic.h"
 #include "cairn/virtio_mmio.h"
-#include "cairn/cap.h"
 #include "virtio_blk.h"
 
 /* One probed disk: its slot's MMIO glue and the driver's device. */
 struct vblk_glue {
 	struct virtio_mmio mmio; /* the kernel's virtio_ops context */
-	struct vblk_dev *dev;    /* immutable after probe */
+	struct vblk_dev *dev;	 /* immutable after probe */
 };
 
 static struct vblk_glue glues[VBLK_MAX_DEVICES];
@@ -48,9 +48,12 @@ static int probe_all(void)
 	for (unsigned i = 0; i < virtio_mmio_slots() && i < VBLK_MAX_DEVICES; i++) {
 		struct vblk_glue *g = &glues[i];
 		virtio_mmio_init(&g->mmio, i, "vblk");
-		struct vblk_config cfg = { .ops = &virtio_mmio_ops, .ctx = &g->mmio,
-					   .audit = g_audit, .mmio_base = g->mmio.base,
-					   .irq = g->mmio.irq, .polled = true };
+		struct vblk_config cfg = { .ops = &virtio_mmio_ops,
+					   .ctx = &g->mmio,
+					   .audit = g_audit,
+					   .mmio_base = g->mmio.base,
+					   .irq = g->mmio.irq,
+					   .polled = true };
 		int err = vblk_probe(&cfg, &g->dev);
 		if (err == CAIRN_ENODEV)
 			continue; /* empty slot or another device type */

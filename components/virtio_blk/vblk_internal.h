@@ -20,15 +20,14 @@
 #define VBLK_F_BLK_SIZE 6u
 #define VBLK_F_FLUSH 9u
 #define VBLK_FEATURE(b) VIRTIO_FEATURE(b)
-#define VBLK_WANTED_FEATURES                                                            \
-	(VBLK_FEATURE(VBLK_F_SIZE_MAX) | VBLK_FEATURE(VBLK_F_SEG_MAX) |                 \
-	 VBLK_FEATURE(VBLK_F_RO) | VBLK_FEATURE(VBLK_F_BLK_SIZE) |                      \
-	 VBLK_FEATURE(VBLK_F_FLUSH))
+#define VBLK_WANTED_FEATURES                                                                       \
+	(VBLK_FEATURE(VBLK_F_SIZE_MAX) | VBLK_FEATURE(VBLK_F_SEG_MAX) | VBLK_FEATURE(VBLK_F_RO) |  \
+	 VBLK_FEATURE(VBLK_F_BLK_SIZE) | VBLK_FEATURE(VBLK_F_FLUSH))
 
 /* Block config space offsets (from VMMIO_CONFIG). */
 #define VBLK_CFG_CAPACITY 0x00u /* le64, 512-byte sectors */
 #define VBLK_CFG_SIZE_MAX 0x08u /* le32 */
-#define VBLK_CFG_SEG_MAX 0x0cu  /* le32 */
+#define VBLK_CFG_SEG_MAX 0x0cu	/* le32 */
 #define VBLK_CFG_BLK_SIZE 0x14u /* le32 */
 
 /* Request types and status codes (virtio 1.x section 5.2.6). */
@@ -52,14 +51,14 @@ struct vblk_reqhdr {
 /* One request slot: the DMA header and status byte of one request in flight. */
 struct vblk_slot {
 	struct vblk_reqhdr *hdr; /* DMA, immutable after probe */
-	uint8_t *status;         /* DMA, immutable after probe */
+	uint8_t *status;	 /* DMA, immutable after probe */
 	uint64_t hdr_pa, status_pa;
 	/* Protected by the device lock: */
 	bool busy; /* owned by a requester */
 	bool done; /* completion reaped */
 	uint16_t head;
-	uint32_t type;     /* request type (VBLK_T_*) */
-	uint32_t len;      /* data bytes */
+	uint32_t type;	   /* request type (VBLK_T_*) */
+	uint32_t len;	   /* data bytes */
 	uint32_t used_len; /* bytes the device says it wrote (used ring; not trusted) */
 };
 
@@ -73,7 +72,7 @@ struct vblk_dev {
 	uint64_t capacity;     /* 512-byte sectors */
 	uint32_t blk_size;     /* logical block, bytes */
 	uint32_t max_transfer; /* bytes per request, multiple of 512 */
-	bool dev_ro;           /* device offered RO */
+	bool dev_ro;	       /* device offered RO */
 	unsigned nslots;
 	struct vblk_slot slots[VBLK_SLOTS_MAX];
 	uint8_t *id_buf; /* DMA, VBLK_ID_BYTES, used only during probe */
@@ -97,10 +96,10 @@ int vblk_read_config(struct vblk_dev *d);
 
 /* vblk_io.c */
 int vblk_alloc_slots(struct vblk_dev *d);
-int vblk_start(struct vblk_dev *d, uint32_t type, uint64_t sector, uint64_t data_pa,
-               uint32_t len, struct vblk_slot **out);
+int vblk_start(struct vblk_dev *d, uint32_t type, uint64_t sector, uint64_t data_pa, uint32_t len,
+	       struct vblk_slot **out);
 int vblk_start_try(struct vblk_dev *d, uint32_t type, uint64_t sector, uint64_t data_pa,
-                   uint32_t len, struct vblk_slot **out);
+		   uint32_t len, struct vblk_slot **out);
 int vblk_finish(struct vblk_dev *d, struct vblk_slot *s, uint64_t deadline_us);
 int vblk_get_id(struct vblk_dev *d, char serial[BLKDEV_SERIAL_MAX + 1]);
 void vblk_parse_serial(const uint8_t raw[VBLK_ID_BYTES], char out[BLKDEV_SERIAL_MAX + 1]);

@@ -13,10 +13,7 @@
 #define SLOT_DMA_BYTES 32u /* per slot: 16-byte header, status byte, padding */
 
 /* Read the status byte the device wrote (DMA memory). */
-static uint8_t ld_status(const struct vblk_slot *s)
-{
-	return *(const volatile uint8_t *)s->status;
-}
+static uint8_t ld_status(const struct vblk_slot *s) { return *(const volatile uint8_t *)s->status; }
 
 /* vblk_alloc_slots: one DMA block for every slot's header and status byte plus the
  * GET_ID buffer. The number of slots makes descriptor exhaustion impossible while a
@@ -159,13 +156,13 @@ static int poll_step_locked(struct vblk_dev *d, const struct vblk_slot *s, uint6
 
 /* Take a free slot, waiting up to deadline unless try_only. Lock held. */
 static int acquire_slot_locked(struct vblk_dev *d, bool try_only, uint64_t deadline,
-                               struct vblk_slot **out)
+			       struct vblk_slot **out)
 {
 	while (!d->v.failed && d->free_slots == 0) {
 		if (try_only)
 			return CAIRN_EAGAIN;
 		int err = d->polled ? poll_step_locked(d, NULL, deadline)
-		                    : d->v.ops->wait(d->v.ctx, &d->free_slots, deadline);
+				    : d->v.ops->wait(d->v.ctx, &d->free_slots, deadline);
 		if (!err && !d->polled && d->v.ops->now_us(d->v.ctx) >= deadline)
 			err = CAIRN_ETIMEDOUT;
 		if (err == CAIRN_ETIMEDOUT && d->free_slots == 0)
@@ -188,8 +185,8 @@ static int acquire_slot_locked(struct vblk_dev *d, bool try_only, uint64_t deadl
 /* Build the chain header [data] status for slot s and hand it to the device:
  * descriptors, wmb, avail->idx (virtq_publish), mb, QueueNotify. Lock held.
  * CAIRN_EIO only if the descriptor accounting is broken (cannot happen). */
-static int submit_locked(struct vblk_dev *d, struct vblk_slot *s, uint32_t type,
-                          uint64_t sector, uint64_t data_pa, uint32_t len)
+static int submit_locked(struct vblk_dev *d, struct vblk_slot *s, uint32_t type, uint64_t sector,
+			 uint64_t data_pa, uint32_t len)
 {
 	struct vq_buf bufs[3];
 	unsigned n = 0;
@@ -217,7 +214,7 @@ static int submit_locked(struct vblk_dev *d, struct vblk_slot *s, uint32_t type,
 
 /* Shared body of vblk_start / vblk_start_try. */
 static int start(struct vblk_dev *d, bool try_only, uint32_t type, uint64_t sector,
-                 uint64_t data_pa, uint32_t len, struct vblk_slot **out)
+		 uint64_t data_pa, uint32_t len, struct vblk_slot **out)
 {
 	uint64_t deadline = d->v.ops->now_us(d->v.ctx) + d->v.timeout_us;
 	struct vblk_slot *s = NULL;
@@ -240,15 +237,15 @@ static int start(struct vblk_dev *d, bool try_only, uint32_t type, uint64_t sect
 /* vblk_start: submit one request (len bytes at data_pa, len 0 = no data segment),
  * waiting for a free slot if all are in flight. 0 and *out, or an error with
  * nothing submitted. Pair every success with vblk_finish. */
-int vblk_start(struct vblk_dev *d, uint32_t type, uint64_t sector, uint64_t data_pa,
-               uint32_t len, struct vblk_slot **out)
+int vblk_start(struct vblk_dev *d, uint32_t type, uint64_t sector, uint64_t data_pa, uint32_t len,
+	       struct vblk_slot **out)
 {
 	return start(d, false, type, sector, data_pa, len, out);
 }
 
 /* vblk_start_try: as vblk_start, but CAIRN_EAGAIN instead of waiting for a slot. */
 int vblk_start_try(struct vblk_dev *d, uint32_t type, uint64_t sector, uint64_t data_pa,
-                   uint32_t len, struct vblk_slot **out)
+		   uint32_t len, struct vblk_slot **out)
 {
 	return start(d, true, type, sector, data_pa, len, out);
 }
@@ -259,7 +256,7 @@ static int await_locked(struct vblk_dev *d, struct vblk_slot *s, uint64_t deadli
 {
 	while (!s->done && !d->v.failed) {
 		int err = d->polled ? poll_step_locked(d, s, deadline)
-		                    : d->v.ops->wait(d->v.ctx, s, deadline);
+				    : d->v.ops->wait(d->v.ctx, s, deadline);
 		/* Also trust the clock: a wait that keeps waking spuriously cannot hang us. */
 		if (!err && !d->polled && d->v.ops->now_us(d->v.ctx) >= deadline)
 			err = CAIRN_ETIMEDOUT;
@@ -306,8 +303,7 @@ int vblk_finish(struct vblk_dev *d, struct vblk_slot *s, uint64_t deadline_us)
 }
 
 /* One request, start to finish. */
-static int request(struct vblk_dev *d, uint32_t type, uint64_t sector, uint64_t pa,
-                   uint32_t len)
+static int request(struct vblk_dev *d, uint32_t type, uint64_t sector, uint64_t pa, uint32_t len)
 {
 	struct vblk_slot *s;
 	int err = vblk_start(d, type, sector, pa, len, &s);
@@ -373,8 +369,7 @@ static int check_io(const struct vblk_dev *d, uint64_t sector, const void *buf, 
 }
 
 /* Checked transfer split into max_transfer-sized device requests, one at a time. */
-static int xfer(struct vblk_dev *d, uint32_t type, uint64_t sector, unsigned char *buf,
-                size_t len)
+static int xfer(struct vblk_dev *d, uint32_t type, uint64_t sector, unsigned char *buf, size_t len)
 {
 	if (__atomic_load_n(&d->v.failed, __ATOMIC_RELAXED))
 		return CAIRN_ESHUTDOWN;

@@ -11,7 +11,11 @@
 
 #include "vblk_internal.h"
 
-enum { POOL_FREE = 0, POOL_PROBING = 1, POOL_READY = 2 };
+enum {
+	POOL_FREE = 0,
+	POOL_PROBING = 1,
+	POOL_READY = 2
+};
 
 static struct vblk_dev pool[VBLK_MAX_DEVICES];
 static int pool_state[VBLK_MAX_DEVICES]; /* POOL_*, __atomic access only */
@@ -26,7 +30,7 @@ struct vblk_dev *vblk_pool_get(void)
 	for (unsigned i = 0; i < VBLK_MAX_DEVICES; i++) {
 		int expect = POOL_FREE;
 		if (__atomic_compare_exchange_n(&pool_state[i], &expect, POOL_PROBING, false,
-		                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
 			memset(&pool[i], 0, sizeof(pool[i]));
 			return &pool[i];
 		}
@@ -118,7 +122,7 @@ int vblk_claim(const char *serial, bool read_only, struct blkdev **out)
 		return err;
 	uint32_t expect = 0;
 	if (!__atomic_compare_exchange_n(&d->claimed, &expect, 1, false, __ATOMIC_ACQUIRE,
-	                                 __ATOMIC_RELAXED))
+					 __ATOMIC_RELAXED))
 		return CAIRN_EBUSY;
 	d->owner = owner;
 	d->bd.info.read_only = d->dev_ro || read_only;
@@ -169,10 +173,7 @@ void vblk_status(const struct vblk_dev *d, struct vblk_status *out)
 }
 
 /* vblk_info: the disk's blkdev info (immutable after probe except read_only). */
-const struct blkdev_info *vblk_info(const struct vblk_dev *d)
-{
-	return &d->bd.info;
-}
+const struct blkdev_info *vblk_info(const struct vblk_dev *d) { return &d->bd.info; }
 
 /* vblk_describe: the "virtio-blk up ..." marker line (format in docs/virtio-blk.md). */
 int vblk_describe(const struct vblk_dev *d, char *buf, size_t len)
@@ -181,10 +182,10 @@ int vblk_describe(const struct vblk_dev *d, char *buf, size_t len)
 		return CAIRN_EINVAL;
 	const struct blkdev_info *in = &d->bd.info;
 	int n = snprintf(buf, len,
-	                 "virtio-blk up serial=%s sectors=%" PRIu64 " ss=%" PRIu32
-	                 " ro=%d mmio=0x%" PRIx64 " irq=%" PRIu32,
-	                 in->serial, in->sector_count, in->sector_size, in->read_only ? 1 : 0,
-	                 d->v.mmio_base, d->v.irq);
+			 "virtio-blk up serial=%s sectors=%" PRIu64 " ss=%" PRIu32
+			 " ro=%d mmio=0x%" PRIx64 " irq=%" PRIu32,
+			 in->serial, in->sector_count, in->sector_size, in->read_only ? 1 : 0,
+			 d->v.mmio_base, d->v.irq);
 	if (n < 0 || (size_t)n >= len)
 		return CAIRN_E2BIG;
 	return n;
@@ -215,16 +216,10 @@ static int bd_write(void *ctx, uint64_t lba, const void *buf, uint32_t count)
 }
 
 /* blkdev op: flush. */
-static int bd_flush(void *ctx)
-{
-	return vblk_flush(ctx);
-}
+static int bd_flush(void *ctx) { return vblk_flush(ctx); }
 
 /* blkdev op: the wrapper refused an operation on a read-only claim or disk. */
-static void bd_refused(void *ctx, const char *op)
-{
-	(void)vblk_check_writable(ctx, op);
-}
+static void bd_refused(void *ctx, const char *op) { (void)vblk_check_writable(ctx, op); }
 
 const struct blkdev_ops vblk_blkdev_ops = {
 	.read = bd_read,

@@ -63,9 +63,9 @@ static int bring_up(struct vblk_dev *d, const struct vblk_config *cfg)
 		err = vblk_read_config(d);
 	/* At least one 3-descriptor request must fit. */
 	if (!err)
-		err = virtio_queue_setup(&d->v, 0, cfg->queue_size ? cfg->queue_size
-								    : VBLK_DEFAULT_QUEUE_SIZE,
-					 4u, &d->vq);
+		err = virtio_queue_setup(
+			&d->v, 0, cfg->queue_size ? cfg->queue_size : VBLK_DEFAULT_QUEUE_SIZE, 4u,
+			&d->vq);
 	if (!err)
 		err = vblk_alloc_slots(d);
 	if (err)

@@ -8,26 +8,26 @@
  * serialises every read; the device state is written only by init. */
 #include <string.h>
 
+#include "cairn/boot.h"
+#include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/component.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
 #include "cairn/page.h"
-#include "cairn/sched.h"
-#include "cairn/boot.h"
-#include "cairn/cap.h"
-#include "cairn/sync.h"
 #include "cairn/riscv.h"
+#include "cairn/sched.h"
+#include "cairn/sync.h"
 #include "cairn/timer.h"
 #include "virtio_rng.h"
 #include "vrng_mmio.h"
 
 static struct {
-	struct mutex lock;       /* serialises reads (mutex_lock_live) */
-	uintptr_t base;          /* Immutable after init: */
+	struct mutex lock; /* serialises reads (mutex_lock_live) */
+	uintptr_t base;	   /* Immutable after init: */
 	bool up;
-	bool reported;           /* Protected by lock: the failure was printed */
-	struct vrng_mmio mmio;   /* Protected by lock: */
+	bool reported;	       /* Protected by lock: the failure was printed */
+	struct vrng_mmio mmio; /* Protected by lock: */
 	struct vrng rng;
 	uint8_t tmp[VRNG_SVC_MAX];
 } vr;
@@ -45,9 +45,21 @@ static void g_write32(void *ctx, uint32_t off, uint32_t val)
 }
 
 /* Fences as in the virtio-blk glue: mb orders memory and device I/O. */
-static void g_mb(void *ctx) { (void)ctx; __asm__ volatile("fence iorw, iorw" ::: "memory"); }
-static void g_wmb(void *ctx) { (void)ctx; __asm__ volatile("fence w, w" ::: "memory"); }
-static void g_rmb(void *ctx) { (void)ctx; __asm__ volatile("fence r, r" ::: "memory"); }
+static void g_mb(void *ctx)
+{
+	(void)ctx;
+	__asm__ volatile("fence iorw, iorw" ::: "memory");
+}
+static void g_wmb(void *ctx)
+{
+	(void)ctx;
+	__asm__ volatile("fence w, w" ::: "memory");
+}
+static void g_rmb(void *ctx)
+{
+	(void)ctx;
+	__asm__ volatile("fence r, r" ::: "memory");
+}
 
 static int g_dma_alloc(void *ctx, size_t size, size_t align, void **va, uint64_t *pa)
 {
@@ -58,16 +70,30 @@ static int g_dma_alloc(void *ctx, size_t size, size_t align, void **va, uint64_t
 	if (!p)
 		return CAIRN_ENOMEM;
 	*va = p;
-	*pa = (uintptr_t)p;     /* identity-mapped */
+	*pa = (uintptr_t)p; /* identity-mapped */
 	return 0;
 }
 
-static uint64_t g_now_us(void *ctx) { (void)ctx; return time_us(); }
-static void g_relax(void *ctx) { (void)ctx; cpu_relax(); }
+static uint64_t g_now_us(void *ctx)
+{
+	(void)ctx;
+	return time_us();
+}
+static void g_relax(void *ctx)
+{
+	(void)ctx;
+	cpu_relax();
+}
 
 static const struct vrng_platform_ops ops = {
-	.read32 = g_read32, .write32 = g_write32, .mb = g_mb, .wmb = g_wmb, .rmb = g_rmb,
-	.dma_alloc = g_dma_alloc, .now_us = g_now_us, .relax = g_relax,
+	.read32 = g_read32,
+	.write32 = g_write32,
+	.mb = g_mb,
+	.wmb = g_wmb,
+	.rmb = g_rmb,
+	.dma_alloc = g_dma_alloc,
+	.now_us = g_now_us,
+	.relax = g_relax,
 };
 
 /* vr_init: the first entropy device that comes up and passes the start-up test.
@@ -86,8 +112,8 @@ static int vr_init(void)
 			err = vrng_start(&vr.rng, &vr.mmio.xfer);
 		if (err) {
 			kprintf("rng: virtio-rng mmio=0x%lx failed, not used: %s (%s)\n",
-				(unsigned long)v->base, vr.rng.why ? vr.rng.why : "bring-up refused",
-				cairn_strerror(err));
+				(unsigned long)v->base,
+				vr.rng.why ? vr.rng.why : "bring-up refused", cairn_strerror(err));
 			continue;
 		}
 		vr.up = true;

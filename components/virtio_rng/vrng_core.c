@@ -27,16 +27,18 @@ static int fill(struct vrng *r, uint32_t want)
 		return fail(r, CAIRN_ETIMEDOUT, "device did not answer (timeout)");
 	if (err)
 		return fail(r, CAIRN_EIO, "device error");
-	if (used > want) {              /* the device may not claim more than offered */
+	if (used > want) { /* the device may not claim more than offered */
 		used = want;
 		r->clamped++;
 	}
 	if (used < want)
 		r->partial++;
 	if (vrng_health_feed(&r->health, r->buf, used) != 0)
-		return fail(r, CAIRN_EIO, r->health.failed == VRNG_HEALTH_RCT ?
-						  "health test failed: repetition count" :
-						  "health test failed: adaptive proportion");
+		return fail(r, CAIRN_EIO,
+			    r->health.failed == VRNG_HEALTH_RCT ? "health test failed: repetition "
+								  "count"
+								: "health test failed: adaptive "
+								  "proportion");
 	return (int)used;
 }
 

@@ -17,9 +17,9 @@
 
 #include "vrng_health.h"
 
-#define VRNG_CHUNK 256u                 /* bytes offered per request */
-#define VRNG_TIMEOUT_US 1000000u        /* per request: 1 s, then the source has failed */
-#define VRNG_MAX_EMPTY 16u              /* consecutive zero-length fills tolerated */
+#define VRNG_CHUNK 256u		 /* bytes offered per request */
+#define VRNG_TIMEOUT_US 1000000u /* per request: 1 s, then the source has failed */
+#define VRNG_MAX_EMPTY 16u	 /* consecutive zero-length fills tolerated */
 
 /* One request/response exchange with the device. */
 struct vrng_xfer {
@@ -35,12 +35,12 @@ struct vrng_xfer {
 struct vrng {
 	const struct vrng_xfer *xfer;
 	struct vrng_health health;
-	bool failed;                    /* sticky */
-	const char *why;                /* fixed text: why it failed */
-	uint64_t bytes;                 /* health-tested bytes delivered */
-	uint64_t clamped;               /* used lengths larger than offered */
-	uint64_t partial;               /* fills shorter than offered */
-	uint8_t buf[VRNG_CHUNK];        /* the device writes here, never into out */
+	bool failed;		 /* sticky */
+	const char *why;	 /* fixed text: why it failed */
+	uint64_t bytes;		 /* health-tested bytes delivered */
+	uint64_t clamped;	 /* used lengths larger than offered */
+	uint64_t partial;	 /* fills shorter than offered */
+	uint8_t buf[VRNG_CHUNK]; /* the device writes here, never into out */
 };
 
 /* vrng_start: reset the health tests and run the start-up test (the first

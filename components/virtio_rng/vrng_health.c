@@ -7,10 +7,7 @@
 #include "cairn/err.h"
 
 /* vrng_health_init: clear both tests' state. */
-void vrng_health_init(struct vrng_health *h)
-{
-	memset(h, 0, sizeof *h);
-}
+void vrng_health_init(struct vrng_health *h) { memset(h, 0, sizeof *h); }
 
 /* rct: one sample through the Repetition Count Test; false on failure. */
 static bool rct(struct vrng_health *h, uint8_t s)

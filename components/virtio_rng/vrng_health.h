@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VRNG_H_BITS 1             /* assessed min-entropy per byte sample */
-#define VRNG_ALPHA_LOG2 20        /* alpha = 2^-20 */
+#define VRNG_H_BITS 1	   /* assessed min-entropy per byte sample */
+#define VRNG_ALPHA_LOG2 20 /* alpha = 2^-20 */
 #define VRNG_RCT_CUTOFF 21
 #define VRNG_APT_WINDOW 512
 #define VRNG_APT_CUTOFF 311
@@ -29,18 +29,18 @@
 /* Why a source was refused. */
 enum vrng_health_fail {
 	VRNG_HEALTH_OK = 0,
-	VRNG_HEALTH_RCT,          /* too many identical samples in a row */
-	VRNG_HEALTH_APT,          /* one value too frequent in a window */
+	VRNG_HEALTH_RCT, /* too many identical samples in a row */
+	VRNG_HEALTH_APT, /* one value too frequent in a window */
 };
 
 /* Health-test state for one noise source. Not locked: the driver's lock. */
 struct vrng_health {
-	uint8_t rct_value;        /* RCT: the current run's value ... */
-	uint32_t rct_run;         /* ... and its length (0 before the first sample) */
-	uint8_t apt_value;        /* APT: the window's first sample ... */
-	uint32_t apt_count;       /* ... how often it occurred ... */
-	uint32_t apt_seen;        /* ... and samples of the window so far (0 = new window) */
-	uint64_t samples;         /* samples tested since init */
+	uint8_t rct_value;	      /* RCT: the current run's value ... */
+	uint32_t rct_run;	      /* ... and its length (0 before the first sample) */
+	uint8_t apt_value;	      /* APT: the window's first sample ... */
+	uint32_t apt_count;	      /* ... how often it occurred ... */
+	uint32_t apt_seen;	      /* ... and samples of the window so far (0 = new window) */
+	uint64_t samples;	      /* samples tested since init */
 	enum vrng_health_fail failed; /* sticky: once failed, stays failed */
 };
 

@@ -37,22 +37,19 @@
 #define R_DEVICE_LO 0x0a0u
 #define R_DEVICE_HI 0x0a4u
 
-#define MAGIC 0x74726976u               /* "virt" */
+#define MAGIC 0x74726976u /* "virt" */
 #define S_ACK 1u
 #define S_DRIVER 2u
 #define S_DRIVER_OK 4u
 #define S_FEATURES_OK 8u
 #define S_NEEDS_RESET 64u
 #define S_FAILED 128u
-#define F_VERSION_1_HI 1u               /* feature bit 32, in the high word */
+#define F_VERSION_1_HI 1u /* feature bit 32, in the high word */
 #define DESC_F_WRITE 2u
 #define PAGE 4096u
 #define RESET_SPINS 1000000u
 
-static uint32_t rd(const struct vrng_mmio *m, uint32_t off)
-{
-	return m->ops->read32(m->ctx, off);
-}
+static uint32_t rd(const struct vrng_mmio *m, uint32_t off) { return m->ops->read32(m->ctx, off); }
 
 static void wr(const struct vrng_mmio *m, uint32_t off, uint32_t v)
 {
@@ -107,7 +104,7 @@ static int setup_queue(struct vrng_mmio *m)
 {
 	wr(m, R_QUEUE_SEL, 0);
 	if (rd(m, m->version == 1u ? R_QUEUE_PFN : R_QUEUE_READY) != 0)
-		return CAIRN_ENOTSUP;           /* already live: not ours to take */
+		return CAIRN_ENOTSUP; /* already live: not ours to take */
 	uint32_t max = rd(m, R_QUEUE_NUM_MAX), n = 1;
 	if (max == 0)
 		return CAIRN_ENOTSUP;
@@ -141,7 +138,7 @@ static int setup_queue(struct vrng_mmio *m)
 	wr(m, R_DRIVER_HI, (uint32_t)(av >> 32));
 	wr(m, R_DEVICE_LO, (uint32_t)us);
 	wr(m, R_DEVICE_HI, (uint32_t)(us >> 32));
-	m->ops->mb(m->ctx);                     /* ring addresses before QueueReady */
+	m->ops->mb(m->ctx); /* ring addresses before QueueReady */
 	wr(m, R_QUEUE_READY, 1);
 	return 0;
 }
@@ -160,10 +157,10 @@ static int x_submit(void *ctx, void *buf, uint32_t len)
 	m->desc[0].flags = DESC_F_WRITE;
 	m->desc[0].next = 0;
 	m->avail[2 + (m->avail_idx & (m->num - 1u))] = 0;
-	m->ops->wmb(m->ctx);                    /* descriptor and entry before the index */
+	m->ops->wmb(m->ctx); /* descriptor and entry before the index */
 	m->avail_idx++;
 	m->avail[1] = m->avail_idx;
-	m->ops->mb(m->ctx);                     /* the index before the notify */
+	m->ops->mb(m->ctx); /* the index before the notify */
 	m->inflight = true;
 	wr(m, R_QUEUE_NOTIFY, 0);
 	return 0;
@@ -185,13 +182,13 @@ static int x_wait(void *ctx, uint32_t *used, uint64_t timeout_us)
 			return CAIRN_EIO;
 		}
 		if (m->ops->now_us(m->ctx) >= deadline) {
-			m->broken = true;       /* the buffer may still be the device's */
+			m->broken = true; /* the buffer may still be the device's */
 			return CAIRN_ETIMEDOUT;
 		}
 		if (m->ops->relax)
 			m->ops->relax(m->ctx);
 	}
-	m->ops->rmb(m->ctx);                    /* the element after the index */
+	m->ops->rmb(m->ctx); /* the element after the index */
 	const volatile uint32_t *e =
 		(const volatile uint32_t *)(const volatile void *)(m->used + 2) +
 		2u * (m->last_used & (m->num - 1u));
@@ -201,13 +198,13 @@ static int x_wait(void *ctx, uint32_t *used, uint64_t timeout_us)
 	uint32_t isr = rd(m, R_INT_STATUS);
 	if (isr)
 		wr(m, R_INT_ACK, isr);
-	if (id != 0) {                          /* we only ever offer descriptor 0 */
+	if (id != 0) { /* we only ever offer descriptor 0 */
 		m->broken = true;
 		return CAIRN_EIO;
 	}
 	memcpy(m->dst, m->dma, len < m->offered ? len : m->offered);
 	memset(m->dma, 0, m->offered);
-	*used = len;                            /* vrng_core clamps and counts */
+	*used = len; /* vrng_core clamps and counts */
 	return 0;
 }
 
@@ -217,7 +214,7 @@ int vrng_mmio_probe(struct vrng_mmio *m, const struct vrng_platform_ops *ops, vo
 	memset(m, 0, sizeof *m);
 	m->ops = ops;
 	m->ctx = ctx;
-	m->xfer = (struct vrng_xfer){.ctx = m, .submit = x_submit, .wait = x_wait};
+	m->xfer = (struct vrng_xfer){ .ctx = m, .submit = x_submit, .wait = x_wait };
 	if (rd(m, R_MAGIC) != MAGIC)
 		return CAIRN_ENODEV;
 	m->version = rd(m, R_VERSION);
@@ -232,7 +229,7 @@ int vrng_mmio_probe(struct vrng_mmio *m, const struct vrng_platform_ops *ops, vo
 	if (!err)
 		err = setup_queue(m);
 	if (err) {
-		set_status(m, S_FAILED);        /* tell the device we gave up on it */
+		set_status(m, S_FAILED); /* tell the device we gave up on it */
 		m->broken = true;
 		return err;
 	}

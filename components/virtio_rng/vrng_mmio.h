@@ -17,7 +17,7 @@
 #include "vrng_core.h"
 
 #define VIRTIO_ID_ENTROPY 4u
-#define VRNG_QUEUE_MAX 8u               /* descriptors used of the device's queue */
+#define VRNG_QUEUE_MAX 8u /* descriptors used of the device's queue */
 
 /* What the driver needs from the platform (contracts as in virtio_blk.h). */
 struct vrng_platform_ops {
@@ -29,7 +29,7 @@ struct vrng_platform_ops {
 	/* zeroed, physically contiguous, aligned DMA memory; never freed */
 	int (*dma_alloc)(void *ctx, size_t size, size_t align, void **va, uint64_t *pa);
 	uint64_t (*now_us)(void *ctx);
-	void (*relax)(void *ctx);       /* optional */
+	void (*relax)(void *ctx); /* optional */
 };
 
 /* Ring layout (virtio 1.x 2.7), little-endian fields stored natively. */
@@ -43,21 +43,21 @@ struct vrng_desc {
 struct vrng_mmio {
 	const struct vrng_platform_ops *ops;
 	void *ctx;
-	uint32_t version;               /* 1 legacy, 2 modern */
+	uint32_t version; /* 1 legacy, 2 modern */
 	uint32_t status;
-	uint16_t num;                   /* queue size (power of two) */
+	uint16_t num; /* queue size (power of two) */
 	struct vrng_desc *desc;
-	volatile uint16_t *avail;       /* flags, idx, ring[num] */
-	volatile uint16_t *used;        /* flags, idx, then {u32 id, u32 len}[num] */
+	volatile uint16_t *avail; /* flags, idx, ring[num] */
+	volatile uint16_t *used;  /* flags, idx, then {u32 id, u32 len}[num] */
 	uint64_t ring_pa;
 	uint16_t avail_idx, last_used;
-	uint8_t *dma;                   /* VRNG_CHUNK bytes the device writes */
+	uint8_t *dma; /* VRNG_CHUNK bytes the device writes */
 	uint64_t dma_pa;
-	void *dst;                      /* where the current fill is copied */
+	void *dst; /* where the current fill is copied */
 	uint32_t offered;
 	bool inflight;
-	bool broken;                    /* timed out or misbehaved: never used again */
-	struct vrng_xfer xfer;          /* for vrng_start/vrng_read */
+	bool broken;	       /* timed out or misbehaved: never used again */
+	struct vrng_xfer xfer; /* for vrng_start/vrng_read */
 };
 
 /* vrng_mmio_probe: identify (magic, version 1 or 2, device ID 4), reset,

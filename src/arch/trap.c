@@ -17,10 +17,7 @@
 extern void trap_entry(void);
 void current_stack_bounds(uintptr_t *lo, uintptr_t *hi);
 
-void trap_init_hart(void)
-{
-	csr_write(stvec, (uintptr_t)trap_entry);
-}
+void trap_init_hart(void) { csr_write(stvec, (uintptr_t)trap_entry); }
 
 /* fatal_exception: report hart, cause, sepc, stval, ra and a backtrace, stop the
  * other harts and leave QEMU with EXIT_PANIC. */
@@ -48,7 +45,16 @@ static _Noreturn void fatal_exception(struct trap_frame *f)
 static bool contained_cause(uint64_t scause)
 {
 	switch (scause) {
-	case 0: case 1: case 2: case 4: case 5: case 6: case 7: case 12: case 13: case 15:
+	case 0:
+	case 1:
+	case 2:
+	case 4:
+	case 5:
+	case 6:
+	case 7:
+	case 12:
+	case 13:
+	case 15:
 		return true;
 	default:
 		return false;
@@ -71,8 +77,8 @@ static bool containable(const struct hart *h, const struct thread *t, const stru
 static _Noreturn void contain_fault(struct hart *h, struct thread *t, struct trap_frame *f)
 {
 	kprintf("cairn: component fault comp=%s thread=%s cause=%lu (%s) sepc=0x%lx stval=0x%lx\n",
-		cap_comp_name(t->component), t->name, (unsigned long)f->scause, trap_cause_name(f->scause),
-		(unsigned long)f->sepc, (unsigned long)f->stval);
+		cap_comp_name(t->component), t->name, (unsigned long)f->scause,
+		trap_cause_name(f->scause), (unsigned long)f->sepc, (unsigned long)f->stval);
 	t->fault_cause = f->scause;
 	t->fault_pc = f->sepc;
 	t->fault_addr = f->stval;

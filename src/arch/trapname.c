@@ -7,17 +7,27 @@
 const char *trap_cause_name(uint64_t scause)
 {
 	static const char *const exc[] = {
-		[0] = "instruction address misaligned", [1] = "instruction access fault",
-		[2] = "illegal instruction", [3] = "breakpoint",
-		[4] = "load address misaligned", [5] = "load access fault",
-		[6] = "store/AMO address misaligned", [7] = "store/AMO access fault",
-		[8] = "environment call from U-mode", [9] = "environment call from S-mode",
-		[12] = "instruction page fault", [13] = "load page fault",
-		[15] = "store/AMO page fault", [18] = "software check", [19] = "hardware error",
+		[0] = "instruction address misaligned",
+		[1] = "instruction access fault",
+		[2] = "illegal instruction",
+		[3] = "breakpoint",
+		[4] = "load address misaligned",
+		[5] = "load access fault",
+		[6] = "store/AMO address misaligned",
+		[7] = "store/AMO access fault",
+		[8] = "environment call from U-mode",
+		[9] = "environment call from S-mode",
+		[12] = "instruction page fault",
+		[13] = "load page fault",
+		[15] = "store/AMO page fault",
+		[18] = "software check",
+		[19] = "hardware error",
 	};
 	static const char *const irq[] = {
-		[1] = "supervisor software interrupt", [5] = "supervisor timer interrupt",
-		[9] = "supervisor external interrupt", [13] = "counter overflow interrupt",
+		[1] = "supervisor software interrupt",
+		[5] = "supervisor timer interrupt",
+		[9] = "supervisor external interrupt",
+		[13] = "counter overflow interrupt",
 	};
 	uint64_t code = scause & ~(1ull << 63);
 	bool is_irq = (scause >> 63) != 0;

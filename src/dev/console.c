@@ -4,15 +4,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cairn/boot.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
-#include "cairn/boot.h"
 #include "cairn/panic.h"
 #include "cairn/plic.h"
-#include "cairn/sync.h"
 #include "cairn/riscv.h"
 #include "cairn/sched.h"
 #include "cairn/spinlock.h"
+#include "cairn/sync.h"
 #include "cairn/timer.h"
 
 #define UART_THR 0 /* transmit holding register */
@@ -42,9 +42,9 @@ void console_init(uintptr_t uart_base, unsigned reg_shift)
 {
 	uart = (volatile uint8_t *)uart_base;
 	shift = reg_shift;
-	uart_wr(UART_IER, 0x00);  /* polled: no UART interrupts */
-	uart_wr(UART_FCR, 0x07);  /* enable and clear FIFOs */
-	uart_wr(UART_LCR, 0x03);  /* 8N1 */
+	uart_wr(UART_IER, 0x00); /* polled: no UART interrupts */
+	uart_wr(UART_FCR, 0x07); /* enable and clear FIFOs */
+	uart_wr(UART_LCR, 0x03); /* 8N1 */
 }
 
 static void uart_putc(char c)
@@ -144,10 +144,7 @@ int console_getc(void)
 	return uart_rd(UART_RBR);
 }
 
-void console_panic_mode(void)
-{
-	panic_mode = 1;
-}
+void console_panic_mode(void) { panic_mode = 1; }
 
 void console_set_hook(const struct console_hook *h)
 {
@@ -156,15 +153,9 @@ void console_set_hook(const struct console_hook *h)
 	spin_unlock(&console_lock);
 }
 
-void console_hold(void)
-{
-	spin_lock(&console_lock);
-}
+void console_hold(void) { spin_lock(&console_lock); }
 
-void console_release(void)
-{
-	spin_unlock(&console_lock);
-}
+void console_release(void) { spin_unlock(&console_lock); }
 
 void console_write_held(const char *buf, size_t len)
 {

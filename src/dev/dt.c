@@ -60,7 +60,8 @@ static int node_cells(struct dt_ctx *c, int parent, int *ac, int *sc)
 	*ac = fdt_address_cells(c->fdt, parent);
 	*sc = fdt_size_cells(c->fdt, parent);
 	if (*ac < 1 || *ac > 2 || *sc < 0 || *sc > 2)
-		return fail(c, CAIRN_EBADMSG, "dtb: unsupported #address-cells/#size-cells under %s",
+		return fail(c, CAIRN_EBADMSG,
+			    "dtb: unsupported #address-cells/#size-cells under %s",
 			    fdt_get_name(c->fdt, parent, NULL) ?: "?");
 	return 0;
 }
@@ -92,7 +93,8 @@ static int node_reg(struct dt_ctx *c, int node, int idx, struct dt_region *r)
 		return fail(c, CAIRN_ENOENT, "dtb: %s has no reg", name ? name : "?");
 	int stride = (ac + sc) * 4;
 	if (len < 0 || len % stride != 0 || (idx + 1) * stride > len)
-		return fail(c, CAIRN_EBADMSG, "dtb: %s reg has bad length %d", name ? name : "?", len);
+		return fail(c, CAIRN_EBADMSG, "dtb: %s reg has bad length %d", name ? name : "?",
+			    len);
 	const fdt32_t *p = reg + idx * (ac + sc);
 	r->base = read_cells(p, ac);
 	r->size = sc ? read_cells(p + ac, sc) : 0;
@@ -126,7 +128,8 @@ static bool node_okay(struct dt_ctx *c, int node)
 static int parse_memory(struct dt_ctx *c, struct dt_platform *p)
 {
 	int node = -1;
-	while ((node = fdt_node_offset_by_prop_value(c->fdt, node, "device_type", "memory", 7)) >= 0) {
+	while ((node = fdt_node_offset_by_prop_value(c->fdt, node, "device_type", "memory", 7)) >=
+	       0) {
 		for (int i = 0; p->nmem < DT_MAX_MEM; i++) {
 			struct dt_region r;
 			int len;
@@ -143,7 +146,8 @@ static int parse_memory(struct dt_ctx *c, struct dt_platform *p)
 			if (err)
 				return err;
 			if (r.size == 0 || r.base + r.size < r.base)
-				return fail(c, CAIRN_EBADMSG, "dtb: memory region %d is empty or wraps", i);
+				return fail(c, CAIRN_EBADMSG,
+					    "dtb: memory region %d is empty or wraps", i);
 			p->mem[p->nmem++] = r;
 		}
 	}
@@ -164,10 +168,12 @@ static int parse_reserved(struct dt_ctx *c, struct dt_platform *p)
 	if (rm < 0)
 		return 0;
 	int child;
-	fdt_for_each_subnode(child, c->fdt, rm) {
+	fdt_for_each_subnode(child, c->fdt, rm)
+	{
 		struct dt_region r;
 		if (p->nreserved >= DT_MAX_RESERVED)
-			return fail(c, CAIRN_EBADMSG, "dtb: more than %d reserved regions", DT_MAX_RESERVED);
+			return fail(c, CAIRN_EBADMSG, "dtb: more than %d reserved regions",
+				    DT_MAX_RESERVED);
 		if (node_reg(c, child, 0, &r) == 0 && r.size)
 			p->reserved[p->nreserved++] = r;
 	}
@@ -199,10 +205,12 @@ static int parse_cpus(struct dt_ctx *c, struct dt_platform *p)
 	if (err)
 		return err;
 	int node;
-	fdt_for_each_subnode(node, c->fdt, cpus) {
+	fdt_for_each_subnode(node, c->fdt, cpus)
+	{
 		int len;
 		const char *type = fdt_getprop(c->fdt, node, "device_type", &len);
-		if (!type || len < 4 || strncmp(type, "cpu", (size_t)len) != 0 || !node_okay(c, node))
+		if (!type || len < 4 || strncmp(type, "cpu", (size_t)len) != 0 ||
+		    !node_okay(c, node))
 			continue;
 		if (p->nharts >= DT_MAX_HARTS)
 			return fail(c, CAIRN_EBADMSG, "dtb: more than %d harts", DT_MAX_HARTS);
@@ -247,10 +255,12 @@ static int plic_fits(struct dt_ctx *c, int node, const struct dt_platform *p)
 		if (ctx < 0)
 			continue;
 		char what[48];
-		(void)snprintf(what, sizeof(what), "hart%u's S context %d", p->harts[h].hartid, ctx);
+		(void)snprintf(what, sizeof(what), "hart%u's S context %d", p->harts[h].hartid,
+			       ctx);
 		uint64_t enable = PLIC_ENABLE_BASE + (uint64_t)PLIC_ENABLE_STRIDE * (unsigned)ctx +
 				  4ull * (p->plic_ndev / 32u + 1u);
-		uint64_t claim = PLIC_CONTEXT_BASE + (uint64_t)PLIC_CONTEXT_STRIDE * (unsigned)ctx + 8u;
+		uint64_t claim =
+			PLIC_CONTEXT_BASE + (uint64_t)PLIC_CONTEXT_STRIDE * (unsigned)ctx + 8u;
 		err = reg_fits(c, node, p->plic_size, enable > claim ? enable : claim, what);
 	}
 	return err;
@@ -268,7 +278,8 @@ static int parse_plic(struct dt_ctx *c, struct dt_platform *p)
 		return err;
 	p->plic_base = r.base;
 	p->plic_size = r.size;
-	if (prop_u32(c, node, "riscv,ndev", &p->plic_ndev) || p->plic_ndev == 0 || p->plic_ndev > 1023)
+	if (prop_u32(c, node, "riscv,ndev", &p->plic_ndev) || p->plic_ndev == 0 ||
+	    p->plic_ndev > 1023)
 		return fail(c, CAIRN_EBADMSG, "dtb: PLIC riscv,ndev missing or out of range");
 	int len;
 	const fdt32_t *ie = fdt_getprop(c->fdt, node, "interrupts-extended", &len);
@@ -316,7 +327,8 @@ static int parse_uart(struct dt_ctx *c, struct dt_platform *p)
 	p->uart_base = r.base;
 	p->uart_size = r.size;
 	if (prop_u32(c, node, "reg-shift", &p->uart_reg_shift) == 0 && p->uart_reg_shift > 4)
-		return fail(c, CAIRN_EBADMSG, "dtb: UART reg-shift %u out of range", p->uart_reg_shift);
+		return fail(c, CAIRN_EBADMSG, "dtb: UART reg-shift %u out of range",
+			    p->uart_reg_shift);
 	/* Optional: without a usable interrupt the console polls for input. */
 	uint32_t irq;
 	if (prop_u32(c, node, "interrupts", &irq) == 0 && irq > 0 && irq <= p->plic_ndev)
@@ -337,7 +349,8 @@ static int parse_virtio(struct dt_ctx *c, struct dt_platform *p)
 		if (err)
 			return err;
 		if (prop_u32(c, node, "interrupts", &irq) || irq == 0 || irq > p->plic_ndev)
-			return fail(c, CAIRN_EBADMSG, "dtb: virtio,mmio@%llx has no valid interrupts",
+			return fail(c, CAIRN_EBADMSG,
+				    "dtb: virtio,mmio@%llx has no valid interrupts",
 				    (unsigned long long)r.base);
 		err = reg_fits(c, node, r.size, VMMIO_REG_SIZE, "the virtio-mmio registers");
 		if (err)
@@ -394,16 +407,17 @@ int dt_parse(const void *fdt, size_t max_size, struct dt_platform *p, char *err,
 	if (rc)
 		return fail(&c, CAIRN_EBADMSG, "dtb: bad header (%s)", fdt_strerror(rc));
 	if (fdt_totalsize(fdt) > max_size)
-		return fail(&c, CAIRN_EBADMSG, "dtb: totalsize %u exceeds %zu", fdt_totalsize(fdt), max_size);
+		return fail(&c, CAIRN_EBADMSG, "dtb: totalsize %u exceeds %zu", fdt_totalsize(fdt),
+			    max_size);
 	/* libfdt loads the reservation map as 64-bit words and the structure block
 	 * as 32-bit words: refuse misaligned blocks before it touches them. */
 	if (((uintptr_t)fdt & 7) || (fdt_off_mem_rsvmap(fdt) & 7) || (fdt_off_dt_struct(fdt) & 3))
 		return fail(&c, CAIRN_EBADMSG, "dtb: misaligned blob or block offsets");
 	if (fdt_path_offset(fdt, "/") < 0)
 		return fail(&c, CAIRN_EBADMSG, "dtb: structure block unreadable");
-	if ((rc = parse_memory(&c, p)) || (rc = parse_reserved(&c, p)) || (rc = parse_cpus(&c, p)) ||
-	    (rc = parse_plic(&c, p)) || (rc = parse_uart(&c, p)) || (rc = parse_virtio(&c, p)) ||
-	    (rc = parse_misc(&c, p)))
+	if ((rc = parse_memory(&c, p)) || (rc = parse_reserved(&c, p)) ||
+	    (rc = parse_cpus(&c, p)) || (rc = parse_plic(&c, p)) || (rc = parse_uart(&c, p)) ||
+	    (rc = parse_virtio(&c, p)) || (rc = parse_misc(&c, p)))
 		return rc;
 	return 0;
 }

@@ -107,7 +107,8 @@ void plic_dispatch(void)
 	uint32_t irq;
 	while ((irq = *claim) != 0) {
 		irq_handler_fn fn = irq <= platform.plic_ndev
-					    ? __atomic_load_n(&slots[irq].fn, __ATOMIC_ACQUIRE) : NULL;
+					    ? __atomic_load_n(&slots[irq].fn, __ATOMIC_ACQUIRE)
+					    : NULL;
 		if (fn)
 			fn(slots[irq].arg);
 		*claim = irq; /* complete */

@@ -19,7 +19,10 @@ static struct sbiret sbi_call4(unsigned long eid, unsigned long fid, unsigned lo
 	register unsigned long r3 __asm__("a3") = a3;
 	register unsigned long r6 __asm__("a6") = fid;
 	register unsigned long r7 __asm__("a7") = eid;
-	__asm__ volatile("ecall" : "+r"(r0), "+r"(r1) : "r"(r2), "r"(r3), "r"(r6), "r"(r7) : "memory");
+	__asm__ volatile("ecall"
+			 : "+r"(r0), "+r"(r1)
+			 : "r"(r2), "r"(r3), "r"(r6), "r"(r7)
+			 : "memory");
 	return (struct sbiret){ (long)r0, (long)r1 };
 }
 
@@ -35,13 +38,22 @@ static struct sbiret sbi_call(unsigned long eid, unsigned long fid, unsigned lon
 static int sbi_err(long e)
 {
 	switch (e) {
-	case 0: return 0;
-	case -2: return CAIRN_ENOSYS;
-	case -3: case -5: return CAIRN_EINVAL;
-	case -4: return CAIRN_EPERM;
-	case -6: case -7: return CAIRN_EBUSY;
-	case -8: return CAIRN_EINVAL;
-	default: return CAIRN_EIO;
+	case 0:
+		return 0;
+	case -2:
+		return CAIRN_ENOSYS;
+	case -3:
+	case -5:
+		return CAIRN_EINVAL;
+	case -4:
+		return CAIRN_EPERM;
+	case -6:
+	case -7:
+		return CAIRN_EBUSY;
+	case -8:
+		return CAIRN_EINVAL;
+	default:
+		return CAIRN_EIO;
 	}
 }
 
@@ -69,7 +81,9 @@ int sbi_probe(void)
 
 const char *sbi_impl_name(unsigned long id)
 {
-	static const char *const names[] = { "BBL", "OpenSBI", "Xvisor", "KVM", "RustSBI", "Diosix" };
+	static const char *const names[] = {
+		"BBL", "OpenSBI", "Xvisor", "KVM", "RustSBI", "Diosix"
+	};
 	return id < sizeof(names) / sizeof(names[0]) ? names[id] : "unknown";
 }
 
@@ -78,10 +92,7 @@ int sbi_hart_start(unsigned long hartid, unsigned long addr, unsigned long opaqu
 	return sbi_err(sbi_call(SBI_EXT_HSM, 0, hartid, addr, opaque).error);
 }
 
-int sbi_hart_stop(void)
-{
-	return sbi_err(sbi_call(SBI_EXT_HSM, 1, 0, 0, 0).error);
-}
+int sbi_hart_stop(void) { return sbi_err(sbi_call(SBI_EXT_HSM, 1, 0, 0, 0).error); }
 
 int sbi_hart_status(unsigned long hartid)
 {
@@ -89,10 +100,7 @@ int sbi_hart_status(unsigned long hartid)
 	return r.error ? sbi_err(r.error) : (int)r.value;
 }
 
-int sbi_set_timer(uint64_t stime)
-{
-	return sbi_err(sbi_call(SBI_EXT_TIME, 0, stime, 0, 0).error);
-}
+int sbi_set_timer(uint64_t stime) { return sbi_err(sbi_call(SBI_EXT_TIME, 0, stime, 0, 0).error); }
 
 int sbi_send_ipi(unsigned long hart_mask, unsigned long hart_mask_base)
 {

@@ -1,9 +1,9 @@
 /* Per-hart periodic tick: Sstc's stimecmp when every hart has it, else SBI TIME. */
+#include "cairn/timer.h"
 #include "cairn/boot.h"
 #include "cairn/hart.h"
 #include "cairn/sbi.h"
 #include "cairn/sched.h"
-#include "cairn/timer.h"
 
 #ifndef CAIRN_TICK_HZ
 #define CAIRN_TICK_HZ 100
@@ -25,13 +25,11 @@ uint64_t us_to_ticks(uint64_t us)
 uint64_t time_us(void)
 {
 	uint64_t t = rdtime() - boot_time;
-	return t / platform.timebase_hz * 1000000u + t % platform.timebase_hz * 1000000u / platform.timebase_hz;
+	return t / platform.timebase_hz * 1000000u +
+	       t % platform.timebase_hz * 1000000u / platform.timebase_hz;
 }
 
-bool timer_uses_sstc(void)
-{
-	return use_sstc == 1;
-}
+bool timer_uses_sstc(void) { return use_sstc == 1; }
 
 /* program: arm this hart's timer for absolute time when (clears the pending bit). */
 static void program(uint64_t when)

@@ -23,10 +23,7 @@ int virtio_init(struct virtio_dev *d, const struct virtio_ops *ops, void *ctx, u
 	return 0;
 }
 
-uint32_t virtio_rd(const struct virtio_dev *d, uint32_t off)
-{
-	return d->ops->read32(d->ctx, off);
-}
+uint32_t virtio_rd(const struct virtio_dev *d, uint32_t off) { return d->ops->read32(d->ctx, off); }
 
 void virtio_wr(const struct virtio_dev *d, uint32_t off, uint32_t val)
 {
@@ -200,10 +197,7 @@ int virtio_queue_setup(struct virtio_dev *d, uint16_t index, uint16_t want, uint
 	return d->version == 1u ? queue_legacy(d, vq) : queue_modern(d, vq);
 }
 
-void virtio_driver_ok(struct virtio_dev *d)
-{
-	virtio_set_status(d, VSTAT_DRIVER_OK);
-}
+void virtio_driver_ok(struct virtio_dev *d) { virtio_set_status(d, VSTAT_DRIVER_OK); }
 
 void virtio_notify(struct virtio_dev *d, const struct virtq *vq)
 {

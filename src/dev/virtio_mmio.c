@@ -19,21 +19,27 @@ static volatile uint32_t *reg(const struct virtio_mmio *m, uint32_t off)
 	return (volatile uint32_t *)(m->base + off);
 }
 
-static uint32_t m_read32(void *ctx, uint32_t off)
-{
-	return *reg(ctx, off);
-}
+static uint32_t m_read32(void *ctx, uint32_t off) { return *reg(ctx, off); }
 
-static void m_write32(void *ctx, uint32_t off, uint32_t val)
-{
-	*reg(ctx, off) = val;
-}
+static void m_write32(void *ctx, uint32_t off, uint32_t val) { *reg(ctx, off) = val; }
 
 /* Fences: mb orders memory and device I/O (descriptor stores before the notify
  * register write); wmb/rmb order normal memory only. */
-static void m_mb(void *ctx) { (void)ctx; __asm__ volatile("fence iorw, iorw" ::: "memory"); }
-static void m_wmb(void *ctx) { (void)ctx; __asm__ volatile("fence w, w" ::: "memory"); }
-static void m_rmb(void *ctx) { (void)ctx; __asm__ volatile("fence r, r" ::: "memory"); }
+static void m_mb(void *ctx)
+{
+	(void)ctx;
+	__asm__ volatile("fence iorw, iorw" ::: "memory");
+}
+static void m_wmb(void *ctx)
+{
+	(void)ctx;
+	__asm__ volatile("fence w, w" ::: "memory");
+}
+static void m_rmb(void *ctx)
+{
+	(void)ctx;
+	__asm__ volatile("fence r, r" ::: "memory");
+}
 
 /* m_dma_alloc: zeroed whole pages (page aligned), never freed. */
 static int m_dma_alloc(void *ctx, size_t size, size_t align, void **va, uint64_t *pa)
@@ -64,8 +70,16 @@ static int m_dma_addr(void *ctx, const void *va, size_t len, uint64_t *pa)
 	return CAIRN_EFAULT;
 }
 
-static uint64_t m_now_us(void *ctx) { (void)ctx; return time_us(); }
-static void m_relax(void *ctx) { (void)ctx; cpu_relax(); }
+static uint64_t m_now_us(void *ctx)
+{
+	(void)ctx;
+	return time_us();
+}
+static void m_relax(void *ctx)
+{
+	(void)ctx;
+	cpu_relax();
+}
 static void m_lock(void *ctx) { spin_lock(&((struct virtio_mmio *)ctx)->lock); }
 static void m_unlock(void *ctx) { spin_unlock(&((struct virtio_mmio *)ctx)->lock); }
 
@@ -87,21 +101,25 @@ static int m_wait(void *ctx, const void *chan, uint64_t deadline_us)
 	return waitq_wait(bucket(m, chan), &m->lock, deadline_us - now);
 }
 
-static void m_wake(void *ctx, const void *chan)
-{
-	(void)waitq_wake_all(bucket(ctx, chan));
-}
+static void m_wake(void *ctx, const void *chan) { (void)waitq_wake_all(bucket(ctx, chan)); }
 
 const struct virtio_ops virtio_mmio_ops = {
-	.read32 = m_read32, .write32 = m_write32, .mb = m_mb, .wmb = m_wmb, .rmb = m_rmb,
-	.dma_alloc = m_dma_alloc, .dma_addr = m_dma_addr, .now_us = m_now_us, .relax = m_relax,
-	.lock = m_lock, .unlock = m_unlock, .wait = m_wait, .wake = m_wake,
+	.read32 = m_read32,
+	.write32 = m_write32,
+	.mb = m_mb,
+	.wmb = m_wmb,
+	.rmb = m_rmb,
+	.dma_alloc = m_dma_alloc,
+	.dma_addr = m_dma_addr,
+	.now_us = m_now_us,
+	.relax = m_relax,
+	.lock = m_lock,
+	.unlock = m_unlock,
+	.wait = m_wait,
+	.wake = m_wake,
 };
 
-unsigned virtio_mmio_slots(void)
-{
-	return platform.nvirtio;
-}
+unsigned virtio_mmio_slots(void) { return platform.nvirtio; }
 
 void virtio_mmio_init(struct virtio_mmio *m, unsigned i, const char *name)
 {

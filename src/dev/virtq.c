@@ -5,28 +5,15 @@
 
 #include "cairn/virtio.h"
 
-
 /* Volatile accessors for ring fields the device reads or writes concurrently. */
-static uint16_t ld16(const uint16_t *p)
-{
-	return *(const volatile uint16_t *)p;
-}
+static uint16_t ld16(const uint16_t *p) { return *(const volatile uint16_t *)p; }
 
-static uint32_t ld32(const uint32_t *p)
-{
-	return *(const volatile uint32_t *)p;
-}
+static uint32_t ld32(const uint32_t *p) { return *(const volatile uint32_t *)p; }
 
-static void st16(uint16_t *p, uint16_t v)
-{
-	*(volatile uint16_t *)p = v;
-}
+static void st16(uint16_t *p, uint16_t v) { *(volatile uint16_t *)p = v; }
 
 /* Round x up to a multiple of align (a power of two). */
-static size_t align_up(size_t x, size_t align)
-{
-	return (x + align - 1u) & ~(align - 1u);
-}
+static size_t align_up(size_t x, size_t align) { return (x + align - 1u) & ~(align - 1u); }
 
 /* virtq_layout: bytes needed for a queue of num descriptors in the legacy layout
  * (descriptors, avail ring right after, used ring at the next align boundary); the
@@ -80,7 +67,7 @@ int virtq_add_chain(struct virtq *vq, const struct vq_buf *bufs, unsigned n)
 		d->addr = bufs[k].pa;
 		d->len = bufs[k].len;
 		d->flags = (uint16_t)((bufs[k].device_writes ? VQ_DESC_F_WRITE : 0u) |
-		                      (k + 1u < n ? VQ_DESC_F_NEXT : 0u));
+				      (k + 1u < n ? VQ_DESC_F_NEXT : 0u));
 		if (k + 1u < n)
 			i = next;
 		else
@@ -114,8 +101,7 @@ unsigned virtq_free_chain(struct virtq *vq, uint16_t head)
 
 /* virtq_publish: make the chain at head available: ring entry, wmb, then the index
  * store the device polls. avail_idx is free-running; the slot is idx mod num. */
-void virtq_publish(struct virtq *vq, uint16_t head, const struct virtio_ops *ops,
-                void *ctx)
+void virtq_publish(struct virtq *vq, uint16_t head, const struct virtio_ops *ops, void *ctx)
 {
 	uint16_t slot = (uint16_t)(vq->avail_idx & (vq->num - 1u));
 
@@ -128,8 +114,8 @@ void virtq_publish(struct virtq *vq, uint16_t head, const struct virtio_ops *ops
 
 /* virtq_pop_used: consume one used-ring entry if the device has produced one.
  * Returns false when used->idx equals our position (nothing new). */
-bool virtq_pop_used(struct virtq *vq, const struct virtio_ops *ops, void *ctx,
-                 uint32_t *id, uint32_t *len)
+bool virtq_pop_used(struct virtq *vq, const struct virtio_ops *ops, void *ctx, uint32_t *id,
+		    uint32_t *len)
 {
 	uint16_t dev_idx = ld16(&vq->used->idx);
 

@@ -51,7 +51,8 @@ static void boot_sbi(void)
 	kprintf("sbi: spec %lu.%lu impl %s %lu.%lu ext:%s%s%s%s%s\n", sbi.spec_version >> 24,
 		sbi.spec_version & 0xffffff, sbi_impl_name(sbi.impl_id), sbi.impl_version >> 16,
 		sbi.impl_version & 0xffff, sbi.has_time ? " time" : "", sbi.has_ipi ? " ipi" : "",
-		sbi.has_hsm ? " hsm" : "", sbi.has_srst ? " srst" : "", sbi.has_rfence ? " rfence" : "");
+		sbi.has_hsm ? " hsm" : "", sbi.has_srst ? " srst" : "",
+		sbi.has_rfence ? " rfence" : "");
 	int d = dt_find_hart(&platform, hart_self()->hartid);
 	if (!sbi.has_time && !(d >= 0 && platform.harts[d].has_sstc)) {
 		kprintf("cairn: cannot boot: no timer (SBI TIME absent and no Sstc)\n");

@@ -46,10 +46,7 @@ _Static_assert(offsetof(struct hart, stack_hi) == HART_OFF_STACK_HI, "entry.S of
 
 unsigned hart_count(void) { return __atomic_load_n(&nharts, __ATOMIC_ACQUIRE); }
 
-struct hart *hart_get(unsigned index)
-{
-	return index < hart_count() ? &harts[index] : NULL;
-}
+struct hart *hart_get(unsigned index) { return index < hart_count() ? &harts[index] : NULL; }
 
 /* hart_prepare: fill a per-hart area and its TLS block from the image template. */
 static void hart_prepare(struct hart *h, unsigned index, uint32_t hartid, uintptr_t stack_top)
@@ -108,7 +105,8 @@ static void free_stack(uint8_t *base)
 {
 	int err = mmu_guard_clear((uintptr_t)base);
 	if (err)
-		panic("hart stack guard at %p: cannot map it again (%s)", (void *)base, cairn_strerror(err));
+		panic("hart stack guard at %p: cannot map it again (%s)", (void *)base,
+		      cairn_strerror(err));
 	page_free(base, HART_STACK_PAGES);
 }
 
@@ -123,7 +121,8 @@ static bool start_one(unsigned idx, uint32_t hartid)
 	}
 	int gerr = mmu_guard_set((uintptr_t)stack);
 	if (gerr) {
-		kprintf("cairn: hart%u not started: stack guard failed (%s)\n", hartid, cairn_strerror(gerr));
+		kprintf("cairn: hart%u not started: stack guard failed (%s)\n", hartid,
+			cairn_strerror(gerr));
 		page_free(stack, HART_STACK_PAGES);
 		return false;
 	}
@@ -151,7 +150,8 @@ static bool start_one(unsigned idx, uint32_t hartid)
 void hart_start_secondaries(void)
 {
 	if (!sbi.has_hsm || !sbi.has_ipi) {
-		kprintf("cairn: SBI %s missing: running on the boot hart only\n", sbi.has_hsm ? "IPI" : "HSM");
+		kprintf("cairn: SBI %s missing: running on the boot hart only\n",
+			sbi.has_hsm ? "IPI" : "HSM");
 		return;
 	}
 	uint32_t boot = harts[0].hartid;
@@ -164,10 +164,7 @@ void hart_start_secondaries(void)
 
 /* hart_enter_boot: the boot hart joins like any other. */
 _Noreturn void hart_boot_enter(void);
-_Noreturn void hart_boot_enter(void)
-{
-	hart_online();
-}
+_Noreturn void hart_boot_enter(void) { hart_online(); }
 
 void hart_send_ipi(struct hart *h, uint32_t reasons)
 {

@@ -24,10 +24,7 @@
 
 static int ipi_failures = -1; /* set by ktest_ipi_boot before threads run */
 
-static void ipi_probe(void *arg)
-{
-	*(volatile uint32_t *)arg = hart_self()->hartid;
-}
+static void ipi_probe(void *arg) { *(volatile uint32_t *)arg = hart_self()->hartid; }
 
 void ktest_ipi_boot(void)
 {
@@ -81,7 +78,7 @@ static int test_ipi(void)
 
 struct sched_shared {
 	struct mutex lock;
-	uint64_t counter;   /* protected by lock */
+	uint64_t counter;    /* protected by lock */
 	uint32_t harts_seen; /* protected by lock: bit per hart index */
 };
 
@@ -123,7 +120,8 @@ static int test_sched(void)
 	uint64_t want = (uint64_t)SCHED_THREADS * SCHED_ITERS;
 	uint32_t all = (uint32_t)((1ull << hart_count()) - 1);
 	if (created != SCHED_THREADS || s.counter != want || (s.harts_seen & all) != all) {
-		kprintf("ktest: sched FAILED threads=%d total=%llu want=%llu harts=0x%x want=0x%x\n",
+		kprintf("ktest: sched FAILED threads=%d total=%llu want=%llu harts=0x%x "
+			"want=0x%x\n",
 			created, (unsigned long long)s.counter, (unsigned long long)want,
 			s.harts_seen, all);
 		return 1;
@@ -147,7 +145,8 @@ static int check_leaf(const char *what, uintptr_t va, uint64_t want)
 	int level = -1;
 	int rc = mmu_lookup(va, &pte, &level);
 	uint64_t got = rc ? 0 : pte & (PTE_R | PTE_W | PTE_X);
-	bool flags_ok = rc || ((pte & (PTE_V | PTE_A | PTE_D)) == (PTE_V | PTE_A | PTE_D) && !(pte & PTE_U));
+	bool flags_ok = rc || ((pte & (PTE_V | PTE_A | PTE_D)) == (PTE_V | PTE_A | PTE_D) &&
+			       !(pte & PTE_U));
 	if (got == want && flags_ok)
 		return 0;
 	kprintf("ktest: mmu FAILED %s va=0x%lx pte=0x%llx level=%d want perm=0x%llx\n", what,
@@ -184,7 +183,8 @@ static int test_mmu(void)
 			bad++;
 		}
 		if (i > 0)
-			bad += check_leaf("hart stack guard", hart_sched_stack_lo(h) - PAGE_SIZE, 0);
+			bad += check_leaf("hart stack guard", hart_sched_stack_lo(h) - PAGE_SIZE,
+					  0);
 	}
 	struct thread *self = thread_current();
 	bad += check_leaf("own stack guard", (uintptr_t)self->stack - PAGE_SIZE, 0);

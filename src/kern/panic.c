@@ -20,7 +20,8 @@ _Noreturn void platform_exit(int code)
 	/* The fallback finisher only while paging is off: the MMU maps only
 	 * devices the DTB lists. */
 	if (platform.has_finisher || !mmu_enabled()) {
-		uintptr_t base = platform.has_finisher ? platform.finisher_base : BOARD_FALLBACK_FINISHER;
+		uintptr_t base = platform.has_finisher ? platform.finisher_base
+						       : BOARD_FALLBACK_FINISHER;
 		volatile uint32_t *fin = (volatile uint32_t *)base;
 		*fin = code == 0 ? FINISHER_PASS : ((uint32_t)code << 16) | FINISHER_FAIL;
 	}

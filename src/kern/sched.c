@@ -154,8 +154,8 @@ static void thread_trampoline(void)
 /* stack_pages: pages of t's stack allocation, the guard page included. */
 static size_t stack_pages(const struct thread *t) { return t->stack_size / PAGE_SIZE + 1; }
 
-int thread_create(struct thread **out, const char *name, uint16_t component,
-		  void (*entry)(void *), void *arg, bool detached)
+int thread_create(struct thread **out, const char *name, uint16_t component, void (*entry)(void *),
+		  void *arg, bool detached)
 {
 	uint16_t self = thread_component();
 	if (self != 0 && component != self &&
@@ -227,7 +227,8 @@ static void thread_free(struct thread *t)
 	spin_unlock(&sched_lock);
 	int err = mmu_guard_clear((uintptr_t)base);
 	if (err)
-		panic("thread %s: cannot map its stack guard again (%s)", t->name, cairn_strerror(err));
+		panic("thread %s: cannot map its stack guard again (%s)", t->name,
+		      cairn_strerror(err));
 	page_free(base, stack_pages(t));
 	uint16_t owner = t->owner;
 	free(t);

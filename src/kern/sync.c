@@ -1,9 +1,9 @@
 /* Sleeping mutexes and counting semaphores on top of wait queues. */
+#include "cairn/sync.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
 #include "cairn/panic.h"
 #include "cairn/sched.h"
-#include "cairn/sync.h"
 #include "cairn/timer.h"
 
 void mutex_init(struct mutex *m, const char *name)
@@ -46,10 +46,7 @@ void mutex_lock(struct mutex *m)
 		panic("mutex %s: its owner died holding it", m->lk.name);
 }
 
-int mutex_lock_live(struct mutex *m)
-{
-	return lock_common(m);
-}
+int mutex_lock_live(struct mutex *m) { return lock_common(m); }
 
 /* forget_held: take m off self's list of held mutexes. */
 static void forget_held(struct thread *self, struct mutex *m)

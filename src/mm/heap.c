@@ -19,8 +19,8 @@
 /* The header just below every block handed out (16 bytes keeps malloc's
  * 16-byte alignment). */
 struct hdr {
-	uint32_t size;   /* bytes charged: header, padding and the block */
-	uint16_t comp;   /* component charged */
+	uint32_t size;	 /* bytes charged: header, padding and the block */
+	uint16_t comp;	 /* component charged */
 	uint16_t offset; /* from the underlying allocation's start to the block */
 	uint32_t magic;
 	uint32_t pad;
@@ -55,8 +55,9 @@ static void *charged_alloc(size_t align, size_t n)
 		return NULL;
 	}
 	struct hdr *h = (struct hdr *)(base + lead) - 1;
-	*h = (struct hdr){ .size = total, .comp = comp, .offset = (uint16_t)lead,
-			   .magic = HDR_MAGIC };
+	*h = (struct hdr){
+		.size = total, .comp = comp, .offset = (uint16_t)lead, .magic = HDR_MAGIC
+	};
 	return base + lead;
 }
 
@@ -69,10 +70,7 @@ static struct hdr *hdr_of(void *p)
 	return h;
 }
 
-void *__wrap_malloc(size_t n)
-{
-	return charged_alloc(sizeof(struct hdr), n);
-}
+void *__wrap_malloc(size_t n) { return charged_alloc(sizeof(struct hdr), n); }
 
 void *__wrap_aligned_alloc(size_t align, size_t n)
 {

@@ -23,11 +23,11 @@ extern char __image_start[], __text_end[], __rodata_end[], __image_end[];
 extern char boot_stack_guard[];
 
 static struct spinlock mmu_lock = SPINLOCK_INIT("mmu");
-static struct pt kpt;          /* writers hold mmu_lock */
+static struct pt kpt; /* writers hold mmu_lock */
 /* Immutable after mmu_init: */
 static uint64_t satp_value;
 static uintptr_t guard_lo, guard_hi; /* RW RAM where guard pages may go */
-static uint64_t device_pbmt;         /* PTE_PBMT_IO when every hart has Svpbmt */
+static uint64_t device_pbmt;	     /* PTE_PBMT_IO when every hart has Svpbmt */
 
 /* pt_page: the table allocator, one zeroed page from the pool. */
 static void *pt_page(void *ctx)
@@ -71,8 +71,9 @@ static void map_pool(uint64_t lo, uint64_t hi)
 		for (unsigned i = 0; i < platform.nreserved; i++) {
 			uint64_t rlo = platform.reserved[i].base & ~PAGE_MASK;
 			uint64_t rend = platform.reserved[i].base + platform.reserved[i].size;
-			uint64_t rhi = rend < platform.reserved[i].base ? UINT64_MAX & ~PAGE_MASK
-									 : (rend + PAGE_MASK) & ~PAGE_MASK;
+			uint64_t rhi = rend < platform.reserved[i].base
+					       ? UINT64_MAX & ~PAGE_MASK
+					       : (rend + PAGE_MASK) & ~PAGE_MASK;
 			if (rlo <= cur && cur < rhi) {
 				cur = rhi;
 				skipped = true;
@@ -93,7 +94,8 @@ static const struct dt_region *image_ram(void)
 {
 	uintptr_t img = (uintptr_t)__image_start;
 	for (unsigned i = 0; i < platform.nmem; i++) {
-		if (img >= platform.mem[i].base && img - platform.mem[i].base < platform.mem[i].size)
+		if (img >= platform.mem[i].base &&
+		    img - platform.mem[i].base < platform.mem[i].size)
 			return &platform.mem[i];
 	}
 	panic("mmu: the image at 0x%lx is not inside any /memory region", (unsigned long)img);
@@ -143,7 +145,8 @@ void mmu_init(void)
 		panic("mmu: %lu writable+executable leaves", wx);
 	satp_value = SATP_MODE_SV39 | ((uint64_t)(uintptr_t)kpt.root >> 12);
 	mmu_enable_hart();
-	kprintf("cairn: mmu sv39 on: text rx, rodata r, data rw nx, %u device windows%s, %u table pages\n",
+	kprintf("cairn: mmu sv39 on: text rx, rodata r, data rw nx, %u device windows%s, %u table "
+		"pages\n",
 		ndev, device_pbmt ? " (svpbmt io)" : "", kpt.table_pages);
 }
 
@@ -187,10 +190,7 @@ static void flush_page(uintptr_t va)
 }
 
 /* guard_ok: va may hold a guard page (page-aligned RAM after rodata). */
-static bool guard_ok(uintptr_t va)
-{
-	return !(va & PAGE_MASK) && va >= guard_lo && va < guard_hi;
-}
+static bool guard_ok(uintptr_t va) { return !(va & PAGE_MASK) && va >= guard_lo && va < guard_hi; }
 
 int mmu_guard_set(uintptr_t va)
 {
@@ -214,8 +214,9 @@ int mmu_guard_clear(uintptr_t va)
 	if (!guard_ok(va))
 		return CAIRN_EINVAL;
 	spin_lock(&mmu_lock);
-	int rc = pt_lookup(&kpt, va, NULL, NULL) == 0 ? CAIRN_EINVAL
-						       : pt_map_range(&kpt, va, PAGE_SIZE, PTE_R | PTE_W);
+	int rc = pt_lookup(&kpt, va, NULL, NULL) == 0
+			 ? CAIRN_EINVAL
+			 : pt_map_range(&kpt, va, PAGE_SIZE, PTE_R | PTE_W);
 	spin_unlock(&mmu_lock);
 	if (!rc)
 		flush_page(va); /* an invalid entry may be cached: drop it before reuse */

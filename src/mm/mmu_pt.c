@@ -119,7 +119,8 @@ int pt_map_range(struct pt *pt, uint64_t va, uint64_t size, uint64_t perm)
 	pte_t flags = perm | PTE_V | PTE_A | PTE_D;
 	while (size) {
 		int level = SV39_LEVELS - 1;
-		while (level > 0 && ((va & (PT_LEVEL_SIZE(level) - 1)) || size < PT_LEVEL_SIZE(level)))
+		while (level > 0 &&
+		       ((va & (PT_LEVEL_SIZE(level) - 1)) || size < PT_LEVEL_SIZE(level)))
 			level--;
 		int rc;
 		while ((rc = set_leaf(pt, va, level, flags)) == CAIRN_EAGAIN && level > 0)

@@ -31,10 +31,7 @@ static uintptr_t heap_base, heap_brk, heap_end;
 static uint8_t *page_owner;
 
 /* owner_slot: &page_owner[] for the page at address p. page_lock held. */
-static uint8_t *owner_slot(uintptr_t p)
-{
-	return &page_owner[(p - pool.base) / PAGE_SIZE];
-}
+static uint8_t *owner_slot(uintptr_t p) { return &page_owner[(p - pool.base) / PAGE_SIZE]; }
 
 void *page_alloc_as(uint16_t comp, size_t n)
 {
@@ -53,10 +50,7 @@ void *page_alloc_as(uint16_t comp, size_t n)
 	return (void *)p;
 }
 
-void *page_alloc(size_t n)
-{
-	return page_alloc_as(thread_component(), n);
-}
+void *page_alloc(size_t n) { return page_alloc_as(thread_component(), n); }
 
 void page_free(void *p, size_t n)
 {
@@ -99,11 +93,13 @@ static void page_setup(const void *dtb)
 	uintptr_t img = (uintptr_t)__image_start;
 	const struct dt_region *ram = NULL;
 	for (unsigned i = 0; i < platform.nmem; i++) {
-		if (img >= platform.mem[i].base && img - platform.mem[i].base < platform.mem[i].size)
+		if (img >= platform.mem[i].base &&
+		    img - platform.mem[i].base < platform.mem[i].size)
 			ram = &platform.mem[i];
 	}
 	if (!ram)
-		panic("memory: the image at 0x%lx is not inside any /memory region", (unsigned long)img);
+		panic("memory: the image at 0x%lx is not inside any /memory region",
+		      (unsigned long)img);
 	uintptr_t start = (uintptr_t)__image_end;
 	uintptr_t end = (uintptr_t)(ram->base + ram->size) & ~(PAGE_SIZE - 1);
 	size_t npages = (end - start) / PAGE_SIZE;
@@ -116,7 +112,6 @@ static void page_setup(const void *dtb)
 	for (unsigned i = 0; i < platform.nreserved; i++)
 		page_pool_reserve(&pool, platform.reserved[i].base, platform.reserved[i].size);
 }
-
 
 void page_init(const void *dtb)
 {
@@ -147,7 +142,8 @@ void *sbrk(ptrdiff_t incr)
 {
 	spin_lock(&heap_lock);
 	uintptr_t old = heap_brk;
-	bool ok = incr >= 0 ? (uintptr_t)incr <= heap_end - heap_brk : (uintptr_t)-incr <= heap_brk - heap_base;
+	bool ok = incr >= 0 ? (uintptr_t)incr <= heap_end - heap_brk
+			    : (uintptr_t)-incr <= heap_brk - heap_base;
 	if (ok)
 		heap_brk += (uintptr_t)incr;
 	spin_unlock(&heap_lock);

@@ -6,7 +6,10 @@
 
 #include "cairn/err.h"
 
-static bool used(const struct page_pool *p, size_t i) { return (p->bitmap[i / 64] >> (i % 64)) & 1; }
+static bool used(const struct page_pool *p, size_t i)
+{
+	return (p->bitmap[i / 64] >> (i % 64)) & 1;
+}
 static void set_used(struct page_pool *p, size_t i) { p->bitmap[i / 64] |= 1ull << (i % 64); }
 static void set_free(struct page_pool *p, size_t i) { p->bitmap[i / 64] &= ~(1ull << (i % 64)); }
 

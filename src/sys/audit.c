@@ -91,7 +91,7 @@ static void print_rec(const struct audit_rec *r)
  * audit_flush). Protected by audit_lock. */
 struct bucket {
 	uint64_t second;     /* the second `kept` counts in */
-	uint32_t kept;       /* records kept in that second */
+	uint32_t kept;	     /* records kept in that second */
 	uint64_t suppressed; /* not kept since the last summary */
 };
 static struct bucket buckets[AUDIT_KINDS][CAP_COMP_COUNT];
@@ -117,8 +117,8 @@ const char *audit_kind_name(unsigned kind)
 {
 	static const char *const names[AUDIT_KINDS] = {
 		[AUDIT_CAP_DENIED] = "cap-denied", [AUDIT_ACCESS_DENIED] = "access-denied",
-		[AUDIT_READ_ONLY] = "read-only", [AUDIT_INTEGRITY] = "integrity",
-		[AUDIT_BAD_ADDR] = "bad-address", [AUDIT_BOOT] = "boot",
+		[AUDIT_READ_ONLY] = "read-only",   [AUDIT_INTEGRITY] = "integrity",
+		[AUDIT_BAD_ADDR] = "bad-address",  [AUDIT_BOOT] = "boot",
 	};
 	return kind < AUDIT_KINDS && names[kind] ? names[kind] : "?";
 }
@@ -127,7 +127,10 @@ uint64_t audit_append(enum audit_kind kind, uint16_t caller, uint16_t callee, co
 		      const char *subject)
 {
 	struct audit_rec r = {
-		.time_us = time_us(), .kind = (uint8_t)kind, .caller = caller, .callee = callee,
+		.time_us = time_us(),
+		.kind = (uint8_t)kind,
+		.caller = caller,
+		.callee = callee,
 	};
 	if ((unsigned)kind >= AUDIT_KINDS || caller >= CAP_COMP_COUNT)
 		return 0;

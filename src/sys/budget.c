@@ -6,9 +6,9 @@
  * under its own lock. */
 #include "cairn/budget.h"
 
+#include "cairn/cap.h"
 #include "cairn/err.h"
 #include "cairn/panic.h"
-#include "cairn/cap.h"
 
 static uint64_t used[CAP_COMP_COUNT][BUDGET_KINDS];
 static uint64_t peak[CAP_COMP_COUNT][BUDGET_KINDS];

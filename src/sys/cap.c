@@ -7,10 +7,7 @@
 #include "cairn/err.h"
 
 /* Whether comp is a valid id in this table. */
-static bool valid(unsigned comp)
-{
-	return comp < cap_table.comp_count;
-}
+static bool valid(unsigned comp) { return comp < cap_table.comp_count; }
 
 /* Whether caller may call callee (grant row lookup). */
 bool cap_may_call(unsigned caller, unsigned callee)
@@ -47,7 +44,8 @@ int cap_disk_claim(unsigned comp, const char *serial, bool want_rw)
 /* Whether a path segment of len bytes is empty, "." or "..". */
 static bool dot_or_empty(const char *seg, size_t len)
 {
-	return len == 0 || (len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.');
+	return len == 0 || (len == 1 && seg[0] == '.') ||
+	       (len == 2 && seg[0] == '.' && seg[1] == '.');
 }
 
 /* Whether key has an empty, "." or ".." segment after its leading '/'. A trailing
@@ -82,10 +80,7 @@ unsigned cap_prefix_rights(unsigned comp, const char *key)
 }
 
 /* Name of comp for logs and audit records. */
-const char *cap_comp_name(unsigned comp)
-{
-	return valid(comp) ? cap_table.names[comp] : "?";
-}
+const char *cap_comp_name(unsigned comp) { return valid(comp) ? cap_table.names[comp] : "?"; }
 
 /* Id of the component called name, -1 when it is not in this image. */
 int cap_comp_by_name(const char *name)

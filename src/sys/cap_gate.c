@@ -6,19 +6,17 @@
 #include "cairn/copy.h"
 
 #include "cairn/audit.h"
+#include "cairn/cap.h"
 #include "cairn/err.h"
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
-#include "cairn/cap.h"
 
-uint16_t cap_self(void)
-{
-	return thread_component();
-}
+uint16_t cap_self(void) { return thread_component(); }
 
 int cap_deny(int kind, unsigned callee, const char *op, const char *subject)
 {
-	(void)audit_append((enum audit_kind)kind, thread_component(), (uint16_t)callee, op, subject);
+	(void)audit_append((enum audit_kind)kind, thread_component(), (uint16_t)callee, op,
+			   subject);
 	return CAIRN_EPERM;
 }
 
@@ -68,10 +66,7 @@ static int bad_addr(const struct cap_call *call, const char *op)
 }
 
 /* range_ok: [p, p + n) does not wrap around the address space. */
-static bool range_ok(const void *p, size_t n)
-{
-	return (uintptr_t)p <= UINTPTR_MAX - n;
-}
+static bool range_ok(const void *p, size_t n) { return (uintptr_t)p <= UINTPTR_MAX - n; }
 
 int cap_copy_in(const struct cap_call *call, void *dst, const void *src, size_t n)
 {

@@ -48,13 +48,14 @@ static void snap_one(const struct thread *t, void *arg)
 		struct diag_thread *d = &s->out[s->n];
 		memset(d, 0, sizeof(*d));
 		d->id = t->id;
-		memcpy(d->name, t->name, sizeof(d->name) < sizeof(t->name) ? sizeof(d->name)
-									     : sizeof(t->name));
+		memcpy(d->name, t->name,
+		       sizeof(d->name) < sizeof(t->name) ? sizeof(d->name) : sizeof(t->name));
 		d->name[DIAG_NAME_MAX - 1] = '\0';
 		d->owner = t->owner;
 		d->component = t->component;
-		static const char states[] = { [T_RUNNABLE] = 'R', [T_RUNNING] = 'X',
-					       [T_SLEEPING] = 'S', [T_ZOMBIE] = 'Z' };
+		static const char states[] = {
+			[T_RUNNABLE] = 'R', [T_RUNNING] = 'X', [T_SLEEPING] = 'S', [T_ZOMBIE] = 'Z'
+		};
 		d->state = (unsigned)t->state < sizeof(states) ? states[t->state] : '?';
 		d->hart = -1;
 		for (unsigned i = 0; i < hart_count(); i++) {

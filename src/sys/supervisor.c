@@ -21,9 +21,9 @@
 #include "cairn/sync.h"
 #include "cairn/timer.h"
 
-#define DRAIN_WARN_US 2000000u   /* warn when calls take this long to leave */
-#define DRAIN_LIMIT_US 10000000u /* then give up stopping the component */
-#define BACKOFF_BASE_US 50000u   /* first restart after a fault: 50 ms, then x2 */
+#define DRAIN_WARN_US 2000000u	  /* warn when calls take this long to leave */
+#define DRAIN_LIMIT_US 10000000u  /* then give up stopping the component */
+#define BACKOFF_BASE_US 50000u	  /* first restart after a fault: 50 ms, then x2 */
 #define FAULT_WINDOW_US 60000000u /* restarts are counted per 60 s window */
 
 static struct mutex sup_lock;
@@ -32,19 +32,22 @@ static struct spinlock state_lock = SPINLOCK_INIT("supervisor");
 static enum comp_state state[CAP_COMP_COUNT];
 static uint32_t inflight[CAP_COMP_COUNT];
 static uint32_t generation[CAP_COMP_COUNT];
-static uint32_t fault_pending;             /* bit c: c faulted, restart due */
+static uint32_t fault_pending; /* bit c: c faulted, restart due */
 static struct comp_fault last_fault[CAP_COMP_COUNT];
-static int last_err[CAP_COMP_COUNT];       /* why it went down last; 0 once up */
+static int last_err[CAP_COMP_COUNT]; /* why it went down last; 0 once up */
 /* Protected by sup_lock: init+start succeeded and stop has not run since, so
  * the component holds resources that a stop must release. */
 static bool live[CAP_COMP_COUNT];
 static struct waitq state_wq = WAITQ_INIT(state_wq);
 /* Owned by the restart thread: */
-static uint8_t faults[CAP_COMP_COUNT];    /* restarts within the current window */
+static uint8_t faults[CAP_COMP_COUNT]; /* restarts within the current window */
 static uint64_t window_start[CAP_COMP_COUNT];
 static struct semaphore fault_sem;
 
-enum job_kind { JOB_UP, JOB_STOP };
+enum job_kind {
+	JOB_UP,
+	JOB_STOP
+};
 struct job {
 	const struct component_desc *d;
 	enum job_kind kind;
@@ -181,7 +184,8 @@ static void bring_up(unsigned comp, bool restart)
 	for (unsigned n = 1; n < CAP_COMP_COUNT; n++) {
 		if ((needs & CAP_BIT(n)) && supervisor_state(n) != COMP_UP) {
 			set_state(comp, COMP_SKIPPED, false);
-			kprintf("cairn: component %s not started (needs %s)\n", name, cap_comp_name(n));
+			kprintf("cairn: component %s not started (needs %s)\n", name,
+				cap_comp_name(n));
 			return;
 		}
 	}
@@ -220,7 +224,8 @@ static int take_down(unsigned comp)
 			spin_unlock(&state_lock);
 			(void)waitq_wake_all(&state_wq);
 			kprintf("cairn: component %s: %u calls did not leave in %u s; left failed, "
-				"not stopped\n", cap_comp_name(comp), n, DRAIN_LIMIT_US / 1000000u);
+				"not stopped\n",
+				cap_comp_name(comp), n, DRAIN_LIMIT_US / 1000000u);
 			return CAIRN_ETIMEDOUT;
 		}
 		(void)waitq_wait(&state_wq, &state_lock, DRAIN_WARN_US);
@@ -393,8 +398,8 @@ static void restart_thread(void *arg)
 				faults[c] = 0;
 			}
 			if (faults[c] >= SUPERVISOR_MAX_RESTARTS) {
-				kprintf("cairn: component %s gave up after %u faults\n", cap_comp_name(c),
-					faults[c] + 1u);
+				kprintf("cairn: component %s gave up after %u faults\n",
+					cap_comp_name(c), faults[c] + 1u);
 				continue;
 			}
 			sched_sleep_us((uint64_t)BACKOFF_BASE_US << faults[c]);
@@ -403,8 +408,8 @@ static void restart_thread(void *arg)
 			int err = restart_locked(c);
 			mutex_unlock(&sup_lock);
 			if (err)
-				kprintf("cairn: component %s restart failed err=%d\n", cap_comp_name(c), err);
+				kprintf("cairn: component %s restart failed err=%d\n",
+					cap_comp_name(c), err);
 		}
 	}
 }
-

@@ -76,23 +76,26 @@ static int check_value(const struct cm_model *m, struct scan *s, unsigned k, con
 	uint64_t j = le64(s->val);
 	int64_t wi = cm_find_write(m, k, j);
 	if (wi < 0 || m->key[k].w[wi].del || m->key[k].w[wi].len != len)
-		return fail(r, "key %s holds %u bytes claiming op %llu: the workload made no "
-			    "such write", key, len, (unsigned long long)j);
+		return fail(r,
+			    "key %s holds %u bytes claiming op %llu: the workload made no "
+			    "such write",
+			    key, len, (unsigned long long)j);
 	cw_value(m->seed, j, k, len, s->want);
 	if (memcmp(s->val, s->want, len) != 0)
 		return fail(r, "key %s: value of op %llu is corrupt (right length, wrong bytes)",
 			    key, (unsigned long long)j);
 	int64_t end = (uint64_t)wi + 1 < m->key[k].n ? (int64_t)m->key[k].w[wi + 1].op - 1
-						       : (int64_t)m->nops - 1;
+						     : (int64_t)m->nops - 1;
 	int64_t ol = s->xl, oh = s->xh;
 	if ((int64_t)j > s->xl)
 		s->xl = (int64_t)j;
 	if (end < s->xh)
 		s->xh = end;
 	if (s->xl > s->xh)
-		return fail(r, "key %s holds op %llu's value (current for ops %llu..%lld) but the "
-			    "rest of the state needs an op in %lld..%lld", key,
-			    (unsigned long long)j, (unsigned long long)j, (long long)end,
+		return fail(r,
+			    "key %s holds op %llu's value (current for ops %llu..%lld) but the "
+			    "rest of the state needs an op in %lld..%lld",
+			    key, (unsigned long long)j, (unsigned long long)j, (long long)end,
 			    (long long)ol, (long long)oh);
 	return 0;
 }
@@ -138,8 +141,8 @@ static int check_key(const struct cm_model *m, struct statefs *fs, struct scan *
 
 /* walk: list every key in byte order and check each (only count them when rc
  * already records a failure). */
-static int walk(const struct cm_model *m, struct statefs *fs, struct scan *s,
-		struct cc_result *r, int rc)
+static int walk(const struct cm_model *m, struct statefs *fs, struct scan *s, struct cc_result *r,
+		int rc)
 {
 	struct statefs_dirent *d = malloc(LIST_BATCH * sizeof(*d));
 	if (!d)
@@ -192,8 +195,10 @@ static int absent_ok(const struct cm_model *m, struct scan *s, struct cc_result 
 	}
 	char key[CW_KEY_LEN_MAX];
 	(void)cw_key(bad, key);
-	return fail(r, "key %s is missing: the workload holds it after every op in %lld..%lld "
-		    "that the other keys allow", key, (long long)s->xl, (long long)s->xh);
+	return fail(r,
+		    "key %s is missing: the workload holds it after every op in %lld..%lld "
+		    "that the other keys allow",
+		    key, (long long)s->xl, (long long)s->xh);
 }
 
 /* check_fsck: statefs_check agrees with the mount. */
@@ -220,15 +225,18 @@ static int check_fsck(struct statefs *fs, struct cc_result *r)
 }
 
 /* check_mounted: every rule on a mounted store. */
-static int check_mounted(const struct cm_model *m, struct statefs *fs,
-			 const struct cc_bounds *b, struct cc_result *r)
+static int check_mounted(const struct cm_model *m, struct statefs *fs, const struct cc_bounds *b,
+			 struct cc_result *r)
 {
 	int rc = 0;
 #if CRASH_HAVE_MOUNT_CLASS
-	if (r->rep.mount_class != STATEFS_CLASS_CLEAN && r->rep.mount_class != STATEFS_CLASS_TORN_TAIL)
-		rc = fail(r, "mount class %s (evidence at region %u offset %llu): a crash only "
-			  "loses unsynced writes", statefs_mount_class_name(r->rep.mount_class),
-			  r->rep.evidence_region, (unsigned long long)r->rep.evidence_offset);
+	if (r->rep.mount_class != STATEFS_CLASS_CLEAN &&
+	    r->rep.mount_class != STATEFS_CLASS_TORN_TAIL)
+		rc = fail(r,
+			  "mount class %s (evidence at region %u offset %llu): a crash only "
+			  "loses unsynced writes",
+			  statefs_mount_class_name(r->rep.mount_class), r->rep.evidence_region,
+			  (unsigned long long)r->rep.evidence_offset);
 #endif
 	if (!rc && !stop_allowed(r->rep.stop_reason))
 		rc = fail(r, "replay stopped at %s (record %llu, offset %llu): not crash damage",

@@ -73,8 +73,7 @@ static bool entry_fits(const uint8_t *buf, size_t len, size_t off, uint32_t ss,
 		return false;
 	if (cnt == 0)
 		return flags == CLOG_FLUSH && sector == 0;
-	return cnt <= (len - off - ss) / ss && sector < dev_sectors &&
-	       cnt <= dev_sectors - sector;
+	return cnt <= (len - off - ss) / ss && sector < dev_sectors && cnt <= dev_sectors - sector;
 }
 
 /* add: append one entry (capacity was reserved by the caller). */
@@ -89,8 +88,8 @@ static void add(struct clog *log, enum clog_kind k, uint64_t sector, uint64_t n,
 }
 
 /* clog_parse: the superblock, then each entry, every length checked first. */
-int clog_parse(struct clog *log, const uint8_t *buf, size_t len, uint64_t dev_sectors,
-	       bool scan, char *err, size_t errsz)
+int clog_parse(struct clog *log, const uint8_t *buf, size_t len, uint64_t dev_sectors, bool scan,
+	       char *err, size_t errsz)
 {
 	memset(log, 0, sizeof(*log));
 	uint64_t n;
@@ -126,7 +125,7 @@ int clog_parse(struct clog *log, const uint8_t *buf, size_t len, uint64_t dev_se
 		if (flags & (CLOG_FUA | CLOG_DISCARD | CLOG_MARK)) {
 			rc = bad(err, errsz, "entry %llu: %s entry (not modelled)",
 				 (unsigned long long)i,
-				 flags & CLOG_FUA       ? "FUA"
+				 flags & CLOG_FUA	? "FUA"
 				 : flags & CLOG_DISCARD ? "discard"
 							: "mark");
 			break;

@@ -34,8 +34,10 @@ struct args {
 /* usage: print the synopsis and return the usage exit status. */
 static int usage(const char *why)
 {
-	fprintf(stderr, "crash-campaign: %s\nusage: crash-campaign run|replay|check --log LOG "
-		"--sectors N --seed S --ops N --boots A,B,.. [options] (see crash_main.c)\n", why);
+	fprintf(stderr,
+		"crash-campaign: %s\nusage: crash-campaign run|replay|check --log LOG "
+		"--sectors N --seed S --ops N --boots A,B,.. [options] (see crash_main.c)\n",
+		why);
 	return 2;
 }
 
@@ -76,9 +78,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->lo_min = -1;
-	a->opt = (struct cs_options){ .subset_exhaustive_max = 8, .subset_samples = 16,
-				      .torn_exhaustive_max = 4, .torn_samples = 16,
-				      .print_failures = 20, .out = stdout };
+	a->opt = (struct cs_options){ .subset_exhaustive_max = 8,
+				      .subset_samples = 16,
+				      .torn_exhaustive_max = 4,
+				      .torn_samples = 16,
+				      .print_failures = 20,
+				      .out = stdout };
 	if (argc < 2)
 		return usage("no mode");
 	a->mode = argv[1];
@@ -198,10 +203,11 @@ static int spit(const char *path, const uint8_t *buf, size_t len)
 /* describe: one line of what the host sees in a state (compared with a boot). */
 static void describe(FILE *f, const struct cc_result *r)
 {
-	fprintf(f, "mount=%d reason=%s clean=%d region=%c records=%llu keys=%llu "
+	fprintf(f,
+		"mount=%d reason=%s clean=%d region=%c records=%llu keys=%llu "
 		"bad_record=%llu bad_offset=%llu discarded=%llu wkeys=%llu digest=%08x "
-		"x=%lld..%lld boots=%llu", r->mount_err,
-		statefs_stop_reason_name(r->rep.stop_reason), r->rep.clean,
+		"x=%lld..%lld boots=%llu",
+		r->mount_err, statefs_stop_reason_name(r->rep.stop_reason), r->rep.clean,
 		r->rep.region ? 'B' : 'A', (unsigned long long)r->rep.records_replayed,
 		(unsigned long long)r->keys, (unsigned long long)r->rep.bad_record_index,
 		(unsigned long long)r->rep.bad_offset, (unsigned long long)r->rep.bytes_discarded,
@@ -308,11 +314,13 @@ static int run(struct cs_camp *c, const struct args *a)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("crash-host: log writes=%llu flushes=%llu superblock_writes=%llu "
-	       "region_switches=%llu session_starts=%llu\n", (unsigned long long)c->log->writes,
-	       (unsigned long long)c->log->flushes, (unsigned long long)c->super_writes,
-	       (unsigned long long)c->region_switches, (unsigned long long)c->epoch_bumps);
+	       "region_switches=%llu session_starts=%llu\n",
+	       (unsigned long long)c->log->writes, (unsigned long long)c->log->flushes,
+	       (unsigned long long)c->super_writes, (unsigned long long)c->region_switches,
+	       (unsigned long long)c->epoch_bumps);
 	printf("crash-host: states=%llu failed=%llu prefix=%llu subset=%llu torn=%llu "
-	       "seconds=%.1f\n", (unsigned long long)c->states, (unsigned long long)c->failed,
+	       "seconds=%.1f\n",
+	       (unsigned long long)c->states, (unsigned long long)c->failed,
 	       (unsigned long long)c->prefix, (unsigned long long)c->subset,
 	       (unsigned long long)c->torn, s);
 	return c->failed ? 1 : 0;
@@ -445,8 +453,7 @@ int main(int argc, char **argv)
 		return 2;
 	char err[256];
 	struct clog log;
-	if (clog_parse(&log, buf, len, a.sectors, !strcmp(a.mode, "check"), err,
-		       sizeof(err))) {
+	if (clog_parse(&log, buf, len, a.sectors, !strcmp(a.mode, "check"), err, sizeof(err))) {
 		fprintf(stderr, "crash-campaign: %s: %s\n", a.log, err);
 		free(buf);
 		return 2;

@@ -11,9 +11,9 @@
 #include "crash_workload.h"
 
 struct cm_write {
-	uint64_t op;   /* op index */
-	uint32_t len;  /* value length */
-	bool del;      /* a delete */
+	uint64_t op;  /* op index */
+	uint32_t len; /* value length */
+	bool del;     /* a delete */
 };
 
 struct cm_key {
@@ -23,11 +23,11 @@ struct cm_key {
 
 struct cm_model {
 	uint64_t seed;
-	uint64_t nops;         /* ops 0..nops-1; the last one is a SYNC */
+	uint64_t nops; /* ops 0..nops-1; the last one is a SYNC */
 	struct cm_key key[CW_NKEYS];
-	uint64_t *syncs;       /* op indices of the SYNC ops, ascending */
+	uint64_t *syncs; /* op indices of the SYNC ops, ascending */
 	uint64_t nsyncs;
-	uint64_t *restarts;    /* op indices of the RESTART ops */
+	uint64_t *restarts; /* op indices of the RESTART ops */
 	uint64_t nrestarts;
 };
 

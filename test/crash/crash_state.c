@@ -48,10 +48,7 @@ static uint32_t rd32(const uint8_t *p)
 }
 
 /* rd64: the little-endian u64 at p. */
-static uint64_t rd64(const uint8_t *p)
-{
-	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
+static uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32; }
 
 /* cs_progress_in: the highest progress value of a complete, CRC-valid progress
  * record starting in img[from, to), or -1. */
@@ -209,8 +206,7 @@ static uint64_t epoch_writes(const struct clog *log, uint64_t s, uint64_t e, uin
 
 /* subset_order: the writes (entry indices) spec applies after entry s, in order,
  * chosen from w[0..n); their number. */
-static uint64_t subset_order(const struct cs_spec *sp, const uint64_t *w, uint64_t n,
-			     uint64_t *out)
+static uint64_t subset_order(const struct cs_spec *sp, const uint64_t *w, uint64_t n, uint64_t *out)
 {
 	uint64_t k = 0;
 	if (sp->mode == 2) {
@@ -280,8 +276,8 @@ int cs_build(const struct cs_camp *c, const struct cs_spec *sp, uint8_t *out)
 {
 	const struct clog *log = c->log;
 	uint64_t upto = sp->a;
-	if (upto > log->nentries || (sp->kind == CS_SUBSET && (sp->b > log->nentries ||
-							       sp->b < sp->a)))
+	if (upto > log->nentries ||
+	    (sp->kind == CS_SUBSET && (sp->b > log->nentries || sp->b < sp->a)))
 		return CAIRN_EINVAL;
 	if (sp->kind == CS_TORN && (upto >= log->nentries || log->e[upto].kind != CLOG_WRITE))
 		return CAIRN_EINVAL;
@@ -421,8 +417,7 @@ static int md_flush(void *ctx)
 	return CAIRN_EROFS;
 }
 
-static const struct blkdev_ops md_ops = { .read = md_read, .write = md_write,
-					  .flush = md_flush };
+static const struct blkdev_ops md_ops = { .read = md_read, .write = md_write, .flush = md_flush };
 
 /* cs_memdev: a read-only 512-byte-sector device over data. */
 void cs_memdev(struct blkdev *bd, const uint8_t *data, uint64_t sectors)
@@ -441,8 +436,8 @@ struct loop {
 	uint8_t *base, *latest, *work;
 	uint64_t *pending; /* write entries since the last flush */
 	uint64_t npending, epoch_start;
-	uint64_t *order;   /* scratch for subset orders */
-	uint64_t *seen;    /* digests of the random states taken for one write/epoch */
+	uint64_t *order; /* scratch for subset orders */
+	uint64_t *seen;	 /* digests of the random states taken for one write/epoch */
 	uint64_t nseen_cap;
 	struct blkdev dev_latest, dev_work;
 };
@@ -631,8 +626,8 @@ static int subset_states(struct loop *l, uint64_t end)
 	}
 	sp.mode = 2;
 	uint64_t nseen = 0;
-	for (uint64_t i = 0, done = 0; done < o->subset_samples && i < 4ull * o->subset_samples &&
-	     !rc; i++) {
+	for (uint64_t i = 0, done = 0;
+	     done < o->subset_samples && i < 4ull * o->subset_samples && !rc; i++) {
 		sp.d = mix(o->sample_seed ^ 0x7375627365747321ull, l->epoch_start, i);
 		/* The same writes in the same order is the same state: skip it. */
 		uint64_t k = subset_order(&sp, l->pending, n, l->order), h = 0xcbf29ce484222325ull;

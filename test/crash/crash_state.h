@@ -25,26 +25,30 @@
 #define CS_SECTOR 512u
 #define CS_RECIPE_MAX 96
 
-enum cs_kind { CS_PREFIX = 1, CS_SUBSET, CS_TORN };
+enum cs_kind {
+	CS_PREFIX = 1,
+	CS_SUBSET,
+	CS_TORN
+};
 
 struct cs_spec {
 	enum cs_kind kind;
-	uint64_t a;     /* prefix: k; subset: s; torn: w */
-	uint64_t b;     /* subset: e */
-	int mode;       /* subset: 0 mask fwd, 1 mask rev, 2 random; torn: 0 index, 1 random */
-	uint64_t d;     /* mask, index or seed */
+	uint64_t a; /* prefix: k; subset: s; torn: w */
+	uint64_t b; /* subset: e */
+	int mode;   /* subset: 0 mask fwd, 1 mask rev, 2 random; torn: 0 index, 1 random */
+	uint64_t d; /* mask, index or seed */
 };
 
 struct cs_options {
 	unsigned subset_exhaustive_max; /* epochs with at most this many writes: every subset */
-	unsigned subset_samples;        /* random subsets of a larger epoch */
-	unsigned torn_exhaustive_max;   /* writes of at most this many sectors: every pattern */
-	unsigned torn_samples;          /* random patterns of a larger write */
-	uint64_t sample_seed;           /* seeds the random choices */
-	const uint64_t *boot_starts;    /* first op of each recorded boot, ascending */
+	unsigned subset_samples;	/* random subsets of a larger epoch */
+	unsigned torn_exhaustive_max;	/* writes of at most this many sectors: every pattern */
+	unsigned torn_samples;		/* random patterns of a larger write */
+	uint64_t sample_seed;		/* seeds the random choices */
+	const uint64_t *boot_starts;	/* first op of each recorded boot, ascending */
 	unsigned nboots;
-	unsigned print_failures;        /* print at most this many failing recipes */
-	FILE *out;                      /* where failures go */
+	unsigned print_failures; /* print at most this many failing recipes */
+	FILE *out;		 /* where failures go */
 };
 
 struct cs_state_rec {
@@ -56,8 +60,8 @@ struct cs_state_rec {
 struct cs_camp {
 	const struct clog *log;
 	const struct cm_model *m;
-	const uint8_t *initial;   /* the device before the first logged write */
-	uint64_t sectors;         /* device size in 512-byte sectors */
+	const uint8_t *initial; /* the device before the first logged write */
+	uint64_t sectors;	/* device size in 512-byte sectors */
 	struct cs_options opt;
 	/* Counters. */
 	uint64_t states, failed, prefix, subset, torn;

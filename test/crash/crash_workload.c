@@ -18,10 +18,7 @@ static uint64_t splitmix(uint64_t *s)
 }
 
 /* below: a PRNG draw in 0..n-1 (n > 0; the modulo bias is irrelevant here). */
-static unsigned below(struct cw_gen *g, unsigned n)
-{
-	return (unsigned)(splitmix(&g->rng) % n);
-}
+static unsigned below(struct cw_gen *g, unsigned n) { return (unsigned)(splitmix(&g->rng) % n); }
 
 /* cw_init: seed the PRNG; no key exists yet. */
 void cw_init(struct cw_gen *g, uint64_t seed)

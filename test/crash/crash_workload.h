@@ -13,33 +13,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CW_KEYS 48u                         /* workload keys k00..k47 */
-#define CW_PROGRESS CW_KEYS                 /* key index of the progress key */
-#define CW_NKEYS (CW_KEYS + 1u)             /* every key the workload writes */
-#define CW_PREFIX "/state/selftest/crash/"  /* every workload key starts with this */
+#define CW_KEYS 48u			   /* workload keys k00..k47 */
+#define CW_PROGRESS CW_KEYS		   /* key index of the progress key */
+#define CW_NKEYS (CW_KEYS + 1u)		   /* every key the workload writes */
+#define CW_PREFIX "/state/selftest/crash/" /* every workload key starts with this */
 #define CW_PROGRESS_KEY CW_PREFIX "progress"
-#define CW_KEY_LEN_MAX 40u                  /* buffer size for a key */
-#define CW_VALUE_MAX 6144u                  /* largest value the workload writes */
-#define CW_BATCH_MAX 6u                     /* operations in one batch */
+#define CW_KEY_LEN_MAX 40u /* buffer size for a key */
+#define CW_VALUE_MAX 6144u /* largest value the workload writes */
+#define CW_BATCH_MAX 6u	   /* operations in one batch */
 
 enum cw_kind {
-	CW_PUT = 1,     /* one put */
-	CW_DELETE,      /* one delete of a key present in the model */
-	CW_BATCH,       /* 2..CW_BATCH_MAX puts/deletes on distinct keys, atomic */
-	CW_SYNC,        /* put the progress key (= this op's index), then sync() */
-	CW_RESTART,     /* restart statefs (unmount, re-mount: a new session) */
+	CW_PUT = 1, /* one put */
+	CW_DELETE,  /* one delete of a key present in the model */
+	CW_BATCH,   /* 2..CW_BATCH_MAX puts/deletes on distinct keys, atomic */
+	CW_SYNC,    /* put the progress key (= this op's index), then sync() */
+	CW_RESTART, /* restart statefs (unmount, re-mount: a new session) */
 };
 
 struct cw_sub {
-	uint8_t del;      /* 1: delete, 0: put */
-	uint8_t key;      /* key index, 0..CW_NKEYS-1 */
-	uint16_t len;     /* value length for a put (8..CW_VALUE_MAX) */
+	uint8_t del;  /* 1: delete, 0: put */
+	uint8_t key;  /* key index, 0..CW_NKEYS-1 */
+	uint16_t len; /* value length for a put (8..CW_VALUE_MAX) */
 };
 
 struct cw_op {
-	uint64_t index;   /* position in the sequence, from 0 */
+	uint64_t index; /* position in the sequence, from 0 */
 	enum cw_kind kind;
-	unsigned n;       /* sub-operations: 1 for PUT/DELETE/SYNC, 0 for RESTART */
+	unsigned n; /* sub-operations: 1 for PUT/DELETE/SYNC, 0 for RESTART */
 	struct cw_sub sub[CW_BATCH_MAX];
 };
 
@@ -47,8 +47,8 @@ struct cw_op {
 struct cw_gen {
 	uint64_t seed;
 	uint64_t rng;
-	uint64_t next;     /* index of the next op */
-	uint64_t present;  /* bit k: key k exists after the ops generated so far */
+	uint64_t next;	  /* index of the next op */
+	uint64_t present; /* bit k: key k exists after the ops generated so far */
 };
 
 /* cw_init: a generator at op 0 for seed. */

@@ -37,7 +37,9 @@ static int mem_flush(void *ctx)
 	return 0;
 }
 
-static const struct blkdev_ops mem_ops = { .read = mem_read, .write = mem_write, .flush = mem_flush };
+static const struct blkdev_ops mem_ops = { .read = mem_read,
+					   .write = mem_write,
+					   .flush = mem_flush };
 
 int blkdev_mem_init(struct blkdev_mem *m, uint32_t sector_size, uint64_t sector_count)
 {
@@ -107,7 +109,9 @@ static int file_flush(void *ctx)
 	return 0;
 }
 
-static const struct blkdev_ops file_ops = { .read = file_read, .write = file_write, .flush = file_flush };
+static const struct blkdev_ops file_ops = { .read = file_read,
+					    .write = file_write,
+					    .flush = file_flush };
 
 static int file_setup(struct blkdev_file *f, uint32_t sector_size, bool read_only)
 {
@@ -140,7 +144,8 @@ int blkdev_file_open(struct blkdev_file *f, const char *path, uint32_t sector_si
 	return file_setup(f, sector_size, read_only);
 }
 
-int blkdev_file_create(struct blkdev_file *f, const char *path, uint32_t sector_size, uint64_t sector_count)
+int blkdev_file_create(struct blkdev_file *f, const char *path, uint32_t sector_size,
+		       uint64_t sector_count)
 {
 	memset(f, 0, sizeof(*f));
 	if (!valid_sector_size(sector_size) || sector_count == 0 ||

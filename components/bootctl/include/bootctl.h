@@ -22,13 +22,13 @@
 
 /* What bootctl_status reports. */
 struct bootctl_status {
-	uint8_t current;              /* slot mounted this boot, or NONE / ANY */
-	bool verified;                /* current passed verification and the floor */
-	bool trial;                   /* current runs as a trial */
-	bool confirmed;               /* confirmed this boot (or already good) */
-	bool writable;                /* the control state can be written */
-	bool health_fail;             /* boot.health=fail: the gate refuses */
-	uint64_t release;             /* current's release when verified */
+	uint8_t current;	      /* slot mounted this boot, or NONE / ANY */
+	bool verified;		      /* current passed verification and the floor */
+	bool trial;		      /* current runs as a trial */
+	bool confirmed;		      /* confirmed this boot (or already good) */
+	bool writable;		      /* the control state can be written */
+	bool health_fail;	      /* boot.health=fail: the gate refuses */
+	uint64_t release;	      /* current's release when verified */
 	enum bootctl_load_class load; /* how the state was found at boot */
 	struct bootctl_state st;      /* the state in memory (as last committed) */
 };

@@ -42,8 +42,8 @@
 
 #define BOOTCTL_KEY_CONTROL "/state/boot/control"     /* the full control record */
 #define BOOTCTL_KEY_CONFIRMED "/state/boot/confirmed" /* the confirmed facts, a backup */
-#define BOOTCTL_CONTROL_SIZE 64u   /* bytes of the control record */
-#define BOOTCTL_CONFIRMED_SIZE 48u /* bytes of the confirmed record */
+#define BOOTCTL_CONTROL_SIZE 64u		      /* bytes of the control record */
+#define BOOTCTL_CONFIRMED_SIZE 48u		      /* bytes of the confirmed record */
 
 #define BOOTCTL_NSLOTS 2
 #define BOOTCTL_SLOT_A 0
@@ -51,42 +51,42 @@
 #define BOOTCTL_SLOT_NONE 0xff /* no slot (no last confirmed slot; nothing bootable) */
 #define BOOTCTL_SLOT_ANY 0xfe  /* state lost: choose the valid image with the highest release */
 
-#define BOOTCTL_PRIO_MAX 15      /* priority of the active slot; 0 = never boot */
-#define BOOTCTL_TRIES_MAX 7      /* most tries a trial may be given */
-#define BOOTCTL_TRIES_DEFAULT 3  /* the boot_tries option's default */
-#define BOOTCTL_LINE_MAX 240     /* bytes of one log line, NUL included */
+#define BOOTCTL_PRIO_MAX 15	/* priority of the active slot; 0 = never boot */
+#define BOOTCTL_TRIES_MAX 7	/* most tries a trial may be given */
+#define BOOTCTL_TRIES_DEFAULT 3 /* the boot_tries option's default */
+#define BOOTCTL_LINE_MAX 240	/* bytes of one log line, NUL included */
 
 /* Why a slot last failed (stored as one byte; names in bootctl_reason_name). */
 enum bootctl_reason {
-	BOOTCTL_R_NONE = 0,     /* "none" */
-	BOOTCTL_R_VERIFY = 1,   /* "verify": the image failed verification */
+	BOOTCTL_R_NONE = 0,	/* "none" */
+	BOOTCTL_R_VERIFY = 1,	/* "verify": the image failed verification */
 	BOOTCTL_R_ROLLBACK = 2, /* "rollback": release below min_release */
-	BOOTCTL_R_TRIES = 3,    /* "tries-exhausted": a trial never confirmed */
-	BOOTCTL_R_MISSING = 4,  /* "no-image": no disk for the slot */
-	BOOTCTL_R_LOST = 5,     /* "state-lost": rebuilt after damaged state */
+	BOOTCTL_R_TRIES = 3,	/* "tries-exhausted": a trial never confirmed */
+	BOOTCTL_R_MISSING = 4,	/* "no-image": no disk for the slot */
+	BOOTCTL_R_LOST = 5,	/* "state-lost": rebuilt after damaged state */
 	BOOTCTL_R_COUNT
 };
 
 /* One slot of the control state. */
 struct bootctl_slot {
-	uint8_t priority;  /* 0..BOOTCTL_PRIO_MAX; 0 never boots */
-	uint8_t tries;     /* trial boots left, 0..BOOTCTL_TRIES_MAX; 0 when successful */
-	bool successful;   /* confirmed by the health gate on a boot that ran it */
-	uint8_t reason;    /* enum bootctl_reason of the last failure, NONE otherwise */
-	uint64_t release;  /* release last confirmed or refused in this slot, 0 unknown */
+	uint8_t priority; /* 0..BOOTCTL_PRIO_MAX; 0 never boots */
+	uint8_t tries;	  /* trial boots left, 0..BOOTCTL_TRIES_MAX; 0 when successful */
+	bool successful;  /* confirmed by the health gate on a boot that ran it */
+	uint8_t reason;	  /* enum bootctl_reason of the last failure, NONE otherwise */
+	uint64_t release; /* release last confirmed or refused in this slot, 0 unknown */
 };
 
 /* The whole control state (what the control record encodes). */
 struct bootctl_state {
-	uint64_t seq;          /* +1 on every commit; the confirmed record carries it too */
-	uint64_t min_release;  /* anti-rollback floor: the highest confirmed release */
-	uint8_t last_good;     /* last confirmed slot, or BOOTCTL_SLOT_NONE */
+	uint64_t seq;	      /* +1 on every commit; the confirmed record carries it too */
+	uint64_t min_release; /* anti-rollback floor: the highest confirmed release */
+	uint8_t last_good;    /* last confirmed slot, or BOOTCTL_SLOT_NONE */
 	struct bootctl_slot slot[BOOTCTL_NSLOTS];
 };
 
 /* The facts the confirmed record keeps (a backup for a damaged control record). */
 struct bootctl_confirmed {
-	uint64_t seq;          /* the seq of the control record written with it */
+	uint64_t seq;	       /* the seq of the control record written with it */
 	uint64_t min_release;  /* as in the control state */
 	uint64_t good_release; /* release of last_good when it was confirmed */
 	uint8_t last_good;     /* BOOTCTL_SLOT_A, _B or _NONE */
@@ -98,7 +98,8 @@ void bootctl_control_encode(const struct bootctl_state *st, uint8_t out[BOOTCTL_
  * valid (st filled), else a short reason (st untouched). */
 const char *bootctl_control_decode(const uint8_t *buf, size_t len, struct bootctl_state *st);
 /* bootctl_confirmed_encode: the BOOTCTL_CONFIRMED_SIZE bytes of c. */
-void bootctl_confirmed_encode(const struct bootctl_confirmed *c, uint8_t out[BOOTCTL_CONFIRMED_SIZE]);
+void bootctl_confirmed_encode(const struct bootctl_confirmed *c,
+			      uint8_t out[BOOTCTL_CONFIRMED_SIZE]);
 /* bootctl_confirmed_decode: as bootctl_control_decode, for the confirmed record. */
 const char *bootctl_confirmed_decode(const uint8_t *buf, size_t len, struct bootctl_confirmed *c);
 
@@ -122,16 +123,16 @@ struct bootctl_store {
 
 /* How bootctl_core_load found the state. */
 enum bootctl_load_class {
-	BOOTCTL_LOAD_OK = 0,        /* both records valid and consistent */
-	BOOTCTL_LOAD_BLANK,         /* neither record exists: first boot */
-	BOOTCTL_LOAD_CONFIRMED,     /* control record damaged; confirmed record valid */
-	BOOTCTL_LOAD_DAMAGED,       /* both damaged (or the confirmed one gone): state lost */
-	BOOTCTL_LOAD_UNREADABLE,    /* the store could not be read at all */
+	BOOTCTL_LOAD_OK = 0,	 /* both records valid and consistent */
+	BOOTCTL_LOAD_BLANK,	 /* neither record exists: first boot */
+	BOOTCTL_LOAD_CONFIRMED,	 /* control record damaged; confirmed record valid */
+	BOOTCTL_LOAD_DAMAGED,	 /* both damaged (or the confirmed one gone): state lost */
+	BOOTCTL_LOAD_UNREADABLE, /* the store could not be read at all */
 };
 
 struct bootctl_core_config {
 	const struct bootctl_store *store; /* required; must outlive the instance */
-	uint8_t boot_tries;                /* tries a trial gets: 1..BOOTCTL_TRIES_MAX */
+	uint8_t boot_tries;		   /* tries a trial gets: 1..BOOTCTL_TRIES_MAX */
 	/* Called (may be NULL) with each marker and report line, e.g.
 	 * "bootctl: fallback from b to a reason=verify: signature invalid". */
 	void (*log)(void *ctx, const char *line);
@@ -141,16 +142,16 @@ struct bootctl_core_config {
 /* The engine instance for one boot. */
 struct bootctl_core {
 	struct bootctl_core_config cfg;
-	struct bootctl_state st;       /* the state in memory (what was last committed) */
-	enum bootctl_load_class load;  /* how bootctl_core_load found it */
-	bool writable;                 /* false once a commit failed or was refused */
-	uint8_t current;               /* the slot being attempted/run, or NONE/ANY */
-	uint8_t tried;                 /* bit i: slot i already failed or was tried in ANY */
-	uint64_t current_release;      /* release of current once verified */
-	bool verified;                 /* current passed verification and the floor */
-	bool trial;                    /* current runs as a trial (not successful) */
-	bool confirmed;                /* bootctl_core_confirm succeeded this boot */
-	char why[96];                  /* why the state was damaged, for the report */
+	struct bootctl_state st;      /* the state in memory (what was last committed) */
+	enum bootctl_load_class load; /* how bootctl_core_load found it */
+	bool writable;		      /* false once a commit failed or was refused */
+	uint8_t current;	      /* the slot being attempted/run, or NONE/ANY */
+	uint8_t tried;		      /* bit i: slot i already failed or was tried in ANY */
+	uint64_t current_release;     /* release of current once verified */
+	bool verified;		      /* current passed verification and the floor */
+	bool trial;		      /* current runs as a trial (not successful) */
+	bool confirmed;		      /* bootctl_core_confirm succeeded this boot */
+	char why[96];		      /* why the state was damaged, for the report */
 };
 
 /* bootctl_core_load: read both records and classify them (bc->load). Never writes.
@@ -169,7 +170,7 @@ int bootctl_core_start(struct bootctl_core *bc, uint8_t try_slot, uint8_t *slot)
 
 /* What the caller learnt about both images when bootctl_core_start said ANY. */
 struct bootctl_images {
-	bool valid[BOOTCTL_NSLOTS];       /* present and passed verification */
+	bool valid[BOOTCTL_NSLOTS];	  /* present and passed verification */
 	uint64_t release[BOOTCTL_NSLOTS]; /* its release when valid */
 };
 

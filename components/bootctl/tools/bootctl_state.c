@@ -105,8 +105,10 @@ int main(int argc, char **argv)
 	if (show)
 		rc = show_control(fs) | show_confirmed(fs);
 	else
-		rc = corrupt(fs, strcmp(argv[3], "control") == 0 ? BOOTCTL_KEY_CONTROL
-								  : BOOTCTL_KEY_CONFIRMED, argv[4]);
+		rc = corrupt(fs,
+			     strcmp(argv[3], "control") == 0 ? BOOTCTL_KEY_CONTROL
+							     : BOOTCTL_KEY_CONFIRMED,
+			     argv[4]);
 	int err = statefs_unmount(fs);
 	if (blkdev_file_close(&f) != 0 || err)
 		rc = TOOL_EXIT_USAGE;

@@ -31,7 +31,7 @@ bool crypto_crc32c_zbc_active(void);
 
 struct crypto_sha256 {
 	uint32_t h[8];
-	uint64_t total;                     /* bytes hashed so far */
+	uint64_t total; /* bytes hashed so far */
 	uint8_t buf[CRYPTO_SHA256_BLOCK];
 	size_t buflen;
 };
@@ -49,7 +49,7 @@ void crypto_sha256(const void *data, size_t len, uint8_t out[CRYPTO_SHA256_SIZE]
 
 struct crypto_sha512 {
 	uint64_t h[8];
-	uint64_t total;                     /* bytes hashed so far (< 2^61 supported) */
+	uint64_t total; /* bytes hashed so far (< 2^61 supported) */
 	uint8_t buf[CRYPTO_SHA512_BLOCK];
 	size_t buflen;
 };
@@ -76,12 +76,14 @@ int crypto_hkdf_sha256(const void *salt, size_t saltlen, const void *ikm, size_t
 #define CRYPTO_ED25519_SIG 64
 
 /* crypto_ed25519_public: derive the public key from a 32-byte secret seed. */
-void crypto_ed25519_public(const uint8_t seed[CRYPTO_ED25519_SEED], uint8_t pub[CRYPTO_ED25519_PUBLIC]);
+void crypto_ed25519_public(const uint8_t seed[CRYPTO_ED25519_SEED],
+			   uint8_t pub[CRYPTO_ED25519_PUBLIC]);
 /* crypto_ed25519_sign: sign msg with seed. pub is accepted for API stability but
  * not trusted: the public key is re-derived from seed (a mismatched pub would
  * otherwise let two signatures of one message reveal the secret scalar). */
 void crypto_ed25519_sign(uint8_t sig[CRYPTO_ED25519_SIG], const void *msg, size_t len,
-			 const uint8_t seed[CRYPTO_ED25519_SEED], const uint8_t pub[CRYPTO_ED25519_PUBLIC]);
+			 const uint8_t seed[CRYPTO_ED25519_SEED],
+			 const uint8_t pub[CRYPTO_ED25519_PUBLIC]);
 /* An Ed25519 signing key expanded once from its seed: the clamped secret scalar,
  * the nonce prefix (RFC 8032 5.1.5) and the public key derived from them. Made
  * only by crypto_ed25519_key_from_seed; secret: wipe it (crypto_wipe) when done.
@@ -142,7 +144,7 @@ int crypto_chacha20_xor(const uint8_t key[CRYPTO_CHACHA20_KEY], uint32_t counter
 
 /* A Poly1305 computation in progress (one-time key: never reuse it). */
 struct crypto_poly1305 {
-	uint32_t r[5], h[5];                /* clamped r and accumulator, 26-bit limbs */
+	uint32_t r[5], h[5]; /* clamped r and accumulator, 26-bit limbs */
 	uint32_t s[4];
 	uint8_t buf[16];
 	size_t buflen;
@@ -170,17 +172,17 @@ int crypto_aead_open(const uint8_t key[CRYPTO_AEAD_KEY], const uint8_t nonce[CRY
 
 /* ---- HMAC_DRBG over SHA-256 (NIST SP 800-90A Rev. 1, 10.1.2) ------------------ */
 
-#define CRYPTO_DRBG_MIN_ENTROPY 32           /* bytes: the 256-bit security strength */
-#define CRYPTO_DRBG_MIN_NONCE 16             /* bytes: half the strength (8.6.7) */
-#define CRYPTO_DRBG_MAX_INPUT 4096           /* bytes per entropy/nonce/personal/additional input */
-#define CRYPTO_DRBG_MAX_REQUEST 65536        /* bytes per generate (2^19 bits, table 2) */
+#define CRYPTO_DRBG_MIN_ENTROPY 32    /* bytes: the 256-bit security strength */
+#define CRYPTO_DRBG_MIN_NONCE 16      /* bytes: half the strength (8.6.7) */
+#define CRYPTO_DRBG_MAX_INPUT 4096    /* bytes per entropy/nonce/personal/additional input */
+#define CRYPTO_DRBG_MAX_REQUEST 65536 /* bytes per generate (2^19 bits, table 2) */
 #define CRYPTO_DRBG_RESEED_INTERVAL (1ull << 32) /* generates between reseeds (<= 2^48) */
 
 /* DRBG working state. Not locked: the owner serialises its calls. */
 struct crypto_drbg {
 	uint8_t k[32], v[32];
 	uint64_t reseed_counter;
-	uint64_t reseed_interval;            /* set by instantiate; tests may lower it */
+	uint64_t reseed_interval; /* set by instantiate; tests may lower it */
 	bool ready;
 };
 
@@ -190,8 +192,8 @@ int crypto_drbg_instantiate(struct crypto_drbg *d, const void *entropy, size_t e
 			    const void *nonce, size_t nlen, const void *pers, size_t plen);
 /* crypto_drbg_reseed: mix in fresh entropy (>= 32 bytes) and optional additional
  * input; resets the reseed counter. 0 or CAIRN_EINVAL. */
-int crypto_drbg_reseed(struct crypto_drbg *d, const void *entropy, size_t elen,
-		       const void *addl, size_t alen);
+int crypto_drbg_reseed(struct crypto_drbg *d, const void *entropy, size_t elen, const void *addl,
+		       size_t alen);
 /* crypto_drbg_generate: len (<= CRYPTO_DRBG_MAX_REQUEST) pseudo-random bytes.
  * 0; CAIRN_EAGAIN when a reseed is due (nothing written); CAIRN_EINVAL for a bad
  * argument or an uninstantiated state. */

@@ -9,11 +9,11 @@
 #include <stdint.h>
 
 enum faulttest_kind {
-	FAULTTEST_PING = 0,        /* no fault: reply with the worker's generation */
-	FAULTTEST_NULL_DEREF = 1,  /* load from address 0 */
-	FAULTTEST_STACK_OVERFLOW,  /* unbounded recursion into the stack guard */
-	FAULTTEST_WRITE_TEXT,      /* store into the component's own code */
-	FAULTTEST_FAULT_LOCKED,    /* the CALLING thread, as faulttest, holds the call
+	FAULTTEST_PING = 0,	  /* no fault: reply with the worker's generation */
+	FAULTTEST_NULL_DEREF = 1, /* load from address 0 */
+	FAULTTEST_STACK_OVERFLOW, /* unbounded recursion into the stack guard */
+	FAULTTEST_WRITE_TEXT,	  /* store into the component's own code */
+	FAULTTEST_FAULT_LOCKED,	  /* the CALLING thread, as faulttest, holds the call
 	                            * mutex for 100 ms and then loads from address 0 */
 };
 

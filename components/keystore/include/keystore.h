@@ -25,14 +25,14 @@
 #include <stdint.h>
 
 #define KEYSTORE_DEVICE "device"
-#define KEYSTORE_NAME_MAX 63u             /* bytes, [a-z0-9_.-], not starting with '.' */
+#define KEYSTORE_NAME_MAX 63u /* bytes, [a-z0-9_.-], not starting with '.' */
 #define KEYSTORE_PUBLIC 32u
 #define KEYSTORE_SIG_MAX 64u
-#define KEYSTORE_MSG_MAX 4096u            /* bytes signed, verified or used as derive info */
+#define KEYSTORE_MSG_MAX 4096u /* bytes signed, verified or used as derive info */
 
-#define KEYSTORE_TYPE_ED25519 1u          /* signing key */
-#define KEYSTORE_TYPE_HMAC 2u             /* HMAC-SHA256 key */
-#define KEYSTORE_TYPE_DERIVE 3u           /* 256-bit HKDF input key */
+#define KEYSTORE_TYPE_ED25519 1u /* signing key */
+#define KEYSTORE_TYPE_HMAC 2u	 /* HMAC-SHA256 key */
+#define KEYSTORE_TYPE_DERIVE 3u	 /* 256-bit HKDF input key */
 #define KEYSTORE_USE_SIGN 0x1u
 #define KEYSTORE_USE_VERIFY 0x2u
 #define KEYSTORE_USE_DERIVE 0x4u

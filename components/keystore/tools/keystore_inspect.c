@@ -82,9 +82,9 @@ static int show(struct statefs *fs, const char *key, const uint8_t kek[KS_KEY])
 	if (m.type == KS_TYPE_ED25519)
 		for (int i = 0; i < 8; i++)
 			snprintf(pub + 2 * i, 3, "%02x", m.pub[i]);
-	printf("%s\t%s\t%s\tflags=0x%x\tboot=%llu\tpub=%s\t%s%s%s\n", owner, name, type_name(m.type),
-	       m.flags, (unsigned long long)m.created_boot, pub, err ? "DOES NOT OPEN (" : "opens",
-	       err ? why : "", err ? ")" : "");
+	printf("%s\t%s\t%s\tflags=0x%x\tboot=%llu\tpub=%s\t%s%s%s\n", owner, name,
+	       type_name(m.type), m.flags, (unsigned long long)m.created_boot, pub,
+	       err ? "DOES NOT OPEN (" : "opens", err ? why : "", err ? ")" : "");
 	return err ? 1 : 0;
 }
 
@@ -119,7 +119,8 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "-s") == 0 && i + 1 < argc && (ss = tool_parse_sector_size(argv[i + 1])))
+		if (strcmp(argv[i], "-s") == 0 && i + 1 < argc &&
+		    (ss = tool_parse_sector_size(argv[i + 1])))
 			i++;
 		else
 			return usage();

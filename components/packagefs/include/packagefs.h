@@ -24,12 +24,12 @@
 #include "cairn/blkdev.h"
 
 #define PKGFS_PUBLIC_KEY_SIZE 32 /* Ed25519 public key */
-#define PKGFS_HASH_SIZE 32       /* SHA-256 */
-#define PKGFS_NAME_MAX 255       /* bytes in one name (UTF-8, no '/', no NUL) */
-#define PKGFS_PATH_MAX 1024      /* bytes in "/a/b/c" form, without "pkg:" */
-#define PKGFS_DEPTH_MAX 32       /* components below the root */
-#define PKGFS_NODES_MAX 65536u   /* entries in one image, root included */
-#define PKGFS_REASON_MAX 200     /* bytes of a mount-refusal reason, NUL included */
+#define PKGFS_HASH_SIZE 32	 /* SHA-256 */
+#define PKGFS_NAME_MAX 255	 /* bytes in one name (UTF-8, no '/', no NUL) */
+#define PKGFS_PATH_MAX 1024	 /* bytes in "/a/b/c" form, without "pkg:" */
+#define PKGFS_DEPTH_MAX 32	 /* components below the root */
+#define PKGFS_NODES_MAX 65536u	 /* entries in one image, root included */
+#define PKGFS_REASON_MAX 200	 /* bytes of a mount-refusal reason, NUL included */
 
 #define PKGFS_CACHE_PAGES_DEFAULT 16u /* used when pkgfs_config.cache_pages is 0 */
 #define PKGFS_CACHE_PAGES_MAX 4096u   /* larger requests are CAIRN_EINVAL */
@@ -60,18 +60,18 @@ struct pkgfs_config {
 
 /* Why a mount was refused. */
 struct pkgfs_mount_report {
-	int err;                       /* the error pkgfs_mount returned, 0 on success */
-	int64_t entry;                 /* offending entry index, -1 when not per-entry */
+	int err;		       /* the error pkgfs_mount returned, 0 on success */
+	int64_t entry;		       /* offending entry index, -1 when not per-entry */
 	char reason[PKGFS_REASON_MAX]; /* e.g. "entry 17 '/bin/hello': extent overlaps
 	                                  entry 12 '/bin/cat'"; "" on success */
 };
 
 /* What stat and readdir report about an entry. */
 struct pkgfs_stat {
-	uint32_t ino;                     /* entry index, 0 = root; stable per image */
-	uint32_t mode;                    /* PKGFS_S_IFDIR|0755 or PKGFS_S_IFREG|0644/0755 */
-	uint64_t size;                    /* file: bytes; directory: number of entries */
-	uint8_t sha256[PKGFS_HASH_SIZE];  /* file: content hash as recorded; dir: zero */
+	uint32_t ino;			 /* entry index, 0 = root; stable per image */
+	uint32_t mode;			 /* PKGFS_S_IFDIR|0755 or PKGFS_S_IFREG|0644/0755 */
+	uint64_t size;			 /* file: bytes; directory: number of entries */
+	uint8_t sha256[PKGFS_HASH_SIZE]; /* file: content hash as recorded; dir: zero */
 };
 
 /* One directory entry from pkgfs_readdir. */
@@ -83,15 +83,15 @@ struct pkgfs_dirent {
 /* An open file. Caller-allocated; valid between pkgfs_open and pkgfs_close. */
 struct pkgfs_file {
 	struct pkgfs *fs; /* owning mount; NULL when closed */
-	uint32_t ino;     /* entry index */
+	uint32_t ino;	  /* entry index */
 };
 
 /* Sector-cache counters. */
 struct pkgfs_cache_stats {
-	uint64_t hits;      /* page lookups served from memory */
+	uint64_t hits;	    /* page lookups served from memory */
 	uint64_t misses;    /* page lookups that read the device */
 	uint64_t evictions; /* misses that replaced a valid page */
-	uint32_t pages;     /* cache capacity in pages */
+	uint32_t pages;	    /* cache capacity in pages */
 	uint32_t page_size; /* bytes per page */
 };
 
@@ -130,7 +130,7 @@ int pkgfs_readdir(struct pkgfs *fs, const char *path, uint64_t *cursor, struct p
 /* Totals over a whole image. */
 struct pkgfs_totals {
 	uint32_t files; /* regular files */
-	uint32_t dirs;  /* directories, the root included */
+	uint32_t dirs;	/* directories, the root included */
 	uint64_t bytes; /* content bytes of all files */
 };
 

@@ -33,7 +33,7 @@
 
 /* Where the mounted image came from. */
 enum pkgfs_source {
-	PKGFS_SOURCE_NONE = 0,    /* not mounted */
+	PKGFS_SOURCE_NONE = 0,	  /* not mounted */
 	PKGFS_SOURCE_VIRTIO = 1,  /* the read-only virtio-blk disk with serial "pkgfs" */
 	PKGFS_SOURCE_FIXTURE = 2, /* the small fixture image linked into the kernel */
 };
@@ -41,11 +41,11 @@ enum pkgfs_source {
 /* What pkgfs_svc_info reports about the mount. */
 struct pkgfs_svc_info {
 	enum pkgfs_source source;
-	uint32_t files;       /* regular files in the image */
-	uint32_t dirs;        /* directories, the root included */
-	uint64_t bytes;       /* content bytes of all files */
-	uint64_t mount_us;    /* time pkgfs_mount took (validation and signature) */
-	bool read_only;       /* the device under the mount refuses writes (always) */
+	uint32_t files;	   /* regular files in the image */
+	uint32_t dirs;	   /* directories, the root included */
+	uint64_t bytes;	   /* content bytes of all files */
+	uint64_t mount_us; /* time pkgfs_mount took (validation and signature) */
+	bool read_only;	   /* the device under the mount refuses writes (always) */
 	struct pkgfs_cache_stats cache;
 };
 

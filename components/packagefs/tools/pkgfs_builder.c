@@ -50,9 +50,9 @@ void pkgfs_btree_free(struct pkgfs_btree *t)
 }
 
 /* pkgfs_btree_add: add an entry under dir, copying name and data. */
-struct pkgfs_bnode *pkgfs_btree_add(struct pkgfs_btree *t, struct pkgfs_bnode *dir, const char *name,
-				    size_t name_len, bool is_dir, uint32_t perm, const void *data,
-				    uint64_t size)
+struct pkgfs_bnode *pkgfs_btree_add(struct pkgfs_btree *t, struct pkgfs_bnode *dir,
+				    const char *name, size_t name_len, bool is_dir, uint32_t perm,
+				    const void *data, uint64_t size)
 {
 	if (dir->nkids == dir->cap) {
 		size_t cap = dir->cap ? dir->cap * 2 : 8;
@@ -91,7 +91,8 @@ static int kid_cmp(const void *a, const void *b)
 {
 	const struct pkgfs_bnode *x = *(struct pkgfs_bnode *const *)a;
 	const struct pkgfs_bnode *y = *(struct pkgfs_bnode *const *)b;
-	return pkgfs_name_cmp((const uint8_t *)x->name, x->name_len, (const uint8_t *)y->name, y->name_len);
+	return pkgfs_name_cmp((const uint8_t *)x->name, x->name_len, (const uint8_t *)y->name,
+			      y->name_len);
 }
 
 /* node_path: "/a/b" of n into buf, for messages. */
@@ -137,10 +138,10 @@ static int check_rules(struct pkgfs_bnode *n, size_t k, uint32_t depth, size_t p
 /* Layout state shared by the build steps. */
 struct layout {
 	struct pkgfs_bnode **order; /* entries in index order (breadth first) */
-	uint32_t *depth;            /* per index: components below the root */
-	size_t *plen;               /* per index: length of "/a/b" */
-	size_t count;               /* entries placed */
-	uint64_t name_bytes;        /* name table size */
+	uint32_t *depth;	    /* per index: components below the root */
+	size_t *plen;		    /* per index: length of "/a/b" */
+	size_t count;		    /* entries placed */
+	uint64_t name_bytes;	    /* name table size */
 };
 
 /* place: breadth-first order with sorted siblings; checks rules unless unchecked. */
@@ -162,7 +163,8 @@ static int place(struct pkgfs_btree *t, struct layout *l, bool unchecked, char *
 			l->depth[i] = l->depth[q] + 1;
 			l->plen[i] = l->plen[q] + 1 + c->name_len;
 			l->name_bytes += c->name_len;
-			int e = unchecked ? 0 : check_rules(c, k, l->depth[i], l->plen[i], err, errlen);
+			int e = unchecked ? 0
+					  : check_rules(c, k, l->depth[i], l->plen[i], err, errlen);
 			if (e)
 				return e;
 		}
@@ -171,10 +173,7 @@ static int place(struct pkgfs_btree *t, struct layout *l, bool unchecked, char *
 }
 
 /* align_up: round v up to PKGFS_ALIGN. */
-static uint64_t align_up(uint64_t v)
-{
-	return (v + PKGFS_ALIGN - 1) / PKGFS_ALIGN * PKGFS_ALIGN;
-}
+static uint64_t align_up(uint64_t v) { return (v + PKGFS_ALIGN - 1) / PKGFS_ALIGN * PKGFS_ALIGN; }
 
 /* write_header: the header fields (root hash and signature come later). */
 static void write_header(uint8_t *img, const struct pkgfs_hdr *h)
@@ -286,7 +285,8 @@ int pkgfs_image_sign(uint8_t *img, size_t len, const uint8_t seed[PKGFS_SEED_SIZ
 {
 	if (len < PKGFS_HDR_SIZE)
 		return CAIRN_EINVAL;
-	uint64_t off = pkgfs_ld64(img + PKGFS_H_META_OFF), size = pkgfs_ld64(img + PKGFS_H_META_SIZE);
+	uint64_t off = pkgfs_ld64(img + PKGFS_H_META_OFF),
+		 size = pkgfs_ld64(img + PKGFS_H_META_SIZE);
 	if (off > len || size > len - off)
 		return CAIRN_EINVAL;
 	uint8_t root[PKGFS_HASH_SIZE], pub[CRYPTO_ED25519_PUBLIC];

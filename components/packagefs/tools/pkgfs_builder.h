@@ -13,21 +13,21 @@
 
 /* One entry of the tree being built. */
 struct pkgfs_bnode {
-	char *name;                  /* owned, not NUL-terminated in meaning; NULL for root */
-	size_t name_len;             /* bytes in name */
-	bool is_dir;                 /* directory or regular file */
-	uint32_t perm;               /* 0755 or 0644 (any 0..0777 accepted) */
-	uint8_t *data;               /* file content, owned (NULL when size 0) */
-	uint64_t size;               /* file bytes */
-	struct pkgfs_bnode **kids;   /* directory entries, owned */
-	size_t nkids, cap;           /* used / allocated slots in kids */
-	struct pkgfs_bnode *parent;  /* NULL for the root */
-	uint32_t index;              /* entry index, assigned by the layout */
+	char *name;		    /* owned, not NUL-terminated in meaning; NULL for root */
+	size_t name_len;	    /* bytes in name */
+	bool is_dir;		    /* directory or regular file */
+	uint32_t perm;		    /* 0755 or 0644 (any 0..0777 accepted) */
+	uint8_t *data;		    /* file content, owned (NULL when size 0) */
+	uint64_t size;		    /* file bytes */
+	struct pkgfs_bnode **kids;  /* directory entries, owned */
+	size_t nkids, cap;	    /* used / allocated slots in kids */
+	struct pkgfs_bnode *parent; /* NULL for the root */
+	uint32_t index;		    /* entry index, assigned by the layout */
 };
 
 struct pkgfs_btree {
 	struct pkgfs_bnode root; /* the root directory */
-	size_t count;            /* entries including the root */
+	size_t count;		 /* entries including the root */
 };
 
 /* Options for pkgfs_build_image. */
@@ -44,9 +44,9 @@ void pkgfs_btree_init(struct pkgfs_btree *t);
 /* pkgfs_btree_free: free every node of the tree. */
 void pkgfs_btree_free(struct pkgfs_btree *t);
 /* pkgfs_btree_add: add an entry under dir (copying name and data); NULL on ENOMEM. */
-struct pkgfs_bnode *pkgfs_btree_add(struct pkgfs_btree *t, struct pkgfs_bnode *dir, const char *name,
-				    size_t name_len, bool is_dir, uint32_t perm, const void *data,
-				    uint64_t size);
+struct pkgfs_bnode *pkgfs_btree_add(struct pkgfs_btree *t, struct pkgfs_bnode *dir,
+				    const char *name, size_t name_len, bool is_dir, uint32_t perm,
+				    const void *data, uint64_t size);
 /* pkgfs_btree_from_dir: add the contents of srcdir to the root. Only regular files
  * and directories; anything else, a bad name, or a too deep/long path fails with
  * a message naming the path in err. 0, CAIRN_EINVAL (bad input), CAIRN_EIO. */

@@ -17,9 +17,9 @@
 /* Walk state: the tree, the error buffer, and the current host path. */
 struct walk {
 	struct pkgfs_btree *t;
-	char *err;                 /* caller's message buffer */
+	char *err; /* caller's message buffer */
 	size_t errlen;
-	char src[SRC_PATH_MAX];    /* host path of the directory being read */
+	char src[SRC_PATH_MAX]; /* host path of the directory being read */
 };
 
 /* fail: format a message naming a host path; returns code. */
@@ -85,9 +85,11 @@ static int add_entry(struct walk *w, struct pkgfs_bnode *dir, const char *name, 
 	if (why)
 		e = fail(w, CAIRN_EINVAL, "'%s': %s", w->src, why);
 	else if (depth + 1 > PKGFS_DEPTH_MAX)
-		e = fail(w, CAIRN_EINVAL, "'%s': nested deeper than %d levels", w->src, PKGFS_DEPTH_MAX);
+		e = fail(w, CAIRN_EINVAL, "'%s': nested deeper than %d levels", w->src,
+			 PKGFS_DEPTH_MAX);
 	else if (plen + 1 + nlen > PKGFS_PATH_MAX)
-		e = fail(w, CAIRN_EINVAL, "'%s': image path longer than %d bytes", w->src, PKGFS_PATH_MAX);
+		e = fail(w, CAIRN_EINVAL, "'%s': image path longer than %d bytes", w->src,
+			 PKGFS_PATH_MAX);
 	else if (lstat(w->src, &st) != 0)
 		e = fail(w, CAIRN_EIO, "'%s': cannot stat: %s", w->src, strerror(errno));
 	else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
@@ -100,7 +102,8 @@ static int add_entry(struct walk *w, struct pkgfs_bnode *dir, const char *name, 
 		uint64_t size = is_dir ? 0 : (uint64_t)st.st_size;
 		if (!is_dir)
 			e = read_file(w, w->src, size, &data);
-		struct pkgfs_bnode *n = e ? NULL : pkgfs_btree_add(w->t, dir, name, nlen, is_dir, perm, data, size);
+		struct pkgfs_bnode *n =
+			e ? NULL : pkgfs_btree_add(w->t, dir, name, nlen, is_dir, perm, data, size);
 		free(data);
 		if (!e && !n)
 			e = fail(w, CAIRN_ENOMEM, "out of memory");
@@ -116,7 +119,8 @@ static int walk_dir(struct walk *w, struct pkgfs_bnode *dir, uint32_t depth, siz
 {
 	DIR *d = opendir(w->src);
 	if (!d)
-		return fail(w, CAIRN_EIO, "'%s': cannot open directory: %s", w->src, strerror(errno));
+		return fail(w, CAIRN_EIO, "'%s': cannot open directory: %s", w->src,
+			    strerror(errno));
 	int e = 0;
 	struct dirent *de;
 	while (!e && (errno = 0, de = readdir(d)) != NULL) {

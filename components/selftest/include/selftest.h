@@ -34,8 +34,8 @@ int selftest_run_as(unsigned comp, const char *name, int (*fn)(void));
 /* selftest_audited: how many audit records from seq on have this kind, caller,
  * callee and op (NULL: any op), and a subject equal to subject (or, with subject_part,
  * containing it; NULL: any subject). */
-unsigned selftest_audited(uint64_t seq, int kind, uint16_t caller, uint16_t callee,
-			  const char *op, const char *subject, bool subject_part);
+unsigned selftest_audited(uint64_t seq, int kind, uint16_t caller, uint16_t callee, const char *op,
+			  const char *subject, bool subject_part);
 
 /* selftest_components: the selftests of the components (capability denial and
  * audit, restart, fault containment, disks, statefs, packagefs); returns the

@@ -24,9 +24,9 @@
 #define SHELL_COLS_DEFAULT 80 /* terminal width assumed when none is known */
 #define SHELL_COLS_MIN 20
 #define SHELL_COLS_MAX 512
-#define SHELL_CANDS_MAX 64     /* completion candidates kept; the rest are counted */
-#define SHELL_CAND_POOL 2048   /* bytes for the kept candidates' text */
-#define SHELL_TYPEAHEAD 512    /* input kept while a command runs */
+#define SHELL_CANDS_MAX 64   /* completion candidates kept; the rest are counted */
+#define SHELL_CAND_POOL 2048 /* bytes for the kept candidates' text */
+#define SHELL_TYPEAHEAD 512  /* input kept while a command runs */
 
 /* ---------------------------------------------------------------------------
  * Backend: what the engine needs from its console. Every pointer except ctx is
@@ -55,18 +55,23 @@ struct shell_backend {
  * ------------------------------------------------------------------------- */
 enum shell_ed_event {
 	SHELL_ED_NONE = 0, /* keep feeding */
-	SHELL_ED_LINE,     /* Enter: the line is in ed->line (NUL-terminated) */
+	SHELL_ED_LINE,	   /* Enter: the line is in ed->line (NUL-terminated) */
 	SHELL_ED_CANCEL,   /* Ctrl-C: the line was dropped */
 	SHELL_ED_TOOLONG,  /* Enter after more than SHELL_LINE_MAX bytes: dropped */
-	SHELL_ED_TAB,      /* Tab: the caller completes (shell_complete) */
+	SHELL_ED_TAB,	   /* Tab: the caller completes (shell_complete) */
 };
 
-enum shell_esc_state { ED_ESC_NONE, ED_ESC_ESC, ED_ESC_CSI, ED_ESC_SS3 };
+enum shell_esc_state {
+	ED_ESC_NONE,
+	ED_ESC_ESC,
+	ED_ESC_CSI,
+	ED_ESC_SS3
+};
 
 struct shell_hist {
 	char lines[SHELL_HIST_LINES][SHELL_LINE_MAX + 1];
 	unsigned count; /* lines stored, <= SHELL_HIST_LINES */
-	unsigned head;  /* index where the next line goes */
+	unsigned head;	/* index where the next line goes */
 };
 
 struct shell_ed {
@@ -76,22 +81,22 @@ struct shell_ed {
 	size_t plen;
 	/* Owned by the shell thread; read by the console hook, both under be->lock: */
 	char line[SHELL_LINE_MAX + 1];
-	size_t len;     /* bytes in line */
-	size_t pos;     /* cursor, 0..len */
-	size_t off;     /* first line byte shown on the row (horizontal scroll) */
-	unsigned cols;  /* terminal width */
+	size_t len;	  /* bytes in line */
+	size_t pos;	  /* cursor, 0..len */
+	size_t off;	  /* first line byte shown on the row (horizontal scroll) */
+	unsigned cols;	  /* terminal width */
 	unsigned reserve; /* columns kept free after the line for one redraw (^C) */
-	bool visible;   /* the prompt is on screen (not while a command runs) */
-	size_t dropped; /* bytes that did not fit since the line began */
-	bool dirty;     /* a full redraw is due at the end of this feed */
-	bool last_cr;   /* the previous byte was \r: swallow a following \n */
+	bool visible;	  /* the prompt is on screen (not while a command runs) */
+	size_t dropped;	  /* bytes that did not fit since the line began */
+	bool dirty;	  /* a full redraw is due at the end of this feed */
+	bool last_cr;	  /* the previous byte was \r: swallow a following \n */
 	enum shell_esc_state esc;
 	char esc_buf[8]; /* CSI parameter bytes */
 	size_t esc_len;
-	bool esc_long;   /* parameters overflowed: ignore the sequence */
+	bool esc_long; /* parameters overflowed: ignore the sequence */
 	/* History browsing: */
-	struct shell_hist *hist; /* optional */
-	unsigned hist_at;        /* 0 = editing the new line, k = k-th newest entry */
+	struct shell_hist *hist;	/* optional */
+	unsigned hist_at;		/* 0 = editing the new line, k = k-th newest entry */
 	char saved[SHELL_LINE_MAX + 1]; /* the new line while browsing */
 };
 
@@ -143,9 +148,9 @@ struct shell;
 enum shell_arg_kind {
 	SHELL_ARG_NONE = 0,
 	SHELL_ARG_STATE,   /* a /state/ key */
-	SHELL_ARG_PKG,     /* a pkg:/ path */
+	SHELL_ARG_PKG,	   /* a pkg:/ path */
 	SHELL_ARG_COMMAND, /* a command name (help) */
-	SHELL_ARG_COMP,    /* a component name */
+	SHELL_ARG_COMP,	   /* a component name */
 	SHELL_ARG_WORDS,   /* one of cmd->words */
 	SHELL_ARG_SUBCMD,  /* a subcommand of the command named by the word before (help) */
 };
@@ -159,12 +164,12 @@ struct shell_cmd {
 	/* run: argv[0] is the command word (the subcommand word for a subcommand);
 	 * returns 0 or a negative CAIRN_E* code. NULL: not in this image. */
 	int (*run)(struct shell *sh, int argc, char **argv);
-	const struct shell_cmd *subs; /* subcommands, ended by a NULL name; or NULL */
-	uint8_t min_args, max_args;   /* words after the (sub)command word */
-	uint8_t args[SHELL_ARG_SLOTS];/* completion kind per argument position */
-	const char *const *words;     /* for SHELL_ARG_WORDS, NULL-terminated */
-	const char *needs;            /* component that provides it, for "not in this image" */
-	bool absent;                  /* that component is not in this image */
+	const struct shell_cmd *subs;  /* subcommands, ended by a NULL name; or NULL */
+	uint8_t min_args, max_args;    /* words after the (sub)command word */
+	uint8_t args[SHELL_ARG_SLOTS]; /* completion kind per argument position */
+	const char *const *words;      /* for SHELL_ARG_WORDS, NULL-terminated */
+	const char *needs;	       /* component that provides it, for "not in this image" */
+	bool absent;		       /* that component is not in this image */
 };
 #define SHELL_ARGS_ANY 255 /* max_args: no upper bound */
 
@@ -174,8 +179,8 @@ typedef void (*shell_cand_fn)(void *cookie, const char *path);
 struct shell_services {
 	void *ctx;
 	/* complete: kind is SHELL_ARG_STATE, SHELL_ARG_PKG or SHELL_ARG_COMP */
-	void (*complete)(void *ctx, enum shell_arg_kind kind, const char *prefix,
-			 shell_cand_fn add, void *cookie);
+	void (*complete)(void *ctx, enum shell_arg_kind kind, const char *prefix, shell_cand_fn add,
+			 void *cookie);
 };
 
 struct shell_cands {
@@ -198,11 +203,11 @@ struct shell {
 	struct shell_cands cands;
 	char cword[SHELL_LINE_MAX + 1]; /* the word being completed */
 	bool cands_ok;
-	bool machine;     /* machine mode: each line ends with one ok/err line */
-	bool cancelled;   /* Ctrl-C seen while a command ran */
+	bool machine;			/* machine mode: each line ends with one ok/err line */
+	bool cancelled;			/* Ctrl-C seen while a command ran */
 	uint8_t ahead[SHELL_TYPEAHEAD]; /* input read while a command ran */
 	size_t ahead_len;
-	unsigned lines;   /* lines run, for tests */
+	unsigned lines; /* lines run, for tests */
 };
 
 /* shell_init: a shell over a backend, a command table and services. */

@@ -34,124 +34,124 @@
 #include "cairn/blkdev.h"
 #include "cairn/err.h"
 
-#define STATEFS_KEY_PREFIX "/state/" /* every key starts with this */
-#define STATEFS_KEY_MAX 255u        /* bytes, excluding the NUL terminator */
-#define STATEFS_VALUE_MAX 65536u    /* bytes; 0-byte values are allowed */
-#define STATEFS_BATCH_MAX 64u       /* operations in one statefs_batch() */
+#define STATEFS_KEY_PREFIX "/state/"  /* every key starts with this */
+#define STATEFS_KEY_MAX 255u	      /* bytes, excluding the NUL terminator */
+#define STATEFS_VALUE_MAX 65536u      /* bytes; 0-byte values are allowed */
+#define STATEFS_BATCH_MAX 64u	      /* operations in one statefs_batch() */
 #define STATEFS_MIN_REGION_SECTORS 4u /* smallest journal region mkfs accepts */
 
 /* Mount flags (statefs_config.flags). */
 #define STATEFS_MOUNT_FORMAT_EMPTY 0x1u /* format when neither superblock exists */
-#define STATEFS_MOUNT_READ_ONLY 0x2u    /* never write; mutators return CAIRN_EROFS */
+#define STATEFS_MOUNT_READ_ONLY 0x2u	/* never write; mutators return CAIRN_EROFS */
 
 struct statefs; /* opaque instance, created by statefs_mount */
 
 struct statefs_config {
-	struct blkdev *bdev;      /* device holding the store; must outlive the mount */
-	uint32_t flags;           /* STATEFS_MOUNT_* bits; default 0 */
-	uint32_t max_keys;        /* cap on live keys (memory bound); 0 = 65536 */
-	uint32_t max_records;     /* replay record-count cap; 0 = region bytes / 32 */
+	struct blkdev *bdev;  /* device holding the store; must outlive the mount */
+	uint32_t flags;	      /* STATEFS_MOUNT_* bits; default 0 */
+	uint32_t max_keys;    /* cap on live keys (memory bound); 0 = 65536 */
+	uint32_t max_records; /* replay record-count cap; 0 = region bytes / 32 */
 };
 
 /* Why replay stopped. "Clean" reasons mean the journal simply ended. */
 enum statefs_stop_reason {
-	STATEFS_STOP_NO_RECORD = 0,   /* clean: no record magic (zeroed/never written) */
-	STATEFS_STOP_END_OF_REGION,   /* clean: fewer than a header's bytes remain */
-	STATEFS_STOP_STALE_EPOCH,     /* clean: record from an older epoch (old garbage) */
-	STATEFS_STOP_BAD_LENGTH,      /* torn/corrupt: key/value length out of range */
-	STATEFS_STOP_BAD_TYPE,        /* torn/corrupt: unknown type or flag bits */
-	STATEFS_STOP_BAD_EPOCH,       /* torn/corrupt: epoch newer than the superblock's */
-	STATEFS_STOP_BAD_SEQ,         /* torn/corrupt: sequence does not continue */
-	STATEFS_STOP_BAD_CRC,         /* torn/corrupt: CRC32-C mismatch */
-	STATEFS_STOP_BAD_KEY,         /* corrupt: CRC ok but the key is invalid */
-	STATEFS_STOP_BATCH_TOO_LONG,  /* corrupt: more than STATEFS_BATCH_MAX linked records */
-	STATEFS_STOP_RECORD_CAP,      /* replay hit the configured record-count cap */
-	STATEFS_STOP_KEY_CAP,         /* the next batch would index more than max_keys keys */
+	STATEFS_STOP_NO_RECORD = 0,  /* clean: no record magic (zeroed/never written) */
+	STATEFS_STOP_END_OF_REGION,  /* clean: fewer than a header's bytes remain */
+	STATEFS_STOP_STALE_EPOCH,    /* clean: record from an older epoch (old garbage) */
+	STATEFS_STOP_BAD_LENGTH,     /* torn/corrupt: key/value length out of range */
+	STATEFS_STOP_BAD_TYPE,	     /* torn/corrupt: unknown type or flag bits */
+	STATEFS_STOP_BAD_EPOCH,	     /* torn/corrupt: epoch newer than the superblock's */
+	STATEFS_STOP_BAD_SEQ,	     /* torn/corrupt: sequence does not continue */
+	STATEFS_STOP_BAD_CRC,	     /* torn/corrupt: CRC32-C mismatch */
+	STATEFS_STOP_BAD_KEY,	     /* corrupt: CRC ok but the key is invalid */
+	STATEFS_STOP_BATCH_TOO_LONG, /* corrupt: more than STATEFS_BATCH_MAX linked records */
+	STATEFS_STOP_RECORD_CAP,     /* replay hit the configured record-count cap */
+	STATEFS_STOP_KEY_CAP,	     /* the next batch would index more than max_keys keys */
 };
 
 /* Recovery class of a mount: what replay found and what the engine does about it
  * (docs/statefs.md, "Recovery classes"). Every class but CLEAN is reported by the
  * image component (marker + audit) and makes statefs-fsck exit 1. */
 enum statefs_mount_class {
-	STATEFS_CLASS_CLEAN = 0,    /* the journal simply ended: nothing lost; read-write */
-	STATEFS_CLASS_TORN_TAIL,    /* an unsynced, torn or incomplete tail was discarded and
+	STATEFS_CLASS_CLEAN = 0,   /* the journal simply ended: nothing lost; read-write */
+	STATEFS_CLASS_TORN_TAIL,   /* an unsynced, torn or incomplete tail was discarded and
 				       nothing shows it had been synced; read-write: the next
 				       write (or statefs_truncate_tail) repairs the tail */
-	STATEFS_CLASS_DAMAGED,      /* replay stopped before records known to be durable
+	STATEFS_CLASS_DAMAGED,	   /* replay stopped before records known to be durable
 				       (valid records follow the stop, or the stop is before
 				       the superblock's durable end, or a record/key cap was
 				       reached): served read-only, nothing is written */
-	STATEFS_CLASS_ROLLED_BACK,  /* the superblock in use is older than the newest one
+	STATEFS_CLASS_ROLLED_BACK, /* the superblock in use is older than the newest one
 				       written (records newer than it in the active region, or
 				       the idle region holds a committed newer state): served
 				       read-only; statefs-fsck --roll-forward adopts the newer state */
 };
 
 struct statefs_replay_report {
-	uint64_t records_replayed;  /* records applied to the index */
-	uint64_t stop_offset;       /* byte offset in the region where appends continue */
+	uint64_t records_replayed; /* records applied to the index */
+	uint64_t stop_offset;	   /* byte offset in the region where appends continue */
 	enum statefs_stop_reason stop_reason;
-	uint64_t bytes_discarded;   /* bytes of records seen but not applied (torn batch,
+	uint64_t bytes_discarded;	      /* bytes of records seen but not applied (torn batch,
 	                               bad record's claimed length when in range) */
-	uint64_t bad_record_index;  /* index (from 0) of the record that stopped replay */
-	uint64_t bad_offset;        /* byte offset of that record */
-	uint32_t region;            /* active journal region, 0 (A) or 1 (B) */
-	uint64_t region_bytes;      /* size of each journal region in bytes */
-	uint64_t generation;        /* superblock generation in use */
-	bool clean;                 /* the journal ended cleanly and nothing was found
+	uint64_t bad_record_index;	      /* index (from 0) of the record that stopped replay */
+	uint64_t bad_offset;		      /* byte offset of that record */
+	uint32_t region;		      /* active journal region, 0 (A) or 1 (B) */
+	uint64_t region_bytes;		      /* size of each journal region in bytes */
+	uint64_t generation;		      /* superblock generation in use */
+	bool clean;			      /* the journal ended cleanly and nothing was found
 	                               beyond it: mount_class == STATEFS_CLASS_CLEAN */
-	bool formatted;             /* mount formatted an empty device */
+	bool formatted;			      /* mount formatted an empty device */
 	enum statefs_mount_class mount_class; /* recovery class, see above */
-	bool refused;               /* the class makes the engine refuse writes: mutators
+	bool refused;			      /* the class makes the engine refuse writes: mutators
 	                               return CAIRN_EROFS (DAMAGED, ROLLED_BACK) */
-	uint64_t evidence_offset;   /* DAMAGED/ROLLED_BACK: region offset of the record that
+	uint64_t evidence_offset; /* DAMAGED/ROLLED_BACK: region offset of the record that
 	                               proves it (a durable record after the stop, the
 	                               newer record, or the idle region's first record);
 	                               for a stop before durable_end: durable_end */
-	uint32_t evidence_region;   /* the region evidence_offset is in, 0 (A) or 1 (B) */
+	uint32_t evidence_region; /* the region evidence_offset is in, 0 (A) or 1 (B) */
 };
 
 /* Problems statefs_check can report, first one wins. */
 enum statefs_check_problem {
 	STATEFS_CHECK_OK = 0,
-	STATEFS_CHECK_TORN_TAIL,      /* replay stopped on a torn record (repairable) */
-	STATEFS_CHECK_SUPER_COPY,     /* one superblock copy is invalid (warning) */
-	STATEFS_CHECK_RECORD,         /* an indexed record fails its CRC or key match */
-	STATEFS_CHECK_INDEX,          /* in-memory index disagrees with a fresh replay */
-	STATEFS_CHECK_DAMAGED,        /* class DAMAGED: records beyond the stop (read-only) */
-	STATEFS_CHECK_ROLLED_BACK,    /* class ROLLED_BACK: a newer superblock was lost */
+	STATEFS_CHECK_TORN_TAIL,   /* replay stopped on a torn record (repairable) */
+	STATEFS_CHECK_SUPER_COPY,  /* one superblock copy is invalid (warning) */
+	STATEFS_CHECK_RECORD,	   /* an indexed record fails its CRC or key match */
+	STATEFS_CHECK_INDEX,	   /* in-memory index disagrees with a fresh replay */
+	STATEFS_CHECK_DAMAGED,	   /* class DAMAGED: records beyond the stop (read-only) */
+	STATEFS_CHECK_ROLLED_BACK, /* class ROLLED_BACK: a newer superblock was lost */
 };
 
 struct statefs_check_report {
 	enum statefs_check_problem problem;
-	uint64_t records_checked;   /* records re-read and CRC-verified */
-	uint64_t keys;              /* live keys */
-	uint64_t bad_offset;        /* byte offset (in the region) of the first bad record */
+	uint64_t records_checked; /* records re-read and CRC-verified */
+	uint64_t keys;		  /* live keys */
+	uint64_t bad_offset;	  /* byte offset (in the region) of the first bad record */
 	enum statefs_stop_reason stop_reason; /* replay stop reason of the fresh walk */
-	uint32_t super_valid_mask;  /* bit i set when superblock copy i is valid */
+	uint32_t super_valid_mask;	      /* bit i set when superblock copy i is valid */
 };
 
 struct statefs_dirent {
 	char key[STATEFS_KEY_MAX + 1]; /* NUL-terminated key */
-	uint32_t value_len;            /* value size in bytes */
+	uint32_t value_len;	       /* value size in bytes */
 };
 
 #define STATEFS_OP_PUT 1
 #define STATEFS_OP_DELETE 2
 
 struct statefs_op {
-	int type;           /* STATEFS_OP_PUT or STATEFS_OP_DELETE */
-	const char *key;    /* NUL-terminated key */
-	const void *value;  /* PUT only */
-	size_t value_len;   /* PUT only, <= STATEFS_VALUE_MAX */
+	int type;	   /* STATEFS_OP_PUT or STATEFS_OP_DELETE */
+	const char *key;   /* NUL-terminated key */
+	const void *value; /* PUT only */
+	size_t value_len;  /* PUT only, <= STATEFS_VALUE_MAX */
 };
 
 struct statefs_stats {
-	uint64_t keys;             /* live keys */
-	uint64_t live_bytes;       /* bytes the live records occupy in a fresh region */
-	uint64_t region_bytes;     /* journal region size */
-	uint64_t tail;             /* append offset in the active region */
-	uint64_t compactions;      /* compactions done by this instance */
+	uint64_t keys;		       /* live keys */
+	uint64_t live_bytes;	       /* bytes the live records occupy in a fresh region */
+	uint64_t region_bytes;	       /* journal region size */
+	uint64_t tail;		       /* append offset in the active region */
+	uint64_t compactions;	       /* compactions done by this instance */
 	uint64_t device_bytes_written; /* bytes handed to blkdev_write by this instance */
 };
 

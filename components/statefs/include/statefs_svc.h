@@ -49,8 +49,7 @@ int statefs_svc_batch(const struct statefs_op *ops, size_t n);
 /* statefs_svc_list: keys under prefix (a "/state/.../" path ending in '/', needs
  * l on it) strictly after `after` (NULL or "" to start), up to max, in byte
  * order; returns the count (fewer than max: the walk is done). */
-int statefs_svc_list(const char *prefix, const char *after, struct statefs_dirent *out,
-		     size_t max);
+int statefs_svc_list(const char *prefix, const char *after, struct statefs_dirent *out, size_t max);
 
 /* statefs_svc_sync: make every earlier change durable (any granted caller: a sync
  * exposes nothing and changes no key). */
@@ -61,8 +60,8 @@ int statefs_svc_sync(void);
 struct statefs_svc_stat {
 	struct statefs_stats stats;
 	struct statefs_replay_report replay;
-	bool read_only;     /* served read-only (disk, or records beyond the stop) */
-	uint64_t mount_us;  /* how long the last mount took */
+	bool read_only;	   /* served read-only (disk, or records beyond the stop) */
+	uint64_t mount_us; /* how long the last mount took */
 };
 
 /* statefs_svc_stat: the store's figures (any granted caller). */

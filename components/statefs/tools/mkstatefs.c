@@ -12,7 +12,8 @@
 /* usage: print the synopsis and return the usage exit code. */
 static int usage(void)
 {
-	fprintf(stderr, "usage: mkstatefs [-s SECTOR_SIZE] [--add KEY=VALUE]... IMAGE SIZE[K|M|G]\n");
+	fprintf(stderr, "usage: mkstatefs [-s SECTOR_SIZE] [--add KEY=VALUE]... IMAGE "
+			"SIZE[K|M|G]\n");
 	return TOOL_EXIT_USAGE;
 }
 
@@ -45,7 +46,8 @@ static int add_entries(const char *path, struct blkdev_file *f, char **adds, int
 		*eq = '\0';
 		int err = statefs_put(fs, adds[i], eq + 1, strlen(eq + 1));
 		if (err) {
-			fprintf(stderr, "mkstatefs: cannot add '%s': %s\n", adds[i], cairn_strerror(err));
+			fprintf(stderr, "mkstatefs: cannot add '%s': %s\n", adds[i],
+				cairn_strerror(err));
 			statefs_abandon(fs);
 			return TOOL_EXIT_USAGE;
 		}
@@ -61,7 +63,9 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) {
 			if (!(ss = tool_parse_sector_size(argv[++i])))
-				return fprintf(stderr, "mkstatefs: bad sector size '%s'\n", argv[i]), usage();
+				return fprintf(stderr, "mkstatefs: bad sector size '%s'\n",
+					       argv[i]),
+				       usage();
 		} else if (strcmp(argv[i], "--add") == 0 && i + 1 < argc && nadds < MAX_ADDS &&
 			   strchr(argv[i + 1], '=')) {
 			adds[nadds++] = argv[++i];
@@ -74,11 +78,14 @@ int main(int argc, char **argv)
 	const char *path = argv[i];
 	uint64_t size = parse_size(argv[i + 1]);
 	if (size == 0 || size % ss != 0)
-		return fprintf(stderr, "mkstatefs: size must be a non-zero multiple of %u\n", ss), usage();
+		return fprintf(stderr, "mkstatefs: size must be a non-zero multiple of %u\n", ss),
+		       usage();
 	struct blkdev_file f;
 	int err = blkdev_file_create(&f, path, ss, size / ss);
 	if (err)
-		return fprintf(stderr, "mkstatefs: %s: cannot create (%s)\n", path, cairn_strerror(err)), TOOL_EXIT_USAGE;
+		return fprintf(stderr, "mkstatefs: %s: cannot create (%s)\n", path,
+			       cairn_strerror(err)),
+		       TOOL_EXIT_USAGE;
 	f.sync_on_flush = 1;
 	err = statefs_format(&f.dev);
 	if (err) {

@@ -45,7 +45,9 @@ static int get_one(struct statefs *fs, const char *key)
 	int rc = TOOL_EXIT_OK;
 	if (n < 0) {
 		fprintf(stderr, "statefs-dump: %s: %s\n", key,
-			n == CAIRN_ENOENT ? "not found" : n == CAIRN_EINVAL ? "invalid key" : cairn_strerror(n));
+			n == CAIRN_ENOENT   ? "not found"
+			: n == CAIRN_EINVAL ? "invalid key"
+					    : cairn_strerror(n));
 		rc = n == CAIRN_EIO ? TOOL_EXIT_USAGE : TOOL_EXIT_CORRUPT;
 	} else if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n) {
 		rc = TOOL_EXIT_USAGE;
@@ -62,7 +64,8 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--get") == 0 && i + 1 < argc)
 			key = argv[++i];
-		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc && (ss = tool_parse_sector_size(argv[i + 1])))
+		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc &&
+			 (ss = tool_parse_sector_size(argv[i + 1])))
 			i++;
 		else
 			return usage();

@@ -11,13 +11,22 @@
 #include "tool_common.h"
 
 static const char *const problem_names[] = {
-	"clean", "torn tail", "superblock copy invalid", "bad record", "index mismatch",
+	"clean",
+	"torn tail",
+	"superblock copy invalid",
+	"bad record",
+	"index mismatch",
 	"damaged (valid records after the stop; served read-only)",
 	"rolled back (a newer superblock was lost; served read-only)",
 };
 
 /* What the operator asked fsck to change. */
-enum action { CHECK_ONLY, REPAIR, DISCARD_DAMAGED, ROLL_FORWARD };
+enum action {
+	CHECK_ONLY,
+	REPAIR,
+	DISCARD_DAMAGED,
+	ROLL_FORWARD
+};
 
 /* usage: print the synopsis and return the usage exit code. */
 static int usage(void)
@@ -31,7 +40,8 @@ static int usage(void)
 static void print_replay(const struct statefs_replay_report *r)
 {
 	printf("superblock: generation %llu, active region %c, region size %llu bytes\n",
-	       (unsigned long long)r->generation, r->region ? 'B' : 'A', (unsigned long long)r->region_bytes);
+	       (unsigned long long)r->generation, r->region ? 'B' : 'A',
+	       (unsigned long long)r->region_bytes);
 	printf("replay: %llu records, stopped at offset %llu (%s), %llu bytes discarded\n",
 	       (unsigned long long)r->records_replayed, (unsigned long long)r->stop_offset,
 	       statefs_stop_reason_name(r->stop_reason), (unsigned long long)r->bytes_discarded);
@@ -60,11 +70,14 @@ static int run_check(struct statefs *fs, const struct statefs_replay_report *rep
 		return TOOL_EXIT_CORRUPT;
 	printf("corrupt: %s", problem_names[cr.problem]);
 	if (cr.problem == STATEFS_CHECK_TORN_TAIL)
-		printf(": first bad record #%llu at offset %llu (%s), %llu bytes discarded; run with --repair",
+		printf(": first bad record #%llu at offset %llu (%s), %llu bytes discarded; run "
+		       "with --repair",
 		       (unsigned long long)rep->bad_record_index, (unsigned long long)cr.bad_offset,
-		       statefs_stop_reason_name(cr.stop_reason), (unsigned long long)rep->bytes_discarded);
+		       statefs_stop_reason_name(cr.stop_reason),
+		       (unsigned long long)rep->bytes_discarded);
 	else if (cr.problem == STATEFS_CHECK_RECORD)
-		printf(": record at offset %llu fails its CRC or key check", (unsigned long long)cr.bad_offset);
+		printf(": record at offset %llu fails its CRC or key check",
+		       (unsigned long long)cr.bad_offset);
 	else if (cr.problem == STATEFS_CHECK_SUPER_COPY)
 		printf(": valid copies mask 0x%x; run with --repair", cr.super_valid_mask);
 	else if (cr.problem == STATEFS_CHECK_DAMAGED)
@@ -82,8 +95,10 @@ static int run_check(struct statefs *fs, const struct statefs_replay_report *rep
 static int repair(struct statefs *fs, const struct statefs_replay_report *rep)
 {
 	if (rep->refused) {
-		fprintf(stderr, "statefs-fsck: --repair refused: the store is %s; see --discard-damaged / "
-			"--roll-forward (docs/statefs.md)\n", statefs_mount_class_name(rep->mount_class));
+		fprintf(stderr,
+			"statefs-fsck: --repair refused: the store is %s; see --discard-damaged / "
+			"--roll-forward (docs/statefs.md)\n",
+			statefs_mount_class_name(rep->mount_class));
 		return TOOL_EXIT_CORRUPT;
 	}
 	int err = statefs_truncate_tail(fs);
@@ -91,15 +106,18 @@ static int repair(struct statefs *fs, const struct statefs_replay_report *rep)
 		fprintf(stderr, "statefs-fsck: repair failed (%s)\n", cairn_strerror(err));
 		return TOOL_EXIT_USAGE;
 	}
-	printf("repaired: journal truncated at offset %llu\n", (unsigned long long)rep->stop_offset);
+	printf("repaired: journal truncated at offset %llu\n",
+	       (unsigned long long)rep->stop_offset);
 	return run_check(fs, rep, false);
 }
 
 /* operator_action: --discard-damaged or --roll-forward on a store of the matching
  * class; anything else is refused with exit 1. */
-static int operator_action(struct statefs *fs, const struct statefs_replay_report *rep, enum action a)
+static int operator_action(struct statefs *fs, const struct statefs_replay_report *rep,
+			   enum action a)
 {
-	enum statefs_mount_class want = a == DISCARD_DAMAGED ? STATEFS_CLASS_DAMAGED : STATEFS_CLASS_ROLLED_BACK;
+	enum statefs_mount_class want = a == DISCARD_DAMAGED ? STATEFS_CLASS_DAMAGED
+							     : STATEFS_CLASS_ROLLED_BACK;
 	const char *name = a == DISCARD_DAMAGED ? "--discard-damaged" : "--roll-forward";
 	if (rep->mount_class != want) {
 		fprintf(stderr, "statefs-fsck: %s refused: the store is %s, not %s\n", name,
@@ -122,13 +140,14 @@ static int parse_args(int argc, char **argv, enum action *a, uint32_t *ss)
 	*a = CHECK_ONLY;
 	*ss = 0;
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		enum action want = strcmp(argv[i], "--repair") == 0		 ? REPAIR
+		enum action want = strcmp(argv[i], "--repair") == 0	       ? REPAIR
 				   : strcmp(argv[i], "--discard-damaged") == 0 ? DISCARD_DAMAGED
-				   : strcmp(argv[i], "--roll-forward") == 0	 ? ROLL_FORWARD
-										 : CHECK_ONLY;
+				   : strcmp(argv[i], "--roll-forward") == 0    ? ROLL_FORWARD
+									       : CHECK_ONLY;
 		if (want != CHECK_ONLY && (*a == CHECK_ONLY || *a == want))
 			*a = want;
-		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc && (*ss = tool_parse_sector_size(argv[i + 1])))
+		else if (strcmp(argv[i], "-s") == 0 && i + 1 < argc &&
+			 (*ss = tool_parse_sector_size(argv[i + 1])))
 			i++;
 		else
 			return -1;

@@ -24,7 +24,8 @@ static uint32_t detect_sector_size(const char *path)
 	if (!fp)
 		return ss;
 	if (fread(b, 1, sizeof(b), fp) == sizeof(b) && memcmp(b, "CAIRNSFS", 8) == 0) {
-		uint32_t v = (uint32_t)b[12] | (uint32_t)b[13] << 8 | (uint32_t)b[14] << 16 | (uint32_t)b[15] << 24;
+		uint32_t v = (uint32_t)b[12] | (uint32_t)b[13] << 8 | (uint32_t)b[14] << 16 |
+			     (uint32_t)b[15] << 24;
 		if (v >= 512 && v <= 65536 && (v & (v - 1)) == 0)
 			ss = v;
 	}
@@ -39,7 +40,9 @@ int tool_open(const char *prog, const char *path, uint32_t ss, bool writable, st
 		ss = detect_sector_size(path);
 	int err = blkdev_file_open(f, path, ss, !writable);
 	if (err == CAIRN_EINVAL) {
-		fprintf(stderr, "%s: %s: size is not a non-zero multiple of the %u-byte sector size\n", prog, path, ss);
+		fprintf(stderr,
+			"%s: %s: size is not a non-zero multiple of the %u-byte sector size\n",
+			prog, path, ss);
 		return TOOL_EXIT_CORRUPT;
 	}
 	if (err) {
@@ -54,7 +57,8 @@ int tool_open(const char *prog, const char *path, uint32_t ss, bool writable, st
 int tool_mount(const char *prog, const char *path, struct blkdev_file *f, bool writable,
 	       struct statefs **fs, struct statefs_replay_report *rep)
 {
-	struct statefs_config cfg = { .bdev = &f->dev, .flags = writable ? 0 : STATEFS_MOUNT_READ_ONLY };
+	struct statefs_config cfg = { .bdev = &f->dev,
+				      .flags = writable ? 0 : STATEFS_MOUNT_READ_ONLY };
 	int err = statefs_mount(fs, &cfg, rep);
 	if (err == 0)
 		return TOOL_EXIT_OK;

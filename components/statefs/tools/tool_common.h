@@ -17,7 +17,8 @@
 uint32_t tool_parse_sector_size(const char *s);
 /* tool_open: open path as a device; ss 0 = detect from the superblock (default
  * 512). Prints a message and returns a TOOL_EXIT_* code on failure. */
-int tool_open(const char *prog, const char *path, uint32_t ss, bool writable, struct blkdev_file *f);
+int tool_open(const char *prog, const char *path, uint32_t ss, bool writable,
+	      struct blkdev_file *f);
 /* tool_mount: mount an opened image; prints a message and returns a TOOL_EXIT_*
  * code on failure. */
 int tool_mount(const char *prog, const char *path, struct blkdev_file *f, bool writable,

@@ -21,18 +21,18 @@
 #include "cairn/err.h"
 #include "cairn/virtio.h"
 
-#define VBLK_MAX_DEVICES 8u               /* QEMU virt has 8 virtio-mmio slots */
-#define VBLK_SECTOR_SIZE 512u             /* virtio protocol unit, always */
+#define VBLK_MAX_DEVICES 8u		  /* QEMU virt has 8 virtio-mmio slots */
+#define VBLK_SECTOR_SIZE 512u		  /* virtio protocol unit, always */
 #define VBLK_MAX_TRANSFER (128u * 1024u)  /* bytes per device request; larger I/O is split */
 #define VBLK_DEFAULT_TIMEOUT_US 10000000u /* per device request, 10 s */
-#define VBLK_DEFAULT_QUEUE_SIZE 128u      /* descriptors; 3 per request -> 42 in flight */
-#define VBLK_DESCRIBE_MAX 160u            /* enough for the longest vblk_describe line */
+#define VBLK_DEFAULT_QUEUE_SIZE 128u	  /* descriptors; 3 per request -> 42 in flight */
+#define VBLK_DESCRIBE_MAX 160u		  /* enough for the longest vblk_describe line */
 
 struct vblk_dev; /* opaque; storage is a static pool of VBLK_MAX_DEVICES entries */
 
 enum vblk_audit_kind {
 	VBLK_AUDIT_READ_ONLY = 1, /* a write or flush refused: the disk or claim is read-only */
-	VBLK_AUDIT_CLAIM = 2,     /* the claim policy denied a claim */
+	VBLK_AUDIT_CLAIM = 2,	  /* the claim policy denied a claim */
 };
 
 /* Optional audit record for a refused operation: kind says which; op is "write",
@@ -43,13 +43,13 @@ typedef void (*vblk_audit_fn)(void *ctx, enum vblk_audit_kind kind, const char *
 /* Probe configuration. Every field documents its default. */
 struct vblk_config {
 	const struct virtio_ops *ops; /* required (cairn/virtio.h) */
-	void *ctx;                    /* passed to every op */
-	vblk_audit_fn audit;          /* optional: refused operations */
-	uint64_t mmio_base;                  /* physical base, for vblk_describe only */
-	uint32_t irq;                        /* IRQ number, for vblk_describe only */
-	bool polled;        /* true: never wait for interrupts (early boot, panic) */
-	uint32_t timeout_us; /* per device request; 0 = VBLK_DEFAULT_TIMEOUT_US */
-	uint16_t queue_size; /* descriptors, 0 = VBLK_DEFAULT_QUEUE_SIZE; clamped to the
+	void *ctx;		      /* passed to every op */
+	vblk_audit_fn audit;	      /* optional: refused operations */
+	uint64_t mmio_base;	      /* physical base, for vblk_describe only */
+	uint32_t irq;		      /* IRQ number, for vblk_describe only */
+	bool polled;		      /* true: never wait for interrupts (early boot, panic) */
+	uint32_t timeout_us;	      /* per device request; 0 = VBLK_DEFAULT_TIMEOUT_US */
+	uint16_t queue_size;	      /* descriptors, 0 = VBLK_DEFAULT_QUEUE_SIZE; clamped to the
 	                      * device's QueueNumMax and rounded down to a power of two */
 };
 
@@ -88,11 +88,11 @@ int vblk_flush(struct vblk_dev *dev);
 
 /* What the kernel's diagnostics show about a disk (cairn/diag.h, `hw vblk`). */
 struct vblk_status {
-	uint32_t owner;     /* component id holding the claim, 0 when unclaimed */
-	uint32_t version;   /* virtio-mmio transport: 1 legacy, 2 modern */
+	uint32_t owner;	  /* component id holding the claim, 0 when unclaimed */
+	uint32_t version; /* virtio-mmio transport: 1 legacy, 2 modern */
 	uint64_t mmio_base;
 	uint32_t irq;
-	bool polled;        /* completions polled (no interrupt) */
+	bool polled; /* completions polled (no interrupt) */
 };
 /* vblk_status: a snapshot of the above. */
 void vblk_status(const struct vblk_dev *dev, struct vblk_status *out);
@@ -118,8 +118,7 @@ int vblk_describe(const struct vblk_dev *dev, char *buf, size_t len);
  * allow (and sets *owner to the caller's component id, recorded on the claim) or a
  * negative code (CAIRN_EPERM) to deny; denials are audited. NULL = allow all,
  * owner 0. Set once at boot, before any claim. */
-typedef int (*vblk_claim_check_fn)(void *ctx, const char *serial, bool read_only,
-                                   uint32_t *owner);
+typedef int (*vblk_claim_check_fn)(void *ctx, const char *serial, bool read_only, uint32_t *owner);
 void vblk_set_claim_check(vblk_claim_check_fn check, void *ctx);
 
 /* vblk_claim: take exclusive use of the disk whose serial equals `serial`.

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#define VRNG_SVC_MAX 4096u              /* bytes per call */
+#define VRNG_SVC_MAX 4096u /* bytes per call */
 
 /* vrng_svc_read: len (<= VRNG_SVC_MAX) health-tested bytes into buf. 0;
  * CAIRN_ENODEV no entropy device (or it failed at start-up); CAIRN_EIO the

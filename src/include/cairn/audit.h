@@ -11,28 +11,28 @@
 #include <stdint.h>
 
 #define AUDIT_RING_SIZE 64 /* records kept */
-#define AUDIT_OP_MAX 24    /* bytes of operation name, NUL included */
+#define AUDIT_OP_MAX 24	   /* bytes of operation name, NUL included */
 #define AUDIT_SUBJECT_MAX 96
 
 enum audit_kind {
-	AUDIT_CAP_DENIED = 1,     /* a call the capability table does not grant */
-	AUDIT_ACCESS_DENIED = 2,  /* a key or path outside the caller's rights (statefs prefixes) */
-	AUDIT_READ_ONLY = 3,      /* a write or flush refused on a read-only claim or disk */
-	AUDIT_INTEGRITY = 4,      /* data failed its checksum or signature */
-	AUDIT_BAD_ADDR = 5,       /* a caller passed memory the gate's copy could not touch */
-	AUDIT_BOOT = 6,           /* a boot-control transition (slot chosen, refused, confirmed) */
+	AUDIT_CAP_DENIED = 1,	 /* a call the capability table does not grant */
+	AUDIT_ACCESS_DENIED = 2, /* a key or path outside the caller's rights (statefs prefixes) */
+	AUDIT_READ_ONLY = 3,	 /* a write or flush refused on a read-only claim or disk */
+	AUDIT_INTEGRITY = 4,	 /* data failed its checksum or signature */
+	AUDIT_BAD_ADDR = 5,	 /* a caller passed memory the gate's copy could not touch */
+	AUDIT_BOOT = 6,		 /* a boot-control transition (slot chosen, refused, confirmed) */
 	AUDIT_KINDS
 };
 
 #define AUDIT_BURST 32 /* records kept per (kind, caller) per second; more are counted */
 
 struct audit_rec {
-	uint64_t seq;                    /* 1, 2, 3, ... in append order */
-	uint64_t time_us;                /* time_us() at append */
-	uint8_t kind;                    /* enum audit_kind */
-	uint16_t caller;                 /* component acting when it happened */
-	uint16_t callee;                 /* component whose authority was asked */
-	char op[AUDIT_OP_MAX];           /* operation, e.g. "put" (truncated with '~') */
+	uint64_t seq;			 /* 1, 2, 3, ... in append order */
+	uint64_t time_us;		 /* time_us() at append */
+	uint8_t kind;			 /* enum audit_kind */
+	uint16_t caller;		 /* component acting when it happened */
+	uint16_t callee;		 /* component whose authority was asked */
+	char op[AUDIT_OP_MAX];		 /* operation, e.g. "put" (truncated with '~') */
 	char subject[AUDIT_SUBJECT_MAX]; /* key, disk serial or path; may be empty */
 };
 

@@ -22,9 +22,9 @@
 #define BLKDEV_SECTOR_MAX 65536u
 
 struct blkdev_info {
-	uint32_t sector_size;  /* bytes per logical block: power of two, 512..65536 */
-	uint64_t sector_count; /* capacity in logical blocks */
-	bool read_only;        /* writes and flushes fail with CAIRN_EROFS */
+	uint32_t sector_size;		    /* bytes per logical block: power of two, 512..65536 */
+	uint64_t sector_count;		    /* capacity in logical blocks */
+	bool read_only;			    /* writes and flushes fail with CAIRN_EROFS */
 	char serial[BLKDEV_SERIAL_MAX + 1]; /* NUL-terminated, may be empty */
 };
 
@@ -42,7 +42,7 @@ struct blkdev_ops {
 
 struct blkdev {
 	const struct blkdev_ops *ops;
-	void *ctx;              /* passed to every op */
+	void *ctx; /* passed to every op */
 	struct blkdev_info info;
 };
 

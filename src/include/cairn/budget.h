@@ -16,7 +16,13 @@
 
 #include <stdint.h>
 
-enum budget_kind { BUDGET_HEAP, BUDGET_PAGES, BUDGET_THREADS, BUDGET_HANDLES, BUDGET_KINDS };
+enum budget_kind {
+	BUDGET_HEAP,
+	BUDGET_PAGES,
+	BUDGET_THREADS,
+	BUDGET_HANDLES,
+	BUDGET_KINDS
+};
 
 /* What one component holds now, the most it held, and how often it was refused. */
 struct budget_usage {

@@ -35,14 +35,14 @@
 /* One exclusive disk claim: only `owner` may claim the disk with this serial. */
 struct cap_disk {
 	const char *serial; /* virtio-blk serial, NUL-terminated, <= 20 bytes */
-	uint8_t owner;      /* component id */
-	bool rw;            /* false: the owner may only claim it read-only */
+	uint8_t owner;	    /* component id */
+	bool rw;	    /* false: the owner may only claim it read-only */
 };
 
 /* One statefs key prefix rule; prefixes never nest, so a key matches at most one. */
 struct cap_prefix {
 	const char *prefix;    /* "/state/.../", always ends in '/' */
-	uint16_t len;          /* strlen(prefix) */
+	uint16_t len;	       /* strlen(prefix) */
 	const uint8_t *rights; /* rights[comp], comp_count entries of CAP_R|CAP_W|CAP_L */
 };
 
@@ -52,21 +52,21 @@ struct cap_prefix {
  * component; going over is that component's CAIRN_ENOMEM (heap, pages,
  * threads) or CAIRN_EMFILE (handles), never anybody else's. */
 struct cap_budget {
-	uint64_t heap;    /* bytes of malloc'd memory (block headers included) */
-	uint32_t pages;   /* 4 KiB pages from the page pool (thread stacks included) */
+	uint64_t heap;	  /* bytes of malloc'd memory (block headers included) */
+	uint32_t pages;	  /* 4 KiB pages from the page pool (thread stacks included) */
 	uint32_t threads; /* live threads owned by the component */
 	uint32_t handles; /* open handles a component hands out (packagefs files) */
 };
 
 struct cap_table {
-	unsigned comp_count;          /* kernel + enabled components, <= 32 */
-	const char *const *names;     /* names[comp] */
-	const uint32_t *grants;       /* grants[caller] & CAP_BIT(callee): may call */
-	const uint32_t *needs;        /* needs[comp] & CAP_BIT(n): comp starts after n */
-	const uint32_t *privs;        /* privs[comp]: CAP_PRIV_* bits */
+	unsigned comp_count;		  /* kernel + enabled components, <= 32 */
+	const char *const *names;	  /* names[comp] */
+	const uint32_t *grants;		  /* grants[caller] & CAP_BIT(callee): may call */
+	const uint32_t *needs;		  /* needs[comp] & CAP_BIT(n): comp starts after n */
+	const uint32_t *privs;		  /* privs[comp]: CAP_PRIV_* bits */
 	const struct cap_budget *budgets; /* budgets[comp] */
-	unsigned start_count;         /* components in start_order */
-	const uint8_t *start_order;   /* component ids, kernel excluded */
+	unsigned start_count;		  /* components in start_order */
+	const uint8_t *start_order;	  /* component ids, kernel excluded */
 	unsigned disk_count;
 	const struct cap_disk *disks;
 	unsigned prefix_count;

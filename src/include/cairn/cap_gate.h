@@ -27,7 +27,7 @@
 struct cap_call {
 	uint16_t caller; /* identity before the call, restored by cap_leave */
 	uint16_t callee;
-	bool counted;    /* counted as in flight in callee */
+	bool counted; /* counted as in flight in callee */
 };
 
 /* cap_enter: check and enter a call into callee's operation op. 0, CAIRN_EPERM

@@ -20,9 +20,9 @@ struct dt_region {
 
 struct dt_hart {
 	uint32_t hartid;
-	bool has_sstc;     /* ISA string lists the Sstc extension */
-	bool has_zbc;      /* ISA string lists Zbc (carry-less multiply) */
-	bool has_svpbmt;   /* ISA string lists Svpbmt (page-based memory types) */
+	bool has_sstc;	    /* ISA string lists the Sstc extension */
+	bool has_zbc;	    /* ISA string lists Zbc (carry-less multiply) */
+	bool has_svpbmt;    /* ISA string lists Svpbmt (page-based memory types) */
 	int plic_s_context; /* PLIC context for this hart's S-mode external irq, -1 if none */
 };
 
@@ -41,9 +41,9 @@ struct dt_platform {
 	unsigned nharts; /* harts with status "okay" (or no status) */
 	struct dt_hart harts[DT_MAX_HARTS];
 	uint64_t uart_base;
-	uint64_t uart_size;  /* reg size; the MMU maps at least one page */
+	uint64_t uart_size; /* reg size; the MMU maps at least one page */
 	uint32_t uart_reg_shift;
-	uint32_t uart_irq;   /* PLIC source of the UART, 0 when the DTB gives none */
+	uint32_t uart_irq; /* PLIC source of the UART, 0 when the DTB gives none */
 	uint64_t plic_base;
 	uint64_t plic_size;
 	uint32_t plic_ndev;

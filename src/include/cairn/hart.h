@@ -43,35 +43,35 @@ struct hart {
 	/* Trap entry (arch/entry.S reads these at fixed offsets): */
 	uintptr_t trap_scratch[2]; /* t0/t1 while trap_entry picks a stack */
 	uintptr_t trap_stack_top;  /* emergency trap stack, immutable after bring-up */
-	uintptr_t stack_lo;        /* bounds of the stack this hart runs on now: the */
-	uintptr_t stack_hi;        /* current thread's or the scheduler's (interrupts off) */
+	uintptr_t stack_lo;	   /* bounds of the stack this hart runs on now: the */
+	uintptr_t stack_hi;	   /* current thread's or the scheduler's (interrupts off) */
 
 	/* Immutable after bring-up: */
-	unsigned index;      /* logical index 0..nharts-1 (boot hart is 0) */
+	unsigned index;	     /* logical index 0..nharts-1 (boot hart is 0) */
 	uint32_t hartid;     /* the platform's hart id */
 	int plic_context;    /* S-mode external interrupt context, -1 if none */
 	uintptr_t stack_top; /* this hart's scheduler stack */
 
 	/* Owned by this hart (interrupts off when touched): */
-	int noff;            /* push_off depth */
-	int intena;          /* were interrupts on before the first push_off? */
+	int noff;   /* push_off depth */
+	int intena; /* were interrupts on before the first push_off? */
 	struct thread *current;
 	struct context sched_ctx;
-	uint64_t next_tick;  /* timer deadline in timebase ticks */
+	uint64_t next_tick;	/* timer deadline in timebase ticks */
 	uint32_t on_trap_stack; /* handling a trap on the emergency stack: no preemption */
 
 	/* Written by this hart, read by others (atomics): */
-	uint64_t ticks;      /* timer interrupts taken; relaxed loads are fine */
-	uint32_t online;     /* 1 once in the scheduler */
-	uint32_t idle;       /* 1 while waiting in wfi; protected by sched_lock */
-	uint32_t mmu_on;     /* 1 once this hart translates through the kernel table */
+	uint64_t ticks;	 /* timer interrupts taken; relaxed loads are fine */
+	uint32_t online; /* 1 once in the scheduler */
+	uint32_t idle;	 /* 1 while waiting in wfi; protected by sched_lock */
+	uint32_t mmu_on; /* 1 once this hart translates through the kernel table */
 
 	/* Written by other harts: */
-	uint32_t ipi_pending;          /* enum ipi_reason bits; atomic or/exchange */
-	uint32_t call_busy;            /* cross-hart call slot taken; atomic CAS */
-	void (*call_fn)(void *arg);    /* valid while call_busy */
+	uint32_t ipi_pending;	    /* enum ipi_reason bits; atomic or/exchange */
+	uint32_t call_busy;	    /* cross-hart call slot taken; atomic CAS */
+	void (*call_fn)(void *arg); /* valid while call_busy */
 	void *call_arg;
-	uint32_t call_done;            /* set (release) by this hart after call_fn */
+	uint32_t call_done; /* set (release) by this hart after call_fn */
 	/* Cross-hart calls components made to this hart: (window second << 32) |
 	 * calls in that second, updated by CAS; and how many were refused. */
 	uint64_t call_rate;
@@ -83,8 +83,8 @@ struct hart {
 /* hart_self: this hart's area. Re-read after anything that may switch threads. */
 static inline struct hart *hart_self(void) { return (struct hart *)read_tp(); }
 
-unsigned hart_count(void);                 /* harts online (stable after boot) */
-struct hart *hart_get(unsigned index);     /* NULL when index >= count */
+unsigned hart_count(void);	       /* harts online (stable after boot) */
+struct hart *hart_get(unsigned index); /* NULL when index >= count */
 
 /* hart_send_ipi: set reason bits on hart h and interrupt it. */
 void hart_send_ipi(struct hart *h, uint32_t reasons);

@@ -7,10 +7,7 @@
 #include <stdint.h>
 
 /* le_get16/32/64: the little-endian value at p. */
-static inline uint16_t le_get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
+static inline uint16_t le_get16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
 
 static inline uint32_t le_get32(const uint8_t *p)
 {

@@ -10,15 +10,19 @@ struct list_node {
 	struct list_node *prev, *next;
 };
 
-#define LIST_INIT(name) { &(name), &(name) }
-#define list_entry(node, type, member) ((type *)((char *)(node) - offsetof(type, member)))
+#define LIST_INIT(name)                                                                            \
+	{                                                                                          \
+		&(name), &(name)                                                                   \
+	}
+#define list_entry(node, type, member) ((type *)((char *)(node)-offsetof(type, member)))
 
 static inline void list_init(struct list_node *h) { h->prev = h->next = h; }
 static inline bool list_empty(const struct list_node *h) { return h->next == h; }
 /* list_linked: true when n is on some list (unlinked nodes point to themselves). */
 static inline bool list_linked(const struct list_node *n) { return n->next != n; }
 
-static inline void list_insert_between(struct list_node *n, struct list_node *prev, struct list_node *next)
+static inline void list_insert_between(struct list_node *n, struct list_node *prev,
+				       struct list_node *next)
 {
 	n->prev = prev;
 	n->next = next;
@@ -26,8 +30,14 @@ static inline void list_insert_between(struct list_node *n, struct list_node *pr
 	next->prev = n;
 }
 
-static inline void list_push_back(struct list_node *h, struct list_node *n) { list_insert_between(n, h->prev, h); }
-static inline void list_push_front(struct list_node *h, struct list_node *n) { list_insert_between(n, h, h->next); }
+static inline void list_push_back(struct list_node *h, struct list_node *n)
+{
+	list_insert_between(n, h->prev, h);
+}
+static inline void list_push_front(struct list_node *h, struct list_node *n)
+{
+	list_insert_between(n, h, h->next);
+}
 
 /* list_remove: unlink n and leave it pointing to itself (list_linked() false). */
 static inline void list_remove(struct list_node *n)

@@ -10,11 +10,11 @@
 #define PAGE_SIZE 4096ul
 
 struct page_pool {
-	uintptr_t base;     /* first page, page-aligned */
+	uintptr_t base; /* first page, page-aligned */
 	size_t npages;
-	uint64_t *bitmap;   /* 1 = used; npages bits, caller-provided storage */
+	uint64_t *bitmap; /* 1 = used; npages bits, caller-provided storage */
 	size_t free_pages;
-	size_t hint;        /* first index that may be free */
+	size_t hint; /* first index that may be free */
 };
 
 /* page_pool_init: manage [base, base + npages*PAGE_SIZE); all pages free. */

@@ -18,10 +18,10 @@ _Noreturn void platform_reboot(void);
 /* backtrace_print: frame-pointer walk from fp, bounded to [lo, hi). */
 void backtrace_print(uintptr_t fp, uintptr_t lo, uintptr_t hi);
 
-#define kassert(cond)                                                         \
-	do {                                                                  \
-		if (!(cond))                                                  \
-			panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__); \
+#define kassert(cond)                                                                              \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			panic("assertion failed: %s (%s:%d)", #cond, __FILE__, __LINE__);          \
 	} while (0)
 
 #endif

@@ -18,15 +18,18 @@
 #define IRQ_S_TIMER 5
 #define IRQ_S_EXT 9
 
-#define csr_read(csr)                                          \
-	({                                                     \
-		unsigned long v_;                              \
-		__asm__ volatile("csrr %0, " #csr : "=r"(v_)); \
-		v_;                                            \
+#define csr_read(csr)                                                                              \
+	({                                                                                         \
+		unsigned long v_;                                                                  \
+		__asm__ volatile("csrr %0, " #csr : "=r"(v_));                                     \
+		v_;                                                                                \
 	})
-#define csr_write(csr, val) __asm__ volatile("csrw " #csr ", %0" ::"rK"((unsigned long)(val)) : "memory")
-#define csr_set(csr, bits) __asm__ volatile("csrs " #csr ", %0" ::"rK"((unsigned long)(bits)) : "memory")
-#define csr_clear(csr, bits) __asm__ volatile("csrc " #csr ", %0" ::"rK"((unsigned long)(bits)) : "memory")
+#define csr_write(csr, val)                                                                        \
+	__asm__ volatile("csrw " #csr ", %0" ::"rK"((unsigned long)(val)) : "memory")
+#define csr_set(csr, bits)                                                                         \
+	__asm__ volatile("csrs " #csr ", %0" ::"rK"((unsigned long)(bits)) : "memory")
+#define csr_clear(csr, bits)                                                                       \
+	__asm__ volatile("csrc " #csr ", %0" ::"rK"((unsigned long)(bits)) : "memory")
 
 /* rdtime: the platform timer, in timebase ticks (DTB timebase-frequency). */
 static inline uint64_t rdtime(void)
@@ -43,7 +46,10 @@ static inline void wfi(void) { __asm__ volatile("wfi" ::: "memory"); }
 static inline void cpu_relax(void) { __asm__ volatile("nop" ::: "memory"); }
 
 /* Sstc's stimecmp, by number so older assemblers accept it. */
-static inline void write_stimecmp(uint64_t v) { __asm__ volatile("csrw 0x14d, %0" ::"r"(v) : "memory"); }
+static inline void write_stimecmp(uint64_t v)
+{
+	__asm__ volatile("csrw 0x14d, %0" ::"r"(v) : "memory");
+}
 
 static inline uintptr_t read_tp(void)
 {

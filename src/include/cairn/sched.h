@@ -18,38 +18,46 @@ struct mutex; /* cairn/sync.h */
 #define THREAD_STACK_DEFAULT 16384
 #define THREAD_GATE_DEPTH 8 /* nested cross-component calls per thread */
 
-enum thread_state { T_RUNNABLE, T_RUNNING, T_SLEEPING, T_ZOMBIE };
+enum thread_state {
+	T_RUNNABLE,
+	T_RUNNING,
+	T_SLEEPING,
+	T_ZOMBIE
+};
 
 struct waitq {
 	struct list_node waiters; /* threads; protected by sched_lock */
 };
-#define WAITQ_INIT(w) { LIST_INIT((w).waiters) }
+#define WAITQ_INIT(w)                                                                              \
+	{                                                                                          \
+		LIST_INIT((w).waiters)                                                             \
+	}
 
 struct thread {
-	struct context ctx;        /* saved registers while not running */
+	struct context ctx; /* saved registers while not running */
 
 	/* Protected by sched_lock: */
 	enum thread_state state;
-	struct list_node qnode;    /* on the run queue or a wait queue */
-	struct list_node tnode;    /* on the timer list while wake_at != 0 */
-	uint64_t wake_at;          /* timebase deadline, 0 = none */
-	int wake_reason;           /* 0 woken, CAIRN_ETIMEDOUT */
-	struct waitq joinq;        /* threads waiting in thread_join */
-	bool detached;             /* freed by the scheduler at exit */
-	uint64_t harts_run;        /* bit i: ran on hart index i */
+	struct list_node qnode; /* on the run queue or a wait queue */
+	struct list_node tnode; /* on the timer list while wake_at != 0 */
+	uint64_t wake_at;	/* timebase deadline, 0 = none */
+	int wake_reason;	/* 0 woken, CAIRN_ETIMEDOUT */
+	struct waitq joinq;	/* threads waiting in thread_join */
+	bool detached;		/* freed by the scheduler at exit */
+	uint64_t harts_run;	/* bit i: ran on hart index i */
 
-	struct list_node anode;    /* on the list of all threads (diag_threads); sched_lock */
+	struct list_node anode; /* on the list of all threads (diag_threads); sched_lock */
 
 	/* Immutable after thread_create: */
 	uint64_t id;
 	char name[THREAD_NAME_MAX];
-	uint16_t owner;            /* component that owns the thread (0 = kernel core) */
+	uint16_t owner; /* component that owns the thread (0 = kernel core) */
 	void (*entry)(void *arg);
 	void *arg;
-	uint8_t *stack;            /* lowest address; canary lives here */
+	uint8_t *stack; /* lowest address; canary lives here */
 	size_t stack_size;
 
-	int exit_code;             /* written before ZOMBIE */
+	int exit_code; /* written before ZOMBIE */
 
 	/* Written only by the thread itself, through the capability gate (cap_gate.h):
 	 * the component whose code the thread is running now. owner at start; a
@@ -63,9 +71,9 @@ struct thread {
 	/* Written by the trap handler on the thread's own hart before it ends the
 	 * thread for a contained fault (thread_exit_from_trap); read after join: */
 	bool faulted;
-	uint64_t fault_cause;      /* scause */
-	uint64_t fault_pc;         /* sepc */
-	uint64_t fault_addr;       /* stval */
+	uint64_t fault_cause; /* scause */
+	uint64_t fault_pc;    /* sepc */
+	uint64_t fault_addr;  /* stval */
 	/* Written only by the thread itself (sync.c): mutexes it holds, newest first. */
 	struct mutex *held;
 };
@@ -81,8 +89,8 @@ extern struct spinlock sched_lock;
  * CAIRN_EPERM. CAIRN_ENOMEM when the
  * stack or struct cannot be allocated. A detached thread is freed at exit;
  * others must be joined. */
-int thread_create(struct thread **out, const char *name, uint16_t component,
-		  void (*entry)(void *), void *arg, bool detached);
+int thread_create(struct thread **out, const char *name, uint16_t component, void (*entry)(void *),
+		  void *arg, bool detached);
 /* thread_run: run entry(arg) to completion in a new thread owned by component
  * (same rule as thread_create) and return its exit code: 0, or e.g.
  * CAIRN_EFAULT when a contained fault ended it; thread_create's error when it
@@ -116,11 +124,10 @@ int waitq_wait(struct waitq *wq, struct spinlock *lk, uint64_t timeout_us);
 int waitq_wake_one(struct waitq *wq);
 int waitq_wake_all(struct waitq *wq);
 
-
 /* Kernel internals. */
 void sched_init(void);
-_Noreturn void sched_run(void);        /* enter this hart's scheduler loop */
-void sched_tick(void);                 /* timer interrupt, interrupts off */
+_Noreturn void sched_run(void); /* enter this hart's scheduler loop */
+void sched_tick(void);		/* timer interrupt, interrupts off */
 bool sched_in_thread(void);
 /* sched_for_each_thread: call fn for every thread not yet freed, with
  * sched_lock held (fn must not sleep, print or take sched_lock). */

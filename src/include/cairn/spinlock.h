@@ -10,12 +10,15 @@
 struct hart;
 
 struct spinlock {
-	uint32_t locked;     /* 0 free, 1 held; atomic */
-	const char *name;    /* for panics */
-	struct hart *owner;  /* holder, valid while locked */
+	uint32_t locked;    /* 0 free, 1 held; atomic */
+	const char *name;   /* for panics */
+	struct hart *owner; /* holder, valid while locked */
 };
 
-#define SPINLOCK_INIT(n) { 0, (n), 0 }
+#define SPINLOCK_INIT(n)                                                                           \
+	{                                                                                          \
+		0, (n), 0                                                                          \
+	}
 
 void spin_init(struct spinlock *l, const char *name);
 void spin_lock(struct spinlock *l);

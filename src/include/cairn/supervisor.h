@@ -16,11 +16,11 @@
 struct thread;
 
 enum comp_state {
-	COMP_DOWN = 0,  /* not started yet */
-	COMP_UP,        /* init and start succeeded; interface open */
-	COMP_FAILED,    /* init/start failed, or it faulted and is not back */
-	COMP_SKIPPED,   /* a component it needs is not up */
-	COMP_STOPPING,  /* interface closed, being stopped */
+	COMP_DOWN = 0, /* not started yet */
+	COMP_UP,       /* init and start succeeded; interface open */
+	COMP_FAILED,   /* init/start failed, or it faulted and is not back */
+	COMP_SKIPPED,  /* a component it needs is not up */
+	COMP_STOPPING, /* interface closed, being stopped */
 };
 
 #define SUPERVISOR_MAX_RESTARTS 3 /* restarts after faults, per component per 60 s */
@@ -57,11 +57,11 @@ int supervisor_wait_up(unsigned comp, uint32_t after, uint64_t timeout_us);
 
 /* The last contained fault of a component, for operators and selftests. */
 struct comp_fault {
-	uint32_t count;    /* contained faults since boot */
-	uint64_t tid;      /* faulting thread's id */
-	uint64_t cause;    /* scause */
-	uint64_t pc;       /* sepc */
-	uint64_t addr;     /* stval */
+	uint32_t count; /* contained faults since boot */
+	uint64_t tid;	/* faulting thread's id */
+	uint64_t cause; /* scause */
+	uint64_t pc;	/* sepc */
+	uint64_t addr;	/* stval */
 };
 /* supervisor_last_fault: comp's fault record (count 0: never faulted). */
 int supervisor_last_fault(unsigned comp, struct comp_fault *out);

@@ -20,11 +20,11 @@ struct mutex {
 	struct spinlock lk;
 	/* Protected by lk: */
 	bool locked;
-	bool dead_owner;           /* the last owner died holding it */
+	bool dead_owner; /* the last owner died holding it */
 	struct thread *owner;
 	struct waitq wq;
 	/* Protected by being the owner: */
-	struct mutex *next_held;   /* the owner's other held mutexes */
+	struct mutex *next_held; /* the owner's other held mutexes */
 };
 void mutex_init(struct mutex *m, const char *name);
 /* mutex_lock: take m; panics when its owner died holding it (kernel-core locks:

@@ -33,7 +33,7 @@
 #define VMMIO_QUEUE_NUM_MAX 0x034u
 #define VMMIO_QUEUE_NUM 0x038u
 #define VMMIO_QUEUE_ALIGN 0x03cu /* legacy only */
-#define VMMIO_QUEUE_PFN 0x040u   /* legacy only */
+#define VMMIO_QUEUE_PFN 0x040u	 /* legacy only */
 #define VMMIO_QUEUE_READY 0x044u /* modern only */
 #define VMMIO_QUEUE_NOTIFY 0x050u
 #define VMMIO_INTERRUPT_STATUS 0x060u
@@ -50,8 +50,8 @@
 #define VMMIO_REG_SIZE 0x200u /* registers + the config space the drivers read */
 
 #define VMMIO_MAGIC_VALUE 0x74726976u /* "virt" */
-#define VMMIO_INT_VRING 1u  /* InterruptStatus: used ring updated */
-#define VMMIO_INT_CONFIG 2u /* InterruptStatus: configuration changed */
+#define VMMIO_INT_VRING 1u	      /* InterruptStatus: used ring updated */
+#define VMMIO_INT_CONFIG 2u	      /* InterruptStatus: configuration changed */
 
 /* Device status bits. */
 #define VSTAT_ACKNOWLEDGE 1u
@@ -112,14 +112,14 @@ struct virtio_dev {
 	const struct virtio_ops *ops;
 	void *ctx;
 	uint64_t mmio_base; /* for messages only */
-	uint32_t irq;       /* for messages only */
+	uint32_t irq;	    /* for messages only */
 	uint32_t version;   /* 1 legacy, 2 modern */
 	uint32_t device_id;
-	uint64_t features;  /* negotiated (virtio_negotiate) */
+	uint64_t features;   /* negotiated (virtio_negotiate) */
 	uint32_t timeout_us; /* per request, the driver's choice */
 	/* Protected by the device lock once the device is live: */
-	uint32_t status;  /* last value written to Status */
-	bool failed;      /* given up: every request fails fast (read lock-free, relaxed) */
+	uint32_t status; /* last value written to Status */
+	bool failed;	 /* given up: every request fails fast (read lock-free, relaxed) */
 	/* quarantined: a reset was not confirmed (Status never read back 0), so the
 	 * device may still read or write every buffer it was ever given: none of
 	 * its DMA memory, request buffers or pool entry may be reused. Sticky. */

@@ -10,15 +10,15 @@
 #include <stdint.h>
 
 #include "cairn/dt.h"
-#include "cairn/spinlock.h"
 #include "cairn/sched.h"
+#include "cairn/spinlock.h"
 #include "cairn/virtio.h"
 
 #define VIRTIO_MMIO_WAIT_BUCKETS 16
 
 struct virtio_mmio {
 	uintptr_t base; /* immutable after virtio_mmio_init */
-	uint32_t size;  /* reg size from the DTB (at least VMMIO_REG_SIZE) */
+	uint32_t size;	/* reg size from the DTB (at least VMMIO_REG_SIZE) */
 	uint32_t irq;
 	/* lock: the driver's device lock (it guards the queues); a spinlock, so it
 	 * also masks interrupts on this hart. */

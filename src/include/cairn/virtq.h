@@ -53,15 +53,15 @@ struct vq_used {
 
 /* One buffer of a descriptor chain. */
 struct vq_buf {
-	uint64_t pa;        /* device (physical) address */
-	uint32_t len;       /* bytes */
+	uint64_t pa;	    /* device (physical) address */
+	uint32_t len;	    /* bytes */
 	bool device_writes; /* device-writable (VQ_DESC_F_WRITE) */
 };
 
 /* Driver view of one split virtqueue. All fields: protected by the device's
  * lock (except during virtq_init, before the device is live). */
 struct virtq {
-	uint16_t num; /* descriptors, power of two */
+	uint16_t num;	/* descriptors, power of two */
 	uint16_t index; /* the queue's number on its device (QueueSel) */
 	struct vq_desc *desc;
 	struct vq_avail *avail;

@@ -18,7 +18,7 @@
 struct fstore {
 	uint8_t ctl[256], conf[256];
 	int ctl_len, conf_len; /* -1 absent */
-	int fail_get;          /* return this error from get (0: none) */
+	int fail_get;	       /* return this error from get (0: none) */
 };
 
 /* fget: serve a record; ERANGE when it does not fit. */
@@ -100,7 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool intact = s.ctl_len >= 0 && !bootctl_control_decode(s.ctl, (size_t)s.ctl_len, &before);
 	struct bootctl_confirmed cf;
 	int backup = -1; /* the slot an intact confirmed record names */
-	if (s.conf_len >= 0 && !s.fail_get && !bootctl_confirmed_decode(s.conf, (size_t)s.conf_len, &cf))
+	if (s.conf_len >= 0 && !s.fail_get &&
+	    !bootctl_confirmed_decode(s.conf, (size_t)s.conf_len, &cf))
 		backup = cf.last_good;
 	struct bootctl_store store = { .get = fget, .commit = fcommit, .ctx = &s };
 	struct bootctl_core_config cfg = { .store = &store, .boot_tries = 1 + (flags >> 5) % 7 };
@@ -113,11 +114,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (bc.st.slot[i].tries > BOOTCTL_TRIES_MAX)
 			abort();
 		/* Only an intact record (or its confirmed backup) makes a slot good. */
-		if (bc.st.slot[i].successful && !(intact && before.slot[i].successful) && backup != i)
+		if (bc.st.slot[i].successful && !(intact && before.slot[i].successful) &&
+		    backup != i)
 			abort();
 	}
 	if (slot == BOOTCTL_SLOT_ANY) {
-		struct bootctl_images im = { { true, (flags & 16) != 0 }, { rel, (uint64_t)rel + 1 } };
+		struct bootctl_images im = { { true, (flags & 16) != 0 },
+					     { rel, (uint64_t)rel + 1 } };
 		(void)bootctl_core_pick(&bc, &im, &slot);
 	} else if (slot < BOOTCTL_NSLOTS) {
 		if (flags & 16)

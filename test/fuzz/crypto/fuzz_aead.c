@@ -36,7 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned long long rlen = 0;
 	if (crypto_aead_seal(key, nonce, ad, adlen, msg, len, ct, tag) != 0)
 		abort();
-	crypto_aead_chacha20poly1305_ietf_encrypt(ref, &rlen, msg, len, ad, adlen, NULL, nonce, key);
+	crypto_aead_chacha20poly1305_ietf_encrypt(ref, &rlen, msg, len, ad, adlen, NULL, nonce,
+						  key);
 	if (rlen != len + 16 || memcmp(ct, ref, len) || memcmp(tag, ref + len, 16))
 		abort();
 	if (crypto_aead_open(key, nonce, ad, adlen, ct, len, tag, pt) != 0 || memcmp(pt, msg, len))
@@ -48,7 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned long long plen = 0;
 		int ours = crypto_aead_open(key, nonce, ad, adlen, msg, clen, msg + clen, pt);
 		int theirs = crypto_aead_chacha20poly1305_ietf_decrypt(pt2, &plen, NULL, msg, len,
-									ad, adlen, nonce, key);
+								       ad, adlen, nonce, key);
 		if ((ours == 0) != (theirs == 0))
 			abort();
 		if (ours == 0 && (plen != clen || memcmp(pt, pt2, clen)))

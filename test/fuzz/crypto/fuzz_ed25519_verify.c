@@ -33,9 +33,9 @@ static void fuzz_signed(const uint8_t *data, size_t size)
 	crypto_ed25519_sign(sig, msg, len, data, pub);
 	check_agree(sig, msg, len, pub);
 	if (crypto_ed25519_verify(sig, msg, len, pub) != 0)
-		abort();                              /* own signature must verify */
+		abort(); /* own signature must verify */
 	unsigned bit = data[32];
-	if (bit < 96 * 8 / 2) {                       /* half the time: mutate */
+	if (bit < 96 * 8 / 2) { /* half the time: mutate */
 		uint8_t *p = bit < 256 ? sig + bit / 4 : pub + (bit - 256) / 4;
 		p[0] ^= (uint8_t)(1u << (bit % 8));
 		check_agree(sig, msg, len, pub);

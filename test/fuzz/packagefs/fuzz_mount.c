@@ -89,7 +89,8 @@ static void fix_root_hash(uint8_t *img, size_t len)
 {
 	if (len < PKGFS_HDR_SIZE)
 		return;
-	uint64_t off = pkgfs_ld64(img + PKGFS_H_META_OFF), size = pkgfs_ld64(img + PKGFS_H_META_SIZE);
+	uint64_t off = pkgfs_ld64(img + PKGFS_H_META_OFF),
+		 size = pkgfs_ld64(img + PKGFS_H_META_SIZE);
 	if (off > len || size > len - off)
 		return;
 	pkgfs_root_hash(img, img + off, (size_t)size, img + PKGFS_H_ROOT_HASH);
@@ -105,8 +106,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (blkdev_mem_init(&m, ss, size / ss + 1) != 0)
 		return 0;
 	memcpy(m.data, data, size);
-	struct pkgfs_config cfg = { .public_key = pkgfs_signing_pubkey, .cache_pages = 2,
-				    .audit = no_audit, .audit_ctx = &audits };
+	struct pkgfs_config cfg = { .public_key = pkgfs_signing_pubkey,
+				    .cache_pages = 2,
+				    .audit = no_audit,
+				    .audit_ctx = &audits };
 	try_mount(&m.dev, &cfg);
 	fix_root_hash(m.data, size);
 	cfg.insecure_skip_signature_check = true;

@@ -23,8 +23,9 @@ static struct shell sh;
 /* fail: report a broken invariant and stop, so the crash names it. */
 static void fail(const char *what)
 {
-	fprintf(stderr, "fuzz_shell: invariant broken: %s (len=%zu pos=%zu off=%zu cols=%u "
-			"wraps=%u lock_errors=%u)\n",
+	fprintf(stderr,
+		"fuzz_shell: invariant broken: %s (len=%zu pos=%zu off=%zu cols=%u "
+		"wraps=%u lock_errors=%u)\n",
 		what, sh.ed.len, sh.ed.pos, sh.ed.off, sh.ed.cols, tc.vt.wraps, tc.lock_errors);
 	if (getenv("FUZZ_SHELL_DUMP")) {
 		fwrite(tc.out, 1, tc.out_len, stderr);

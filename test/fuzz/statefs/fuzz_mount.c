@@ -23,8 +23,8 @@
 /* A key the read-only pass served, and what it held. */
 struct seen {
 	char key[STATEFS_KEY_MAX + 1];
-	int len;       /* value length, or the error get returned */
-	uint32_t crc;  /* CRC32-C of the value */
+	int len;      /* value length, or the error get returned */
+	uint32_t crc; /* CRC32-C of the value */
 };
 
 /* oracle: abort with a message when cond is false. */
@@ -39,7 +39,8 @@ static void oracle(int cond, const char *what)
 /* pick_sector_size: the superblock's sector size when the input claims 4096. */
 static uint32_t pick_sector_size(const uint8_t *d, size_t n)
 {
-	if (n >= 16 && memcmp(d, "CAIRNSFS", 8) == 0 && d[12] == 0 && d[13] == 0x10 && d[14] == 0 && d[15] == 0)
+	if (n >= 16 && memcmp(d, "CAIRNSFS", 8) == 0 && d[12] == 0 && d[13] == 0x10 && d[14] == 0 &&
+	    d[15] == 0)
 		return 4096;
 	return 512;
 }
@@ -53,14 +54,17 @@ static uint32_t le32(const uint8_t *p)
 /* held_by_record: some CRC-valid record in img holds key with exactly val. Records
  * are packed, so the header sits right before the key; the CRC covers header bytes
  * 0..27, the key and the value (docs/statefs.md). */
-static int held_by_record(const uint8_t *img, size_t n, const char *key, const uint8_t *val, size_t vlen)
+static int held_by_record(const uint8_t *img, size_t n, const char *key, const uint8_t *val,
+			  size_t vlen)
 {
 	size_t klen = strlen(key);
 	for (size_t off = 0; off + 32 + klen + vlen <= n; off++) {
 		const uint8_t *h = img + off;
-		if (le32(h) != 0x31524653u || h[4] != 1 || (size_t)(h[6] | h[7] << 8) != klen || le32(h + 8) != vlen)
+		if (le32(h) != 0x31524653u || h[4] != 1 || (size_t)(h[6] | h[7] << 8) != klen ||
+		    le32(h + 8) != vlen)
 			continue;
-		if (memcmp(h + 32, key, klen) != 0 || (vlen && memcmp(h + 32 + klen, val, vlen) != 0))
+		if (memcmp(h + 32, key, klen) != 0 ||
+		    (vlen && memcmp(h + 32 + klen, val, vlen) != 0))
 			continue;
 		uint32_t crc = crypto_crc32c(0, h, 28);
 		crc = crypto_crc32c(crc, h + 32, klen + vlen);
@@ -104,7 +108,8 @@ static void still_there(struct statefs *fs, uint8_t *buf, const struct seen *see
 		if (strncmp(seen[i].key, "/state/fuzz/", 12) == 0 || seen[i].len < 0)
 			continue;
 		int len = statefs_get(fs, seen[i].key, buf, STATEFS_VALUE_MAX);
-		oracle(len == seen[i].len, "a replayed key was lost or changed by writing to the store");
+		oracle(len == seen[i].len, "a replayed key was lost or changed by writing to the "
+					   "store");
 		oracle(len == 0 || crypto_crc32c(0, buf, (size_t)len) == seen[i].crc,
 		       "a replayed value changed after writes and a compaction");
 	}
@@ -126,10 +131,13 @@ static void writable_pass(struct blkdev_mem *m, uint8_t *buf, const struct seen 
 	memcpy(before, m->data, bytes);
 	memset(buf, 0xA5, 3000);
 	if (rep.refused) {
-		oracle(statefs_put(fs, "/state/fuzz/a", buf, 10) == CAIRN_EROFS, "a refused store took a put");
-		oracle(statefs_truncate_tail(fs) == CAIRN_EROFS, "a refused store took a tail repair");
+		oracle(statefs_put(fs, "/state/fuzz/a", buf, 10) == CAIRN_EROFS, "a refused store "
+										 "took a put");
+		oracle(statefs_truncate_tail(fs) == CAIRN_EROFS, "a refused store took a tail "
+								 "repair");
 		(void)statefs_unmount(fs);
-		oracle(memcmp(before, m->data, bytes) == 0, "a damaged or rolled-back store was written");
+		oracle(memcmp(before, m->data, bytes) == 0, "a damaged or rolled-back store was "
+							    "written");
 		free(before);
 		return;
 	}

@@ -19,9 +19,9 @@
 struct sfs_store {
 	struct bootctl_store ops;
 	struct statefs *fs;
-	int get_err;     /* nonzero: every get returns it */
-	int commit_err;  /* nonzero: every commit returns it (nothing written) */
-	int commits;     /* commits that reached statefs */
+	int get_err;	/* nonzero: every get returns it */
+	int commit_err; /* nonzero: every commit returns it (nothing written) */
+	int commits;	/* commits that reached statefs */
 };
 
 /* sfs_get: the store's get over statefs_get. */
@@ -42,7 +42,8 @@ static inline int sfs_commit(void *ctx, const struct bootctl_put *puts, size_t n
 		return s->commit_err;
 	ck_assert_uint_le(n, 4);
 	for (size_t i = 0; i < n; i++)
-		ops[i] = (struct statefs_op){ STATEFS_OP_PUT, puts[i].key, puts[i].value, puts[i].len };
+		ops[i] = (struct statefs_op){ STATEFS_OP_PUT, puts[i].key, puts[i].value,
+					      puts[i].len };
 	s->commits++;
 	int err = statefs_batch(s->fs, ops, n);
 	return err ? err : statefs_sync(s->fs);
@@ -58,19 +59,19 @@ static inline void sfs_store_init(struct sfs_store *s, struct statefs *fs)
 
 /* What one slot's disk holds in a simulated boot. */
 struct sim_image {
-	bool present;     /* a disk is attached */
-	bool valid;       /* it passes verification (signature, structure) */
+	bool present;	  /* a disk is attached */
+	bool valid;	  /* it passes verification (signature, structure) */
 	uint64_t release; /* its signed release */
 };
 
 /* The outcome of a simulated boot. */
 struct sim_result {
-	uint8_t slot;       /* the slot served, or NONE */
-	uint64_t release;   /* its release */
-	bool trial;         /* it ran as a trial */
-	bool confirmed;     /* the health gate confirmed it */
+	uint8_t slot;	  /* the slot served, or NONE */
+	uint64_t release; /* its release */
+	bool trial;	  /* it ran as a trial */
+	bool confirmed;	  /* the health gate confirmed it */
 	enum bootctl_load_class load;
-	char log[2048];     /* every line the core logged, '\n'-separated */
+	char log[2048]; /* every line the core logged, '\n'-separated */
 };
 
 /* sim_log: collect the core's lines. */
@@ -84,11 +85,13 @@ static inline void sim_log(void *ctx, const char *line)
 /* sim_boot: one boot as the image does it: load, start (try_slot = boot.try),
  * mount loop with same-boot fallback, then confirm when health is good. Returns the
  * first error of the core's API (0 when the flow ran through). */
-static inline int sim_boot(struct bootctl_store *st, const struct sim_image img[2], uint8_t try_slot,
-			   bool health, uint8_t tries, struct sim_result *r)
+static inline int sim_boot(struct bootctl_store *st, const struct sim_image img[2],
+			   uint8_t try_slot, bool health, uint8_t tries, struct sim_result *r)
 {
 	struct bootctl_core bc;
-	struct bootctl_core_config cfg = { .store = st, .boot_tries = tries, .log = sim_log, .log_ctx = r };
+	struct bootctl_core_config cfg = {
+		.store = st, .boot_tries = tries, .log = sim_log, .log_ctx = r
+	};
 	uint8_t s;
 	memset(r, 0, sizeof(*r));
 	r->slot = BOOTCTL_SLOT_NONE;
@@ -115,7 +118,8 @@ static inline int sim_boot(struct bootctl_store *st, const struct sim_image img[
 		if (!img[s].present)
 			err = bootctl_core_failed(&bc, s, BOOTCTL_R_MISSING, "no disk", &next);
 		else if (!img[s].valid)
-			err = bootctl_core_failed(&bc, s, BOOTCTL_R_VERIFY, "signature invalid", &next);
+			err = bootctl_core_failed(&bc, s, BOOTCTL_R_VERIFY, "signature invalid",
+						  &next);
 		else
 			err = bootctl_core_verified(&bc, s, img[s].release, &next);
 		if (!err && next == s)

@@ -290,7 +290,8 @@ START_TEST(test_bootctl_lost_state_keeps_old_image_out)
 	damage(&g, BOOTCTL_KEY_CONFIRMED, 20);
 	for (int i = 0; i < 8; i++) {
 		boot(&g, img, NONE, false, &r);
-		ck_assert_msg(r.slot == A, "boot %d served %s\n%s", i, bootctl_slot_name(r.slot), r.log);
+		ck_assert_msg(r.slot == A, "boot %d served %s\n%s", i, bootctl_slot_name(r.slot),
+			      r.log);
 	}
 	rig_down(&g);
 }
@@ -459,7 +460,4 @@ static Suite *flow_suite(void)
 }
 
 /* main: run the suite. */
-int main(void)
-{
-	return run_suite(flow_suite());
-}
+int main(void) { return run_suite(flow_suite()); }

@@ -37,37 +37,68 @@ struct scenario {
 	bool gives_trial;    /* the transition may raise tries (set-active, rebuild) */
 };
 
-#define IMG(ap, av, ar, bp, bv, br) { { ap, av, ar }, { bp, bv, br } }
+#define IMG(ap, av, ar, bp, bv, br)                                                                \
+	{                                                                                          \
+		{ ap, av, ar }, { bp, bv, br }                                                     \
+	}
 #define GOOD2(ra, rb) IMG(true, true, ra, true, true, rb)
 
 static const struct scenario scenarios[] = {
-	{ .name = "first boot: attempt + confirm", .npre = 0,
-	  .t = { GOOD2(1, 1), NONE, true, 0 }, .may_confirm = A },
+	{ .name = "first boot: attempt + confirm",
+	  .npre = 0,
+	  .t = { GOOD2(1, 1), NONE, true, 0 },
+	  .may_confirm = A },
 	{ "set-active b + attempt + confirm",
-	  { { GOOD2(1, 1), NONE, true, 0 } }, 1,
-	  { GOOD2(1, 2), B, true, 0 }, B, true },
+	  { { GOOD2(1, 1), NONE, true, 0 } },
+	  1,
+	  { GOOD2(1, 2), B, true, 0 },
+	  B,
+	  true },
 	{ "attempt of a trial, no confirm",
-	  { { GOOD2(1, 2), NONE, true, 0 }, { GOOD2(1, 2), B, false, 0 } }, 2,
-	  { GOOD2(1, 2), NONE, false, 0 }, NONE, false },
+	  { { GOOD2(1, 2), NONE, true, 0 }, { GOOD2(1, 2), B, false, 0 } },
+	  2,
+	  { GOOD2(1, 2), NONE, false, 0 },
+	  NONE,
+	  false },
 	{ "fallback: b fails verification",
-	  { { GOOD2(1, 1), NONE, true, 0 } }, 1,
-	  { IMG(true, true, 1, true, false, 2), B, true, 0 }, NONE, true },
+	  { { GOOD2(1, 1), NONE, true, 0 } },
+	  1,
+	  { IMG(true, true, 1, true, false, 2), B, true, 0 },
+	  NONE,
+	  true },
 	{ "rollback refused",
-	  { { GOOD2(3, 1), NONE, true, 0 } }, 1,
-	  { GOOD2(3, 2), B, true, 0 }, NONE, true },
+	  { { GOOD2(3, 1), NONE, true, 0 } },
+	  1,
+	  { GOOD2(3, 2), B, true, 0 },
+	  NONE,
+	  true },
 	{ "abandon after tries",
-	  { { GOOD2(1, 2), NONE, true, 0 }, { GOOD2(1, 2), B, false, 0 }, { GOOD2(1, 2), NONE, false, 0 },
-	    { GOOD2(1, 2), NONE, false, 0 } }, 4,
-	  { GOOD2(1, 2), NONE, true, 0 }, A, false },
+	  { { GOOD2(1, 2), NONE, true, 0 },
+	    { GOOD2(1, 2), B, false, 0 },
+	    { GOOD2(1, 2), NONE, false, 0 },
+	    { GOOD2(1, 2), NONE, false, 0 } },
+	  4,
+	  { GOOD2(1, 2), NONE, true, 0 },
+	  A,
+	  false },
 	{ "rebuild from the confirmed record",
-	  { { GOOD2(1, 2), NONE, true, 0 }, { GOOD2(1, 2), B, false, 0 } }, 2,
-	  { GOOD2(1, 2), NONE, true, 1 }, A, true },
+	  { { GOOD2(1, 2), NONE, true, 0 }, { GOOD2(1, 2), B, false, 0 } },
+	  2,
+	  { GOOD2(1, 2), NONE, true, 1 },
+	  A,
+	  true },
 	{ "rebuild of lost state (pick)",
-	  { { GOOD2(1, 2), NONE, true, 0 } }, 1,
-	  { GOOD2(1, 2), NONE, true, 2 }, B, true },
+	  { { GOOD2(1, 2), NONE, true, 0 } },
+	  1,
+	  { GOOD2(1, 2), NONE, true, 2 },
+	  B,
+	  true },
 	{ "confirmed slot fails, trial takes over",
-	  { { GOOD2(1, 1), NONE, true, 0 } }, 1,
-	  { IMG(true, false, 1, true, true, 1), NONE, true, 0 }, B, false },
+	  { { GOOD2(1, 1), NONE, true, 0 } },
+	  1,
+	  { IMG(true, false, 1, true, true, 1), NONE, true, 0 },
+	  B,
+	  false },
 };
 
 /* A powered device with statefs on it. */
@@ -162,16 +193,16 @@ static void check_crash(const struct scenario *sc, const struct before *bf, cons
 	ck_assert_int_eq(bootctl_core_load(&bc, &cfg), 0);
 	if (!sc->t.damage) /* atomic commits: never half a transition */
 		ck_assert_msg(bc.load == BOOTCTL_LOAD_OK || bc.load == bf->load,
-			      "%s (%s): state class %s (%s)", sc->name, what, bootctl_load_name(bc.load),
-			      bc.why);
+			      "%s (%s): state class %s (%s)", sc->name, what,
+			      bootctl_load_name(bc.load), bc.why);
 	if (state_of(d.fs, &st)) {
 		for (int i = 0; i < BOOTCTL_NSLOTS; i++) {
 			const struct bootctl_slot *o = &bf->st.slot[i], *n = &st.slot[i];
 			ck_assert_msg(!n->successful || o->successful || i == sc->may_confirm,
 				      "%s (%s): slot %d became successful", sc->name, what, i);
 			ck_assert_msg(n->tries <= o->tries || sc->gives_trial,
-				      "%s (%s): slot %d tries %u -> %u", sc->name, what, i, o->tries,
-				      n->tries);
+				      "%s (%s): slot %d tries %u -> %u", sc->name, what, i,
+				      o->tries, n->tries);
 			ck_assert_uint_le(n->tries, 3);
 		}
 		ck_assert_msg(st.min_release >= bf->st.min_release, "%s (%s): floor fell", sc->name,
@@ -181,10 +212,10 @@ static void check_crash(const struct scenario *sc, const struct before *bf, cons
 	uint64_t floor = bf->st.min_release;
 	ck_assert_int_eq(sim_boot(&d.st.ops, sc->t.img, NONE, true, 3, &r), 0);
 	ck_assert_msg(r.slot < BOOTCTL_NSLOTS, "%s (%s): nothing boots\n%s", sc->name, what, r.log);
-	ck_assert_msg(sc->t.img[r.slot].present && sc->t.img[r.slot].valid, "%s (%s): bad image served",
-		      sc->name, what);
-	ck_assert_msg(r.release >= floor, "%s (%s): release %llu below floor %llu",
-		      sc->name, what, (unsigned long long)r.release, (unsigned long long)floor);
+	ck_assert_msg(sc->t.img[r.slot].present && sc->t.img[r.slot].valid,
+		      "%s (%s): bad image served", sc->name, what);
+	ck_assert_msg(r.release >= floor, "%s (%s): release %llu below floor %llu", sc->name, what,
+		      (unsigned long long)r.release, (unsigned long long)floor);
 	ck_assert_int_eq(statefs_unmount(d.fs), 0);
 	powercut_fini(&d.pc);
 }
@@ -231,8 +262,10 @@ static uint64_t run_scenario(const struct scenario *sc, uint64_t sectors, int pa
 			for (uint64_t seed = 0; seed < (mode == POWERCUT_TEAR ? 3u : 1u); seed++) {
 				char what[64];
 				snprintf(what, sizeof(what), "cut %llu/%llu %s pad %d",
-					 (unsigned long long)cut, (unsigned long long)total, modes[mode], pad);
-				powercut_image(&d.pc, (enum powercut_mode)mode, cut * 7 + seed, img);
+					 (unsigned long long)cut, (unsigned long long)total,
+					 modes[mode], pad);
+				powercut_image(&d.pc, (enum powercut_mode)mode, cut * 7 + seed,
+					       img);
 				check_crash(sc, &bf, img, sectors, what);
 				checked++;
 			}
@@ -255,8 +288,9 @@ START_TEST(test_bootctl_powercut_every_write)
 	for (int pad = 0; pad < 24; pad += 1)
 		images += run_scenario(sc, 2 + 2 * 12, pad, &points, &compactions);
 	printf("bootctl powercut '%s': %llu cut points, %llu crash images checked, %llu of 25 "
-	       "transitions compacted\n", sc->name, (unsigned long long)points,
-	       (unsigned long long)images, (unsigned long long)compactions);
+	       "transitions compacted\n",
+	       sc->name, (unsigned long long)points, (unsigned long long)images,
+	       (unsigned long long)compactions);
 	ck_assert_uint_gt(compactions, 0);
 }
 END_TEST
@@ -274,7 +308,4 @@ static Suite *powercut_suite(void)
 }
 
 /* main: run the suite. */
-int main(void)
-{
-	return run_suite(powercut_suite());
-}
+int main(void) { return run_suite(powercut_suite()); }

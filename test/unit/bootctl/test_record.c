@@ -7,8 +7,12 @@
 /* sample: a state with every field non-trivial. */
 static struct bootctl_state sample(void)
 {
-	struct bootctl_state s = { .seq = 0x0102030405060708ull, .min_release = 77, .last_good = 1 };
-	s.slot[0] = (struct bootctl_slot){ .priority = 14, .tries = 2, .reason = BOOTCTL_R_VERIFY,
+	struct bootctl_state s = { .seq = 0x0102030405060708ull,
+				   .min_release = 77,
+				   .last_good = 1 };
+	s.slot[0] = (struct bootctl_slot){ .priority = 14,
+					   .tries = 2,
+					   .reason = BOOTCTL_R_VERIFY,
 					   .release = 0x1122334455667788ull };
 	s.slot[1] = (struct bootctl_slot){ .priority = 15, .successful = true, .release = 77 };
 	return s;
@@ -20,33 +24,39 @@ START_TEST(test_bootctl_control_layout)
 	uint8_t b[BOOTCTL_CONTROL_SIZE];
 	bootctl_control_encode(&s, b);
 	ck_assert(memcmp(b, "CAIRNBCT", 8) == 0);
-	ck_assert_int_eq(b[8] | b[9] << 8, 1);                  /* version */
-	ck_assert_int_eq(b[10] | b[11] << 8, 64);               /* size */
-	ck_assert_int_eq(b[12], 1);                             /* last_good */
-	ck_assert_int_eq(b[16], 0x08);                          /* seq, LE */
-	ck_assert_int_eq(b[24], 77);                            /* min_release */
-	ck_assert_int_eq(b[32], 14);                            /* slot a priority */
-	ck_assert_int_eq(b[33], 2);                             /* tries */
-	ck_assert_int_eq(b[34], 0);                             /* flags */
-	ck_assert_int_eq(b[35], BOOTCTL_R_VERIFY);              /* reason */
-	ck_assert_int_eq(b[36], 0x88);                          /* release, LE */
-	ck_assert_int_eq(b[44], 15);                            /* slot b priority */
-	ck_assert_int_eq(b[46], 1);                             /* successful */
+	ck_assert_int_eq(b[8] | b[9] << 8, 1);	   /* version */
+	ck_assert_int_eq(b[10] | b[11] << 8, 64);  /* size */
+	ck_assert_int_eq(b[12], 1);		   /* last_good */
+	ck_assert_int_eq(b[16], 0x08);		   /* seq, LE */
+	ck_assert_int_eq(b[24], 77);		   /* min_release */
+	ck_assert_int_eq(b[32], 14);		   /* slot a priority */
+	ck_assert_int_eq(b[33], 2);		   /* tries */
+	ck_assert_int_eq(b[34], 0);		   /* flags */
+	ck_assert_int_eq(b[35], BOOTCTL_R_VERIFY); /* reason */
+	ck_assert_int_eq(b[36], 0x88);		   /* release, LE */
+	ck_assert_int_eq(b[44], 15);		   /* slot b priority */
+	ck_assert_int_eq(b[46], 1);		   /* successful */
 	uint32_t crc = (uint32_t)b[60] | (uint32_t)b[61] << 8 | (uint32_t)b[62] << 16 |
 		       (uint32_t)b[63] << 24;
 	ck_assert_uint_eq(crc, crypto_crc32c(0, b, 60));
 	ck_assert_ptr_null(bootctl_control_decode(b, sizeof(b), &d));
 	ck_assert(d.seq == s.seq && d.min_release == s.min_release && d.last_good == 1);
 	for (int i = 0; i < 2; i++)
-		ck_assert(d.slot[i].priority == s.slot[i].priority && d.slot[i].tries == s.slot[i].tries &&
+		ck_assert(d.slot[i].priority == s.slot[i].priority &&
+			  d.slot[i].tries == s.slot[i].tries &&
 			  d.slot[i].successful == s.slot[i].successful &&
-			  d.slot[i].reason == s.slot[i].reason && d.slot[i].release == s.slot[i].release);
+			  d.slot[i].reason == s.slot[i].reason &&
+			  d.slot[i].release == s.slot[i].release);
 }
 END_TEST
 
 START_TEST(test_bootctl_confirmed_layout)
 {
-	struct bootctl_confirmed c = { .seq = 9, .min_release = 77, .good_release = 70, .last_good = 0 }, d;
+	struct bootctl_confirmed c = { .seq = 9,
+				       .min_release = 77,
+				       .good_release = 70,
+				       .last_good = 0 },
+				 d;
 	uint8_t b[BOOTCTL_CONFIRMED_SIZE];
 	bootctl_confirmed_encode(&c, b);
 	ck_assert(memcmp(b, "CAIRNBCC", 8) == 0);
@@ -64,18 +74,24 @@ END_TEST
 START_TEST(test_bootctl_records_every_bit_flip_refused)
 {
 	struct bootctl_state s = sample(), d;
-	struct bootctl_confirmed c = { .seq = 9, .min_release = 77, .good_release = 77, .last_good = 1 }, e;
+	struct bootctl_confirmed c = { .seq = 9,
+				       .min_release = 77,
+				       .good_release = 77,
+				       .last_good = 1 },
+				 e;
 	uint8_t b[BOOTCTL_CONTROL_SIZE], f[BOOTCTL_CONFIRMED_SIZE];
 	bootctl_control_encode(&s, b);
 	bootctl_confirmed_encode(&c, f);
 	for (size_t bit = 0; bit < sizeof(b) * 8; bit++) {
 		b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		ck_assert_msg(bootctl_control_decode(b, sizeof(b), &d), "control bit %zu accepted", bit);
+		ck_assert_msg(bootctl_control_decode(b, sizeof(b), &d), "control bit %zu accepted",
+			      bit);
 		b[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
 	for (size_t bit = 0; bit < sizeof(f) * 8; bit++) {
 		f[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-		ck_assert_msg(bootctl_confirmed_decode(f, sizeof(f), &e), "confirmed bit %zu accepted", bit);
+		ck_assert_msg(bootctl_confirmed_decode(f, sizeof(f), &e),
+			      "confirmed bit %zu accepted", bit);
 		f[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 	}
 	ck_assert_ptr_nonnull(bootctl_control_decode(b, sizeof(b) - 1, &d));
@@ -86,8 +102,8 @@ END_TEST
 
 /* One control record with a valid CRC and a bad field. */
 struct bad_rec {
-	size_t off;         /* byte to set */
-	uint8_t val;        /* its value */
+	size_t off;	    /* byte to set */
+	uint8_t val;	    /* its value */
 	const char *reason; /* expected reason */
 };
 
@@ -102,10 +118,10 @@ static const struct bad_rec bad_control[] = {
 	{ 33, 8, "slot tries out of range" },
 	{ 34, 2, "unknown slot flags" },
 	{ 35, BOOTCTL_R_COUNT, "unknown failure reason" },
-	{ 34, 1, "successful slot with tries" },  /* slot a successful with tries 2 */
+	{ 34, 1, "successful slot with tries" }, /* slot a successful with tries 2 */
 	{ 12, 0xff, "successful slot is not the last confirmed one" },
-	{ 45, 1, "successful slot with tries" },  /* slot b successful with tries 1 */
-	{ 44, 0, "successful slot with tries" },  /* slot b successful without priority */
+	{ 45, 1, "successful slot with tries" }, /* slot b successful with tries 1 */
+	{ 44, 0, "successful slot with tries" }, /* slot b successful without priority */
 	{ 47, BOOTCTL_R_ROLLBACK, "successful slot with tries" }, /* and a failure */
 };
 
@@ -120,8 +136,8 @@ START_TEST(test_bootctl_control_bad_fields_refused)
 	for (int i = 0; i < 4; i++)
 		b[60 + i] = (uint8_t)(crc >> (8 * i));
 	const char *why = bootctl_control_decode(b, sizeof(b), &d);
-	ck_assert_msg(why && strstr(why, c->reason), "byte %zu = %u: '%s', want '%s'", c->off, c->val,
-		      why ? why : "accepted", c->reason);
+	ck_assert_msg(why && strstr(why, c->reason), "byte %zu = %u: '%s', want '%s'", c->off,
+		      c->val, why ? why : "accepted", c->reason);
 }
 END_TEST
 
@@ -130,11 +146,15 @@ START_TEST(test_bootctl_confirmed_bad_fields_refused)
 	static const struct bad_rec bad[] = {
 		{ 12, 3, "confirmed slot out of range" },
 		{ 12, 0xff, "confirmed release inconsistent" }, /* none, but a release */
-		{ 32, 78, "confirmed release inconsistent" },   /* above the floor */
+		{ 32, 78, "confirmed release inconsistent" },	/* above the floor */
 		{ 41, 1, "confirmed record reserved bytes" },
 		{ 9, 1, "confirmed record version" },
 	};
-	struct bootctl_confirmed c = { .seq = 9, .min_release = 77, .good_release = 77, .last_good = 1 }, e;
+	struct bootctl_confirmed c = { .seq = 9,
+				       .min_release = 77,
+				       .good_release = 77,
+				       .last_good = 1 },
+				 e;
 	uint8_t f[BOOTCTL_CONFIRMED_SIZE];
 	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
 		bootctl_confirmed_encode(&c, f);
@@ -143,7 +163,8 @@ START_TEST(test_bootctl_confirmed_bad_fields_refused)
 		for (int i = 0; i < 4; i++)
 			f[44 + i] = (uint8_t)(crc >> (8 * i));
 		const char *why = bootctl_confirmed_decode(f, sizeof(f), &e);
-		ck_assert_msg(why && strstr(why, bad[k].reason), "case %zu: '%s'", k, why ? why : "accepted");
+		ck_assert_msg(why && strstr(why, bad[k].reason), "case %zu: '%s'", k,
+			      why ? why : "accepted");
 	}
 }
 END_TEST
@@ -177,7 +198,4 @@ static Suite *record_suite(void)
 }
 
 /* main: run the suite. */
-int main(void)
-{
-	return run_suite(record_suite());
-}
+int main(void) { return run_suite(record_suite()); }

@@ -2,8 +2,8 @@
 #include <check.h>
 #include <stdlib.h>
 
-#include "cairn/err.h"
 #include "cairn/cap.h"
+#include "cairn/err.h"
 
 /* The generated per-pair constants exist exactly for granted pairs. */
 #if !defined(CAP_GRANT_STATEFS_VIRTIO_BLK) || !defined(CAP_GRANT_KEYSTORE_STATEFS)
@@ -80,15 +80,20 @@ END_TEST
 /* Prefix rules: keystore alone in /state/keystore/, bootctl alone writes /state/boot/. */
 START_TEST(test_cap_prefix_rights_per_component)
 {
-	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_KEYSTORE, "/state/keystore/dev0"), CAP_R | CAP_W | CAP_L);
-	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_KEYSTORE, "/state/keystore/"), CAP_R | CAP_W | CAP_L);
+	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_KEYSTORE, "/state/keystore/dev0"),
+			  CAP_R | CAP_W | CAP_L);
+	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_KEYSTORE, "/state/keystore/"),
+			  CAP_R | CAP_W | CAP_L);
 	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_SHELL, "/state/keystore/dev0"), 0);
 	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_SELFTEST, "/state/keystore/dev0"), 0);
-	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_BOOTCTL, "/state/boot/slot"), CAP_R | CAP_W | CAP_L);
+	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_BOOTCTL, "/state/boot/slot"),
+			  CAP_R | CAP_W | CAP_L);
 	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_SELFTEST, "/state/boot/slot"), CAP_R | CAP_L);
 	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_SHELL, "/state/boot/slot"), 0);
-	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_STATEFS, "/state/statefs/boot_count"), CAP_R | CAP_W | CAP_L);
-	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_SELFTEST, "/state/selftest/a/b"), CAP_R | CAP_W | CAP_L);
+	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_STATEFS, "/state/statefs/boot_count"),
+			  CAP_R | CAP_W | CAP_L);
+	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_SELFTEST, "/state/selftest/a/b"),
+			  CAP_R | CAP_W | CAP_L);
 	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_KERNEL, "/state/boot/slot"), 0);
 }
 END_TEST
@@ -106,7 +111,8 @@ START_TEST(test_cap_prefix_rights_deny_by_default)
 	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_KEYSTORE, "/state/keystore/.."), 0);
 	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_KEYSTORE, ""), 0);
 	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_KEYSTORE, NULL), 0);
-	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_KEYSTORE, "/state/keystore/..k"), CAP_R | CAP_W | CAP_L);
+	ck_assert_uint_eq(cap_prefix_rights(CAP_COMP_KEYSTORE, "/state/keystore/..k"),
+			  CAP_R | CAP_W | CAP_L);
 }
 END_TEST
 

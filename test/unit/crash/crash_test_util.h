@@ -163,7 +163,8 @@ static inline struct statefs *host_op(struct statefs *fs, struct blkdev *bd, uin
 		(void)cw_key(s->key, keys[i]);
 		cw_value(seed, op->index, s->key, s->len, val[i]);
 		b[i] = (struct statefs_op){ .type = s->del ? STATEFS_OP_DELETE : STATEFS_OP_PUT,
-					    .key = keys[i], .value = val[i],
+					    .key = keys[i],
+					    .value = val[i],
 					    .value_len = s->len };
 	}
 	if (op->kind == CW_BATCH)

@@ -94,12 +94,13 @@ START_TEST(test_crash_known_garbage_epoch)
 	       (memcmp(img + off, "SFR1", 4) != 0 || memcmp(img + off + 32, K2, strlen(K2)) != 0))
 		off++;
 	ck_assert_uint_lt(off + 32 + strlen(K2), 64 * 512);
-	memset(img + off + 12, 0xee, 8);   /* epoch: garbage */
+	memset(img + off + 12, 0xee, 8); /* epoch: garbage */
 	struct statefs_replay_report rep;
 	k1_survives(img, v1, &rep);
 	ck_assert(!rep.clean);
-	ck_assert_msg(rep.stop_reason != STATEFS_STOP_BAD_EPOCH,
-		      "a torn record with garbage epoch bytes was taken for a newer epoch");
+	ck_assert_msg(rep.stop_reason != STATEFS_STOP_BAD_EPOCH, "a torn record with garbage epoch "
+								 "bytes was taken for a newer "
+								 "epoch");
 	free(img);
 	logdev_fini(&l);
 }

@@ -70,10 +70,13 @@ START_TEST(test_crash_log_rejects)
 	expect_bad(&t, "past the end");
 	free(t.buf);
 
-	static const struct { uint64_t sector, n, flags; const char *why; } bad[] = {
-		{ 63, 2, 0, "outside" }, { 1, 1, CLOG_FUA, "FUA" },
+	static const struct {
+		uint64_t sector, n, flags;
+		const char *why;
+	} bad[] = {
+		{ 63, 2, 0, "outside" },	   { 1, 1, CLOG_FUA, "FUA" },
 		{ 1, 1, CLOG_DISCARD, "discard" }, { 1, 0, CLOG_MARK, "mark" },
-		{ 1, 1, 0x40, "unknown flags" }, { 1, 0, 0, "empty write" },
+		{ 1, 1, 0x40, "unknown flags" },   { 1, 0, 0, "empty write" },
 		{ UINT64_MAX, 1, 0, "outside" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {

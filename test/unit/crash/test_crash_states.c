@@ -64,9 +64,14 @@ END_TEST
 /* test_crash_recipes: recipes print and parse back; malformed ones are refused. */
 START_TEST(test_crash_recipes)
 {
-	static const char *good[] = { "prefix:0", "prefix:123", "subset:4:9:m1f:f",
-				      "subset:4:9:m1f:r", "subset:10:99:r12345", "torn:7:x80",
-				      "torn:7:r99", "torn:7:t3" };
+	static const char *good[] = { "prefix:0",
+				      "prefix:123",
+				      "subset:4:9:m1f:f",
+				      "subset:4:9:m1f:r",
+				      "subset:10:99:r12345",
+				      "torn:7:x80",
+				      "torn:7:r99",
+				      "torn:7:t3" };
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		struct cs_spec sp;
 		char buf[CS_RECIPE_MAX];
@@ -74,9 +79,9 @@ START_TEST(test_crash_recipes)
 		cs_recipe(&sp, buf, sizeof(buf));
 		ck_assert_str_eq(buf, good[i]);
 	}
-	static const char *bad[] = { "", "prefix:", "prefix:-1", "prefix:1x", "subset:1:2",
-				     "subset:1:2:m3:x", "subset:1:2:q3", "torn:1", "torn:1:y2",
-				     "torn:1:x", "other:1" };
+	static const char *bad[] = { "",	   "prefix:",	      "prefix:-1",     "prefix:1x",
+				     "subset:1:2", "subset:1:2:m3:x", "subset:1:2:q3", "torn:1",
+				     "torn:1:y2",  "torn:1:x",	      "other:1" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct cs_spec sp;
 		ck_assert_msg(cs_parse_recipe(bad[i], &sp) == CAIRN_EINVAL, "%s accepted", bad[i]);
@@ -101,15 +106,21 @@ static void rec_make(struct rec *r, bool skip_flush, bool torn)
 	char err[200];
 	logdev_init(&r->dev, SECTORS, skip_flush);
 	uint64_t nops = host_record(&r->dev, SEED, 2, 150, r->starts);
-	ck_assert_int_eq(clog_parse(&r->log, r->dev.log.buf, r->dev.log.len, SECTORS, false,
-				    err, sizeof(err)), 0);
+	ck_assert_int_eq(clog_parse(&r->log, r->dev.log.buf, r->dev.log.len, SECTORS, false, err,
+				    sizeof(err)),
+			 0);
 	ck_assert_int_eq(cm_build(&r->m, SEED, nops), 0);
 	ck_assert_uint_eq(r->m.nops, nops);
 	r->blank = calloc(SECTORS, 512);
-	struct cs_options o = { .subset_exhaustive_max = 8, .subset_samples = 8,
-				.torn_exhaustive_max = torn ? 3 : 0, .torn_samples = torn ? 16 : 0,
-				.sample_seed = 1, .boot_starts = r->starts, .nboots = 2,
-				.print_failures = 5, .out = stdout };
+	struct cs_options o = { .subset_exhaustive_max = 8,
+				.subset_samples = 8,
+				.torn_exhaustive_max = torn ? 3 : 0,
+				.torn_samples = torn ? 16 : 0,
+				.sample_seed = 1,
+				.boot_starts = r->starts,
+				.nboots = 2,
+				.print_failures = 5,
+				.out = stdout };
 	ck_assert_int_eq(cs_init(&r->c, &r->log, &r->m, r->blank, SECTORS, &o), 0);
 }
 
@@ -206,8 +217,7 @@ START_TEST(test_crash_noflush_caught)
 END_TEST
 
 /* oracle_on: run the oracle on img with bounds b; its verdict and reason. */
-static int oracle_on(struct rec *r, uint8_t *img, const struct cc_bounds *b,
-		     struct cc_result *res)
+static int oracle_on(struct rec *r, uint8_t *img, const struct cc_bounds *b, struct cc_result *res)
 {
 	struct blkdev bd;
 	cs_memdev(&bd, img, SECTORS);

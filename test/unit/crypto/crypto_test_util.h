@@ -32,10 +32,7 @@ static inline uint64_t tu_next(void)
 }
 
 /* tu_below: uniform-enough value in [0, n), n > 0. */
-static inline size_t tu_below(size_t n)
-{
-	return (size_t)(tu_next() % n);
-}
+static inline size_t tu_below(size_t n) { return (size_t)(tu_next() % n); }
 
 /* tu_fill: n pseudo-random bytes. */
 static inline void tu_fill(uint8_t *p, size_t n)

@@ -31,7 +31,8 @@ START_TEST(test_crypto_crc32c_chaining)
 	tu_fill(buf, sizeof buf);
 	uint32_t whole = crypto_crc32c(0, buf, sizeof buf);
 	for (size_t k = 0; k <= sizeof buf; k++)
-		ck_assert_uint_eq(crypto_crc32c(crypto_crc32c(0, buf, k), buf + k, sizeof buf - k), whole);
+		ck_assert_uint_eq(crypto_crc32c(crypto_crc32c(0, buf, k), buf + k, sizeof buf - k),
+				  whole);
 }
 END_TEST
 
@@ -52,7 +53,9 @@ static uint32_t crc_bitwise(uint32_t crc, const uint8_t *p, size_t len)
  * long buffers with random start registers. */
 START_TEST(test_crypto_crc32c_table_matches_bitwise)
 {
-	enum { N = 5000 };
+	enum {
+		N = 5000
+	};
 	uint8_t *buf = malloc(N + 16);
 
 	ck_assert_ptr_nonnull(buf);
@@ -74,7 +77,7 @@ START_TEST(test_crypto_crc32c_table_matches_bitwise)
 	/* Every byte value in every one of the 16 positions of a block. */
 	for (int pos = 0; pos < 16; pos++) {
 		for (int b = 0; b < 256; b++) {
-			_Alignas(16) uint8_t blk[16] = {0}; /* aligned: one 16-byte step */
+			_Alignas(16) uint8_t blk[16] = { 0 }; /* aligned: one 16-byte step */
 			blk[pos] = (uint8_t)b;
 			ck_assert_uint_eq(crypto_crc32c_table_raw(0xffffffffu, blk, 16),
 					  crc_bitwise(0xffffffffu, blk, 16));
@@ -88,7 +91,9 @@ END_TEST
  * 600 at every alignment mod 8, then random long buffers and start values. */
 START_TEST(test_crypto_crc32c_fold_matches_table)
 {
-	enum { N = 5000 };
+	enum {
+		N = 5000
+	};
 	uint8_t *buf = malloc(N + 8);
 
 	ck_assert_ptr_nonnull(buf);
@@ -134,10 +139,7 @@ START_TEST(test_crypto_crc32c_zbc_host_noop)
 END_TEST
 
 /* test_crypto_selftest_kat: the boot-time self test passes on the host. */
-START_TEST(test_crypto_selftest_kat)
-{
-	ck_assert_int_eq(crypto_selftest_kat(), 0);
-}
+START_TEST(test_crypto_selftest_kat) { ck_assert_int_eq(crypto_selftest_kat(), 0); }
 END_TEST
 
 /* crc_suite: the CRC32-C cases, plus the whole-component self test. */

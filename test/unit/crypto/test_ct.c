@@ -24,7 +24,7 @@
 
 #define CT_T_LEAK 10.0 /* dudect's threshold for "definitely not constant time" */
 #define CT_ATTEMPTS 3
-#define CT_CROP 0.90   /* keep the fastest 90% of the samples */
+#define CT_CROP 0.90 /* keep the fastest 90% of the samples */
 
 /* One measured operation on input i of a prepared set. */
 typedef void (*ct_op_fn)(size_t i);
@@ -65,7 +65,7 @@ static double ct_measure(ct_op_fn op, const uint8_t *cls, size_t n)
 	memcpy(sorted, t, n * sizeof *t);
 	qsort(sorted, n, sizeof *sorted, cmp_u64);
 	uint64_t cut = sorted[(size_t)((double)n * CT_CROP)];
-	double sum[2] = {0, 0}, sq[2] = {0, 0}, cnt[2] = {0, 0};
+	double sum[2] = { 0, 0 }, sq[2] = { 0, 0 }, cnt[2] = { 0, 0 };
 	for (size_t i = 0; i < n; i++) {
 		if (t[i] > cut)
 			continue;
@@ -89,9 +89,9 @@ static double ct_measure(ct_op_fn op, const uint8_t *cls, size_t n)
 /* The prepared inputs: class per sample, and per-sample buffers. */
 #define CT_MAX 20000
 static uint8_t ct_cls[CT_MAX];
-static uint8_t *ct_in;          /* n * ct_stride bytes */
+static uint8_t *ct_in; /* n * ct_stride bytes */
 static size_t ct_stride;
-static uint8_t ct_ref[4096];    /* what ct_equal compares against */
+static uint8_t ct_ref[4096]; /* what ct_equal compares against */
 static volatile uint64_t ct_sink;
 
 /* ct_prepare: n inputs of stride bytes: class 0 gets fixed(i), class 1 random. */
@@ -130,16 +130,10 @@ static bool ct_run(const char *name, ct_op_fn op, size_t n, size_t stride,
 }
 
 /* fixed_zero: the fixed class is all zero bytes. */
-static void fixed_zero(uint8_t *p, size_t len)
-{
-	memset(p, 0, len);
-}
+static void fixed_zero(uint8_t *p, size_t len) { memset(p, 0, len); }
 
 /* fixed_ref: the fixed class equals ct_ref (a comparison runs to the end). */
-static void fixed_ref(uint8_t *p, size_t len)
-{
-	memcpy(p, ct_ref, len);
-}
+static void fixed_ref(uint8_t *p, size_t len) { memcpy(p, ct_ref, len); }
 
 /* op_ct_equal: crypto_ct_equal of input i against ct_ref. */
 static void op_ct_equal(size_t i)
@@ -189,7 +183,7 @@ static void op_sign(size_t i)
 /* op_muladd: S = k a + r mod L with secret a and r from input i (k fixed). */
 static void op_muladd(size_t i)
 {
-	static const uint8_t k[32] = {0x5a, 0x11, 0x77};
+	static const uint8_t k[32] = { 0x5a, 0x11, 0x77 };
 	uint8_t out[32];
 	const uint8_t *p = ct_in + i * ct_stride;
 

@@ -43,7 +43,8 @@ static void sodium_keypair(uint8_t pk[32], uint8_t sk[64], const uint8_t seed[32
 }
 
 /* both_verify: our result and libsodium's must agree; returns ours == 0. */
-static bool both_verify(const uint8_t sig[64], const uint8_t *msg, size_t len, const uint8_t pub[32])
+static bool both_verify(const uint8_t sig[64], const uint8_t *msg, size_t len,
+			const uint8_t pub[32])
 {
 	int ours = crypto_ed25519_verify(sig, msg, len, pub);
 	int theirs = crypto_sign_verify_detached(sig, msg, len, pub);
@@ -154,7 +155,9 @@ START_TEST(test_crypto_ed25519_mutations_agree)
 		crypto_ed25519_public(seed, pub);
 		crypto_ed25519_sign(sig, msg, sizeof msg, seed, pub);
 		size_t bit = tu_below(8 * (64 + 32 + sizeof msg));
-		uint8_t *p = bit < 512 ? sig + bit / 8 : bit < 768 ? pub + (bit - 512) / 8 : msg + (bit - 768) / 8;
+		uint8_t *p = bit < 512	 ? sig + bit / 8
+			     : bit < 768 ? pub + (bit - 512) / 8
+					 : msg + (bit - 768) / 8;
 		p[0] ^= (uint8_t)(1u << (bit % 8));
 		ck_assert(!both_verify(sig, msg, sizeof msg, pub));
 		p[0] ^= (uint8_t)(1u << (bit % 8));
@@ -168,14 +171,14 @@ END_TEST
  * equation mod L, but must be refused (libsodium refuses them too). */
 START_TEST(test_crypto_ed25519_rejects_noncanonical_s)
 {
-	uint8_t seed[32] = {1}, pub[32], sig[64], l[32];
+	uint8_t seed[32] = { 1 }, pub[32], sig[64], l[32];
 	unsigned carry = 0;
 
 	tu_unhex(l, 32, L_HEX);
 	crypto_ed25519_public(seed, pub);
 	crypto_ed25519_sign(sig, "m", 1, seed, pub);
 	ck_assert(both_verify(sig, (const uint8_t *)"m", 1, pub));
-	for (int i = 0; i < 32; i++) {               /* S += L (S < 2^253: no overflow) */
+	for (int i = 0; i < 32; i++) { /* S += L (S < 2^253: no overflow) */
 		carry += (unsigned)sig[32 + i] + l[i];
 		sig[32 + i] = (uint8_t)carry;
 		carry >>= 8;
@@ -196,29 +199,30 @@ END_TEST
  * A and R encoding. */
 START_TEST(test_crypto_ed25519_rejects_small_order)
 {
-	uint8_t seed[32] = {2}, pub[32], sig[64], h[64], hk[64], k[32], zero[32] = {0}, small[32];
+	uint8_t seed[32] = { 2 }, pub[32], sig[64], h[64], hk[64], k[32], zero[32] = { 0 },
+		small[32];
 
 	ck_assert_int_ge(sodium_init(), 0);
 	for (int i = 0; i < 8; i++) {
 		tu_unhex(small, 32, SMALL_ORDER[i]);
 		memset(sig + 32, 0, 32);
-		sig[32] = (uint8_t)(9 + i);                /* S */
-		crypto_ed25519_base_encode(sig, sig + 32);  /* R = [S]B */
+		sig[32] = (uint8_t)(9 + i);		   /* S */
+		crypto_ed25519_base_encode(sig, sig + 32); /* R = [S]B */
 		ck_assert(!both_verify(sig, (const uint8_t *)"any", 3, small));
 	}
 	crypto_ed25519_public(seed, pub);
 	crypto_sha512(seed, 32, h);
 	h[0] &= 248;
-	h[31] = (uint8_t)((h[31] & 127) | 64);        /* a, the secret scalar */
+	h[31] = (uint8_t)((h[31] & 127) | 64); /* a, the secret scalar */
 	for (int i = 0; i < 8; i++) {
-		tu_unhex(sig, 32, SMALL_ORDER[i]);          /* R = small order */
+		tu_unhex(sig, 32, SMALL_ORDER[i]); /* R = small order */
 		uint8_t in[64 + 32 + 3];
 		memcpy(in, sig, 32);
 		memcpy(in + 32, pub, 32);
 		memcpy(in + 64, "msg", 3);
 		crypto_sha512(in, 67, hk);
-		crypto_sc_reduce64(k, hk);              /* k = H(R || A || M) */
-		crypto_sc_muladd(sig + 32, k, h, zero);     /* S = k a: holds for R = O */
+		crypto_sc_reduce64(k, hk);		/* k = H(R || A || M) */
+		crypto_sc_muladd(sig + 32, k, h, zero); /* S = k a: holds for R = O */
 		ck_assert(!both_verify(sig, (const uint8_t *)"msg", 3, pub));
 	}
 }
@@ -227,7 +231,7 @@ END_TEST
 /* test_crypto_ed25519_rejects_noncanonical_points: y >= p for A or R. */
 START_TEST(test_crypto_ed25519_rejects_noncanonical_points)
 {
-	uint8_t seed[32] = {3}, pub[32], sig[64], bad[32];
+	uint8_t seed[32] = { 3 }, pub[32], sig[64], bad[32];
 
 	crypto_ed25519_public(seed, pub);
 	crypto_ed25519_sign(sig, "x", 1, seed, pub);
@@ -261,7 +265,7 @@ START_TEST(test_crypto_ed25519_scalar_ops_match_libsodium)
 		tu_fill(b, 32);
 		tu_fill(c, 32);
 		crypto_sc_muladd(r1, a, b, c);
-		uint8_t ar[32], br[32], cr[32], wa[64] = {0};
+		uint8_t ar[32], br[32], cr[32], wa[64] = { 0 };
 		memcpy(wa, a, 32);
 		crypto_core_ed25519_scalar_reduce(ar, wa);
 		memcpy(wa, b, 32);
@@ -283,7 +287,7 @@ END_TEST
  * would otherwise reveal the secret scalar). */
 START_TEST(test_crypto_ed25519_sign_ignores_wrong_pub)
 {
-	uint8_t seed[32] = {4}, pub[32], wrong[32], a[64], b[64];
+	uint8_t seed[32] = { 4 }, pub[32], wrong[32], a[64], b[64];
 
 	crypto_ed25519_public(seed, pub);
 	memcpy(wrong, pub, 32);

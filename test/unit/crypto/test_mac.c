@@ -58,8 +58,9 @@ START_TEST(test_crypto_hkdf_rfc5869)
 		int sn = tu_unhex(salt, sizeof salt, v->salt_hex);
 		int fn = tu_unhex(info, sizeof info, v->info_hex);
 		int on = tu_unhex(want, sizeof want, v->okm_hex);
-		ck_assert_int_eq(crypto_hkdf_sha256(salt, (size_t)sn, ikm, (size_t)in, info, (size_t)fn,
-						    okm, (size_t)on), 0);
+		ck_assert_int_eq(crypto_hkdf_sha256(salt, (size_t)sn, ikm, (size_t)in, info,
+						    (size_t)fn, okm, (size_t)on),
+				 0);
 		ck_assert_mem_eq(okm, want, (size_t)on);
 		/* PRK = HMAC(salt, IKM): the extract step on its own. */
 		tu_unhex(want, sizeof want, v->prk_hex);
@@ -74,9 +75,10 @@ END_TEST
 START_TEST(test_crypto_hkdf_limits)
 {
 	static uint8_t big[255 * 32 + 1], small[100];
-	uint8_t zeros[32] = {0}, a[50], b[50];
+	uint8_t zeros[32] = { 0 }, a[50], b[50];
 
-	ck_assert_int_eq(crypto_hkdf_sha256(NULL, 0, "k", 1, "i", 1, big, sizeof big), CAIRN_EINVAL);
+	ck_assert_int_eq(crypto_hkdf_sha256(NULL, 0, "k", 1, "i", 1, big, sizeof big),
+			 CAIRN_EINVAL);
 	ck_assert_int_eq(crypto_hkdf_sha256(NULL, 0, "k", 1, "i", 1, big, sizeof big - 1), 0);
 	ck_assert_int_eq(crypto_hkdf_sha256(NULL, 0, "k", 1, "i", 1, small, sizeof small), 0);
 	ck_assert_mem_eq(small, big, sizeof small);
@@ -91,7 +93,7 @@ END_TEST
  * wipe zeroes. */
 START_TEST(test_crypto_ct_equal_and_wipe)
 {
-	uint8_t a[40], b[40], z[40] = {0};
+	uint8_t a[40], b[40], z[40] = { 0 };
 
 	tu_seed("ct_equal", 6);
 	tu_fill(a, sizeof a);

@@ -91,7 +91,7 @@ START_TEST(test_crypto_sha_incremental_matches_oneshot)
 		while (pos < len) {
 			size_t n = tu_below(len - pos + 1);
 			if (iter % 3 == 0)
-				n = n % 130;    /* many small pieces straddling blocks */
+				n = n % 130; /* many small pieces straddling blocks */
 			crypto_sha256_update(&s, msg + pos, n);
 			crypto_sha512_update(&t, msg + pos, n);
 			pos += n;
@@ -109,7 +109,9 @@ END_TEST
 /* test_crypto_sha_matches_libsodium: every length 0..600 and random long ones. */
 START_TEST(test_crypto_sha_matches_libsodium)
 {
-	enum { N = 20000 };
+	enum {
+		N = 20000
+	};
 	uint8_t *msg = malloc(N), a[64], b[64];
 
 	ck_assert_ptr_nonnull(msg);

@@ -118,13 +118,15 @@ static const struct broken_case broken[] = {
 	{ "no-cpus.dtb", CAIRN_ENOENT, "dtb: no /cpus node" },
 	{ "no-usable-hart.dtb", CAIRN_ENOENT, "dtb: /cpus lists no usable hart" },
 	{ "bad-uart-reg.dtb", CAIRN_EBADMSG, "dtb: serial@10000000 reg has bad length 12" },
-	{ "bad-virtio-irq.dtb", CAIRN_EBADMSG, "dtb: virtio,mmio@10001000 has no valid interrupts" },
+	{ "bad-virtio-irq.dtb", CAIRN_EBADMSG,
+	  "dtb: virtio,mmio@10001000 has no valid interrupts" },
 	/* Register windows the kernel touches must fit the node's reg (issue 13 #6):
 	 * with the PLIC cut to 0x1000 the boot used to end in a load page fault. */
 	{ "small-plic-reg.dtb", CAIRN_EBADMSG,
 	  "dtb: plic@c000000 reg size 0x1000 too small for hart0's S context 1 (needs 0x201008)" },
 	{ "small-virtio-reg.dtb", CAIRN_EBADMSG,
-	  "dtb: virtio_mmio@10001000 reg size 0x100 too small for the virtio-mmio registers (needs 0x200)" },
+	  "dtb: virtio_mmio@10001000 reg size 0x100 too small for the virtio-mmio registers (needs "
+	  "0x200)" },
 	{ "small-uart-reg.dtb", CAIRN_EBADMSG,
 	  "dtb: serial@10000000 reg size 0x4 too small for the UART registers (needs 0x6)" },
 };

@@ -56,7 +56,8 @@ START_TEST(test_mmu_pt_leaf_sizes_and_perms)
 	const uint64_t img = 0x80200000;
 	ck_assert_int_eq(pt_map_range(&pt, img, 0x3000, PTE_R | PTE_X), 0);
 	ck_assert_int_eq(pt_map_range(&pt, img + 0x3000, 0x2000, PTE_R), 0);
-	ck_assert_int_eq(pt_map_range(&pt, img + 0x5000, 0x90000000 - img - 0x5000, PTE_R | PTE_W), 0);
+	ck_assert_int_eq(pt_map_range(&pt, img + 0x5000, 0x90000000 - img - 0x5000, PTE_R | PTE_W),
+			 0);
 	ck_assert_int_eq(pt_map_range(&pt, 0xc0000000, 0x40000000, PTE_R | PTE_W), 0);
 	int level;
 	ck_assert_uint_eq(perm_at(&pt, img, &level), PTE_R | PTE_X);

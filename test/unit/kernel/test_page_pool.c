@@ -55,11 +55,11 @@ END_TEST
 START_TEST(test_kernel_page_bad_free_rejected)
 {
 	uintptr_t a = page_pool_alloc(&pool, 2);
-	ck_assert_int_eq(page_pool_free(&pool, a + 1, 1), CAIRN_EINVAL);          /* unaligned */
+	ck_assert_int_eq(page_pool_free(&pool, a + 1, 1), CAIRN_EINVAL);	    /* unaligned */
 	ck_assert_int_eq(page_pool_free(&pool, BASE - PAGE_SIZE, 1), CAIRN_EINVAL); /* below */
 	ck_assert_int_eq(page_pool_free(&pool, BASE + NPAGES * PAGE_SIZE, 1), CAIRN_EINVAL);
 	ck_assert_int_eq(page_pool_free(&pool, a, 3), CAIRN_EINVAL); /* third page is free */
-	ck_assert_uint_eq(pool.free_pages, NPAGES - 2);              /* nothing changed */
+	ck_assert_uint_eq(pool.free_pages, NPAGES - 2);		     /* nothing changed */
 	ck_assert_int_eq(page_pool_free(&pool, a, 2), 0);
 	ck_assert_int_eq(page_pool_free(&pool, a, 2), CAIRN_EINVAL); /* double free */
 }
@@ -67,9 +67,9 @@ END_TEST
 
 START_TEST(test_kernel_page_reserve)
 {
-	page_pool_reserve(&pool, BASE - PAGE_SIZE, 3 * PAGE_SIZE);   /* clipped: pages 0,1 */
-	page_pool_reserve(&pool, BASE + 10 * PAGE_SIZE + 5, 10);    /* partial page 10 */
-	page_pool_reserve(&pool, BASE + 10 * PAGE_SIZE, PAGE_SIZE); /* again: no double count */
+	page_pool_reserve(&pool, BASE - PAGE_SIZE, 3 * PAGE_SIZE);	/* clipped: pages 0,1 */
+	page_pool_reserve(&pool, BASE + 10 * PAGE_SIZE + 5, 10);	/* partial page 10 */
+	page_pool_reserve(&pool, BASE + 10 * PAGE_SIZE, PAGE_SIZE);	/* again: no double count */
 	page_pool_reserve(&pool, BASE + NPAGES * PAGE_SIZE, PAGE_SIZE); /* outside */
 	ck_assert_uint_eq(pool.free_pages, NPAGES - 3);
 	ck_assert_uint_eq(page_pool_alloc(&pool, 1), BASE + 2 * PAGE_SIZE);

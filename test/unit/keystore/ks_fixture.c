@@ -90,8 +90,15 @@ static void f_denied(void *c, const char *caller, const char *key, const char *o
 }
 
 static const struct ks_env ENV = {
-	.get = f_get, .put = f_put, .del = f_del, .list = f_list, .sync = f_sync,
-	.entropy = f_entropy, .key_allowed = f_allowed, .log = f_log, .audit = f_audit,
+	.get = f_get,
+	.put = f_put,
+	.del = f_del,
+	.list = f_list,
+	.sync = f_sync,
+	.entropy = f_entropy,
+	.key_allowed = f_allowed,
+	.log = f_log,
+	.audit = f_audit,
 	.denied = f_denied,
 };
 
@@ -102,7 +109,7 @@ static int open_state(const char *path, struct blkdev_file *f)
 		fprintf(stderr, "ks_fixture: %s: cannot open\n", path);
 		return 2;
 	}
-	struct statefs_config cfg = {.bdev = &f->dev};
+	struct statefs_config cfg = { .bdev = &f->dev };
 	if (statefs_mount(&fs, &cfg, NULL) != 0) {
 		fprintf(stderr, "ks_fixture: %s: not a statefs image\n", path);
 		blkdev_file_close(f);
@@ -131,7 +138,8 @@ static int do_boot(const char *devsecret, unsigned flags, const char *create)
 			return 2;
 		memcpy(owner, create, (size_t)(slash - create));
 		owner[slash - create] = 0;
-		err = ks_create(&ks, owner, slash + 1, KS_TYPE_ED25519, KS_USE_SIGN | KS_USE_VERIFY);
+		err = ks_create(&ks, owner, slash + 1, KS_TYPE_ED25519,
+				KS_USE_SIGN | KS_USE_VERIFY);
 		printf("create %s: %s\n", create, cairn_strerror(err));
 	}
 	ks_shutdown(&ks);
@@ -178,7 +186,8 @@ int main(int argc, char **argv)
 			return rc;
 		rc = do_flip(argv[3], strtol(argv[4], NULL, 0));
 	} else {
-		fprintf(stderr, "usage: ks_fixture boot STATE DEVSECRET|- [--recover] [--no-entropy] "
+		fprintf(stderr, "usage: ks_fixture boot STATE DEVSECRET|- [--recover] "
+				"[--no-entropy] "
 				"[--create OWNER/NAME] | flip STATE KEY OFFSET\n");
 		return 2;
 	}

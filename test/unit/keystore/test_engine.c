@@ -26,10 +26,10 @@ struct mem {
 	bool used[MAXREC];
 	int puts, dels, syncs;
 	bool no_entropy;
-	uint64_t rng;                      /* the fixed "raw entropy" stream */
-	char text[TEXT_CAP];               /* every log line and audit record */
+	uint64_t rng;	     /* the fixed "raw entropy" stream */
+	char text[TEXT_CAP]; /* every log line and audit record */
 	size_t textlen;
-	uint8_t out[TEXT_CAP];             /* every stored value and API output */
+	uint8_t out[TEXT_CAP]; /* every stored value and API output */
 	size_t outlen;
 };
 
@@ -103,7 +103,8 @@ static int m_list(void *ctx, const char *prefix, const char *after, char (*keys)
 		int best = -1;
 		for (int i = 0; i < MAXREC; i++)
 			if (M.used[i] && !strncmp(M.key[i], prefix, strlen(prefix)) &&
-			    strcmp(M.key[i], last) > 0 && (best < 0 || strcmp(M.key[i], M.key[best]) < 0))
+			    strcmp(M.key[i], last) > 0 &&
+			    (best < 0 || strcmp(M.key[i], M.key[best]) < 0))
 				best = i;
 		if (best < 0)
 			break;
@@ -169,14 +170,21 @@ static void m_denied(void *ctx, const char *caller, const char *key, const char 
 {
 	char line[200];
 
-	snprintf(line, sizeof line, "keystore: access denied (path=%s sender=%s) op=%s", key, caller,
-		 op);
+	snprintf(line, sizeof line, "keystore: access denied (path=%s sender=%s) op=%s", key,
+		 caller, op);
 	m_audit(ctx, op, line);
 }
 
 static const struct ks_env ENV = {
-	.get = m_get, .put = m_put, .del = m_del, .list = m_list, .sync = m_sync,
-	.entropy = m_entropy, .key_allowed = m_allowed, .log = m_log, .audit = m_audit,
+	.get = m_get,
+	.put = m_put,
+	.del = m_del,
+	.list = m_list,
+	.sync = m_sync,
+	.entropy = m_entropy,
+	.key_allowed = m_allowed,
+	.log = m_log,
+	.audit = m_audit,
 	.denied = m_denied,
 };
 
@@ -196,10 +204,7 @@ static void devsecret(uint8_t sec[KS_DEVSECRET_SECTOR], uint8_t root[32], int n)
 }
 
 /* logged: true when the captured text contains s. */
-static bool logged(const char *s)
-{
-	return strstr(M.text, s) != NULL;
-}
+static bool logged(const char *s) { return strstr(M.text, s) != NULL; }
 
 /* pub16: the first 16 hex digits of pub. */
 static void pub16(char out[17], const uint8_t *pub)
@@ -363,7 +368,8 @@ START_TEST(test_keystore_wrong_secret_fails_closed)
 	ks_shutdown(&ks);
 	devsecret(sec, root, 4);
 	int puts = M.puts;
-	assert_failed_closed(&ks, ks_boot(&ks, &ENV, sec, sizeof sec, 2, 0), CAIRN_EBADMSG, puts, 0);
+	assert_failed_closed(&ks, ks_boot(&ks, &ENV, sec, sizeof sec, 2, 0), CAIRN_EBADMSG, puts,
+			     0);
 	ck_assert(logged("another root secret"));
 }
 END_TEST
@@ -400,7 +406,8 @@ START_TEST(test_keystore_no_entropy)
 	M.no_entropy = true;
 	devsecret(sec, root, 5);
 	assert_failed_closed(&ks, ks_boot(&ks, &ENV, sec, sizeof sec, 1, 0), CAIRN_ENODEV, 0, 0);
-	ck_assert(logged("keystore: no entropy source: refusing to create the device key: fail closed"));
+	ck_assert(logged("keystore: no entropy source: refusing to create the device key: fail "
+			 "closed"));
 	M.no_entropy = false;
 	ck_assert_int_eq(ks_boot(&ks, &ENV, sec, sizeof sec, 2, 0), 0);
 	ks_shutdown(&ks);
@@ -427,12 +434,14 @@ START_TEST(test_keystore_moved_or_missing_record)
 	struct keystore ks;
 
 	boot_fresh(&ks, sec, root, 6);
-	ck_assert_int_eq(ks_create(&ks, "shell", "k1", KS_TYPE_HMAC, KS_USE_SIGN | KS_USE_VERIFY), 0);
+	ck_assert_int_eq(ks_create(&ks, "shell", "k1", KS_TYPE_HMAC, KS_USE_SIGN | KS_USE_VERIFY),
+			 0);
 	ks_shutdown(&ks);
 	int d = slot_of("/state/keystore/keystore/device");
 	ck_assert_int_eq(m_put(NULL, "/state/keystore/shell/device", M.val[d], M.len[d]), 0);
 	int puts = M.puts;
-	assert_failed_closed(&ks, ks_boot(&ks, &ENV, sec, sizeof sec, 2, 0), CAIRN_EBADMSG, puts, 0);
+	assert_failed_closed(&ks, ks_boot(&ks, &ENV, sec, sizeof sec, 2, 0), CAIRN_EBADMSG, puts,
+			     0);
 	ck_assert(logged("/state/keystore/shell/device: does not authenticate"));
 	ck_assert_int_eq(m_del(NULL, "/state/keystore/shell/device"), 0);
 	ck_assert_int_eq(m_del(NULL, "/state/keystore/keystore/device"), 0);
@@ -454,14 +463,17 @@ START_TEST(test_keystore_api_and_policy)
 	static const char msg[] = "attest me";
 
 	boot_fresh(&ks, sec, root, 7);
-	ck_assert_int_eq(ks_create(&ks, "shell", "sig", KS_TYPE_ED25519, KS_USE_SIGN | KS_USE_VERIFY),
+	ck_assert_int_eq(
+		ks_create(&ks, "shell", "sig", KS_TYPE_ED25519, KS_USE_SIGN | KS_USE_VERIFY), 0);
+	ck_assert_int_eq(ks_create(&ks, "shell", "sig", KS_TYPE_ED25519, KS_USE_SIGN),
+			 CAIRN_EEXIST);
+	ck_assert_int_eq(ks_create(&ks, "shell", "mac", KS_TYPE_HMAC, KS_USE_SIGN | KS_USE_VERIFY),
 			 0);
-	ck_assert_int_eq(ks_create(&ks, "shell", "sig", KS_TYPE_ED25519, KS_USE_SIGN), CAIRN_EEXIST);
-	ck_assert_int_eq(ks_create(&ks, "shell", "mac", KS_TYPE_HMAC, KS_USE_SIGN | KS_USE_VERIFY), 0);
 	ck_assert_int_eq(ks_create(&ks, "statefs", "journal", KS_TYPE_DERIVE, KS_USE_DERIVE), 0);
 	ck_assert_int_eq(ks_create(&ks, "shell", "bad", KS_TYPE_DERIVE, KS_USE_SIGN), CAIRN_EINVAL);
 	ck_assert_int_eq(ks_create(&ks, "shell", "a/b", KS_TYPE_HMAC, KS_USE_SIGN), CAIRN_EINVAL);
-	ck_assert_int_eq(ks_create(&ks, "shell", "device", KS_TYPE_HMAC, KS_USE_SIGN), CAIRN_EACCES);
+	ck_assert_int_eq(ks_create(&ks, "shell", "device", KS_TYPE_HMAC, KS_USE_SIGN),
+			 CAIRN_EACCES);
 
 	/* own Ed25519 key: sign, verify, refuse a forgery */
 	ck_assert_int_eq(ks_sign(&ks, "shell", "sig", msg, sizeof msg, sig, sizeof sig), 64);
@@ -493,7 +505,8 @@ START_TEST(test_keystore_api_and_policy)
 	note(M.out, &M.outlen, sizeof M.out, d1, sizeof d1);
 	note(M.out, &M.outlen, sizeof M.out, d2, sizeof d2);
 	ck_assert_int_eq(ks_derive(&ks, "shell", "mac", "x", 1, d1, sizeof d1), CAIRN_ENOTSUP);
-	ck_assert_int_eq(ks_sign(&ks, "statefs", "journal", msg, 1, sig, sizeof sig), CAIRN_ENOTSUP);
+	ck_assert_int_eq(ks_sign(&ks, "statefs", "journal", msg, 1, sig, sizeof sig),
+			 CAIRN_ENOTSUP);
 	ck_assert_int_eq(ks_derive(&ks, "shell", "device", "x", 1, d1, sizeof d1), CAIRN_EACCES);
 
 	/* list: own keys only */
@@ -564,10 +577,10 @@ START_TEST(test_keystore_reseed)
 	struct keystore ks;
 
 	boot_fresh(&ks, sec, root, 9);
-	ks.drbg.reseed_interval = 1;             /* the boot's generates used it up */
+	ks.drbg.reseed_interval = 1; /* the boot's generates used it up */
 	uint64_t rng = M.rng;
 	ck_assert_int_eq(ks_create(&ks, "shell", "a", KS_TYPE_HMAC, KS_USE_SIGN), 0);
-	ck_assert_uint_ne(M.rng, rng);           /* fresh raw entropy was read */
+	ck_assert_uint_ne(M.rng, rng); /* fresh raw entropy was read */
 	ck_assert_uint_eq(ks.drbg.reseed_counter, 2);
 	ks.drbg.reseed_interval = 1;
 	M.no_entropy = true;

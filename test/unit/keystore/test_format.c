@@ -65,8 +65,9 @@ START_TEST(test_keystore_kek_label)
 
 	secret_of(s, 7);
 	ck_assert_int_eq(ks_kek_derive(s, k), 0);
-	ck_assert_int_eq(crypto_hkdf_sha256("cairn-keystore", 14, s, 32, "cairn keystore kek v1", 21,
-					    want, 32), 0);
+	ck_assert_int_eq(crypto_hkdf_sha256("cairn-keystore", 14, s, 32, "cairn keystore kek v1",
+					    21, want, 32),
+			 0);
 	ck_assert_mem_eq(k, want, 32);
 	ck_assert(memcmp(k, s, 32) != 0);
 	s[0] ^= 1;
@@ -79,8 +80,9 @@ END_TEST
 static void make(uint8_t rec[KS_RECORD_SIZE], const uint8_t kek[32], const uint8_t secret[32],
 		 const char *owner, const char *name)
 {
-	struct ks_meta m = {.type = KS_TYPE_ED25519, .flags = KS_USE_SIGN | KS_USE_VERIFY,
-			    .created_boot = 5};
+	struct ks_meta m = { .type = KS_TYPE_ED25519,
+			     .flags = KS_USE_SIGN | KS_USE_VERIFY,
+			     .created_boot = 5 };
 
 	memset(m.nonce, 0x6e, sizeof m.nonce);
 	crypto_ed25519_public(secret, m.pub);
@@ -104,11 +106,12 @@ START_TEST(test_keystore_record_roundtrip)
 	ck_assert_uint_eq(rec[8], 5);
 	crypto_ed25519_public(secret, pub);
 	ck_assert_mem_eq(rec + 32, pub, 32);
-	ck_assert(memcmp(rec + 64, secret, 32) != 0);        /* sealed, not clear */
-	ck_assert_uint_eq(crypto_crc32c(0, rec, 112),
-			  (uint32_t)rec[112] | (uint32_t)rec[113] << 8 | (uint32_t)rec[114] << 16 |
-				  (uint32_t)rec[115] << 24);
-	ck_assert_int_eq(ks_record_open(rec, sizeof rec, kek, "keystore", "device", &m, out, &why), 0);
+	ck_assert(memcmp(rec + 64, secret, 32) != 0); /* sealed, not clear */
+	ck_assert_uint_eq(crypto_crc32c(0, rec, 112), (uint32_t)rec[112] | (uint32_t)rec[113] << 8 |
+							      (uint32_t)rec[114] << 16 |
+							      (uint32_t)rec[115] << 24);
+	ck_assert_int_eq(ks_record_open(rec, sizeof rec, kek, "keystore", "device", &m, out, &why),
+			 0);
 	ck_assert_mem_eq(out, secret, 32);
 	ck_assert_uint_eq(m.created_boot, 5);
 	ck_assert_mem_eq(m.pub, pub, 32);
@@ -138,29 +141,35 @@ START_TEST(test_keystore_record_tamper)
 					t[112 + b] = (uint8_t)(c >> (8 * b));
 			}
 			memset(out, 0xee, sizeof out);
-			ck_assert_int_eq(ks_record_open(t, sizeof t, kek, "keystore", "device", &m, out,
-							&why), CAIRN_EBADMSG);
+			ck_assert_int_eq(ks_record_open(t, sizeof t, kek, "keystore", "device", &m,
+							out, &why),
+					 CAIRN_EBADMSG);
 			for (int b = 0; b < 32; b++)
 				ck_assert_uint_eq(out[b], 0);
 		}
 	}
 	ck_assert_int_eq(ks_record_open(rec, KS_RECORD_SIZE, kek, "shell", "device", &m, out, &why),
 			 CAIRN_EBADMSG);
-	ck_assert_int_eq(ks_record_open(rec, KS_RECORD_SIZE, kek, "keystore", "devicf", &m, out, &why),
+	ck_assert_int_eq(ks_record_open(rec, KS_RECORD_SIZE, kek, "keystore", "devicf", &m, out,
+					&why),
 			 CAIRN_EBADMSG);
-	ck_assert_int_eq(ks_record_open(rec, KS_RECORD_SIZE, kek, "keystor", "edevice", &m, out, &why),
+	ck_assert_int_eq(ks_record_open(rec, KS_RECORD_SIZE, kek, "keystor", "edevice", &m, out,
+					&why),
 			 CAIRN_EBADMSG);
 	kek[3] ^= 4;
-	ck_assert_int_eq(ks_record_open(rec, KS_RECORD_SIZE, kek, "keystore", "device", &m, out, &why),
+	ck_assert_int_eq(ks_record_open(rec, KS_RECORD_SIZE, kek, "keystore", "device", &m, out,
+					&why),
 			 CAIRN_EBADMSG);
 	ck_assert_str_eq(why, "does not authenticate (tampered, moved, or another root secret)");
 	kek[3] ^= 4;
 	ck_assert_int_eq(ks_record_open(rec, KS_RECORD_SIZE - 1, kek, "keystore", "device", &m, out,
-					&why), CAIRN_EBADMSG);
+					&why),
+			 CAIRN_EBADMSG);
 	ck_assert_int_eq(ks_record_open(rec, KS_RECORD_SIZE + 1, kek, "keystore", "device", &m, out,
-					&why), CAIRN_EBADMSG);
-	ck_assert_int_eq(ks_record_open(rec, KS_RECORD_SIZE, kek, "keystore", "device", &m, out, &why),
-			 0);
+					&why),
+			 CAIRN_EBADMSG);
+	ck_assert_int_eq(
+		ks_record_open(rec, KS_RECORD_SIZE, kek, "keystore", "device", &m, out, &why), 0);
 }
 END_TEST
 

@@ -57,12 +57,24 @@ static const struct {
 	long size;
 	int exec;
 } spec[] = {
-	{ "bin", -1, 0 },           { "bin/hello", 8193, 1 },    { "bin/empty", 0, 0 },
-	{ "bin/cat", 4096, 1 },     { "etc", -1, 0 },            { "etc/motd", 17, 0 },
-	{ "lib", -1, 0 },           { "lib/x", -1, 0 },          { "lib/x/y", -1, 0 },
-	{ "lib/x/y/z", -1, 0 },     { "lib/x/y/z/deep.bin", 30001, 0 },
-	{ "empty_dir", -1, 0 },     { "\xc3\xbcnic\xc3\xb8" "de.txt", 123, 0 },
-	{ "Zeta", 1, 0 },           { "a.txt", 4095, 0 },        { "many", -1, 0 },
+	{ "bin", -1, 0 },
+	{ "bin/hello", 8193, 1 },
+	{ "bin/empty", 0, 0 },
+	{ "bin/cat", 4096, 1 },
+	{ "etc", -1, 0 },
+	{ "etc/motd", 17, 0 },
+	{ "lib", -1, 0 },
+	{ "lib/x", -1, 0 },
+	{ "lib/x/y", -1, 0 },
+	{ "lib/x/y/z", -1, 0 },
+	{ "lib/x/y/z/deep.bin", 30001, 0 },
+	{ "empty_dir", -1, 0 },
+	{ "\xc3\xbcnic\xc3\xb8"
+	  "de.txt",
+	  123, 0 },
+	{ "Zeta", 1, 0 },
+	{ "a.txt", 4095, 0 },
+	{ "many", -1, 0 },
 };
 
 #define MANY 40 /* files in many/ to exercise sorting and readdir cursors */
@@ -150,14 +162,16 @@ void build_from_dir(const char *dir, uint8_t **img, size_t *len)
 }
 
 /* build_tree: build and sign a hand-made tree. */
-int build_tree(struct pkgfs_btree *t, int unchecked, uint8_t **img, size_t *len, char *err, size_t errlen)
+int build_tree(struct pkgfs_btree *t, int unchecked, uint8_t **img, size_t *len, char *err,
+	       size_t errlen)
 {
 	struct pkgfs_build_opts o = { .unchecked = unchecked != 0 };
 	return pkgfs_build_image(t, test_seed, &o, img, len, err, errlen);
 }
 
 /* mem_device: a memory device holding img. */
-void mem_device(struct blkdev_mem *m, uint32_t ss, const uint8_t *img, size_t len, uint64_t extra_sectors)
+void mem_device(struct blkdev_mem *m, uint32_t ss, const uint8_t *img, size_t len,
+		uint64_t extra_sectors)
 {
 	uint64_t sectors = (len + ss - 1) / ss + extra_sectors;
 	if (blkdev_mem_init(m, ss, sectors ? sectors : 1) != 0)

@@ -19,17 +19,17 @@ void load_test_keys(void);
 
 /* One generated file, remembered to compare against what the mount serves. */
 struct gen_file {
-	char path[256];  /* "/dir/name" inside the image */
-	uint8_t *data;   /* expected content (owned) */
+	char path[256]; /* "/dir/name" inside the image */
+	uint8_t *data;	/* expected content (owned) */
 	size_t size;
 };
 
 /* A generated source tree on disk. */
 struct gen_tree {
-	char root[256];           /* host directory */
+	char root[256]; /* host directory */
 	struct gen_file files[96];
 	size_t nfiles;
-	size_t ndirs;             /* directories below the root */
+	size_t ndirs; /* directories below the root */
 };
 
 /* gen_tree_make: create a varied tree in a fresh temp dir; `salt` varies content,
@@ -43,16 +43,18 @@ void gen_fill(uint8_t *buf, size_t len, unsigned seed);
 /* build_from_dir: build and sign an image of a host directory; aborts on error. */
 void build_from_dir(const char *dir, uint8_t **img, size_t *len);
 /* build_tree: build and sign a hand-made tree; returns the builder's result. */
-int build_tree(struct pkgfs_btree *t, int unchecked, uint8_t **img, size_t *len, char *err, size_t errlen);
+int build_tree(struct pkgfs_btree *t, int unchecked, uint8_t **img, size_t *len, char *err,
+	       size_t errlen);
 
 /* mem_device: a memory device of sector size ss holding img (zero-padded to a whole
  * number of sectors, plus extra_sectors). */
-void mem_device(struct blkdev_mem *m, uint32_t ss, const uint8_t *img, size_t len, uint64_t extra_sectors);
+void mem_device(struct blkdev_mem *m, uint32_t ss, const uint8_t *img, size_t len,
+		uint64_t extra_sectors);
 
 /* Audit recorder for pkgfs_config.audit. */
 struct audit_log {
-	int count;        /* calls so far */
-	char last[512];   /* last message */
+	int count;	/* calls so far */
+	char last[512]; /* last message */
 };
 void audit_record(void *ctx, const char *msg);
 

@@ -10,10 +10,10 @@
 
 /* A memory device that counts read calls. */
 struct counting {
-	struct blkdev_mem mem;  /* the real storage */
-	struct blkdev dev;      /* what the engine sees */
-	uint64_t reads;         /* read ops */
-	uint64_t fail_after;    /* reads beyond this many fail with CAIRN_EIO */
+	struct blkdev_mem mem; /* the real storage */
+	struct blkdev dev;     /* what the engine sees */
+	uint64_t reads;	       /* read ops */
+	uint64_t fail_after;   /* reads beyond this many fail with CAIRN_EIO */
 };
 
 /* counting_read: count, then forward to the memory device. */
@@ -75,21 +75,21 @@ START_TEST(test_pkgfs_cache_lru_eviction)
 	counting_init(&c, 512, img, len);
 	struct pkgfs_config cfg = test_config(2, NULL);
 	ck_assert_int_eq(pkgfs_mount(&fs, &c.dev, &cfg, NULL), 0);
-	read_at(fs, "/b", 0, 16, data + 4000);   /* verify b: pages touched, evictions */
-	read_at(fs, "/a", 0, 16, data);          /* verify a */
-	read_at(fs, "/c", 0, 16, data + 16000);  /* verify c: cache = {a, c} */
+	read_at(fs, "/b", 0, 16, data + 4000);	/* verify b: pages touched, evictions */
+	read_at(fs, "/a", 0, 16, data);		/* verify a */
+	read_at(fs, "/c", 0, 16, data + 16000); /* verify c: cache = {a, c} */
 	pkgfs_cache_stats(fs, &s0);
 	ck_assert_uint_eq(s0.pages, 2);
 	ck_assert_uint_eq(s0.page_size, 4096);
 	ck_assert_uint_gt(s0.evictions, 0);
-	ck_assert_uint_eq(s0.misses, c.reads); /* one device read per miss */
-	read_at(fs, "/a", 5, 16, data);          /* hit; a is now most recent */
-	read_at(fs, "/b", 10, 16, data + 4000);  /* miss: evicts c (LRU), not a */
-	read_at(fs, "/a", 100, 16, data);        /* hit */
+	ck_assert_uint_eq(s0.misses, c.reads);	/* one device read per miss */
+	read_at(fs, "/a", 5, 16, data);		/* hit; a is now most recent */
+	read_at(fs, "/b", 10, 16, data + 4000); /* miss: evicts c (LRU), not a */
+	read_at(fs, "/a", 100, 16, data);	/* hit */
 	pkgfs_cache_stats(fs, &s1);
 	ck_assert_uint_eq(s1.hits - s0.hits, 2);
 	ck_assert_uint_eq(s1.misses - s0.misses, 1);
-	read_at(fs, "/c", 0, 16, data + 16000);  /* miss: c was evicted */
+	read_at(fs, "/c", 0, 16, data + 16000); /* miss: c was evicted */
 	pkgfs_cache_stats(fs, &s0);
 	ck_assert_uint_eq(s0.misses - s1.misses, 1);
 	ck_assert_uint_eq(s0.misses, c.reads);
@@ -257,7 +257,8 @@ START_TEST(test_pkgfs_cache_device_errors)
 	ck_assert_int_eq(pkgfs_open(fs, "/b", &f), 0);
 	ck_assert_int_eq(pkgfs_read(&f, 0, buf, sizeof(buf)), CAIRN_EIO);
 	ck_assert_int_eq(log.count, 1);
-	ck_assert_msg(strstr(log.last, "device read failed") && strstr(log.last, "'/b'"), "%s", log.last);
+	ck_assert_msg(strstr(log.last, "device read failed") && strstr(log.last, "'/b'"), "%s",
+		      log.last);
 	c.fail_after = UINT64_MAX; /* the device recovers: the file is not marked corrupt */
 	ck_assert_int_eq(pkgfs_read(&f, 0, buf, sizeof(buf)), (int)sizeof(buf));
 	ck_assert(memcmp(buf, data + 4000, sizeof(buf)) == 0);

@@ -11,7 +11,14 @@
 
 /* The base image: entries by index (breadth first, names sorted):
  * 0 /, 1 /bin, 2 /etc, 3 /readme, 4 /bin/cat, 5 /bin/hello, 6 /etc/conf. */
-enum { E_BIN = 1, E_ETC = 2, E_README = 3, E_CAT = 4, E_HELLO = 5, E_CONF = 6 };
+enum {
+	E_BIN = 1,
+	E_ETC = 2,
+	E_README = 3,
+	E_CAT = 4,
+	E_HELLO = 5,
+	E_CONF = 6
+};
 
 /* base_image: build the base image. */
 static void base_image(uint8_t **img, size_t *len)
@@ -41,21 +48,58 @@ static uint8_t *node(uint8_t *img, uint32_t i)
 static uint8_t *name_byte(uint8_t *img, uint32_t i)
 {
 	uint32_t count = pkgfs_ld32(img + PKGFS_H_NODE_COUNT);
-	return img + PKGFS_HDR_SIZE + (size_t)count * PKGFS_NODE_SIZE + pkgfs_ld32(node(img, i) + PKGFS_N_NAME_OFF);
+	return img + PKGFS_HDR_SIZE + (size_t)count * PKGFS_NODE_SIZE +
+	       pkgfs_ld32(node(img, i) + PKGFS_N_NAME_OFF);
 }
 
-static void p_magic(uint8_t *img, size_t *len) { (void)len; img[0] ^= 0x20; }
-static void p_version(uint8_t *img, size_t *len) { (void)len; pkgfs_st32(img + PKGFS_H_VERSION, 3); }
+static void p_magic(uint8_t *img, size_t *len)
+{
+	(void)len;
+	img[0] ^= 0x20;
+}
+static void p_version(uint8_t *img, size_t *len)
+{
+	(void)len;
+	pkgfs_st32(img + PKGFS_H_VERSION, 3);
+}
 /* p_version1: a format-1 image (no release field) is refused, not read as release 0. */
-static void p_version1(uint8_t *img, size_t *len) { (void)len; pkgfs_st32(img + PKGFS_H_VERSION, 1); }
+static void p_version1(uint8_t *img, size_t *len)
+{
+	(void)len;
+	pkgfs_st32(img + PKGFS_H_VERSION, 1);
+}
 /* p_release: the release is hashed: raising it without re-signing breaks the root hash. */
-static void p_release(uint8_t *img, size_t *len) { (void)len; img[PKGFS_H_RELEASE] ^= 1; }
+static void p_release(uint8_t *img, size_t *len)
+{
+	(void)len;
+	img[PKGFS_H_RELEASE] ^= 1;
+}
 /* p_tree_room: the bytes kept for the hash tree (80..127) must be zero in version 2. */
-static void p_tree_room(uint8_t *img, size_t *len) { (void)len; img[PKGFS_H_RESERVED1] = 1; }
-static void p_nodes(uint8_t *img, size_t *len) { (void)len; pkgfs_st32(img + PKGFS_H_NODE_COUNT, 70000); }
-static void p_reserved(uint8_t *img, size_t *len) { (void)len; img[100] = 1; }
-static void p_truncate(uint8_t *img, size_t *len) { (void)img; *len -= 4096; }
-static void p_metasize(uint8_t *img, size_t *len) { (void)len; pkgfs_st64(img + PKGFS_H_META_SIZE, 9999); }
+static void p_tree_room(uint8_t *img, size_t *len)
+{
+	(void)len;
+	img[PKGFS_H_RESERVED1] = 1;
+}
+static void p_nodes(uint8_t *img, size_t *len)
+{
+	(void)len;
+	pkgfs_st32(img + PKGFS_H_NODE_COUNT, 70000);
+}
+static void p_reserved(uint8_t *img, size_t *len)
+{
+	(void)len;
+	img[100] = 1;
+}
+static void p_truncate(uint8_t *img, size_t *len)
+{
+	(void)img;
+	*len -= 4096;
+}
+static void p_metasize(uint8_t *img, size_t *len)
+{
+	(void)len;
+	pkgfs_st64(img + PKGFS_H_META_SIZE, 9999);
+}
 /* p_size_past_device: header claims one more data page than the device holds. */
 static void p_size_past_device(uint8_t *img, size_t *len)
 {
@@ -63,25 +107,55 @@ static void p_size_past_device(uint8_t *img, size_t *len)
 	pkgfs_st64(img + PKGFS_H_DATA_SIZE, pkgfs_ld64(img + PKGFS_H_DATA_SIZE) + 4096);
 	pkgfs_st64(img + PKGFS_H_IMAGE_SIZE, pkgfs_ld64(img + PKGFS_H_IMAGE_SIZE) + 4096);
 }
-static void p_file_past_end(uint8_t *img, size_t *len) { (void)len; pkgfs_st64(node(img, E_CONF) + PKGFS_N_SIZE, 40960); }
+static void p_file_past_end(uint8_t *img, size_t *len)
+{
+	(void)len;
+	pkgfs_st64(node(img, E_CONF) + PKGFS_N_SIZE, 40960);
+}
 /* p_overlap: hello's extent starts where cat's does. */
 static void p_overlap(uint8_t *img, size_t *len)
 {
 	(void)len;
-	pkgfs_st64(node(img, E_HELLO) + PKGFS_N_START, pkgfs_ld64(node(img, E_CAT) + PKGFS_N_START));
+	pkgfs_st64(node(img, E_HELLO) + PKGFS_N_START,
+		   pkgfs_ld64(node(img, E_CAT) + PKGFS_N_START));
 }
 /* p_overlap_partial: cat's one page runs into hello's second page. */
 static void p_overlap_partial(uint8_t *img, size_t *len)
 {
 	(void)len;
-	pkgfs_st64(node(img, E_CAT) + PKGFS_N_START, pkgfs_ld64(node(img, E_HELLO) + PKGFS_N_START) + 4096);
+	pkgfs_st64(node(img, E_CAT) + PKGFS_N_START,
+		   pkgfs_ld64(node(img, E_HELLO) + PKGFS_N_START) + 4096);
 }
-static void p_in_meta(uint8_t *img, size_t *len) { (void)len; pkgfs_st64(node(img, E_CAT) + PKGFS_N_START, 0); }
-static void p_unaligned(uint8_t *img, size_t *len) { (void)len; node(img, E_CAT)[PKGFS_N_START] = 1; }
-static void p_utf8(uint8_t *img, size_t *len) { (void)len; name_byte(img, E_CAT)[0] = 0xff; }
-static void p_slash(uint8_t *img, size_t *len) { (void)len; name_byte(img, E_CAT)[1] = '/'; }
-static void p_order(uint8_t *img, size_t *len) { (void)len; name_byte(img, E_CAT)[0] = 'z'; }
-static void p_cycle(uint8_t *img, size_t *len) { (void)len; pkgfs_st32(node(img, E_BIN) + PKGFS_N_PARENT, E_HELLO); }
+static void p_in_meta(uint8_t *img, size_t *len)
+{
+	(void)len;
+	pkgfs_st64(node(img, E_CAT) + PKGFS_N_START, 0);
+}
+static void p_unaligned(uint8_t *img, size_t *len)
+{
+	(void)len;
+	node(img, E_CAT)[PKGFS_N_START] = 1;
+}
+static void p_utf8(uint8_t *img, size_t *len)
+{
+	(void)len;
+	name_byte(img, E_CAT)[0] = 0xff;
+}
+static void p_slash(uint8_t *img, size_t *len)
+{
+	(void)len;
+	name_byte(img, E_CAT)[1] = '/';
+}
+static void p_order(uint8_t *img, size_t *len)
+{
+	(void)len;
+	name_byte(img, E_CAT)[0] = 'z';
+}
+static void p_cycle(uint8_t *img, size_t *len)
+{
+	(void)len;
+	pkgfs_st32(node(img, E_BIN) + PKGFS_N_PARENT, E_HELLO);
+}
 /* p_twice: /etc lists /bin's children too (an entry reachable twice). */
 static void p_twice(uint8_t *img, size_t *len)
 {
@@ -89,10 +163,26 @@ static void p_twice(uint8_t *img, size_t *len)
 	pkgfs_st64(node(img, E_ETC) + PKGFS_N_START, E_CAT);
 	pkgfs_st64(node(img, E_ETC) + PKGFS_N_SIZE, 3);
 }
-static void p_dir_hash(uint8_t *img, size_t *len) { (void)len; node(img, E_ETC)[PKGFS_N_SHA256] = 1; }
-static void p_mode(uint8_t *img, size_t *len) { (void)len; pkgfs_st32(node(img, E_CAT) + PKGFS_N_MODE, 0120777); }
-static void p_meta_byte(uint8_t *img, size_t *len) { (void)len; name_byte(img, E_HELLO)[0] ^= 1; }
-static void p_sig(uint8_t *img, size_t *len) { (void)len; img[PKGFS_H_SIGNATURE + 5] ^= 1; }
+static void p_dir_hash(uint8_t *img, size_t *len)
+{
+	(void)len;
+	node(img, E_ETC)[PKGFS_N_SHA256] = 1;
+}
+static void p_mode(uint8_t *img, size_t *len)
+{
+	(void)len;
+	pkgfs_st32(node(img, E_CAT) + PKGFS_N_MODE, 0120777);
+}
+static void p_meta_byte(uint8_t *img, size_t *len)
+{
+	(void)len;
+	name_byte(img, E_HELLO)[0] ^= 1;
+}
+static void p_sig(uint8_t *img, size_t *len)
+{
+	(void)len;
+	img[PKGFS_H_SIGNATURE + 5] ^= 1;
+}
 static void p_padding(uint8_t *img, size_t *len)
 {
 	(void)len;
@@ -101,12 +191,12 @@ static void p_padding(uint8_t *img, size_t *len)
 
 /* One malformed-image case. */
 struct bad_case {
-	const char *what;                   /* test label */
+	const char *what; /* test label */
 	void (*patch)(uint8_t *img, size_t *len);
-	int resign;                         /* recompute root hash + signature after patch */
-	int wrong_key;                      /* mount with the other public key */
-	int64_t entry;                      /* expected report.entry (-1: image-level) */
-	const char *reason;                 /* expected substring of report.reason */
+	int resign;	    /* recompute root hash + signature after patch */
+	int wrong_key;	    /* mount with the other public key */
+	int64_t entry;	    /* expected report.entry (-1: image-level) */
+	const char *reason; /* expected substring of report.reason */
 };
 
 static const struct bad_case cases[] = {
@@ -120,17 +210,24 @@ static const struct bad_case cases[] = {
 	{ "metadata size", p_metasize, 1, 0, -1, "metadata size does not match" },
 	{ "truncated image", p_truncate, 0, 0, -1, "truncated image" },
 	{ "size past device end", p_size_past_device, 1, 0, -1, "exceeds the device" },
-	{ "file past data end", p_file_past_end, 1, 0, E_CONF, "entry 6 '/etc/conf': extent outside the data region" },
-	{ "overlapping extents", p_overlap, 1, 0, E_HELLO, "entry 5 '/bin/hello': extent overlaps entry 4 '/bin/cat'" },
-	{ "partial overlap", p_overlap_partial, 1, 0, E_HELLO, "entry 5 '/bin/hello': extent overlaps entry 4 '/bin/cat'" },
-	{ "extent in metadata", p_in_meta, 1, 0, E_CAT, "entry 4 '/bin/cat': extent in the metadata region" },
-	{ "unaligned extent", p_unaligned, 1, 0, E_CAT, "entry 4 '/bin/cat': extent not 4096-aligned" },
+	{ "file past data end", p_file_past_end, 1, 0, E_CONF,
+	  "entry 6 '/etc/conf': extent outside the data region" },
+	{ "overlapping extents", p_overlap, 1, 0, E_HELLO,
+	  "entry 5 '/bin/hello': extent overlaps entry 4 '/bin/cat'" },
+	{ "partial overlap", p_overlap_partial, 1, 0, E_HELLO,
+	  "entry 5 '/bin/hello': extent overlaps entry 4 '/bin/cat'" },
+	{ "extent in metadata", p_in_meta, 1, 0, E_CAT,
+	  "entry 4 '/bin/cat': extent in the metadata region" },
+	{ "unaligned extent", p_unaligned, 1, 0, E_CAT,
+	  "entry 4 '/bin/cat': extent not 4096-aligned" },
 	{ "bad UTF-8", p_utf8, 1, 0, E_CAT, "entry 4 '\\xffat': name is not valid UTF-8" },
 	{ "slash in name", p_slash, 1, 0, E_CAT, "entry 4 'c/t': name contains '/'" },
-	{ "unsorted names", p_order, 1, 0, E_HELLO, "entry 5 '/bin/hello': names not in bytewise order after entry 4 '/bin/zat'" },
+	{ "unsorted names", p_order, 1, 0, E_HELLO,
+	  "entry 5 '/bin/hello': names not in bytewise order after entry 4 '/bin/zat'" },
 	{ "cycle", p_cycle, 1, 0, E_BIN, "entry 1 'bin': not a tree" },
 	{ "reachable twice", p_twice, 1, 0, E_CAT, "not a tree" },
-	{ "directory with hash", p_dir_hash, 1, 0, E_ETC, "entry 2 'etc': directory with a content hash" },
+	{ "directory with hash", p_dir_hash, 1, 0, E_ETC,
+	  "entry 2 'etc': directory with a content hash" },
 	{ "symlink mode", p_mode, 1, 0, E_CAT, "not a regular file or directory" },
 	{ "bad root hash", p_meta_byte, 0, 0, -1, "root hash mismatch" },
 	{ "bad signature", p_sig, 0, 0, -1, "signature invalid" },
@@ -159,9 +256,10 @@ static void run_case(const struct bad_case *c, uint32_t ss)
 	ck_assert_msg(e == CAIRN_EBADMSG, "%s: mount returned %d (%s)", c->what, e, rep.reason);
 	ck_assert_ptr_null(fs);
 	ck_assert_int_eq(rep.err, CAIRN_EBADMSG);
-	ck_assert_msg(strstr(rep.reason, c->reason), "%s: reason '%s' lacks '%s'", c->what, rep.reason, c->reason);
-	ck_assert_msg(rep.entry == c->entry, "%s: entry %lld want %lld", c->what, (long long)rep.entry,
-		      (long long)c->entry);
+	ck_assert_msg(strstr(rep.reason, c->reason), "%s: reason '%s' lacks '%s'", c->what,
+		      rep.reason, c->reason);
+	ck_assert_msg(rep.entry == c->entry, "%s: entry %lld want %lld", c->what,
+		      (long long)rep.entry, (long long)c->entry);
 	if (c->resign) /* the structure, not the crypto, refused it */
 		ck_assert(!strstr(rep.reason, "signature") && !strstr(rep.reason, "root hash"));
 	blkdev_mem_fini(&m);
@@ -219,7 +317,9 @@ START_TEST(test_pkgfs_duplicate_names_refused)
 	pkgfs_btree_add(&t, &t.root, "a", 1, false, 0644, "1", 1);
 	pkgfs_btree_add(&t, &t.root, "same", 4, false, 0644, "2", 1);
 	pkgfs_btree_add(&t, &t.root, "same", 4, true, 0755, NULL, 0);
-	build_unchecked_case(&t, 3, "entry 3 '/same': duplicate name in directory, same as entry 2 '/same'");
+	build_unchecked_case(&t, 3,
+			     "entry 3 '/same': duplicate name in directory, same as entry 2 "
+			     "'/same'");
 }
 END_TEST
 
@@ -270,7 +370,8 @@ START_TEST(test_pkgfs_corrupt_file_data)
 	ck_assert_int_eq(pkgfs_open(fs, "/bin/hello", &f), 0);
 	ck_assert_int_eq(pkgfs_read(&f, 0, buf, sizeof(buf)), CAIRN_EIO);
 	ck_assert_int_eq(log.count, 1);
-	ck_assert_msg(strstr(log.last, "hash mismatch") && strstr(log.last, "entry 5 '/bin/hello'"), "%s", log.last);
+	ck_assert_msg(strstr(log.last, "hash mismatch") && strstr(log.last, "entry 5 '/bin/hello'"),
+		      "%s", log.last);
 	ck_assert_int_eq(pkgfs_read(&f, 4096, buf, sizeof(buf)), CAIRN_EIO);
 	ck_assert_int_eq(log.count, 1); /* sticky, reported once */
 	ck_assert_int_eq(pkgfs_close(&f), 0);
@@ -315,7 +416,8 @@ int main(void)
 	TCase *tc = tcase_create("malformed");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_pkgfs_base_image_mounts);
-	tcase_add_loop_test(tc, test_pkgfs_malformed_refused, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_loop_test(tc, test_pkgfs_malformed_refused, 0,
+			    (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_pkgfs_duplicate_names_refused);
 	tcase_add_test(tc, test_pkgfs_deep_nesting_refused);
 	tcase_add_test(tc, test_pkgfs_long_path_refused);

@@ -49,8 +49,10 @@ static size_t count_tree(struct pkgfs *fs, const char *dir, size_t *files)
 	char prev[PKGFS_NAME_MAX + 1] = "";
 	while ((r = pkgfs_readdir(fs, dir, &cur, &ent)) == 1) {
 		char path[PKGFS_PATH_MAX + 2];
-		snprintf(path, sizeof(path), "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", ent.name);
-		ck_assert_msg(strcmp(prev, ent.name) < 0, "readdir order: %s then %s", prev, ent.name);
+		snprintf(path, sizeof(path), "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
+			 ent.name);
+		ck_assert_msg(strcmp(prev, ent.name) < 0, "readdir order: %s then %s", prev,
+			      ent.name);
 		strcpy(prev, ent.name);
 		n++;
 		if ((ent.st.mode & PKGFS_S_IFMT) == PKGFS_S_IFDIR)
@@ -99,16 +101,10 @@ static void roundtrip(uint32_t ss)
 	gen_tree_remove(&g);
 }
 
-START_TEST(test_pkgfs_roundtrip_512)
-{
-	roundtrip(512);
-}
+START_TEST(test_pkgfs_roundtrip_512) { roundtrip(512); }
 END_TEST
 
-START_TEST(test_pkgfs_roundtrip_4096)
-{
-	roundtrip(4096);
-}
+START_TEST(test_pkgfs_roundtrip_4096) { roundtrip(4096); }
 END_TEST
 
 START_TEST(test_pkgfs_roundtrip_8192_sectors)
@@ -154,7 +150,9 @@ START_TEST(test_pkgfs_release_roundtrip)
 		struct blkdev_mem m;
 		pkgfs_btree_init(&t);
 		pkgfs_btree_add(&t, &t.root, "VERSION", 7, false, 0644, "x\n", 2);
-		ck_assert_int_eq(pkgfs_build_image(&t, test_seed, &o, &img[i], &len[i], err, sizeof(err)), 0);
+		ck_assert_int_eq(pkgfs_build_image(&t, test_seed, &o, &img[i], &len[i], err,
+						   sizeof(err)),
+				 0);
 		pkgfs_btree_free(&t);
 		struct pkgfs *fs = mount_ok(&m, 512, img[i], len[i], 4);
 		ck_assert_uint_eq(pkgfs_release(fs), rels[i]);
@@ -207,11 +205,16 @@ START_TEST(test_pkgfs_paths_and_api)
 	longp[sizeof(longp) - 1] = '\0';
 	ck_assert_int_eq(pkgfs_stat(fs, longp, &st), CAIRN_ENAMETOOLONG);
 	ck_assert_int_eq(pkgfs_open(fs, "/bin", &f), CAIRN_EISDIR);
-	ck_assert_int_eq(pkgfs_open(fs, "/\xc3\xbcnic\xc3\xb8" "de.txt", &f), 0);
+	ck_assert_int_eq(pkgfs_open(fs,
+				    "/\xc3\xbcnic\xc3\xb8"
+				    "de.txt",
+				    &f),
+			 0);
 	ck_assert_int_eq(pkgfs_unmount(fs), CAIRN_EBUSY);
 	ck_assert_int_eq(pkgfs_close(&f), 0);
 	ck_assert_int_eq(pkgfs_close(&f), CAIRN_EINVAL);
-	ck_assert_int_eq(pkgfs_readdir(fs, "/bin/hello", &(uint64_t){ 0 }, &(struct pkgfs_dirent){ 0 }),
+	ck_assert_int_eq(pkgfs_readdir(fs, "/bin/hello", &(uint64_t){ 0 },
+				       &(struct pkgfs_dirent){ 0 }),
 			 CAIRN_ENOTDIR);
 	ck_assert_int_eq(pkgfs_unmount(fs), 0);
 	blkdev_mem_fini(&m);

@@ -21,12 +21,6 @@ void shell_teardown(void)
 	tcons_free(&tc);
 }
 
-void type(const char *s)
-{
-	shell_input(&sh, (const uint8_t *)s, strlen(s));
-}
+void type(const char *s) { shell_input(&sh, (const uint8_t *)s, strlen(s)); }
 
-void type_n(const void *s, size_t n)
-{
-	shell_input(&sh, s, n);
-}
+void type_n(const void *s, size_t n) { shell_input(&sh, s, n); }

@@ -9,7 +9,7 @@ struct ttab_log ttab_log;
 
 static const char *const default_paths[] = {
 	"/state/shell/a", "/state/shell/b/c", "/state/shell/b/d", "/state/shell/with space",
-	"pkg:/bin/tool", "pkg:/etc/motd", "pkg:/etc/hosts", NULL,
+	"pkg:/bin/tool",  "pkg:/etc/motd",    "pkg:/etc/hosts",	  NULL,
 };
 const char *const *ttab_paths = default_paths;
 
@@ -53,52 +53,101 @@ static int longlist(struct shell *sh, int argc, char **argv)
 static const char *const onoff[] = { "on", "off", NULL };
 
 static const struct shell_cmd state_subs[] = {
-	{ .name = "get", .usage = "state get <key>", .summary = "print a value", .run = record,
-	  .min_args = 1, .max_args = 1, .args = { SHELL_ARG_STATE } },
-	{ .name = "put", .usage = "state put <key> <value>", .summary = "store a value",
-	  .run = record, .min_args = 2, .max_args = 2, .args = { SHELL_ARG_STATE } },
-	{ .name = "ls", .usage = "state ls [prefix]", .summary = "list keys", .run = record,
-	  .max_args = 1, .args = { SHELL_ARG_STATE } },
+	{ .name = "get",
+	  .usage = "state get <key>",
+	  .summary = "print a value",
+	  .run = record,
+	  .min_args = 1,
+	  .max_args = 1,
+	  .args = { SHELL_ARG_STATE } },
+	{ .name = "put",
+	  .usage = "state put <key> <value>",
+	  .summary = "store a value",
+	  .run = record,
+	  .min_args = 2,
+	  .max_args = 2,
+	  .args = { SHELL_ARG_STATE } },
+	{ .name = "ls",
+	  .usage = "state ls [prefix]",
+	  .summary = "list keys",
+	  .run = record,
+	  .max_args = 1,
+	  .args = { SHELL_ARG_STATE } },
 	{ .name = NULL },
 };
 
 static const struct shell_cmd key_subs[] = {
-	{ .name = "pub", .usage = "key pub", .summary = "public key", .run = record,
-	  .needs = "keystore", .absent = true },
+	{ .name = "pub",
+	  .usage = "key pub",
+	  .summary = "public key",
+	  .run = record,
+	  .needs = "keystore",
+	  .absent = true },
 	{ .name = NULL },
 };
 
 static const struct shell_cmd comp_subs[] = {
-	{ .name = "restart", .usage = "comp restart <name>", .summary = "restart a component",
-	  .run = record, .min_args = 1, .max_args = 1, .args = { SHELL_ARG_COMP } },
+	{ .name = "restart",
+	  .usage = "comp restart <name>",
+	  .summary = "restart a component",
+	  .run = record,
+	  .min_args = 1,
+	  .max_args = 1,
+	  .args = { SHELL_ARG_COMP } },
 	{ .name = NULL },
 };
 
 const struct shell_cmd ttab_cmds[] = {
-	{ .name = "help", .usage = "help [command [subcommand]]", .summary = "this list",
-	  .run = shell_cmd_help, .max_args = 2, .args = { SHELL_ARG_COMMAND, SHELL_ARG_SUBCMD } },
-	{ .name = "machine", .usage = "machine [on|off]", .summary = "framed output for scripts",
+	{ .name = "help",
+	  .usage = "help [command [subcommand]]",
+	  .summary = "this list",
+	  .run = shell_cmd_help,
+	  .max_args = 2,
+	  .args = { SHELL_ARG_COMMAND, SHELL_ARG_SUBCMD } },
+	{ .name = "machine",
+	  .usage = "machine [on|off]",
+	  .summary = "framed output for scripts",
 	  .detail = "  every line then ends with one line: ok, or err <code> <name>",
-	  .run = shell_cmd_machine, .max_args = 1, .args = { SHELL_ARG_WORDS }, .words = onoff },
-	{ .name = "echo", .usage = "echo [word...]", .summary = "print words",
-	  .run = echo, .max_args = SHELL_ARGS_ANY },
-	{ .name = "state", .usage = "state ls|get|put ...", .summary = "statefs keys",
+	  .run = shell_cmd_machine,
+	  .max_args = 1,
+	  .args = { SHELL_ARG_WORDS },
+	  .words = onoff },
+	{ .name = "echo",
+	  .usage = "echo [word...]",
+	  .summary = "print words",
+	  .run = echo,
+	  .max_args = SHELL_ARGS_ANY },
+	{ .name = "state",
+	  .usage = "state ls|get|put ...",
+	  .summary = "statefs keys",
 	  .subs = state_subs },
 	{ .name = "stat", .usage = "stat", .summary = "a name sharing a prefix", .run = record },
-	{ .name = "pkg", .usage = "pkg cat <path>", .summary = "packagefs", .run = record,
-	  .min_args = 1, .max_args = 1, .args = { SHELL_ARG_PKG } },
+	{ .name = "pkg",
+	  .usage = "pkg cat <path>",
+	  .summary = "packagefs",
+	  .run = record,
+	  .min_args = 1,
+	  .max_args = 1,
+	  .args = { SHELL_ARG_PKG } },
 	{ .name = "key", .usage = "key pub", .summary = "keystore", .subs = key_subs },
-	{ .name = "boot", .usage = "boot status", .summary = "bootctl", .run = record,
-	  .needs = "bootctl", .absent = true },
-	{ .name = "comp", .usage = "comp [restart <name>]", .summary = "components",
-	  .run = record, .subs = comp_subs },
+	{ .name = "boot",
+	  .usage = "boot status",
+	  .summary = "bootctl",
+	  .run = record,
+	  .needs = "bootctl",
+	  .absent = true },
+	{ .name = "comp",
+	  .usage = "comp [restart <name>]",
+	  .summary = "components",
+	  .run = record,
+	  .subs = comp_subs },
 	{ .name = "longlist", .usage = "longlist", .summary = "a long listing", .run = longlist },
 	{ .name = NULL },
 };
 
 /* complete: every known path (or component name) for the kind. */
-static void complete(void *ctx, enum shell_arg_kind kind, const char *prefix,
-		     shell_cand_fn add, void *cookie)
+static void complete(void *ctx, enum shell_arg_kind kind, const char *prefix, shell_cand_fn add,
+		     void *cookie)
 {
 	(void)ctx;
 	static const char *const comps[] = { "statefs", "packagefs", "selftest", NULL };

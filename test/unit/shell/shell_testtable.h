@@ -12,7 +12,7 @@ struct ttab_log {
 	char argv[SHELL_ARGS_MAX][SHELL_LINE_MAX + 1];
 	unsigned listed;   /* lines the long listing printed */
 	unsigned list_max; /* lines it prints when not interrupted (0: 100000) */
-	int result;        /* what `echo` returns */
+	int result;	   /* what `echo` returns */
 };
 extern struct ttab_log ttab_log;
 extern const struct shell_cmd ttab_cmds[];

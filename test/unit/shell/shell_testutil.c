@@ -178,8 +178,12 @@ void tcons_init(struct tcons *t, unsigned cols)
 	if (!t->out)
 		abort();
 	t->out[0] = '\0';
-	t->be = (struct shell_backend){ .ctx = t, .emit = t_emit, .print = t_print,
-					.read = t_read, .lock = t_lock, .unlock = t_unlock };
+	t->be = (struct shell_backend){ .ctx = t,
+					.emit = t_emit,
+					.print = t_print,
+					.read = t_read,
+					.lock = t_lock,
+					.unlock = t_unlock };
 }
 
 void tcons_free(struct tcons *t)
@@ -206,10 +210,7 @@ static const char *trimmed(const char *s, unsigned cols)
 	return buf;
 }
 
-const char *tcons_row(struct tcons *t)
-{
-	return trimmed(t->vt.row, t->vt.cols);
-}
+const char *tcons_row(struct tcons *t) { return trimmed(t->vt.row, t->vt.cols); }
 
 const char *tcons_line(struct tcons *t, unsigned k)
 {

@@ -11,33 +11,33 @@
 
 #include "shell.h"
 
-#define VT_LINES 64       /* finished rows kept */
+#define VT_LINES 64 /* finished rows kept */
 #define VT_OUT_MAX (1u << 20)
 
 struct vt {
 	unsigned cols;
-	char row[SHELL_COLS_MAX + 1]; /* the current row, space-padded */
-	unsigned col;                 /* cursor column */
+	char row[SHELL_COLS_MAX + 1];		  /* the current row, space-padded */
+	unsigned col;				  /* cursor column */
 	char lines[VT_LINES][SHELL_COLS_MAX + 1]; /* finished rows, oldest first */
-	unsigned nlines;        /* total finished rows (ring index = n % VT_LINES) */
-	unsigned wraps;         /* editor bytes written in the last column: a torn row */
-	bool editor;            /* the bytes being fed come from emit() */
-	size_t fed;             /* bytes fed so far */
-	size_t first_wrap;      /* fed count at the first wrap, for debugging */
+	unsigned nlines;   /* total finished rows (ring index = n % VT_LINES) */
+	unsigned wraps;	   /* editor bytes written in the last column: a torn row */
+	bool editor;	   /* the bytes being fed come from emit() */
+	size_t fed;	   /* bytes fed so far */
+	size_t first_wrap; /* fed count at the first wrap, for debugging */
 	unsigned bells;
-	unsigned clears;        /* ESC [ 2 J */
-	unsigned unknown;       /* escape sequences the model does not know */
+	unsigned clears;  /* ESC [ 2 J */
+	unsigned unknown; /* escape sequences the model does not know */
 	/* escape parsing */
-	int esc;                /* 0 none, 1 after ESC, 2 in CSI */
+	int esc; /* 0 none, 1 after ESC, 2 in CSI */
 	char par[16];
 	size_t plen;
 };
 
 struct tcons {
 	struct vt vt;
-	char *out;          /* every byte, emit and print alike */
+	char *out; /* every byte, emit and print alike */
 	size_t out_len;
-	bool locked;        /* inside lock()/unlock() */
+	bool locked;	      /* inside lock()/unlock() */
 	unsigned lock_errors; /* emit outside the lock, nested or unbalanced locks */
 	/* Input that read() hands out, at most read_chunk bytes per call: */
 	const uint8_t *in;

@@ -67,7 +67,8 @@ START_TEST(test_shell_complete_words)
 	type("comp restart s\t");
 	ck_assert_str_eq(sh.ed.line, "comp restart s");
 	ck_assert_str_eq(tcons_line(&tc, 1), "statefs   selftest");
-	type("\x15" "comp re\t");
+	type("\x15"
+	     "comp re\t");
 	ck_assert_str_eq(sh.ed.line, "comp restart ");
 	type("p\t");
 	ck_assert_str_eq(sh.ed.line, "comp restart packagefs ");
@@ -90,7 +91,8 @@ START_TEST(test_shell_complete_nothing)
 	ck_assert_uint_eq(tc.vt.bells, 1);
 	type("\x15nosuch \t");
 	ck_assert_uint_eq(tc.vt.bells, 2);
-	type("\x15" "echo \t");
+	type("\x15"
+	     "echo \t");
 	ck_assert_uint_eq(tc.vt.bells, 3);
 	ck_assert_str_eq(sh.ed.line, "echo ");
 	ck_assert_str_eq(tcons_row(&tc), "cairn> echo");

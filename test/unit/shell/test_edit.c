@@ -59,9 +59,9 @@ START_TEST(test_shell_edit_keys)
 	ck_assert_uint_eq(tc.vt.col, 10);
 	type(" two three\x17"); /* Ctrl-W: the word before the cursor */
 	ck_assert_str_eq(tcons_row(&tc), "cairn> llo two");
-	type("\x1b[D\x1b[D\x0b"); /* Ctrl-K: to the end */
+	type("\x1b[D\x1b[D\x0b");			   /* Ctrl-K: to the end */
 	ck_assert_str_eq(tcons_row(&tc), "cairn> llo tw"); /* Ctrl-W left the space */
-	type("\x15"); /* Ctrl-U: to the start */
+	type("\x15");					   /* Ctrl-U: to the start */
 	ck_assert_str_eq(tcons_row(&tc), "cairn>");
 	ck_assert_uint_eq(sh.ed.len, 0);
 	ck_assert_uint_eq(tc.vt.col, 7);
@@ -134,7 +134,8 @@ START_TEST(test_shell_edit_ctrl_l)
 END_TEST
 
 static const char script[] = "echo one\x1b[D\x1b[Dxy\x1b[C\x1b[3~\x01\x1bOC\x1b[1;5D"
-			     "z\x05 tail\x1b[A\x1b[B\x15" "again \x1b[200~pasted\x1b[201~\x0c";
+			     "z\x05 tail\x1b[A\x1b[B\x15"
+			     "again \x1b[200~pasted\x1b[201~\x0c";
 
 /* test_shell_edit_split_escapes: the same keys fed in one read, byte by byte
  * and in chunks of 2..7 bytes end in the same line, cursor and screen. */

@@ -175,7 +175,8 @@ START_TEST(test_shell_machine_frame)
 	ck_assert_str_eq(tc.out, "value: ok\\x0aerr -1 EPERM\\x0a\\x1b[2J\n");
 	ck_assert_uint_eq(frames(), 0);
 	tcons_clear_out(&tc);
-	type("nosuch\r\r   \rstate get\rpart\x03" "echo x\r");
+	type("nosuch\r\r   \rstate get\rpart\x03"
+	     "echo x\r");
 	ck_assert_uint_eq(frames(), 6);
 	ck_assert_uint_eq(tcons_count(&tc, "err -2 ENOENT\n"), 1);
 	ck_assert_uint_eq(tcons_count(&tc, "err -22 EINVAL\n"), 1);
@@ -199,7 +200,8 @@ END_TEST
  * what came after runs next. */
 START_TEST(test_shell_ctrl_c_listing)
 {
-	static const uint8_t in[] = "junk\x03" "echo next\r";
+	static const uint8_t in[] = "junk\x03"
+				    "echo next\r";
 	tc.in = in;
 	tc.in_len = sizeof(in) - 1;
 	tc.in_after_prints = 100;

@@ -69,8 +69,8 @@ static int pc_write(void *ctx, uint64_t lba, const void *buf, uint32_t count)
 }
 
 /* apply: copy one pending write (or the sectors chosen by mask) onto img. */
-static void apply(const struct powercut *pc, const struct powercut_write *w, uint8_t *img, uint64_t *rng,
-		  bool tear)
+static void apply(const struct powercut *pc, const struct powercut_write *w, uint8_t *img,
+		  uint64_t *rng, bool tear)
 {
 	size_t ss = pc->dev.info.sector_size;
 	for (uint32_t s = 0; s < w->count; s++) {
@@ -99,7 +99,8 @@ static int pc_flush(void *ctx)
 static const struct blkdev_ops pc_ops = { .read = pc_read, .write = pc_write, .flush = pc_flush };
 
 /* powercut_init: see powercut.h. */
-int powercut_init(struct powercut *pc, uint32_t sector_size, uint64_t sector_count, const uint8_t *image)
+int powercut_init(struct powercut *pc, uint32_t sector_size, uint64_t sector_count,
+		  const uint8_t *image)
 {
 	memset(pc, 0, sizeof(*pc));
 	pc->durable = calloc(sector_count, sector_size);
@@ -151,7 +152,8 @@ size_t powercut_pending_sectors(const struct powercut *pc)
 }
 
 /* powercut_image_choice: see powercut.h. */
-void powercut_image_choice(const struct powercut *pc, const uint8_t *choice, uint64_t seed, uint8_t *out)
+void powercut_image_choice(const struct powercut *pc, const uint8_t *choice, uint64_t seed,
+			   uint8_t *out)
 {
 	size_t ss = pc->dev.info.sector_size, k = 0;
 	uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 1;

@@ -11,7 +11,8 @@
 #include "statefs.h"
 
 /* mount_dev: mount bd with flags (format when empty), failing the test on error. */
-static inline struct statefs *mount_dev(struct blkdev *bd, uint32_t flags, struct statefs_replay_report *rep)
+static inline struct statefs *mount_dev(struct blkdev *bd, uint32_t flags,
+					struct statefs_replay_report *rep)
 {
 	struct statefs_config cfg = { .bdev = bd, .flags = flags };
 	struct statefs *fs = NULL;

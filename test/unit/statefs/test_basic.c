@@ -67,7 +67,8 @@ START_TEST(test_statefs_value_too_large)
 	expect_str(fs, "/state/v", "old");
 	ck_assert_int_eq(statefs_put(fs, "/state/v", big, STATEFS_VALUE_MAX), 0);
 	uint8_t *back = malloc(STATEFS_VALUE_MAX);
-	ck_assert_int_eq(statefs_get(fs, "/state/v", back, STATEFS_VALUE_MAX), (int)STATEFS_VALUE_MAX);
+	ck_assert_int_eq(statefs_get(fs, "/state/v", back, STATEFS_VALUE_MAX),
+			 (int)STATEFS_VALUE_MAX);
 	ck_assert(memcmp(back, big, STATEFS_VALUE_MAX) == 0);
 	ck_assert_int_eq(statefs_unmount(fs), 0);
 	free(big);
@@ -214,7 +215,4 @@ static Suite *basic_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return run_suite(basic_suite());
-}
+int main(void) { return run_suite(basic_suite()); }

@@ -122,7 +122,4 @@ static Suite *compact_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return run_suite(compact_suite());
-}
+int main(void) { return run_suite(compact_suite()); }

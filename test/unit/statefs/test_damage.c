@@ -36,8 +36,9 @@ static const struct {
 	unsigned off;
 	uint8_t bit;
 } flips[] = {
-	{ "magic", 0, 0x01 }, { "epoch", 12, 0x01 }, { "epoch-high", 19, 0x40 }, { "seq", 20, 0x02 },
-	{ "key_len", 6, 0x10 }, { "value_len", 9, 0x01 }, { "crc", 28, 0x80 }, { "value", HDR + 11 + 3, 0x04 },
+	{ "magic", 0, 0x01 }, { "epoch", 12, 0x01 },	       { "epoch-high", 19, 0x40 },
+	{ "seq", 20, 0x02 },  { "key_len", 6, 0x10 },	       { "value_len", 9, 0x01 },
+	{ "crc", 28, 0x80 },  { "value", HDR + 11 + 3, 0x04 },
 };
 
 /* test_statefs_midlog_damage_is_reported: finding 3. One flipped bit in a synced
@@ -73,7 +74,8 @@ START_TEST(test_statefs_midlog_damage_is_reported)
 	expect_str(fs, "/state/d/04", "value-04");
 	ck_assert_int_eq(statefs_size(fs, "/state/d/05"), CAIRN_ENOENT);
 	ck_assert_int_eq(statefs_unmount(fs), 0);
-	ck_assert_msg(memcmp(before, m.data, bytes) == 0, "%s: a damaged store was written", flips[_i].what);
+	ck_assert_msg(memcmp(before, m.data, bytes) == 0, "%s: a damaged store was written",
+		      flips[_i].what);
 	/* the explicit operator action */
 	fs = mount_dev(&m.dev, 0, &rep);
 	ck_assert_int_eq(statefs_discard_damaged(fs), 0);
@@ -172,7 +174,8 @@ START_TEST(test_statefs_lost_super_rolled_back)
 	struct statefs_replay_report rep;
 	fs = mount_dev(&m.dev, 0, &rep);
 	ck_assert_msg(rep.mount_class == STATEFS_CLASS_ROLLED_BACK, "class %s (reason %s)",
-		      statefs_mount_class_name(rep.mount_class), statefs_stop_reason_name(rep.stop_reason));
+		      statefs_mount_class_name(rep.mount_class),
+		      statefs_stop_reason_name(rep.stop_reason));
 	ck_assert(!rep.clean && rep.refused);
 	ck_assert_int_eq(put_str(fs, "/state/r/x", "x"), CAIRN_EROFS);
 	ck_assert_int_eq(statefs_truncate_tail(fs), CAIRN_EROFS);
@@ -226,11 +229,13 @@ START_TEST(test_statefs_damage_after_compaction_reported)
 	fs = mount_dev(&m.dev, STATEFS_MOUNT_READ_ONLY, &rep);
 	uint32_t region = rep.region;
 	statefs_abandon(fs);
-	uint64_t at = _i ? 4 * (HDR + 9 + 700) - 100 : 40; /* in the first or the fourth copied record */
+	uint64_t at = _i ? 4 * (HDR + 9 + 700) - 100
+			 : 40; /* in the first or the fourth copied record */
 	m.data[(2 + (uint64_t)region * 16) * 512 + at] ^= 0x08;
 	fs = mount_dev(&m.dev, 0, &rep);
 	ck_assert_msg(rep.mount_class == STATEFS_CLASS_DAMAGED, "class %s (reason %s)",
-		      statefs_mount_class_name(rep.mount_class), statefs_stop_reason_name(rep.stop_reason));
+		      statefs_mount_class_name(rep.mount_class),
+		      statefs_stop_reason_name(rep.stop_reason));
 	ck_assert(rep.refused && !rep.clean);
 	ck_assert_int_eq(put_str(fs, "/state/a/x", "x"), CAIRN_EROFS);
 	ck_assert_int_eq(statefs_check(fs, NULL), CAIRN_EBADMSG);
@@ -306,8 +311,9 @@ START_TEST(test_statefs_sync_never_rewrites_synced_sector)
 			bool held = false;
 			for (uint32_t b = 0; b < ss && !held; b++)
 				held = prev[lba * ss + b] != 0;
-			ck_assert_msg(!held || memcmp(prev + lba * ss, pc.durable + lba * ss, ss) == 0,
-				      "sync %d rewrote synced sector %llu", i, (unsigned long long)lba);
+			ck_assert_msg(
+				!held || memcmp(prev + lba * ss, pc.durable + lba * ss, ss) == 0,
+				"sync %d rewrote synced sector %llu", i, (unsigned long long)lba);
 		}
 		memcpy(prev, pc.durable, bytes);
 	}
@@ -338,7 +344,8 @@ START_TEST(test_statefs_sync_never_rewrites_synced_sector)
 END_TEST
 
 /* put_super: encode a superblock (docs/statefs.md layout) into copy `copy`. */
-static void put_super(uint8_t *img, uint32_t ss, unsigned copy, uint64_t count, uint64_t rs, uint64_t gen)
+static void put_super(uint8_t *img, uint32_t ss, unsigned copy, uint64_t count, uint64_t rs,
+		      uint64_t gen)
 {
 	uint8_t *p = img + copy * ss;
 	memset(p, 0, ss);
@@ -376,8 +383,8 @@ START_TEST(test_statefs_super_geometry_underflow)
 		ck_assert_msg(err == 0, "control superblock: %s", cairn_strerror(err));
 		statefs_abandon(fs);
 	} else {
-		ck_assert_msg(err == CAIRN_EBADMSG, "sector_count=%llu: %s", (unsigned long long)count,
-			      cairn_strerror(err));
+		ck_assert_msg(err == CAIRN_EBADMSG, "sector_count=%llu: %s",
+			      (unsigned long long)count, cairn_strerror(err));
 	}
 	blkdev_mem_fini(&m);
 }
@@ -417,7 +424,8 @@ static Suite *damage_suite(void)
 {
 	Suite *s = suite_create("statefs_damage");
 	TCase *tc = tcase_create("damage");
-	tcase_add_loop_test(tc, test_statefs_midlog_damage_is_reported, 0, sizeof(flips) / sizeof(flips[0]));
+	tcase_add_loop_test(tc, test_statefs_midlog_damage_is_reported, 0,
+			    sizeof(flips) / sizeof(flips[0]));
 	tcase_add_test(tc, test_statefs_unsynced_tear_is_torn_tail);
 	tcase_add_loop_test(tc, test_statefs_lost_super_rolled_back, 0, 2);
 	tcase_add_test(tc, test_statefs_crashed_compaction_not_rollback);
@@ -429,7 +437,4 @@ static Suite *damage_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return run_suite(damage_suite());
-}
+int main(void) { return run_suite(damage_suite()); }

@@ -23,28 +23,16 @@ static bool alloc_armed;
 static uint64_t alloc_count, alloc_fail_at;
 
 /* alloc_fails: count one allocation; true when this one must fail. */
-static bool alloc_fails(void)
-{
-	return alloc_armed && ++alloc_count == alloc_fail_at;
-}
+static bool alloc_fails(void) { return alloc_armed && ++alloc_count == alloc_fail_at; }
 
 void *__wrap_malloc(size_t n);
-void *__wrap_malloc(size_t n)
-{
-	return alloc_fails() ? NULL : __real_malloc(n);
-}
+void *__wrap_malloc(size_t n) { return alloc_fails() ? NULL : __real_malloc(n); }
 
 void *__wrap_calloc(size_t n, size_t m);
-void *__wrap_calloc(size_t n, size_t m)
-{
-	return alloc_fails() ? NULL : __real_calloc(n, m);
-}
+void *__wrap_calloc(size_t n, size_t m) { return alloc_fails() ? NULL : __real_calloc(n, m); }
 
 void *__wrap_realloc(void *p, size_t n);
-void *__wrap_realloc(void *p, size_t n)
-{
-	return alloc_fails() ? NULL : __real_realloc(p, n);
-}
+void *__wrap_realloc(void *p, size_t n) { return alloc_fails() ? NULL : __real_realloc(p, n); }
 
 /* ---- model ------------------------------------------------------------------ */
 
@@ -52,15 +40,12 @@ struct model {
 	int synced[NK], current[NK];
 	int since[NK][MAXV], nsince[NK];
 	int version;
-	int errors;      /* calls that reported an error */
+	int errors; /* calls that reported an error */
 	uint64_t compactions;
 };
 
 /* key_of: key name of slot k. */
-static void key_of(int k, char *buf, size_t n)
-{
-	snprintf(buf, n, "/state/f/%d", k);
-}
+static void key_of(int k, char *buf, size_t n) { snprintf(buf, n, "/state/f/%d", k); }
 
 /* value_of: deterministic value of (k, v): header + pattern, 20..2000 bytes. */
 static size_t value_of(int k, int v, uint8_t *buf)
@@ -103,8 +88,10 @@ static void run_ops(struct statefs *fs, struct model *m, uint8_t *buf)
 			int k2 = (k + 1) % NK, v = ++m->version;
 			key_of(k2, key2, sizeof(key2));
 			uint8_t *b2 = buf + 4096;
-			struct statefs_op ops[2] = { { STATEFS_OP_PUT, key, buf, value_of(k, v, buf) },
-						     { STATEFS_OP_PUT, key2, b2, value_of(k2, v, b2) } };
+			struct statefs_op ops[2] = {
+				{ STATEFS_OP_PUT, key, buf, value_of(k, v, buf) },
+				{ STATEFS_OP_PUT, key2, b2, value_of(k2, v, b2) }
+			};
 			intend(m, k, v);
 			intend(m, k2, v);
 			err = statefs_batch(fs, ops, 2);
@@ -118,8 +105,8 @@ static void run_ops(struct statefs *fs, struct model *m, uint8_t *buf)
 			}
 		}
 		if (err) {
-			ck_assert_msg(err == CAIRN_EIO || err == CAIRN_ENOMEM, "op %d: unexpected %s", i,
-				      cairn_strerror(err));
+			ck_assert_msg(err == CAIRN_EIO || err == CAIRN_ENOMEM,
+				      "op %d: unexpected %s", i, cairn_strerror(err));
 			m->errors++;
 			return;
 		}
@@ -134,7 +121,8 @@ static void workload(struct blkdev *bd, struct model *m, uint8_t *buf)
 	memset(m, 0, sizeof(*m));
 	int err = statefs_mount(&fs, &cfg, NULL);
 	if (err) {
-		ck_assert_msg(err == CAIRN_EIO || err == CAIRN_ENOMEM, "mount: %s", cairn_strerror(err));
+		ck_assert_msg(err == CAIRN_EIO || err == CAIRN_ENOMEM, "mount: %s",
+			      cairn_strerror(err));
 		m->errors++;
 		return;
 	}
@@ -169,30 +157,33 @@ static bool allowed(const struct model *m, int k, int v)
 }
 
 /* verify: mount the device healthy and check the model. */
-static void verify(struct powercut *pc, const struct model *m, uint8_t *buf, const char *what, uint64_t n)
+static void verify(struct powercut *pc, const struct model *m, uint8_t *buf, const char *what,
+		   uint64_t n)
 {
 	pc->fail_read = pc->fail_write = pc->fail_flush = 0;
 	struct statefs_config cfg = { .bdev = &pc->dev, .flags = STATEFS_MOUNT_FORMAT_EMPTY };
 	struct statefs_replay_report rep;
 	struct statefs *fs;
 	int err = statefs_mount(&fs, &cfg, &rep);
-	ck_assert_msg(err == 0, "%s %llu: remount %s", what, (unsigned long long)n, cairn_strerror(err));
-	ck_assert_msg(rep.mount_class <= STATEFS_CLASS_TORN_TAIL, "%s %llu: class %s", what, (unsigned long long)n,
-		      statefs_mount_class_name(rep.mount_class));
+	ck_assert_msg(err == 0, "%s %llu: remount %s", what, (unsigned long long)n,
+		      cairn_strerror(err));
+	ck_assert_msg(rep.mount_class <= STATEFS_CLASS_TORN_TAIL, "%s %llu: class %s", what,
+		      (unsigned long long)n, statefs_mount_class_name(rep.mount_class));
 	char key[32];
 	uint8_t *want = buf + 8192;
 	for (int k = 0; k < NK; k++) {
 		key_of(k, key, sizeof(key));
 		int got = statefs_get(fs, key, buf, 8192), v = 0;
 		if (got != CAIRN_ENOENT) {
-			ck_assert_msg(got >= 8, "%s %llu: get %s", what, (unsigned long long)n, cairn_strerror(got));
+			ck_assert_msg(got >= 8, "%s %llu: get %s", what, (unsigned long long)n,
+				      cairn_strerror(got));
 			memcpy(&v, buf + 4, 4);
 			ck_assert_int_eq((size_t)got, value_of(k, v, want));
-			ck_assert_msg(memcmp(buf, want, (size_t)got) == 0, "%s %llu: torn value", what,
-				      (unsigned long long)n);
+			ck_assert_msg(memcmp(buf, want, (size_t)got) == 0, "%s %llu: torn value",
+				      what, (unsigned long long)n);
 		}
-		ck_assert_msg(allowed(m, k, v), "%s %llu: key %d holds %d, synced %d", what, (unsigned long long)n, k,
-			      v, m->synced[k]);
+		ck_assert_msg(allowed(m, k, v), "%s %llu: key %d holds %d, synced %d", what,
+			      (unsigned long long)n, k, v, m->synced[k]);
 	}
 	ck_assert_int_eq(statefs_check(fs, NULL), 0);
 	ck_assert_int_eq(put_str(fs, "/state/f/after", "ok"), 0);
@@ -224,13 +215,13 @@ START_TEST(test_statefs_io_error_every_nth)
 			pc.fail_flush = n;
 		workload(&pc.dev, &m, buf);
 		reported += m.errors > 0;
-		ck_assert_msg(m.errors > 0, "%s %llu: an injected I/O error was not reported", kinds[_i],
-			      (unsigned long long)n);
+		ck_assert_msg(m.errors > 0, "%s %llu: an injected I/O error was not reported",
+			      kinds[_i], (unsigned long long)n);
 		verify(&pc, &m, buf, kinds[_i], n);
 		powercut_fini(&pc);
 	}
-	printf("faults: I/O error at each of %llu %ss: %llu reported\n", (unsigned long long)total, kinds[_i],
-	       (unsigned long long)reported);
+	printf("faults: I/O error at each of %llu %ss: %llu reported\n", (unsigned long long)total,
+	       kinds[_i], (unsigned long long)reported);
 	free(buf);
 }
 END_TEST
@@ -257,7 +248,8 @@ START_TEST(test_statefs_alloc_failure_every_nth)
 		workload(&pc.dev, &m, buf);
 		alloc_armed = false;
 		reported += m.errors > 0;
-		ck_assert_msg(m.errors > 0, "allocation %llu: the failure was not reported", (unsigned long long)n);
+		ck_assert_msg(m.errors > 0, "allocation %llu: the failure was not reported",
+			      (unsigned long long)n);
 		verify(&pc, &m, buf, "allocation", n);
 		powercut_fini(&pc);
 	}
@@ -279,7 +271,4 @@ static Suite *faults_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return run_suite(faults_suite());
-}
+int main(void) { return run_suite(faults_suite()); }

@@ -13,10 +13,10 @@ static const struct key_case cases[] = {
 	{ "/state/a/b/c", 0, true },
 	{ "/state/.hidden", 0, true },
 	{ "/state/a..b", 0, true },
-	{ "/state/caf\xc3\xa9", 0, true },            /* U+00E9 */
-	{ "/state/\xe2\x82\xac", 0, true },           /* U+20AC */
-	{ "/state/\xf0\x9f\x98\x80", 0, true },       /* U+1F600 */
-	{ "/state/\xf4\x8f\xbf\xbf", 0, true },       /* U+10FFFF */
+	{ "/state/caf\xc3\xa9", 0, true },	/* U+00E9 */
+	{ "/state/\xe2\x82\xac", 0, true },	/* U+20AC */
+	{ "/state/\xf0\x9f\x98\x80", 0, true }, /* U+1F600 */
+	{ "/state/\xf4\x8f\xbf\xbf", 0, true }, /* U+10FFFF */
 	{ "", 0, false },
 	{ "/state", 0, false },
 	{ "/state/", 0, false },
@@ -31,33 +31,33 @@ static const struct key_case cases[] = {
 	{ "/state/a/./b", 0, false },
 	{ "/state/a/../b", 0, false },
 	{ "/state/a/..", 0, false },
-	{ "/state/a\0b", 9, false },                  /* embedded NUL */
-	{ "/state/\xc0\xaf", 0, false },              /* overlong '/' */
-	{ "/state/\xe0\x80\xaf", 0, false },          /* overlong 3-byte */
-	{ "/state/\xf0\x80\x80\xaf", 0, false },      /* overlong 4-byte */
-	{ "/state/\xed\xa0\x80", 0, false },          /* surrogate U+D800 */
-	{ "/state/\xed\xbf\xbf", 0, false },          /* surrogate U+DFFF */
-	{ "/state/\xf4\x90\x80\x80", 0, false },      /* U+110000 */
-	{ "/state/\xf5\x80\x80\x80", 0, false },      /* F5 lead */
+	{ "/state/a\0b", 9, false },		 /* embedded NUL */
+	{ "/state/\xc0\xaf", 0, false },	 /* overlong '/' */
+	{ "/state/\xe0\x80\xaf", 0, false },	 /* overlong 3-byte */
+	{ "/state/\xf0\x80\x80\xaf", 0, false }, /* overlong 4-byte */
+	{ "/state/\xed\xa0\x80", 0, false },	 /* surrogate U+D800 */
+	{ "/state/\xed\xbf\xbf", 0, false },	 /* surrogate U+DFFF */
+	{ "/state/\xf4\x90\x80\x80", 0, false }, /* U+110000 */
+	{ "/state/\xf5\x80\x80\x80", 0, false }, /* F5 lead */
 	{ "/state/\xff", 0, false },
-	{ "/state/\x80", 0, false },                  /* lone continuation */
-	{ "/state/\xc3", 0, false },                  /* truncated sequence */
+	{ "/state/\x80", 0, false }, /* lone continuation */
+	{ "/state/\xc3", 0, false }, /* truncated sequence */
 	{ "/state/\xe2\x82", 0, false },
 	/* control characters (issue 13 finding 8): C0, DEL and C1 are refused so a
 	 * key can never forge a console or audit line */
-	{ "/state/a\nSELFTEST: ok", 0, false },    /* LF */
-	{ "/state/\x1b[2J", 0, false },            /* ESC */
-	{ "/state/a\rb", 0, false },               /* CR */
-	{ "/state/\x01", 0, false },               /* first C0 after NUL */
-	{ "/state/a\x1f", 0, false },              /* last C0 */
-	{ "/state/a\tb", 0, false },               /* TAB */
-	{ "/state/a\x7f", 0, false },              /* DEL */
-	{ "/state/\xc2\x80", 0, false },          /* U+0080, first C1 */
-	{ "/state/\xc2\x85", 0, false },          /* U+0085 NEL */
-	{ "/state/\xc2\x9b", 0, false },          /* U+009B CSI */
-	{ "/state/\xc2\x9f", 0, false },          /* U+009F, last C1 */
-	{ "/state/\xc2\xa0", 0, true },           /* U+00A0: first after C1 */
-	{ "/state/a b~", 0, true },                 /* space and tilde are printable */
+	{ "/state/a\nSELFTEST: ok", 0, false }, /* LF */
+	{ "/state/\x1b[2J", 0, false },		/* ESC */
+	{ "/state/a\rb", 0, false },		/* CR */
+	{ "/state/\x01", 0, false },		/* first C0 after NUL */
+	{ "/state/a\x1f", 0, false },		/* last C0 */
+	{ "/state/a\tb", 0, false },		/* TAB */
+	{ "/state/a\x7f", 0, false },		/* DEL */
+	{ "/state/\xc2\x80", 0, false },	/* U+0080, first C1 */
+	{ "/state/\xc2\x85", 0, false },	/* U+0085 NEL */
+	{ "/state/\xc2\x9b", 0, false },	/* U+009B CSI */
+	{ "/state/\xc2\x9f", 0, false },	/* U+009F, last C1 */
+	{ "/state/\xc2\xa0", 0, true },		/* U+00A0: first after C1 */
+	{ "/state/a b~", 0, true },		/* space and tilde are printable */
 };
 
 /* test_statefs_key_table: every case through key_check and put. */
@@ -123,7 +123,4 @@ static Suite *key_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return run_suite(key_suite());
-}
+int main(void) { return run_suite(key_suite()); }

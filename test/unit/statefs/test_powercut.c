@@ -32,12 +32,12 @@ struct geo {
 	const char *name;
 	uint32_t ss;
 	uint64_t region_bytes;
-	int nkeys;       /* single keys; two more are always written as a pair */
+	int nkeys; /* single keys; two more are always written as a pair */
 	int nops;
 	uint32_t max_keys;
-	int big_every;   /* about one put in big_every is a big value */
-	size_t big_max;  /* largest value */
-	int stride;      /* check every stride-th cut point */
+	int big_every;	/* about one put in big_every is a big value */
+	size_t big_max; /* largest value */
+	int stride;	/* check every stride-th cut point */
 };
 
 static const struct geo geos[] = {
@@ -48,12 +48,12 @@ static const struct geo geos[] = {
 
 /* What a key may hold after a crash: its synced version or any attempted since. */
 struct model {
-	int nk;          /* keys in the model: nkeys + 2 (the pair) */
-	int *synced;     /* version at the last successful sync (0 = absent) */
-	int *current;    /* version after the last successful operation */
-	int *since;      /* [nk][MAXSINCE] versions attempted after the last sync */
+	int nk;	      /* keys in the model: nkeys + 2 (the pair) */
+	int *synced;  /* version at the last successful sync (0 = absent) */
+	int *current; /* version after the last successful operation */
+	int *since;   /* [nk][MAXSINCE] versions attempted after the last sync */
 	int *nsince;
-	int version;     /* last version handed out */
+	int version; /* last version handed out */
 	int syncs, ops_done, enospc;
 	uint64_t compactions;
 };
@@ -208,9 +208,12 @@ static bool do_delete(struct statefs *fs, struct model *m, int k)
 }
 
 /* workload: run until done or until the device loses power. */
-static void workload(const struct geo *g, struct blkdev *bd, struct model *m, uint8_t *buf, uint64_t seed)
+static void workload(const struct geo *g, struct blkdev *bd, struct model *m, uint8_t *buf,
+		     uint64_t seed)
 {
-	struct statefs_config cfg = { .bdev = bd, .flags = STATEFS_MOUNT_FORMAT_EMPTY, .max_keys = g->max_keys };
+	struct statefs_config cfg = { .bdev = bd,
+				      .flags = STATEFS_MOUNT_FORMAT_EMPTY,
+				      .max_keys = g->max_keys };
 	struct statefs *fs;
 	model_reset(m);
 	if (statefs_mount(&fs, &cfg, NULL))
@@ -252,7 +255,8 @@ static bool allowed(const struct model *m, int k, int v)
 
 /* read_version: the version key k holds (0 = absent), checking every byte: no
  * value is returned that the workload did not write in full. */
-static int read_version(const struct geo *g, const struct model *m, struct statefs *fs, int k, uint8_t *buf)
+static int read_version(const struct geo *g, const struct model *m, struct statefs *fs, int k,
+			uint8_t *buf)
 {
 	char key[32];
 	key_name(m, k, key, sizeof(key));
@@ -275,16 +279,19 @@ static void check_state(const struct geo *g, const struct model *m, struct state
 			const struct statefs_replay_report *rep, uint8_t *buf, const char *what)
 {
 	ck_assert_msg(rep->mount_class <= STATEFS_CLASS_TORN_TAIL && !rep->refused,
-		      "%s: a crash image mounted as %s (reason %s, stop %llu, bad %llu, evidence %llu)", what,
-		      statefs_mount_class_name(rep->mount_class), statefs_stop_reason_name(rep->stop_reason),
+		      "%s: a crash image mounted as %s (reason %s, stop %llu, bad %llu, evidence "
+		      "%llu)",
+		      what, statefs_mount_class_name(rep->mount_class),
+		      statefs_stop_reason_name(rep->stop_reason),
 		      (unsigned long long)rep->stop_offset, (unsigned long long)rep->bad_offset,
 		      (unsigned long long)rep->evidence_offset);
 	for (int k = 0; k < m->nk; k++) {
 		int v = read_version(g, m, fs, k, buf);
-		ck_assert_msg(allowed(m, k, v), "%s: key %d holds version %d, synced %d (class %s)", what, k, v,
-			      m->synced[k], statefs_mount_class_name(rep->mount_class));
+		ck_assert_msg(allowed(m, k, v), "%s: key %d holds version %d, synced %d (class %s)",
+			      what, k, v, m->synced[k], statefs_mount_class_name(rep->mount_class));
 	}
-	ck_assert_int_eq(read_version(g, m, fs, m->nk - 2, buf), read_version(g, m, fs, m->nk - 1, buf));
+	ck_assert_int_eq(read_version(g, m, fs, m->nk - 2, buf),
+			 read_version(g, m, fs, m->nk - 1, buf));
 	struct statefs_check_report cr;
 	int err = statefs_check(fs, &cr);
 	ck_assert_msg(err == 0, "%s: check %s (problem %d)", what, cairn_strerror(err), cr.problem);
@@ -309,17 +316,16 @@ static int after_session(struct statefs *fs)
 
 /* verify_keys: the key cap a verifying mount uses: room for the two keys of the
  * recovery session (replay itself honours the workload's cap). */
-static uint32_t verify_keys(const struct geo *g)
-{
-	return g->max_keys ? g->max_keys + 2 : 0;
-}
+static uint32_t verify_keys(const struct geo *g) { return g->max_keys ? g->max_keys + 2 : 0; }
 
 /* mount_image: mount img on a fresh power-cut device d. */
-static struct statefs *mount_image(const struct geo *g, struct powercut *d, uint64_t count, const uint8_t *img,
-				   struct statefs_replay_report *rep, const char *what)
+static struct statefs *mount_image(const struct geo *g, struct powercut *d, uint64_t count,
+				   const uint8_t *img, struct statefs_replay_report *rep,
+				   const char *what)
 {
 	ck_assert_int_eq(powercut_init(d, g->ss, count, img), 0);
-	struct statefs_config cfg = { .bdev = &d->dev, .flags = STATEFS_MOUNT_FORMAT_EMPTY,
+	struct statefs_config cfg = { .bdev = &d->dev,
+				      .flags = STATEFS_MOUNT_FORMAT_EMPTY,
 				      .max_keys = verify_keys(g) };
 	struct statefs *fs;
 	int err = statefs_mount(&fs, &cfg, rep);
@@ -330,8 +336,8 @@ static struct statefs *mount_image(const struct geo *g, struct powercut *d, uint
 /* verify_second: an image cut during the recovery session: the workload's
  * oracles hold, /state/after/2 is there when that session's sync completed, and
  * /state/after/1 never is. */
-static void verify_second(const struct geo *g, const struct model *m, uint64_t count, const uint8_t *img,
-			  bool synced, uint8_t *buf, const char *what)
+static void verify_second(const struct geo *g, const struct model *m, uint64_t count,
+			  const uint8_t *img, bool synced, uint8_t *buf, const char *what)
 {
 	struct powercut d;
 	struct statefs_replay_report rep;
@@ -340,15 +346,16 @@ static void verify_second(const struct geo *g, const struct model *m, uint64_t c
 	/* the session's records replay in order: after/2 only once after/1 is deleted */
 	int n = statefs_size(fs, "/state/after/2"), n1 = statefs_size(fs, "/state/after/1");
 	ck_assert_msg(n == 3 || (!synced && n == CAIRN_ENOENT), "%s: after/2 %d", what, n);
-	ck_assert_msg(n1 == CAIRN_ENOENT || (n1 == 3 && n == CAIRN_ENOENT), "%s: after/1 %d", what, n1);
+	ck_assert_msg(n1 == CAIRN_ENOENT || (n1 == 3 && n == CAIRN_ENOENT), "%s: after/1 %d", what,
+		      n1);
 	statefs_abandon(fs);
 	powercut_fini(&d);
 }
 
 /* reenter: cut the recovery session of img at each of its write/flush points;
  * for each, check the drop, keep and all-garbage images. */
-static void reenter(const struct geo *g, const struct model *m, uint64_t count, const uint8_t *img, uint8_t *buf,
-		    uint8_t *img2, struct tally *t, const char *what)
+static void reenter(const struct geo *g, const struct model *m, uint64_t count, const uint8_t *img,
+		    uint8_t *buf, uint8_t *img2, struct tally *t, const char *what)
 {
 	static uint8_t choice[MAXPEND];
 	char w2[160];
@@ -368,7 +375,8 @@ static void reenter(const struct geo *g, const struct model *m, uint64_t count, 
 		for (int mode = 0; mode < 3 && np <= MAXPEND; mode++) {
 			memset(choice, mode, np);
 			powercut_image_choice(&d, choice, cut, img2);
-			snprintf(w2, sizeof(w2), "%s, re-entrant cut %llu mode %d", what, (unsigned long long)cut, mode);
+			snprintf(w2, sizeof(w2), "%s, re-entrant cut %llu mode %d", what,
+				 (unsigned long long)cut, mode);
 			verify_second(g, m, count, img2, synced && done, buf, w2);
 			t->reentrant_images++;
 		}
@@ -381,8 +389,8 @@ static void reenter(const struct geo *g, const struct model *m, uint64_t count, 
 
 /* verify_after_crash: mount one crash image and check it against the model, then
  * the recovery session and its remount. */
-static void verify_after_crash(const struct geo *g, const struct model *m, uint64_t count, const uint8_t *img,
-			       uint8_t *buf, const char *what, struct tally *t)
+static void verify_after_crash(const struct geo *g, const struct model *m, uint64_t count,
+			       const uint8_t *img, uint8_t *buf, const char *what, struct tally *t)
 {
 	struct powercut d;
 	struct statefs_replay_report rep;
@@ -415,9 +423,9 @@ static int env_int(const char *name, int def)
 }
 
 /* check_cut: every post-crash image of one cut point. */
-static void check_cut(const struct geo *g, const struct model *m, const struct powercut *pc, uint64_t count,
-		      uint64_t cut, int samples, bool re, uint8_t *buf, uint8_t *img, uint8_t *img2,
-		      struct tally *t)
+static void check_cut(const struct geo *g, const struct model *m, const struct powercut *pc,
+		      uint64_t count, uint64_t cut, int samples, bool re, uint8_t *buf,
+		      uint8_t *img, uint8_t *img2, struct tally *t)
 {
 	static uint8_t choice[MAXPEND];
 	char what[128];
@@ -437,16 +445,18 @@ static void check_cut(const struct geo *g, const struct model *m, const struct p
 		} else {
 			for (size_t i = 0; i < np; i++) {
 				rng = rng * 6364136223846793005ull + 1442695040888963407ull;
-				choice[i] = c == 0 ? POWERCUT_SECTOR_OLD : c == 1 ? POWERCUT_SECTOR_NEW
-										: (uint8_t)((rng >> 33) % 3);
+				choice[i] = c == 0   ? POWERCUT_SECTOR_OLD
+					    : c == 1 ? POWERCUT_SECTOR_NEW
+						     : (uint8_t)((rng >> 33) % 3);
 			}
 		}
 		bool all_old = true, all_new = true;
 		for (size_t i = 0; i < np; i++)
-			all_old &= choice[i] == POWERCUT_SECTOR_OLD, all_new &= choice[i] == POWERCUT_SECTOR_NEW;
+			all_old &= choice[i] == POWERCUT_SECTOR_OLD,
+				all_new &= choice[i] == POWERCUT_SECTOR_NEW;
 		powercut_image_choice(pc, choice, cut * 31 + c, img);
-		snprintf(what, sizeof(what), "%s cut %llu image %llu/%llu", g->name, (unsigned long long)cut,
-			 (unsigned long long)c, (unsigned long long)n);
+		snprintf(what, sizeof(what), "%s cut %llu image %llu/%llu", g->name,
+			 (unsigned long long)cut, (unsigned long long)c, (unsigned long long)n);
 		verify_after_crash(g, m, count, img, buf, what, t);
 		t->drop += all_old;
 		t->keep += all_new && !all_old;
@@ -467,7 +477,8 @@ START_TEST(test_statefs_powercut_every_point)
 	uint8_t *buf = malloc(4 * (size_t)STATEFS_VALUE_MAX), *img = malloc(count * g->ss),
 		*img2 = malloc(count * g->ss);
 	int seeds = env_int("STATEFS_PC_SEEDS", 1), samples = env_int("STATEFS_PC_SAMPLES", 2);
-	int stride = env_int("STATEFS_PC_STRIDE", g->stride), reenter_every = env_int("STATEFS_PC_REENTER", 4);
+	int stride = env_int("STATEFS_PC_STRIDE", g->stride),
+	    reenter_every = env_int("STATEFS_PC_REENTER", 4);
 	struct model m;
 	model_alloc(&m, g->nkeys + 2);
 	struct tally t = { 0 };
@@ -484,7 +495,8 @@ START_TEST(test_statefs_powercut_every_point)
 		powercut_fini(&pc);
 		total_points += total;
 		uint64_t from = (uint64_t)env_int("STATEFS_PC_FROM", 0);
-		for (uint64_t cut = from + (uint64_t)seed % (uint64_t)stride; cut < total; cut += (uint64_t)stride) {
+		for (uint64_t cut = from + (uint64_t)seed % (uint64_t)stride; cut < total;
+		     cut += (uint64_t)stride) {
 			ck_assert_int_eq(powercut_init(&pc, g->ss, count, NULL), 0);
 			powercut_arm(&pc, cut);
 			workload(g, &pc.dev, &m, buf, (uint64_t)seed);
@@ -498,16 +510,22 @@ START_TEST(test_statefs_powercut_every_point)
 	if (g->max_keys)
 		ck_assert_int_gt(enospc, 0); /* the key cap / ENOSPC paths ran */
 	uint64_t images = t.drop + t.keep + t.exhaustive + t.sampled;
-	printf("powercut %s (ss=%u, %llu KiB regions, %d keys, values to %zu B): %d seed(s) x %d ops, "
-	       "%d syncs, %llu compactions, %d ENOSPC; %llu of %llu cut points checked; crash images: "
-	       "%llu drop-all, %llu keep-all, %llu exhaustive old/new/garbage, %llu sampled old/new/garbage "
-	       "= %llu (%llu clean, %llu torn-tail); re-entrant: %llu cuts, %llu images; total %llu\n",
-	       g->name, g->ss, (unsigned long long)(g->region_bytes / 1024), g->nkeys, g->big_max, seeds,
-	       g->nops, syncs, (unsigned long long)compactions, enospc, (unsigned long long)t.cuts,
-	       (unsigned long long)total_points, (unsigned long long)t.drop, (unsigned long long)t.keep,
-	       (unsigned long long)t.exhaustive, (unsigned long long)t.sampled, (unsigned long long)images,
-	       (unsigned long long)t.clean, (unsigned long long)t.torn, (unsigned long long)t.reentrant_cuts,
-	       (unsigned long long)t.reentrant_images, (unsigned long long)(images + t.reentrant_images));
+	printf("powercut %s (ss=%u, %llu KiB regions, %d keys, values to %zu B): %d seed(s) x %d "
+	       "ops, "
+	       "%d syncs, %llu compactions, %d ENOSPC; %llu of %llu cut points checked; crash "
+	       "images: "
+	       "%llu drop-all, %llu keep-all, %llu exhaustive old/new/garbage, %llu sampled "
+	       "old/new/garbage "
+	       "= %llu (%llu clean, %llu torn-tail); re-entrant: %llu cuts, %llu images; total "
+	       "%llu\n",
+	       g->name, g->ss, (unsigned long long)(g->region_bytes / 1024), g->nkeys, g->big_max,
+	       seeds, g->nops, syncs, (unsigned long long)compactions, enospc,
+	       (unsigned long long)t.cuts, (unsigned long long)total_points,
+	       (unsigned long long)t.drop, (unsigned long long)t.keep,
+	       (unsigned long long)t.exhaustive, (unsigned long long)t.sampled,
+	       (unsigned long long)images, (unsigned long long)t.clean, (unsigned long long)t.torn,
+	       (unsigned long long)t.reentrant_cuts, (unsigned long long)t.reentrant_images,
+	       (unsigned long long)(images + t.reentrant_images));
 	fflush(stdout);
 	model_free(&m);
 	free(buf);
@@ -522,12 +540,10 @@ static Suite *powercut_suite(void)
 	Suite *s = suite_create("statefs_powercut");
 	TCase *tc = tcase_create("powercut");
 	tcase_set_timeout(tc, getenv("STATEFS_PC_SEEDS") ? 0 : 280);
-	tcase_add_loop_test(tc, test_statefs_powercut_every_point, 0, sizeof(geos) / sizeof(geos[0]));
+	tcase_add_loop_test(tc, test_statefs_powercut_every_point, 0,
+			    sizeof(geos) / sizeof(geos[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
-{
-	return run_suite(powercut_suite());
-}
+int main(void) { return run_suite(powercut_suite()); }

@@ -152,7 +152,9 @@ START_TEST(test_statefs_record_cap)
 	struct statefs *fs = mount_dev(&m.dev, STATEFS_MOUNT_FORMAT_EMPTY, NULL);
 	fill10(fs);
 	statefs_abandon(fs);
-	struct statefs_config cfg = { .bdev = &m.dev, .flags = STATEFS_MOUNT_READ_ONLY, .max_records = 3 };
+	struct statefs_config cfg = { .bdev = &m.dev,
+				      .flags = STATEFS_MOUNT_READ_ONLY,
+				      .max_records = 3 };
 	struct statefs_replay_report rep;
 	ck_assert_int_eq(statefs_mount(&fs, &cfg, &rep), 0);
 	ck_assert_int_eq(rep.stop_reason, STATEFS_STOP_RECORD_CAP);
@@ -309,7 +311,8 @@ START_TEST(test_statefs_bit_flips_never_return_bad_data)
 		ck_assert_int_eq(powercut_init(&d, 512, 2 + 2 * 32, pc.durable), 0);
 		x = x * 6364136223846793005ull + 1442695040888963407ull;
 		uint64_t off = (x >> 20) % journal_end;
-		powercut_flip(&d, off < 2 * 512 ? off % 92 + (off / 512) * 512 : off, (unsigned)(x >> 8));
+		powercut_flip(&d, off < 2 * 512 ? off % 92 + (off / 512) * 512 : off,
+			      (unsigned)(x >> 8));
 		struct statefs_config cfg = { .bdev = &d.dev };
 		if (statefs_mount(&fs, &cfg, NULL) == 0) {
 			mounted++;
@@ -317,7 +320,8 @@ START_TEST(test_statefs_bit_flips_never_return_bad_data)
 				snprintf(key, sizeof(key), "/state/f/%d", i);
 				fill_pattern(val, sizeof(val), (uint32_t)i);
 				int n = statefs_get(fs, key, back, sizeof(back));
-				ck_assert(n == CAIRN_ENOENT || n == CAIRN_EBADMSG || n == 100 + i * 50);
+				ck_assert(n == CAIRN_ENOENT || n == CAIRN_EBADMSG ||
+					  n == 100 + i * 50);
 				if (n > 0)
 					ck_assert(memcmp(back, val, (size_t)n) == 0);
 			}
@@ -349,7 +353,4 @@ static Suite *replay_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	return run_suite(replay_suite());
-}
+int main(void) { return run_suite(replay_suite()); }

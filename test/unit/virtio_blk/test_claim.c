@@ -162,7 +162,8 @@ START_TEST(test_vblk_describe_marker)
 	a.cfg.irq = 8;
 	ck_assert_int_eq(th_probe(&a), 0);
 	int n = vblk_describe(a.dev, line, sizeof(line));
-	const char *want = "virtio-blk up serial=pkgfs sectors=256 ss=4096 ro=1 mmio=0x10008000 irq=8";
+	const char *want = "virtio-blk up serial=pkgfs sectors=256 ss=4096 ro=1 mmio=0x10008000 "
+			   "irq=8";
 	ck_assert_str_eq(line, want);
 	ck_assert_int_eq(n, (int)strlen(want));
 	ck_assert_int_eq(vblk_describe(a.dev, line, 10), CAIRN_E2BIG);

@@ -19,10 +19,10 @@
 
 struct mt {
 	struct vmodel m;
-	struct tplat p;           /* DMA arena only */
-	pthread_mutex_t lock;     /* the driver's device lock */
-	pthread_mutex_t mlock;    /* the model's state (a device has its own) */
-	pthread_cond_t cond;      /* one channel for every wait; wake broadcasts */
+	struct tplat p;	       /* DMA arena only */
+	pthread_mutex_t lock;  /* the driver's device lock */
+	pthread_mutex_t mlock; /* the model's state (a device has its own) */
+	pthread_cond_t cond;   /* one channel for every wait; wake broadcasts */
 	struct vblk_dev *dev;
 	atomic_bool stop;
 	atomic_uint errors;
@@ -79,15 +79,9 @@ static void m_relax(void *ctx)
 	sched_yield();
 }
 
-static void m_lock(void *ctx)
-{
-	pthread_mutex_lock(&((struct mt *)ctx)->lock);
-}
+static void m_lock(void *ctx) { pthread_mutex_lock(&((struct mt *)ctx)->lock); }
 
-static void m_unlock(void *ctx)
-{
-	pthread_mutex_unlock(&((struct mt *)ctx)->lock);
-}
+static void m_unlock(void *ctx) { pthread_mutex_unlock(&((struct mt *)ctx)->lock); }
 
 static int m_wait(void *ctx, const void *chan, uint64_t deadline)
 {
@@ -104,9 +98,19 @@ static void m_wake(void *ctx, const void *chan)
 }
 
 static const struct virtio_ops mt_ops = {
-	.read32 = m_read32, .write32 = m_write32, .mb = m_fence, .wmb = m_fence,
-	.rmb = m_fence, .dma_alloc = m_dma_alloc, .dma_addr = m_dma_addr, .now_us = m_now,
-	.relax = m_relax, .lock = m_lock, .unlock = m_unlock, .wait = m_wait, .wake = m_wake,
+	.read32 = m_read32,
+	.write32 = m_write32,
+	.mb = m_fence,
+	.wmb = m_fence,
+	.rmb = m_fence,
+	.dma_alloc = m_dma_alloc,
+	.dma_addr = m_dma_addr,
+	.now_us = m_now,
+	.relax = m_relax,
+	.lock = m_lock,
+	.unlock = m_unlock,
+	.wait = m_wait,
+	.wake = m_wake,
 };
 
 /* The device: complete whatever is pending in a scrambled order, interrupt. */

@@ -25,10 +25,7 @@ static void pattern(size_t len, unsigned seed)
 		buf[i] = (unsigned char)(i * 31u + seed);
 }
 
-static void teardown(void)
-{
-	th_fini(&h);
-}
+static void teardown(void) { th_fini(&h); }
 
 START_TEST(test_vblk_write_read_round_trip)
 {
@@ -89,10 +86,7 @@ START_TEST(test_vblk_size_max_below_logical_block_splits_in_sectors)
 END_TEST
 
 /* Every call must fail with err before reaching the device. */
-static void refused(int got, int err)
-{
-	ck_assert_int_eq(got, err);
-}
+static void refused(int got, int err) { ck_assert_int_eq(got, err); }
 
 START_TEST(test_vblk_bounds_and_alignment_512)
 {
@@ -184,8 +178,10 @@ START_TEST(test_vblk_timeout_wakes_other_requests)
 	struct vblk_slot *s1, *s2;
 	up(vm_default_cfg(2));
 	h.m.mode = VM_HOLD;
-	ck_assert_int_eq(vblk_start(h.dev, VBLK_T_IN, 0, (uintptr_t)buf + VM_PHYS_OFFSET, 512, &s1), 0);
-	ck_assert_int_eq(vblk_start(h.dev, VBLK_T_IN, 1, (uintptr_t)b2 + VM_PHYS_OFFSET, 512, &s2), 0);
+	ck_assert_int_eq(vblk_start(h.dev, VBLK_T_IN, 0, (uintptr_t)buf + VM_PHYS_OFFSET, 512, &s1),
+			 0);
+	ck_assert_int_eq(vblk_start(h.dev, VBLK_T_IN, 1, (uintptr_t)b2 + VM_PHYS_OFFSET, 512, &s2),
+			 0);
 	ck_assert_int_eq(vblk_finish(h.dev, s1, h.p.now + 500), CAIRN_ETIMEDOUT);
 	ck_assert_int_eq(vblk_finish(h.dev, s2, h.p.now + 500), CAIRN_ESHUTDOWN);
 	ck_assert_uint_eq(h.dev->free_slots, h.dev->nslots);
@@ -218,7 +214,8 @@ START_TEST(test_vblk_unconfirmed_reset_quarantines)
 	up(vm_default_cfg(_i ? 2 : 1));
 	h.m.mode = VM_HOLD;
 	h.m.ignore_reset = true;
-	ck_assert_int_eq(vblk_start(h.dev, VBLK_T_IN, 0, (uintptr_t)buf + VM_PHYS_OFFSET, 512, &s1), 0);
+	ck_assert_int_eq(vblk_start(h.dev, VBLK_T_IN, 0, (uintptr_t)buf + VM_PHYS_OFFSET, 512, &s1),
+			 0);
 	ck_assert_int_eq(vblk_finish(h.dev, s1, h.p.now + 500), CAIRN_ETIMEDOUT);
 	ck_assert(vblk_failed(h.dev));
 	ck_assert(vblk_quarantined(h.dev));

@@ -8,18 +8,11 @@
 #include "vmodel.h"
 
 /* Physical address of a host buffer in the model's address space. */
-static uint64_t pa_of(const void *p)
-{
-	return (uint64_t)(uintptr_t)p + VM_PHYS_OFFSET;
-}
+static uint64_t pa_of(const void *p) { return (uint64_t)(uintptr_t)p + VM_PHYS_OFFSET; }
 
 /* Barrier-only ops for driving a bare virtqueue. */
-static void nop_fence(void *ctx)
-{
-	(void)ctx;
-}
-static const struct virtio_ops fence_ops = { .mb = nop_fence, .wmb = nop_fence,
-	                                            .rmb = nop_fence };
+static void nop_fence(void *ctx) { (void)ctx; }
+static const struct virtio_ops fence_ops = { .mb = nop_fence, .wmb = nop_fence, .rmb = nop_fence };
 
 /* A bare queue of num descriptors in fresh zeroed memory. */
 static void *bare_vq(struct virtq *vq, uint16_t num)
@@ -145,25 +138,20 @@ static void drive_many(uint32_t version, unsigned n)
 	th_fini(&h);
 }
 
-START_TEST(test_vblk_ring_wraps_past_65536_requests_modern)
-{
-	drive_many(2, 70000);
-}
+START_TEST(test_vblk_ring_wraps_past_65536_requests_modern) { drive_many(2, 70000); }
 END_TEST
 
-START_TEST(test_vblk_ring_wraps_past_65536_requests_legacy)
-{
-	drive_many(1, 66000);
-}
+START_TEST(test_vblk_ring_wraps_past_65536_requests_legacy) { drive_many(1, 66000); }
 END_TEST
 
 /* Start n reads of one sector each (sector i holds byte i) in DEFER mode. */
 static void start_reads(struct th *h, unsigned n, unsigned char (*bufs)[512],
-                        struct vblk_slot **slots)
+			struct vblk_slot **slots)
 {
 	for (unsigned i = 0; i < n; i++) {
 		h->m.disk[i * 512u] = (uint8_t)(i + 1u);
-		ck_assert_int_eq(vblk_start(h->dev, VBLK_T_IN, i, pa_of(bufs[i]), 512, &slots[i]), 0);
+		ck_assert_int_eq(vblk_start(h->dev, VBLK_T_IN, i, pa_of(bufs[i]), 512, &slots[i]),
+				 0);
 	}
 }
 
@@ -218,7 +206,7 @@ START_TEST(test_vblk_slots_exhausted_then_recycled)
 	ck_assert_int_eq(vblk_start_try(h.dev, VBLK_T_IN, 0, pa_of(bufs[0]), 512, &s[0]), 0);
 	ck_assert_int_eq(vblk_start_try(h.dev, VBLK_T_IN, 1, pa_of(bufs[1]), 512, &s[1]), 0);
 	ck_assert_int_eq(vblk_start_try(h.dev, VBLK_T_IN, 2, pa_of(bufs[2]), 512, &s[2]),
-	                 CAIRN_EAGAIN);
+			 CAIRN_EAGAIN);
 	ck_assert_uint_eq(h.m.npending, 2);
 	vm_complete(&h.m, 1);
 	ck_assert_int_eq(vblk_irq(h.dev), 1);

@@ -9,13 +9,33 @@
 /* Register offsets (virtio 1.x 4.2.2 and legacy 4.2.4), written out independently
  * of the driver's header so a wrong constant there cannot pass here. */
 enum {
-	R_MAGIC = 0x000, R_VERSION = 0x004, R_DEVICE_ID = 0x008, R_VENDOR = 0x00c,
-	R_DEV_FEAT = 0x010, R_DEV_FEAT_SEL = 0x014, R_DRV_FEAT = 0x020,
-	R_DRV_FEAT_SEL = 0x024, R_PAGE_SIZE = 0x028, R_QSEL = 0x030, R_QNUM_MAX = 0x034,
-	R_QNUM = 0x038, R_QALIGN = 0x03c, R_QPFN = 0x040, R_QREADY = 0x044,
-	R_NOTIFY = 0x050, R_INT_STATUS = 0x060, R_INT_ACK = 0x064, R_STATUS = 0x070,
-	R_QDESC_LO = 0x080, R_QDESC_HI = 0x084, R_QDRV_LO = 0x090, R_QDRV_HI = 0x094,
-	R_QDEV_LO = 0x0a0, R_QDEV_HI = 0x0a4, R_CFG_GEN = 0x0fc, R_CONFIG = 0x100,
+	R_MAGIC = 0x000,
+	R_VERSION = 0x004,
+	R_DEVICE_ID = 0x008,
+	R_VENDOR = 0x00c,
+	R_DEV_FEAT = 0x010,
+	R_DEV_FEAT_SEL = 0x014,
+	R_DRV_FEAT = 0x020,
+	R_DRV_FEAT_SEL = 0x024,
+	R_PAGE_SIZE = 0x028,
+	R_QSEL = 0x030,
+	R_QNUM_MAX = 0x034,
+	R_QNUM = 0x038,
+	R_QALIGN = 0x03c,
+	R_QPFN = 0x040,
+	R_QREADY = 0x044,
+	R_NOTIFY = 0x050,
+	R_INT_STATUS = 0x060,
+	R_INT_ACK = 0x064,
+	R_STATUS = 0x070,
+	R_QDESC_LO = 0x080,
+	R_QDESC_HI = 0x084,
+	R_QDRV_LO = 0x090,
+	R_QDRV_HI = 0x094,
+	R_QDEV_LO = 0x0a0,
+	R_QDEV_HI = 0x0a4,
+	R_CFG_GEN = 0x0fc,
+	R_CONFIG = 0x100,
 };
 
 /* Record a protocol violation (the first one's text is kept). */
@@ -48,7 +68,7 @@ void *vm_p2v(uint64_t pa)
 			return (unsigned char *)arena_va[i] + (pa - arena_pa[i]);
 	if (pa < VM_PHYS_OFFSET) {
 		fprintf(stderr, "vmodel: DMA to unmapped physical address 0x%llx\n",
-		        (unsigned long long)pa);
+			(unsigned long long)pa);
 		abort();
 	}
 	return (void *)(uintptr_t)(pa - VM_PHYS_OFFSET);
@@ -76,15 +96,9 @@ static uint64_t g64(uint64_t pa)
 	return v;
 }
 
-static void p16(uint64_t pa, uint16_t v)
-{
-	memcpy(vm_p2v(pa), &v, sizeof(v));
-}
+static void p16(uint64_t pa, uint16_t v) { memcpy(vm_p2v(pa), &v, sizeof(v)); }
 
-static void p32(uint64_t pa, uint32_t v)
-{
-	memcpy(vm_p2v(pa), &v, sizeof(v));
-}
+static void p32(uint64_t pa, uint32_t v) { memcpy(vm_p2v(pa), &v, sizeof(v)); }
 
 /* vm_default_cfg: a 1 MiB disk like QEMU's, offering a few features the driver must not take. */
 struct vmodel_cfg vm_default_cfg(uint32_t version)
@@ -94,8 +108,8 @@ struct vmodel_cfg vm_default_cfg(uint32_t version)
 		.version = version,
 		.device_id = 2,
 		.features = VMBIT(VMF_FLUSH) | VMBIT(VMF_BLK_SIZE) | VMBIT(VMF_SEG_MAX) |
-		            VMBIT(VMF_SIZE_MAX) | VMBIT(VMF_GEOMETRY) | VMBIT(VMF_TOPOLOGY) |
-		            VMBIT(VMF_INDIRECT) | VMBIT(VMF_EVENT_IDX),
+			    VMBIT(VMF_SIZE_MAX) | VMBIT(VMF_GEOMETRY) | VMBIT(VMF_TOPOLOGY) |
+			    VMBIT(VMF_INDIRECT) | VMBIT(VMF_EVENT_IDX),
 		.capacity = 2048,
 		.blk_size = 512,
 		.size_max = 1u << 20,
@@ -146,11 +160,16 @@ static uint32_t cfg_read(struct vmodel *m, uint32_t off)
 			m->config_gen++;
 		}
 		return (uint32_t)m->cfg.capacity;
-	case 0x04: return (uint32_t)(m->cfg.capacity >> 32);
-	case 0x08: return m->cfg.size_max;
-	case 0x0c: return m->cfg.seg_max;
-	case 0x14: return m->cfg.blk_size;
-	default: return 0;
+	case 0x04:
+		return (uint32_t)(m->cfg.capacity >> 32);
+	case 0x08:
+		return m->cfg.size_max;
+	case 0x0c:
+		return m->cfg.seg_max;
+	case 0x14:
+		return m->cfg.blk_size;
+	default:
+		return 0;
 	}
 }
 
@@ -161,14 +180,20 @@ uint32_t vm_read(struct vmodel *m, uint32_t off)
 	if (off >= R_CONFIG)
 		return cfg_read(m, off - R_CONFIG);
 	switch (off) {
-	case R_MAGIC: return m->cfg.magic;
-	case R_VERSION: return m->cfg.version;
-	case R_DEVICE_ID: return m->cfg.device_id;
-	case R_VENDOR: return 0x554d4551u;
+	case R_MAGIC:
+		return m->cfg.magic;
+	case R_VERSION:
+		return m->cfg.version;
+	case R_DEVICE_ID:
+		return m->cfg.device_id;
+	case R_VENDOR:
+		return 0x554d4551u;
 	case R_DEV_FEAT:
-		return m->dev_sel == 0 ? (uint32_t)m->cfg.features
-		       : m->dev_sel == 1 ? (uint32_t)(m->cfg.features >> 32) : 0;
-	case R_QNUM_MAX: return m->queue_sel == 0 ? m->cfg.queue_num_max : 0;
+		return m->dev_sel == 0	 ? (uint32_t)m->cfg.features
+		       : m->dev_sel == 1 ? (uint32_t)(m->cfg.features >> 32)
+					 : 0;
+	case R_QNUM_MAX:
+		return m->queue_sel == 0 ? m->cfg.queue_num_max : 0;
 	case R_QPFN:
 		if (modern)
 			violate(m, "QueuePFN read on modern");
@@ -177,8 +202,10 @@ uint32_t vm_read(struct vmodel *m, uint32_t off)
 		if (!modern)
 			violate(m, "QueueReady read on legacy");
 		return m->queue_ready;
-	case R_INT_STATUS: return m->int_status;
-	case R_STATUS: return m->status;
+	case R_INT_STATUS:
+		return m->int_status;
+	case R_STATUS:
+		return m->status;
 	case R_CFG_GEN:
 		if (!modern)
 			violate(m, "ConfigGeneration read on legacy");
@@ -239,17 +266,38 @@ static void queue_write(struct vmodel *m, uint32_t off, uint32_t val)
 	if ((off == R_PAGE_SIZE || off == R_QALIGN || off == R_QPFN) == modern)
 		violate(m, "register 0x%x not valid for version %u", off, m->cfg.version);
 	switch (off) {
-	case R_PAGE_SIZE: m->page_size = val; break;
-	case R_QALIGN: m->queue_align = val; break;
-	case R_QPFN: legacy_queue(m, val); break;
-	case R_QREADY: m->queue_ready = val; break;
-	case R_QDESC_LO: m->desc_pa = (m->desc_pa & ~UINT64_C(0xffffffff)) | val; break;
-	case R_QDESC_HI: m->desc_pa = (m->desc_pa & UINT64_C(0xffffffff)) | (uint64_t)val << 32; break;
-	case R_QDRV_LO: m->avail_pa = (m->avail_pa & ~UINT64_C(0xffffffff)) | val; break;
-	case R_QDRV_HI: m->avail_pa = (m->avail_pa & UINT64_C(0xffffffff)) | (uint64_t)val << 32; break;
-	case R_QDEV_LO: m->used_pa = (m->used_pa & ~UINT64_C(0xffffffff)) | val; break;
-	case R_QDEV_HI: m->used_pa = (m->used_pa & UINT64_C(0xffffffff)) | (uint64_t)val << 32; break;
-	default: violate(m, "write of register 0x%x", off);
+	case R_PAGE_SIZE:
+		m->page_size = val;
+		break;
+	case R_QALIGN:
+		m->queue_align = val;
+		break;
+	case R_QPFN:
+		legacy_queue(m, val);
+		break;
+	case R_QREADY:
+		m->queue_ready = val;
+		break;
+	case R_QDESC_LO:
+		m->desc_pa = (m->desc_pa & ~UINT64_C(0xffffffff)) | val;
+		break;
+	case R_QDESC_HI:
+		m->desc_pa = (m->desc_pa & UINT64_C(0xffffffff)) | (uint64_t)val << 32;
+		break;
+	case R_QDRV_LO:
+		m->avail_pa = (m->avail_pa & ~UINT64_C(0xffffffff)) | val;
+		break;
+	case R_QDRV_HI:
+		m->avail_pa = (m->avail_pa & UINT64_C(0xffffffff)) | (uint64_t)val << 32;
+		break;
+	case R_QDEV_LO:
+		m->used_pa = (m->used_pa & ~UINT64_C(0xffffffff)) | val;
+		break;
+	case R_QDEV_HI:
+		m->used_pa = (m->used_pa & UINT64_C(0xffffffff)) | (uint64_t)val << 32;
+		break;
+	default:
+		violate(m, "write of register 0x%x", off);
 	}
 }
 
@@ -260,24 +308,38 @@ void vm_write(struct vmodel *m, uint32_t off, uint32_t val)
 {
 	m->mmio_writes++;
 	switch (off) {
-	case R_DEV_FEAT_SEL: m->dev_sel = val; break;
-	case R_DRV_FEAT_SEL: m->drv_sel = val; break;
+	case R_DEV_FEAT_SEL:
+		m->dev_sel = val;
+		break;
+	case R_DRV_FEAT_SEL:
+		m->drv_sel = val;
+		break;
 	case R_DRV_FEAT:
 		if (m->drv_sel == 0)
 			m->drv_features = (m->drv_features & ~UINT64_C(0xffffffff)) | val;
 		else if (m->drv_sel == 1)
-			m->drv_features = (m->drv_features & UINT64_C(0xffffffff)) | (uint64_t)val << 32;
+			m->drv_features = (m->drv_features & UINT64_C(0xffffffff)) | (uint64_t)val
+											     << 32;
 		break;
-	case R_QSEL: m->queue_sel = val; break;
+	case R_QSEL:
+		m->queue_sel = val;
+		break;
 	case R_QNUM:
 		if (val == 0 || val > m->cfg.queue_num_max || (val & (val - 1u)))
 			violate(m, "bad QueueNum %u", val);
 		m->queue_num = val;
 		break;
-	case R_NOTIFY: notify(m); break;
-	case R_INT_ACK: m->int_status &= ~val; break;
-	case R_STATUS: status_write(m, val); break;
-	default: queue_write(m, off, val);
+	case R_NOTIFY:
+		notify(m);
+		break;
+	case R_INT_ACK:
+		m->int_status &= ~val;
+		break;
+	case R_STATUS:
+		status_write(m, val);
+		break;
+	default:
+		queue_write(m, off, val);
 	}
 }
 
@@ -334,7 +396,7 @@ static void check_data(struct vmodel *m, uint32_t t, const struct vdesc *d, unsi
 
 /* Move data between the disk and the data segments; returns a status byte. */
 static uint8_t do_rw(struct vmodel *m, uint32_t t, uint64_t sector, const struct vdesc *d,
-                     unsigned nd, uint32_t *written)
+		     unsigned nd, uint32_t *written)
 {
 	uint64_t total = 0;
 	for (unsigned k = 0; k < nd; k++)
@@ -360,15 +422,19 @@ static uint8_t do_rw(struct vmodel *m, uint32_t t, uint64_t sector, const struct
 
 /* Execute request type t; returns the status byte. */
 static uint8_t execute(struct vmodel *m, uint32_t t, uint64_t sector, const struct vdesc *d,
-                       unsigned nd, uint32_t *written)
+		       unsigned nd, uint32_t *written)
 {
 	if (m->inject_count && (m->inject_type == VMT_ANY || m->inject_type == t)) {
 		m->inject_count--;
 		return m->inject_status;
 	}
 	switch (t) {
-	case VMT_IN: m->reads++; return do_rw(m, t, sector, d, nd, written);
-	case VMT_OUT: m->writes++; return do_rw(m, t, sector, d, nd, written);
+	case VMT_IN:
+		m->reads++;
+		return do_rw(m, t, sector, d, nd, written);
+	case VMT_OUT:
+		m->writes++;
+		return do_rw(m, t, sector, d, nd, written);
 	case VMT_FLUSH:
 		m->flushes++;
 		if (!(m->drv_features & VMBIT(VMF_FLUSH)))
@@ -381,7 +447,8 @@ static uint8_t execute(struct vmodel *m, uint32_t t, uint64_t sector, const stru
 		memcpy(vm_p2v(d[0].addr), m->cfg.serial, d[0].len < 20 ? d[0].len : 20);
 		*written = d[0].len < 20 ? d[0].len : 20;
 		return 0;
-	default: return 2;
+	default:
+		return 2;
 	}
 }
 

@@ -113,7 +113,7 @@ void vm_init(struct vmodel *m, const struct vmodel_cfg *cfg);
 void vm_fini(struct vmodel *m);
 uint32_t vm_read(struct vmodel *m, uint32_t off);
 void vm_write(struct vmodel *m, uint32_t off, uint32_t val);
-void vm_complete(struct vmodel *m, unsigned k);       /* k-th pending request */
+void vm_complete(struct vmodel *m, unsigned k);	      /* k-th pending request */
 void vm_complete_all(struct vmodel *m, bool reverse); /* every pending request */
 void vm_inject(struct vmodel *m, uint32_t type, uint8_t status, unsigned count);
 void *vm_p2v(uint64_t pa);

@@ -13,11 +13,11 @@
 /* The scripted device: each exchange fills `give` bytes (or claims `claim`). */
 struct dev {
 	uint64_t state;
-	uint32_t give;          /* bytes actually written per exchange (<= offer) */
-	int64_t claim;          /* used length reported; -1: what was written */
-	int wait_err;           /* error returned by wait from exchange `err_at` on */
+	uint32_t give; /* bytes actually written per exchange (<= offer) */
+	int64_t claim; /* used length reported; -1: what was written */
+	int wait_err;  /* error returned by wait from exchange `err_at` on */
 	unsigned err_at, exchanges;
-	bool stuck;             /* write a constant */
+	bool stuck; /* write a constant */
 	uint8_t *last_buf;
 	uint32_t last_len;
 };
@@ -49,7 +49,7 @@ static int d_wait(void *ctx, uint32_t *used, uint64_t timeout_us)
 	return 0;
 }
 
-static const struct vrng_xfer XFER = {.submit = d_submit, .wait = d_wait};
+static const struct vrng_xfer XFER = { .submit = d_submit, .wait = d_wait };
 
 static void dev_reset(uint32_t give)
 {

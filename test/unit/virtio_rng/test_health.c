@@ -77,7 +77,7 @@ START_TEST(test_vrng_health_stuck)
 	memset(same, 0x42, sizeof same);
 	vrng_health_init(&h);
 	ck_assert_int_eq(vrng_health_feed(&h, same, VRNG_RCT_CUTOFF - 1), 0);
-	ck_assert_int_eq(vrng_health_feed(&h, &other, 1), 0);     /* run broken */
+	ck_assert_int_eq(vrng_health_feed(&h, &other, 1), 0); /* run broken */
 	ck_assert_int_eq(vrng_health_feed(&h, same, VRNG_RCT_CUTOFF - 1), 0);
 	ck_assert_int_eq(vrng_health_feed(&h, same, 1), CAIRN_EIO);
 	ck_assert_str_eq(vrng_health_reason(&h), "repetition count");

@@ -17,8 +17,8 @@ struct model {
 	uint32_t status, status_writes[16], nstatus;
 	uint32_t features_sel, drv_features[2], queue_num, pfn, ready, page;
 	uint64_t desc_pa, avail_pa, used_pa;
-	uint32_t give;          /* bytes the device writes per request */
-	int64_t claim;          /* used length it reports; -1 = give */
+	uint32_t give; /* bytes the device writes per request */
+	int64_t claim; /* used length it reports; -1 = give */
 	uint32_t used_id;
 	bool silent, refuse_features;
 	uint16_t last_avail;
@@ -55,7 +55,7 @@ static void process(void)
 		return;
 	uint16_t head = avail[2 + (M.last_avail % M.queue_num)];
 	M.last_avail++;
-	ck_assert_uint_eq(desc[head].flags & 2, 2);        /* device-writable */
+	ck_assert_uint_eq(desc[head].flags & 2, 2); /* device-writable */
 	uint8_t *buf = pa2va(desc[head].addr);
 	uint32_t n = M.give < desc[head].len ? M.give : desc[head].len;
 	for (uint32_t i = 0; i < n; i++)
@@ -70,16 +70,26 @@ static uint32_t m_read32(void *c, uint32_t off)
 {
 	(void)c;
 	switch (off) {
-	case 0x000: return M.magic;
-	case 0x004: return M.version;
-	case 0x008: return M.device_id;
-	case 0x010: return M.features_sel == 1 && M.version == 2 ? 1u : 0u;
-	case 0x034: return M.queue_max;
-	case 0x040: return M.pfn;
-	case 0x044: return M.ready;
-	case 0x060: return 1;
-	case 0x070: return M.status;
-	default: return 0;
+	case 0x000:
+		return M.magic;
+	case 0x004:
+		return M.version;
+	case 0x008:
+		return M.device_id;
+	case 0x010:
+		return M.features_sel == 1 && M.version == 2 ? 1u : 0u;
+	case 0x034:
+		return M.queue_max;
+	case 0x040:
+		return M.pfn;
+	case 0x044:
+		return M.ready;
+	case 0x060:
+		return 1;
+	case 0x070:
+		return M.status;
+	default:
+		return 0;
 	}
 }
 
@@ -88,13 +98,27 @@ static void m_write32(void *c, uint32_t off, uint32_t v)
 	(void)c;
 	M.writes++;
 	switch (off) {
-	case 0x014: M.features_sel = v; break;
-	case 0x020: M.drv_features[M.features_sel & 1] = v; break;
-	case 0x028: M.page = v; break;
-	case 0x038: M.queue_num = v; break;
-	case 0x040: M.pfn = v; break;
-	case 0x044: M.ready = v; break;
-	case 0x050: process(); break;
+	case 0x014:
+		M.features_sel = v;
+		break;
+	case 0x020:
+		M.drv_features[M.features_sel & 1] = v;
+		break;
+	case 0x028:
+		M.page = v;
+		break;
+	case 0x038:
+		M.queue_num = v;
+		break;
+	case 0x040:
+		M.pfn = v;
+		break;
+	case 0x044:
+		M.ready = v;
+		break;
+	case 0x050:
+		process();
+		break;
 	case 0x070:
 		if (M.refuse_features)
 			v &= ~8u;
@@ -102,13 +126,26 @@ static void m_write32(void *c, uint32_t off, uint32_t v)
 		if (M.nstatus < 16)
 			M.status_writes[M.nstatus++] = v;
 		break;
-	case 0x080: M.desc_pa = (M.desc_pa & ~0xffffffffull) | v; break;
-	case 0x084: M.desc_pa = (M.desc_pa & 0xffffffffull) | (uint64_t)v << 32; break;
-	case 0x090: M.avail_pa = (M.avail_pa & ~0xffffffffull) | v; break;
-	case 0x094: M.avail_pa = (M.avail_pa & 0xffffffffull) | (uint64_t)v << 32; break;
-	case 0x0a0: M.used_pa = (M.used_pa & ~0xffffffffull) | v; break;
-	case 0x0a4: M.used_pa = (M.used_pa & 0xffffffffull) | (uint64_t)v << 32; break;
-	default: break;
+	case 0x080:
+		M.desc_pa = (M.desc_pa & ~0xffffffffull) | v;
+		break;
+	case 0x084:
+		M.desc_pa = (M.desc_pa & 0xffffffffull) | (uint64_t)v << 32;
+		break;
+	case 0x090:
+		M.avail_pa = (M.avail_pa & ~0xffffffffull) | v;
+		break;
+	case 0x094:
+		M.avail_pa = (M.avail_pa & 0xffffffffull) | (uint64_t)v << 32;
+		break;
+	case 0x0a0:
+		M.used_pa = (M.used_pa & ~0xffffffffull) | v;
+		break;
+	case 0x0a4:
+		M.used_pa = (M.used_pa & 0xffffffffull) | (uint64_t)v << 32;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -135,12 +172,17 @@ static int m_dma_alloc(void *c, size_t size, size_t align, void **va, uint64_t *
 static uint64_t m_now(void *c)
 {
 	(void)c;
-	return M.clock += 1000;          /* every look at the clock costs 1 ms */
+	return M.clock += 1000; /* every look at the clock costs 1 ms */
 }
 
 static const struct vrng_platform_ops OPS = {
-	.read32 = m_read32, .write32 = m_write32, .mb = m_barrier, .wmb = m_barrier,
-	.rmb = m_barrier, .dma_alloc = m_dma_alloc, .now_us = m_now,
+	.read32 = m_read32,
+	.write32 = m_write32,
+	.mb = m_barrier,
+	.wmb = m_barrier,
+	.rmb = m_barrier,
+	.dma_alloc = m_dma_alloc,
+	.now_us = m_now,
 };
 
 static void model(uint32_t version)
@@ -176,9 +218,9 @@ START_TEST(test_vrng_mmio_legacy_and_modern)
 
 	for (uint32_t v = 1; v <= 2; v++) {
 		bring_up(&m, &r, v);
-		ck_assert_uint_eq(M.status_writes[0], 0);            /* reset first */
-		ck_assert_uint_eq(M.status_writes[1], 1);            /* ACKNOWLEDGE */
-		ck_assert_uint_eq(M.status_writes[2], 3);            /* DRIVER */
+		ck_assert_uint_eq(M.status_writes[0], 0); /* reset first */
+		ck_assert_uint_eq(M.status_writes[1], 1); /* ACKNOWLEDGE */
+		ck_assert_uint_eq(M.status_writes[2], 3); /* DRIVER */
 		ck_assert_uint_eq(M.drv_features[0], 0);
 		ck_assert_uint_eq(M.drv_features[1], v == 2 ? 1u : 0u); /* VERSION_1 only */
 		if (v == 1) {
@@ -230,7 +272,7 @@ START_TEST(test_vrng_mmio_silent_device)
 	M.silent = false;
 	unsigned w = M.writes;
 	ck_assert_int_eq(vrng_read(&r, out, sizeof out), CAIRN_EIO);
-	ck_assert_uint_eq(M.writes, w);                          /* not touched again */
+	ck_assert_uint_eq(M.writes, w); /* not touched again */
 	/* a device silent from the start fails the start-up read */
 	model(2);
 	M.silent = true;
