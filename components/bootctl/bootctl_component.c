@@ -82,22 +82,17 @@ static void log_line(void *ctx, const char *line)
  * why, for any other value: a typo must not stop the slot choice). */
 static void boot_try_arg(uint8_t *slot)
 {
-	static const char word[] = "boot.try=";
-	const char *args = platform.bootargs;
+	char v[8];
+	int n = dt_bootargs_value(platform.bootargs, "boot.try", v, sizeof(v));
 	*slot = BOOTCTL_SLOT_NONE;
-	for (const char *s = args; (s = strstr(s, word)) != NULL; s++) {
-		if (s != args && s[-1] != ' ')
-			continue;
-		const char *p = s + sizeof(word) - 1;
-		size_t len = strcspn(p, " ");
-		if (len == 1 && (p[0] == 'a' || p[0] == 'b')) {
-			*slot = p[0] == 'a' ? BOOTCTL_SLOT_A : BOOTCTL_SLOT_B;
-			return;
-		}
-		kprintf("bootctl: bad boot argument boot.try=%.*s (want a or b): ignored\n",
-			(int)len, p);
+	if (n == CAIRN_ENOENT)
+		return;
+	if (n == 1 && (v[0] == 'a' || v[0] == 'b')) {
+		*slot = v[0] == 'a' ? BOOTCTL_SLOT_A : BOOTCTL_SLOT_B;
 		return;
 	}
+	kprintf("bootctl: bad boot argument boot.try=%s (want a or b): ignored\n",
+		n >= 0 ? v : "(too long)");
 }
 
 /* bctl_init: load the control state (an unreadable store is not fatal: the boot

@@ -158,6 +158,12 @@ const char *bootctl_control_decode(const uint8_t *buf, size_t len, struct bootct
 		    (lg == i))
 			return lg == i ? "last confirmed slot is not successful"
 				       : "successful slot is not the last confirmed one";
+	/* Confirming a slot raises the floor to its release, so the last confirmed
+	 * slot's release never exceeds it: a record that says otherwise is damage
+	 * (and would be rewritten as a confirmed record that does not decode). */
+	if (lg < BOOTCTL_NSLOTS &&
+	    ld64(buf + C_SLOTS + lg * SLOT_SIZE + S_RELEASE) > ld64(buf + C_MIN_RELEASE))
+		return "last confirmed release above the floor";
 	st->last_good = lg;
 	st->seq = ld64(buf + C_SEQ);
 	st->min_release = ld64(buf + C_MIN_RELEASE);

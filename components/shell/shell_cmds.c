@@ -24,6 +24,9 @@
 #ifdef CAP_GRANT_SHELL_BOOTCTL
 #include "bootctl.h"
 #endif
+#ifdef CAP_GRANT_SHELL_KEYSTORE
+#include "keystore.h"
+#endif
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -774,10 +777,49 @@ static int cmd_boot_confirm(struct shell *sh, int argc, char **argv)
 #define cmd_boot_confirm NULL
 #endif
 
-/* ---- key: keystore does not exist yet ---------------------------------------- */
-/* Listed so that help describes it and running it says it is not in this image;
- * it gets a `run` once keystore exists and the table grants the shell its public
- * operations. */
+/* ---- key: the device key's public operations, as the table's keyuse allows ---- */
+#ifdef CAP_GRANT_SHELL_KEYSTORE
+#define KEY_ABSENT false
+
+/* hex_line: print label and n bytes as lowercase hex on one line. */
+static void hex_line(struct shell *sh, const char *label, const uint8_t *b, size_t n)
+{
+	char hex[2 * KEYSTORE_SIG_MAX + 1];
+	for (size_t i = 0; i < n && i < KEYSTORE_SIG_MAX; i++)
+		snprintf(hex + 2 * i, 3, "%02x", b[i]);
+	hex[2 * (n < KEYSTORE_SIG_MAX ? n : KEYSTORE_SIG_MAX)] = '\0';
+	shell_printf(sh, "%s%s\n", label, hex);
+}
+
+/* cmd_key_pub: the device identity's public key (never a secret). */
+static int cmd_key_pub(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	uint8_t pub[KEYSTORE_PUBLIC];
+	int err = keystore_pub(KEYSTORE_DEVICE, pub);
+	if (err)
+		return say_err(sh, "key pub", KEYSTORE_DEVICE, err);
+	hex_line(sh, "key: device pub=", pub, sizeof(pub));
+	return 0;
+}
+
+/* cmd_key_sign: sign the text with the device key, print the signature. */
+static int cmd_key_sign(struct shell *sh, int argc, char **argv)
+{
+	(void)argc;
+	uint8_t sig[KEYSTORE_SIG_MAX];
+	int n = keystore_sign(KEYSTORE_DEVICE, argv[1], strlen(argv[1]), sig, sizeof(sig));
+	if (n < 0)
+		return say_err(sh, "key sign", KEYSTORE_DEVICE, n);
+	hex_line(sh, "key: sig=", sig, (size_t)n);
+	return 0;
+}
+#else
+#define KEY_ABSENT true
+#define cmd_key_pub NULL
+#define cmd_key_sign NULL
+#endif
 
 /* ---- completion over the services ---------------------------------------- */
 
@@ -1000,13 +1042,17 @@ static const struct shell_cmd key_subs[] = {
 	{ .name = "pub",
 	  .usage = "key pub",
 	  .summary = "the device's public key",
+	  .run = cmd_key_pub,
 	  .needs = "keystore",
-	  .absent = true },
+	  .absent = KEY_ABSENT },
 	{ .name = "sign",
 	  .usage = "key sign <text>",
 	  .summary = "sign text with the device key",
+	  .run = cmd_key_sign,
+	  .min_args = 1,
+	  .max_args = 1,
 	  .needs = "keystore",
-	  .absent = true },
+	  .absent = KEY_ABSENT },
 	{ .name = NULL },
 };
 

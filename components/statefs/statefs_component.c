@@ -431,30 +431,20 @@ static const char *mount_error(int err)
  * 1..UINT32_MAX. */
 static int reccap_arg(uint32_t *cap)
 {
-	static const char word[] = "statefsreccap=";
-	const char *args = platform.bootargs;
+	uint64_t v = 0;
+	int err = dt_bootargs_u64(platform.bootargs, "statefsreccap", &v);
 	*cap = 0;
-	for (const char *s = args; (s = strstr(s, word)) != NULL; s++) {
-		if (s != args && s[-1] != ' ')
-			continue;
-		const char *p = s + sizeof(word) - 1;
-		size_t len = strcspn(p, " ");
-		uint64_t v = 0;
-		bool ok = len > 0 && len <= 10;
-		for (size_t i = 0; ok && i < len; i++) {
-			ok = p[i] >= '0' && p[i] <= '9';
-			if (ok)
-				v = v * 10 + (uint64_t)(p[i] - '0');
-		}
-		if (!ok || v == 0 || v > UINT32_MAX) {
-			kprintf("statefs: not mounted: bad boot argument statefsreccap=%.*s "
-				"(want a record count 1..%lu)\n",
-				(int)len, p, (unsigned long)UINT32_MAX);
-			return CAIRN_EINVAL;
-		}
-		*cap = (uint32_t)v;
+	if (err == CAIRN_ENOENT)
 		return 0;
+	if (err || v == 0 || v > UINT32_MAX) {
+		char raw[24];
+		int n = dt_bootargs_value(platform.bootargs, "statefsreccap", raw, sizeof(raw));
+		kprintf("statefs: not mounted: bad boot argument statefsreccap=%s "
+			"(want a record count 1..%lu)\n",
+			n >= 0 ? raw : "(too long)", (unsigned long)UINT32_MAX);
+		return CAIRN_EINVAL;
 	}
+	*cap = (uint32_t)v;
 	return 0;
 }
 

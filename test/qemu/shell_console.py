@@ -161,7 +161,7 @@ EVERY = [
     ("comp restart shell", "EBUSY", r"cannot restart itself"),
     ("comp restart virtio_blk", "ENOTSUP", r"restart of virtio_blk: ENOTSUP"),
     ("comp", "OK", r"^comp statefs\s+state=up restarts=1 faults=0$"),
-    ("caps", "OK", r"^grant shell -> statefs, bootctl, packagefs$"),
+    ("caps", "OK", r"^grant shell -> statefs, keystore, bootctl, packagefs$"),
     ("caps", "OK", r"^privilege shell restart$"),
     ("audit 5", "OK", r"^audit: records=\d+ kept=\d+$"),
     ("state put /state/shell/k v1", "OK", r"^state: put 2 bytes"),
@@ -180,8 +180,8 @@ EVERY = [
     ("pkg stat pkg:/bin/hello", "OK", r"^pkg: sha256=[0-9a-f]{64}$"),
     ("pkg cat pkg:/VERSION", "OK", None),
     ("pkg verify", "OK", r"^pkg: verified files=\d+ bad=0$"),
-    ("key pub", "ENOSYS", r"not in this image \(component keystore"),
-    ("key sign hello", "ENOSYS", r"not in this image"),
+    ("key pub", "OK", r"^key: device pub=[0-9a-f]{64}$"),
+    ("key sign hello", "OK", r"^key: sig=[0-9a-f]{128}$"),
     ("boot status", "OK", r"^boot: current=\S+ verified=[01] release=\d+ trial=[01] "
                           r"confirmed=[01] writable=1 load=\S+$"),
     ("boot status", "OK", r"^boot: slot b priority=\d+ tries=\d+ successful=[01] "
@@ -382,6 +382,8 @@ def main():
     ap.add_argument("--append", default="")
     ap.add_argument("--mkpkgfs", help="attach a package disk built with this tool")
     ap.add_argument("--pkgkey", help="the build-time signing key for --mkpkgfs")
+    ap.add_argument("--mkdevsecret", help="attach a device root secret made with this tool, "
+                    "and a virtio-rng device (keystore then creates the device key)")
     a = ap.parse_args()
     qemu = load_qemu_py(a.qemu_py)
     os.makedirs(a.logdir, exist_ok=True)
@@ -393,8 +395,13 @@ def main():
         disks = [] if a.case == "nodisk" else [f"{state}:state"]
         if a.mkpkgfs:
             disks.append(make_pkg(a.mkpkgfs, a.pkgkey, work) + ":pkgfs:ro")
+        if a.mkdevsecret:
+            secret = os.path.join(work, "devsecret.img")
+            subprocess.run([a.mkdevsecret, secret], check=True, stdout=subprocess.DEVNULL)
+            disks.append(f"{secret}:devsecret:ro")
         opts = argparse.Namespace(qemu=a.qemu, kernel=a.kernel, smp=a.smp, mem="256M",
-                                  modern=False, append=a.append, disk=disks, disk_cache=None)
+                                  modern=False, append=a.append, disk=disks, disk_cache=None,
+                                  rng=bool(a.mkdevsecret))
         c = Console(qemu.qemu_command(opts), log)
         try:
             c.boot()
