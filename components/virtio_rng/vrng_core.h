@@ -5,8 +5,8 @@
  * fewer bytes than asked); an empty fill counts against a bound. Any timeout,
  * transport error, or health-test failure marks the source failed for good: a
  * timed-out buffer may still belong to the device, and a failed noise source
- * must not be used again (SP 800-90B 4.3). The component (vrng_component.c)
- * implements struct vrng_xfer on the shared virtio-mmio transport; host tests
+ * must not be used again (SP 800-90B 4.3). vrng_dev.c implements struct
+ * vrng_xfer on the kernel core's shared virtio-mmio transport; host tests also
  * implement it with a scripted device. */
 #ifndef VRNG_CORE_H
 #define VRNG_CORE_H
