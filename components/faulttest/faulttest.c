@@ -15,7 +15,7 @@
 #include "cairn/timer.h"
 
 #define POLL_US 10000u		      /* how often a waiting caller checks the worker is alive */
-#define FAULT_LOCKED_DELAY_US 100000u /* FAULTTEST_FAULT_LOCKED holds ft.call this long first */
+#define FAULT_LOCKED_DELAY_US 400000u /* FAULTTEST_FAULT_LOCKED holds ft.call this long first */
 
 static struct {
 	struct mutex call;

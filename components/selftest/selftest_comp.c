@@ -242,7 +242,11 @@ static int test_fault_locked(void)
 	uint32_t gen0 = supervisor_generation(CAP_COMP_FAULTTEST), gen1 = 0;
 	int err = thread_create(&a, "ft-locked", CAP_COMP_SELFTEST, locked_caller, &rc_a, false);
 	if (!err) {
-		sched_sleep_us(20000); /* a holds the mutex for 100 ms from here */
+		/* a sleeps only while it holds the mutex (the 400 ms before its fault):
+		 * start the waiter once it does, even on a host that starves vCPUs. */
+		for (unsigned i = 0;
+		     i < 1000 && __atomic_load_n(&a->state, __ATOMIC_RELAXED) != T_SLEEPING; i++)
+			sched_sleep_us(1000);
 		err = thread_create(&b, "ft-waiter", CAP_COMP_SELFTEST, waiting_caller, &rc_b,
 				    false);
 	}

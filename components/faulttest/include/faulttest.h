@@ -14,7 +14,7 @@ enum faulttest_kind {
 	FAULTTEST_STACK_OVERFLOW, /* unbounded recursion into the stack guard */
 	FAULTTEST_WRITE_TEXT,	  /* store into the component's own code */
 	FAULTTEST_FAULT_LOCKED,	  /* the CALLING thread, as faulttest, holds the call
-	                            * mutex for 100 ms and then loads from address 0 */
+	                            * mutex for 400 ms and then loads from address 0 */
 };
 
 /* faulttest_call: have the component's worker thread do kind. For PING: 0 and
