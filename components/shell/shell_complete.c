@@ -177,7 +177,20 @@ static int insert_escaped(struct shell_ed *ed, const char *s, size_t n)
 	return shell_ed_insert(ed, buf, len);
 }
 
-/* list: show the candidates in columns below the line, then redraw it. */
+/* emit_fit: emit a list entry of n bytes in at most max columns; one that is
+ * wider than the terminal ends in a visible "..." instead of wrapping. */
+static void emit_fit(const struct shell_backend *be, const char *s, size_t n, size_t max)
+{
+	if (n <= max) {
+		be->emit(be->ctx, s, n);
+		return;
+	}
+	be->emit(be->ctx, s, max - 3);
+	be->emit(be->ctx, "...", 3);
+}
+
+/* list: show the candidates in columns below the line, then redraw it. No list
+ * row reaches the last column (the editor's rule for every row it writes). */
 static void list(struct shell *sh)
 {
 	struct shell_cands *cs = &sh->cands;
@@ -188,12 +201,13 @@ static void list(struct shell *sh)
 		if (n + 2 > width)
 			width = n + 2;
 	}
+	size_t max = sh->ed.cols - 1; /* cols >= SHELL_COLS_MIN, so max > 3 */
 	size_t per_row = sh->ed.cols / width ? sh->ed.cols / width : 1;
 	be->emit(be->ctx, "\n", 1);
 	for (unsigned i = 0; i < cs->n; i++) {
 		const char *c = cand_at(cs, i);
 		size_t n = strlen(c);
-		be->emit(be->ctx, c, n);
+		emit_fit(be, c, n, max);
 		bool last = i + 1 == cs->n || (i + 1) % per_row == 0;
 		if (last) {
 			be->emit(be->ctx, "\n", 1);
@@ -213,7 +227,8 @@ static void list(struct shell *sh)
 			m /= 10;
 		} while (m);
 		buf[--i] = '(';
-		be->emit(be->ctx, buf + i, sizeof(buf) - i);
+		emit_fit(be, buf + i, sizeof(buf) - i - 1, max);
+		be->emit(be->ctx, "\n", 1);
 	}
 	shell_ed_refresh(&sh->ed);
 }

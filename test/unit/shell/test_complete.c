@@ -142,6 +142,49 @@ START_TEST(test_shell_complete_full_line)
 }
 END_TEST
 
+/* narrow: a shell on a 20-column terminal (the narrowest it allows). */
+static void narrow(void)
+{
+	tcons_free(&tc);
+	tcons_init(&tc, SHELL_COLS_MIN);
+	shell_init(&sh, &tc.be, ttab_cmds, &ttab_svc);
+	shell_ed_set_cols(&sh.ed, SHELL_COLS_MIN);
+	shell_start(&sh);
+}
+
+/* test_shell_complete_narrow: on a terminal narrower than a candidate, listed
+ * rows end in a visible "..." and never reach the last column (the fixture's
+ * teardown checks no row wrapped; found by fuzz_shell). */
+START_TEST(test_shell_complete_narrow)
+{
+	narrow();
+	type("state get /state/shell/\t\t");
+	ck_assert_str_eq(tcons_line(&tc, 1), "/state/shell/wit...");
+	ck_assert_str_eq(tcons_line(&tc, 3), "/state/shell/a");
+	ck_assert_uint_eq(tc.vt.wraps, 0);
+}
+END_TEST
+
+/* test_shell_complete_narrow_more: the "(N more not shown)" line fits too. */
+START_TEST(test_shell_complete_narrow_more)
+{
+	static char names[20000][24];
+	static const char *paths[20001];
+	for (int i = 0; i < 20000; i++) {
+		snprintf(names[i], sizeof(names[i]), "/state/k%05d", i);
+		paths[i] = names[i];
+	}
+	paths[20000] = NULL;
+	narrow();
+	const char *const *saved = ttab_paths;
+	ttab_paths = paths;
+	type("state ls /state/k\t");
+	ttab_paths = saved;
+	ck_assert_str_eq(tcons_line(&tc, 1), "(19936 more not ...");
+	ck_assert_uint_eq(tc.vt.wraps, 0);
+}
+END_TEST
+
 /* complete_suite: the completion tests. */
 static Suite *complete_suite(void)
 {
@@ -155,6 +198,8 @@ static Suite *complete_suite(void)
 	tcase_add_test(t, test_shell_complete_nothing);
 	tcase_add_test(t, test_shell_complete_many);
 	tcase_add_test(t, test_shell_complete_full_line);
+	tcase_add_test(t, test_shell_complete_narrow);
+	tcase_add_test(t, test_shell_complete_narrow_more);
 	suite_add_tcase(s, t);
 	return s;
 }
