@@ -14,6 +14,7 @@
 #include "cairn/plic.h"
 #include "cairn/sbi.h"
 #include "cairn/sched.h"
+#include "cairn/timeline.h"
 #include "cairn/timer.h"
 #include "cairn/trap.h"
 
@@ -130,6 +131,7 @@ static bool start_one(unsigned idx, uint32_t hartid)
 	memset(h, 0, sizeof(*h));
 	hart_prepare(h, idx, hartid, (uintptr_t)stack + PAGE_SIZE + HART_STACK_SIZE);
 	__atomic_store_n(&nharts, idx + 1, __ATOMIC_RELEASE);
+	uint64_t t0 = time_us();
 	int err = sbi_hart_start(hartid, (uintptr_t)hart_secondary_entry, h->stack_top);
 	if (err) {
 		kprintf("cairn: hart%u failed to start: %s\n", hartid, cairn_strerror(err));
@@ -137,8 +139,10 @@ static bool start_one(unsigned idx, uint32_t hartid)
 		uint64_t deadline = time_us() + HART_START_TIMEOUT_US;
 		while (!__atomic_load_n(&h->online, __ATOMIC_ACQUIRE) && time_us() < deadline)
 			cpu_relax();
-		if (__atomic_load_n(&h->online, __ATOMIC_ACQUIRE))
+		if (__atomic_load_n(&h->online, __ATOMIC_ACQUIRE)) {
+			timeline_hart(hartid, time_us() - t0);
 			return true;
+		}
 		kprintf("cairn: hart%u did not come online (hsm status %d)\n", hartid,
 			sbi_hart_status(hartid));
 	}
