@@ -8,7 +8,8 @@
                [--exit N] [--timeout S] [--append ARGS] [--break-dtb WHAT] ...
       captured: passes only when QEMU exits with the expected status (default 0)
       and every expected marker line appeared, in any order. The UART log is kept
-      at LOG as the test artifact.
+      at LOG as the test artifact. --check-timeline also checks the boot
+      timeline line (timeline.py).
 """
 import argparse
 import os
@@ -16,6 +17,8 @@ import re
 import subprocess
 import sys
 import tempfile
+
+import timeline  # beside this file
 
 OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 
@@ -134,6 +137,11 @@ def run_test(a):
     for bad in a.forbid or []:
         if any(re.search(bad, line) for line in lines):
             problems.append(f"forbidden output matched {bad!r}")
+    if a.check_timeline:
+        try:
+            timeline.check_log(text)
+        except timeline.TimelineError as e:
+            problems.append(f"boot timeline: {e}")
     if problems:
         sys.stdout.write(text[-4000:])
         for p in problems:
@@ -169,6 +177,8 @@ def main():
     p.add_argument("--exit", type=int, default=0)
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--break-dtb", choices=["no-memory", "small-plic"])
+    p.add_argument("--check-timeline", action="store_true",
+                   help="check the boot timeline line after cairn: ready (timeline.py)")
     a = p.parse_args()
     if a.mode == "run":
         cmd = qemu_command(a)
