@@ -111,22 +111,29 @@ static void free_stack(uint8_t *base)
 	page_free(base, HART_STACK_PAGES);
 }
 
-/* start_one: start hartid as logical index idx; true once it is online. Its
- * scheduler stack has an unmapped guard page below it. */
-static bool start_one(unsigned idx, uint32_t hartid)
+/* alloc_stack: a hart scheduler stack with an unmapped guard page below it;
+ * NULL (said why) when there is none. */
+static uint8_t *alloc_stack(uint32_t hartid)
 {
 	uint8_t *stack = page_alloc(HART_STACK_PAGES);
 	if (!stack) {
 		kprintf("cairn: hart%u not started: no memory for its stack\n", hartid);
-		return false;
+		return NULL;
 	}
 	int gerr = mmu_guard_set((uintptr_t)stack);
 	if (gerr) {
 		kprintf("cairn: hart%u not started: stack guard failed (%s)\n", hartid,
 			cairn_strerror(gerr));
 		page_free(stack, HART_STACK_PAGES);
-		return false;
+		return NULL;
 	}
+	return stack;
+}
+
+/* start_one: start hartid as logical index idx on stack (from alloc_stack);
+ * true once it is online, else the stack is freed. */
+static bool start_one(unsigned idx, uint32_t hartid, uint8_t *stack)
+{
 	struct hart *h = &harts[idx];
 	memset(h, 0, sizeof(*h));
 	hart_prepare(h, idx, hartid, (uintptr_t)stack + PAGE_SIZE + HART_STACK_SIZE);
@@ -158,12 +165,19 @@ void hart_start_secondaries(void)
 			sbi.has_hsm ? "IPI" : "HSM");
 		return;
 	}
-	uint32_t boot = harts[0].hartid;
-	for (unsigned i = 0; i < platform.nharts && nharts < CAIRN_MAX_HARTS; i++) {
+	/* Every stack and guard page first, while the boot hart is the only one
+	 * translating: setting a guard later would be a TLB shootdown that wakes
+	 * each hart already online (docs/architecture.md, Boot timeline). */
+	uint32_t boot = harts[0].hartid, ids[CAIRN_MAX_HARTS];
+	uint8_t *stacks[CAIRN_MAX_HARTS];
+	unsigned n = 0;
+	for (unsigned i = 0; i < platform.nharts && 1 + n < CAIRN_MAX_HARTS; i++) {
 		uint32_t id = platform.harts[i].hartid;
-		if (id != boot)
-			(void)start_one(nharts, id);
+		if (id != boot && (stacks[n] = alloc_stack(id)) != NULL)
+			ids[n++] = id;
 	}
+	for (unsigned k = 0; k < n; k++)
+		(void)start_one(nharts, ids[k], stacks[k]);
 }
 
 /* hart_enter_boot: the boot hart joins like any other. */

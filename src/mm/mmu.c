@@ -18,6 +18,10 @@
 
 #define PAGE_MASK (PAGE_SIZE - 1)
 #define MMU_FLUSH_TIMEOUT_US 1000000
+#ifndef CAIRN_MAX_HARTS
+#define CAIRN_MAX_HARTS 4
+#endif
+_Static_assert(CAIRN_MAX_HARTS <= 64, "flush_page keeps the harts to flush in a 64-bit mask");
 
 extern char __image_start[], __text_end[], __rodata_end[], __image_end[];
 extern char boot_stack_guard[];
@@ -169,18 +173,36 @@ static void local_flush(void *arg)
 }
 
 /* flush_page: drop va's translation from every hart that uses the table, and
- * wait until each has. Called without mmu_lock, in thread or boot context. */
+ * wait until each has. Called without mmu_lock, in thread or boot context.
+ * With SBI RFENCE, one call per 64-hart-id window covers every hart in it:
+ * the firmware interrupts them all at once and waits for all, so the cost is
+ * one round trip, not one per hart (on QEMU, waking each sleeping hart in turn
+ * was most of what extra harts added to boot: docs/architecture.md). */
 static void flush_page(uintptr_t va)
 {
-	for (unsigned i = 0; i < hart_count(); i++) {
-		struct hart *h = hart_get(i);
-		if (!__atomic_load_n(&h->mmu_on, __ATOMIC_ACQUIRE))
-			continue;
+	unsigned n = hart_count();
+	uint64_t todo = 0; /* bit i: hart index i still to flush */
+	for (unsigned i = 0; i < n; i++)
+		if (__atomic_load_n(&hart_get(i)->mmu_on, __ATOMIC_ACQUIRE))
+			todo |= 1ull << i;
+	while (todo) {
+		unsigned first = (unsigned)__builtin_ctzll(todo);
+		struct hart *h = hart_get(first);
 		int err;
-		if (sbi.has_rfence)
-			err = sbi_remote_sfence_vma(1, h->hartid, va, PAGE_SIZE);
-		else
+		if (sbi.has_rfence) {
+			unsigned long base = h->hartid & ~63ul, mask = 0;
+			for (unsigned i = first; i < n; i++) {
+				uint32_t id = hart_get(i)->hartid;
+				if ((todo & (1ull << i)) && (id & ~63ul) == base) {
+					mask |= 1ul << (id - base);
+					todo &= ~(1ull << i);
+				}
+			}
+			err = sbi_remote_sfence_vma(mask, base, va, PAGE_SIZE);
+		} else {
+			todo &= ~(1ull << first);
 			err = hart_call_kernel(h, local_flush, (void *)va, MMU_FLUSH_TIMEOUT_US);
+		}
 		if (err)
 			panic("mmu: TLB flush of 0x%lx on hart%u failed: %s", (unsigned long)va,
 			      h->hartid, cairn_strerror(err));
