@@ -38,6 +38,9 @@ def main():
                     "--expect-count",
                     rf"bench: blk (seq|rand)-(read|write) bs=\d+ qd=(1|16) {NONZERO_MBS} "
                     rf"IOPS={POS} ops={POS} us={POS}=8",
+                    "--expect-count",
+                    rf"bench: blk rand-(read|write) bs=\d+ qd=(2|4|8) {NONZERO_MBS} "
+                    rf"IOPS={POS} ops={POS} us={POS}=6",
                     "--expect-match",
                     rf"bench: blk flush n={POS} avg_us=\d+ p50_us=\d+ p99_us=\d+ max_us={POS}"]
         return subprocess.run(cmd).returncode
