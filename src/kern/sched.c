@@ -412,7 +412,11 @@ _Noreturn void sched_run(void)
 			 * interrupt itself is taken once intr_on() runs. */
 			h->idle = 1;
 			spin_unlock(&sched_lock);
+			/* TLB shootdowns skip this hart until mmu_idle_leave,
+			 * which flushes before the first interrupt handler runs. */
+			mmu_idle_enter();
 			wfi();
+			mmu_idle_leave();
 			intr_on();
 			continue;
 		}

@@ -172,8 +172,22 @@ static void local_flush(void *arg)
 	__asm__ volatile("sfence.vma %0, zero" ::"r"(arg) : "memory");
 }
 
+void mmu_idle_enter(void) { __atomic_store_n(&hart_self()->tlb_idle, 1, __ATOMIC_SEQ_CST); }
+
+void mmu_idle_leave(void)
+{
+	struct hart *h = hart_self();
+	__atomic_store_n(&h->tlb_idle, 0, __ATOMIC_SEQ_CST);
+	if (__atomic_exchange_n(&h->tlb_stale, 0, __ATOMIC_SEQ_CST))
+		__asm__ volatile("sfence.vma zero, zero" ::: "memory");
+}
+
 /* flush_page: drop va's translation from every hart that uses the table, and
- * wait until each has. Called without mmu_lock, in thread or boot context.
+ * wait until each has; a hart idle in wfi is not interrupted but flushes
+ * before it leaves idle (mmu_idle_leave): under QEMU, waking sleeping harts
+ * for every guard page was most of the supervisor's cost on 4 harts
+ * (docs/architecture.md, Boot timeline). Called without mmu_lock, in thread or
+ * boot context.
  * With SBI RFENCE, one call per 64-hart-id window covers every hart in it:
  * the firmware interrupts them all at once and waits for all, so the cost is
  * one round trip, not one per hart (on QEMU, waking each sleeping hart in turn
@@ -182,9 +196,19 @@ static void flush_page(uintptr_t va)
 {
 	unsigned n = hart_count();
 	uint64_t todo = 0; /* bit i: hart index i still to flush */
-	for (unsigned i = 0; i < n; i++)
-		if (__atomic_load_n(&hart_get(i)->mmu_on, __ATOMIC_ACQUIRE))
+	for (unsigned i = 0; i < n; i++) {
+		struct hart *h = hart_get(i);
+		if (!__atomic_load_n(&h->mmu_on, __ATOMIC_ACQUIRE))
+			continue;
+		/* Dekker with mmu_idle_leave: stale is stored before idle is read
+		 * (seq_cst both), the hart stores idle = 0 before it reads stale.
+		 * So either we see it outside idle and interrupt it, or it sees
+		 * stale and flushes before it touches anything the change affects.
+		 * The seq_cst store also orders the PTE write before it. */
+		__atomic_store_n(&h->tlb_stale, 1, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&h->tlb_idle, __ATOMIC_SEQ_CST))
 			todo |= 1ull << i;
+	}
 	while (todo) {
 		unsigned first = (unsigned)__builtin_ctzll(todo);
 		struct hart *h = hart_get(first);
