@@ -45,6 +45,8 @@ def plot_mount(plt, d, out):
         ax.annotate(f"{p['records']} rec", (p["journal_mib"], p["ms"]),
                     textcoords="offset points", xytext=(4, -12), fontsize=8)
     ax.set_xscale("log", base=2)
+    ax.set_xticks([p["journal_mib"] for p in pts])
+    ax.set_xticklabels([str(p["journal_mib"]) for p in pts])
     ax.set_xlabel("journal size (MiB, nearly full, 4 KiB values)")
     ax.set_ylabel("mount time (ms, best of 3)")
     ax.set_title("statefs mount time against journal size (host)")
@@ -67,7 +69,7 @@ def plot_writers(plt, d, out):
     ax.set_ylim(bottom=0)
     ax.set_xlabel("writer threads (each: put 100 B to its own key, sync)")
     ax.set_ylabel("put+sync per second, all threads")
-    ax.set_title("statefs put+sync throughput against writer threads (image, TCG)")
+    ax.set_title("statefs put+sync against writer threads (image, TCG)")
     ax.legend()
     ax.grid(True, alpha=0.3)
     fig.tight_layout()

@@ -63,6 +63,7 @@ struct hart {
 	/* Written by this hart, read by others (atomics): */
 	uint64_t ticks;	 /* timer interrupts taken; relaxed loads are fine */
 	uint32_t online; /* 1 once in the scheduler */
+	uint64_t up_us;	 /* time_us() as it entered the scheduler (before online is set) */
 	uint32_t idle;	 /* 1 while waiting in wfi; protected by sched_lock */
 	uint32_t mmu_on; /* 1 once this hart translates through the kernel table */
 	/* 1 while in the idle wfi, where it touches nothing but its own area, the

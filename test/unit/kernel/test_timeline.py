@@ -80,7 +80,7 @@ class TimelineTest(unittest.TestCase):
         self.refused(GOOD.replace(" hart1=150", ""), "0 hart entries for 2 harts")
 
     def test_harts_exceed_phase(self):
-        self.refused(GOOD.replace("hart1=150", "hart1=201"), "more than the harts phase")
+        self.refused(GOOD.replace("hart1=150", "hart1=201"), "longer than the harts phase")
 
     def test_component_missing(self):
         self.refused(GOOD.replace(" keystore=20+0", ""), "expected ['virtio_blk'")
