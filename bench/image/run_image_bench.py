@@ -5,7 +5,7 @@ measures the host's own throughput on the same backing file with fio, and prints
 each guest figure next to the host figure and the guest/host ratio.
 
   run_image_bench.py --kernel ELF --qemu-py PATH [--qemu BIN] [--workdir DIR]
-                     [--disk-mib 64] [--ms 1000] [--smp 2] [--runs 2]
+                     [--disk-mib 64] [--ms 1000] [--smp 2] [--runs 2] [--json FILE]
 
 The disk is attached with cache=none (O_DIRECT on the host file, guest flushes
 become fdatasync), and fio runs with direct=1 and the guest's exact pattern
@@ -31,6 +31,9 @@ PHASES = [
     ("rand-write", "randwrite", 4096, 1), ("rand-read", "randread", 4096, 1),
     ("seq-write", "write", 131072, 16), ("seq-read", "read", 131072, 16),
     ("rand-write", "randwrite", 4096, 16), ("rand-read", "randread", 4096, 16),
+    ("rand-write", "randwrite", 4096, 2), ("rand-read", "randread", 4096, 2),
+    ("rand-write", "randwrite", 4096, 4), ("rand-read", "randread", 4096, 4),
+    ("rand-write", "randwrite", 4096, 8), ("rand-read", "randread", 4096, 8),
 ]
 
 BLK_RE = re.compile(r"bench: blk (\S+) bs=(\d+) qd=(\d+) MB/s=([\d.]+) IOPS=(\d+) "
@@ -151,6 +154,7 @@ def main():
     p.add_argument("--ms", type=int, default=1000, help="milliseconds per figure")
     p.add_argument("--smp", type=int, default=2)
     p.add_argument("--runs", type=int, default=2, help="guest boots (best figure is shown)")
+    p.add_argument("--json", help="also write the virtio-blk figures here (bench/plots.py)")
     a = p.parse_args()
     if a.disk_mib < 2 or a.ms < 1 or a.runs < 1:
         p.error("--disk-mib must be >= 2, --ms and --runs >= 1")
@@ -221,6 +225,19 @@ def main():
     if fls:
         print(f"{'guest/host':<26} {'':>6} {ratio(g[1], hf[1]):>8} {ratio(g[2], hf[2]):>8} "
               f"{ratio(g[3], hf[3]):>8} {ratio(g[4], hf[4]):>8}")
+    if a.json:
+        rows = []
+        for name, _, bs, qd in PHASES:
+            got = [g["blk"][(name, qd)] for g in guests if (name, qd) in g["blk"]]
+            if got:
+                g, h = max(got), host[(name, qd)]
+                rows.append({"phase": name, "bs": bs, "qd": qd, "guest_mbs": g[0],
+                             "guest_iops": g[1], "host_mbs": h[0], "host_iops": h[1]})
+        os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
+        with open(a.json, "w", encoding="utf-8") as f:
+            json.dump({"what": f"virtio-blk, QEMU TCG -smp {a.smp}, cache=none, {a.ms} ms "
+                               f"per figure, best of {a.runs} boot(s); host: fio",
+                       "blk": rows}, f, indent=1)
     if missing:
         fail("guest printed no figure for: " + ", ".join(missing))
     return 0

@@ -2,7 +2,9 @@
  * and 4 KiB values), gets/s, write amplification, mount time for 1/16/64 MiB
  * journals and compaction time -- statefs over a file device with real fsync,
  * next to SQLite (WAL, synchronous=FULL) and LMDB (default durable mode) on the
- * same file system in the same run. Usage: bench_statefs [WORKDIR] */
+ * same file system in the same run. Usage: bench_statefs [WORKDIR [DATA.json]]:
+ * with DATA.json, the mount figures are also written there for the plots
+ * (bench/plots.py). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@ static const struct bench_engine *const engines[] = {
 };
 #define NENG 3
 static const char *workdir = "bench-statefs-work";
+static const char *datafile; /* NULL: no data file */
 
 /* now: monotonic seconds. */
 static double now(void)
@@ -218,11 +221,25 @@ static unsigned fill_statefs(uint64_t region)
 }
 
 /* bench_mount: statefs mount (replay: every record read and CRC-checked) time
- * of nearly full 1/16/64 MiB journals. */
+ * of nearly full 1/4/16/64 MiB journals; into datafile too when set. */
 static void bench_mount(void)
 {
-	static const unsigned mib[] = { 1, 16, 64 };
-	for (size_t m = 0; m < 3; m++) {
+	static const unsigned mib[] = { 1, 4, 16, 64 };
+	if (datafile) { /* its folder (build/bench/) may not exist yet */
+		char dir[600];
+		snprintf(dir, sizeof(dir), "%s", datafile);
+		char *slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			(void)mkdir(dir, 0777);
+		}
+	}
+	FILE *out = datafile ? fopen(datafile, "w") : NULL;
+	if (datafile && !out)
+		fprintf(stderr, "statefs: cannot write %s: %s\n", datafile, strerror(errno));
+	if (out)
+		fprintf(out, "{\"what\": \"statefs mount, host, warm page cache\", \"mount\": [");
+	for (size_t m = 0; m < sizeof(mib) / sizeof(mib[0]); m++) {
 		unsigned n = fill_statefs((uint64_t)mib[m] << 20);
 		double best = 1e9;
 		struct statefs_replay_report rep;
@@ -238,6 +255,16 @@ static void bench_mount(void)
 		printf("mount %2u MiB journal (%6llu records, %5u puts): %8.2f ms (warm page "
 		       "cache)\n",
 		       mib[m], (unsigned long long)rep.records_replayed, n, best * 1e3);
+		if (out)
+			fprintf(out,
+				"%s\n {\"journal_mib\": %u, \"records\": %llu, \"puts\": %u, "
+				"\"ms\": %.3f}",
+				m ? "," : "", mib[m], (unsigned long long)rep.records_replayed, n,
+				best * 1e3);
+	}
+	if (out) {
+		fprintf(out, "\n]}\n");
+		fclose(out);
 	}
 }
 
@@ -277,6 +304,8 @@ int main(int argc, char **argv)
 {
 	if (argc > 1)
 		workdir = argv[1];
+	if (argc > 2)
+		datafile = argv[2];
 	printf("statefs benchmark: work dir %s, sqlite %s, lmdb default durable mode\n", workdir,
 	       "WAL+FULL");
 	printf("%-34s %12s %12s %12s  %-8s %8s %8s\n", "metric", "statefs", "sqlite", "lmdb",

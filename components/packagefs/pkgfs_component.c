@@ -26,6 +26,7 @@
 #include "cairn/err.h"
 #include "cairn/sched.h"
 #include "cairn/sync.h"
+#include "cairn/timeline.h"
 #include "cairn/timer.h"
 #include "packagefs.h"
 #include "packagefs_svc.h"
@@ -121,15 +122,10 @@ static int mount_dev(struct blkdev *dev, const char *what)
 	return 0;
 }
 
-/* pkgfs_init: claim the pkgfs disk read-only and mount it, or mount the fixture
- * when there is no such disk. */
-static int pkgfs_init(void)
+/* mount_source: claim the pkgfs disk read-only and mount it (or the slot
+ * bootctl settles on), or mount the fixture when there is no such disk. */
+static int mount_source(void)
 {
-	mutex_init(&pk.lock, "packagefs");
-	memset(pk.slots, 0, sizeof(pk.slots));
-	pk.fs = NULL;
-	pk.disk = NULL;
-	pk.source = PKGFS_SOURCE_NONE;
 #ifdef CAP_ENABLED_BOOTCTL
 	/* A/B slots: bootctl chooses among pkg_a / pkg_b (or a lone pkgfs disk). */
 	uint8_t slot;
@@ -185,6 +181,22 @@ static int pkgfs_init(void)
 	kprintf("pkgfs: mounted fixture files=%u bytes=%llu\n", pk.totals.files,
 		(unsigned long long)pk.totals.bytes);
 	return 0;
+}
+
+/* pkgfs_init: mount the package source; the whole mount step (claims, slot
+ * choice, verification, mount) goes to the boot timeline as packagefs.mount. */
+static int pkgfs_init(void)
+{
+	mutex_init(&pk.lock, "packagefs");
+	memset(pk.slots, 0, sizeof(pk.slots));
+	pk.fs = NULL;
+	pk.disk = NULL;
+	pk.source = PKGFS_SOURCE_NONE;
+	uint64_t t0 = time_us();
+	int err = mount_source();
+	if (!err)
+		timeline_span("mount", time_us() - t0);
+	return err;
 }
 
 /* pkgfs_stop: close every open file (their handles die), unmount, release the disk. */

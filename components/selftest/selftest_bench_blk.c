@@ -1,5 +1,6 @@
 /* virtio-blk benchmark on the disk with serial "scratch": sequential 128 KiB and
- * random 4 KiB reads and writes at queue depth 1 and 16, then flush latency.
+ * random 4 KiB reads and writes at queue depth 1 and 16, random 4 KiB at queue
+ * depth 2, 4 and 8 (the curve of bench/plots.py), then flush latency.
  *
  * Queue depth N is N kernel threads, each keeping one request in flight (QD1
  * through the blocking blkdev API) on its own 1/N of the disk; the driver's single
@@ -36,10 +37,21 @@ struct phase {
 };
 
 static const struct phase phases[] = {
-	{ "seq-write", true, false, SEQ_BYTES, 1 },   { "seq-read", false, false, SEQ_BYTES, 1 },
-	{ "rand-write", true, true, RAND_BYTES, 1 },  { "rand-read", false, true, RAND_BYTES, 1 },
-	{ "seq-write", true, false, SEQ_BYTES, 16 },  { "seq-read", false, false, SEQ_BYTES, 16 },
-	{ "rand-write", true, true, RAND_BYTES, 16 }, { "rand-read", false, true, RAND_BYTES, 16 },
+	{ "seq-write", true, false, SEQ_BYTES, 1 },
+	{ "seq-read", false, false, SEQ_BYTES, 1 },
+	{ "rand-write", true, true, RAND_BYTES, 1 },
+	{ "rand-read", false, true, RAND_BYTES, 1 },
+	{ "seq-write", true, false, SEQ_BYTES, 16 },
+	{ "seq-read", false, false, SEQ_BYTES, 16 },
+	{ "rand-write", true, true, RAND_BYTES, 16 },
+	{ "rand-read", false, true, RAND_BYTES, 16 },
+	/* The queue-depth curve between (bench/plots.py): random 4 KiB at 2, 4, 8. */
+	{ "rand-write", true, true, RAND_BYTES, 2 },
+	{ "rand-read", false, true, RAND_BYTES, 2 },
+	{ "rand-write", true, true, RAND_BYTES, 4 },
+	{ "rand-read", false, true, RAND_BYTES, 4 },
+	{ "rand-write", true, true, RAND_BYTES, 8 },
+	{ "rand-read", false, true, RAND_BYTES, 8 },
 };
 
 /* One I/O thread: fixed inputs, then results written by the thread before it

@@ -5,6 +5,9 @@
  *   statefs service, next to raw virtio-blk write+flush of the same size on the
  *   scratch disk in the same run (100 B is rounded up to one logical block: the
  *   smallest write a disk takes), and the ratio of the means;
+ *   put+sync throughput against writer threads: 1, 2, 4 and 8 threads, each
+ *   putting 100-byte values to its own key and syncing after every put for
+ *   BENCH_WRITERS_MS (concurrent syncs share a device flush: docs/statefs.md);
  *   the mount time of a store holding 10,000 keys: the bench writes them, then
  *   restarts statefs, whose "statefs: mounted ... mount_us=" line is the figure
  *   (bench/statefs_image/ parses it).
@@ -12,6 +15,7 @@
  * Lines: BENCH: statefs put+sync size=<b> n=<n> mean_us=.. p50_us=.. p99_us=.. ops_s=..
  *        BENCH: raw write+flush size=<b> n=<n> mean_us=.. p50_us=.. p99_us=.. ops_s=..
  *        BENCH: ratio size=<b> statefs/raw mean=<x.xx> p50=<x.xx>
+ *        BENCH: writers n=<threads> size=100 ops=<n> us=<t> ops_s=<x.xx>
  *        BENCH: fill keys=<n> us=<t>
  *        BENCH: statefsbench done */
 #include <stdio.h>
@@ -22,6 +26,7 @@
 #include "cairn/cap.h"
 #include "cairn/console.h"
 #include "cairn/err.h"
+#include "cairn/sched.h"
 #include "cairn/supervisor.h"
 #include "cairn/timer.h"
 #include "selftest.h"
@@ -32,6 +37,9 @@
 #define BENCH_WARMUP 10u /* untimed operations first */
 #define BENCH_FILL_KEYS 10000u
 #define BENCH_FILL_SYNC 100u /* puts per sync while filling */
+#define BENCH_WRITERS_MAX 8u
+#define BENCH_WRITERS_MS 500u	      /* per writer-thread figure */
+#define BENCH_WRITERS_START_US 30000u /* all threads start together, this late */
 
 struct figure {
 	uint64_t mean, p50, p99, total;
@@ -122,6 +130,79 @@ static int bench_raw(struct blkdev *bd, size_t size, uint8_t *buf, uint64_t *lat
 	return 0;
 }
 
+/* One writer thread of bench_writers. Written by the thread, read by the
+ * coordinator after thread_join (which orders them). */
+struct writer {
+	unsigned id;
+	uint64_t start_at, stop_at;
+	uint64_t ops, started, last_done;
+	int err;
+};
+
+/* writer_run: put+sync 100 bytes to this writer's own key until stop_at. */
+static void writer_run(void *arg)
+{
+	struct writer *w = arg;
+	char key[64];
+	uint8_t val[100];
+	memset(val, 0xa5, sizeof(val));
+	(void)snprintf(key, sizeof(key), "/state/selftest/bench/w/%u", w->id);
+	while (time_us() < w->start_at)
+		sched_sleep_us(1000);
+	w->started = time_us();
+	while (time_us() < w->stop_at) {
+		val[0] = (uint8_t)w->ops;
+		int err = statefs_svc_put(key, val, sizeof(val));
+		if (!err)
+			err = statefs_svc_sync();
+		if (err) {
+			w->err = err;
+			return;
+		}
+		w->ops++;
+		w->last_done = time_us();
+	}
+}
+
+/* bench_writers: put+sync throughput with n concurrent writer threads. */
+static int bench_writers(unsigned n)
+{
+	static struct writer w[BENCH_WRITERS_MAX];
+	struct thread *t[BENCH_WRITERS_MAX];
+	uint64_t start = time_us() + BENCH_WRITERS_START_US;
+	unsigned created = 0;
+	int err = 0;
+	for (unsigned i = 0; i < n; i++)
+		w[i] = (struct writer){ .id = i,
+					.start_at = start,
+					.stop_at = start + BENCH_WRITERS_MS * 1000u };
+	for (; created < n && !err; created++)
+		err = thread_create(&t[created], "bench-w", thread_component(), writer_run,
+				    &w[created], false);
+	if (err)
+		created--;
+	for (unsigned i = 0; i < created; i++)
+		(void)thread_join(t[i]);
+	uint64_t ops = 0, first = UINT64_MAX, last = 0;
+	for (unsigned i = 0; i < created && !err; i++) {
+		err = w[i].err;
+		ops += w[i].ops;
+		first = w[i].started < first ? w[i].started : first;
+		last = w[i].last_done > last ? w[i].last_done : last;
+	}
+	if (!err && (ops == 0 || last <= first))
+		err = CAIRN_EIO;
+	if (err) {
+		kprintf("ktest: statefs bench writers n=%u FAILED: %s\n", n, cairn_strerror(err));
+		return err;
+	}
+	uint64_t us = last - first, x100 = ops * 100000000ull / us;
+	kprintf("BENCH: writers n=%u size=100 ops=%llu us=%llu ops_s=%llu.%02llu\n", n,
+		(unsigned long long)ops, (unsigned long long)us, (unsigned long long)(x100 / 100),
+		(unsigned long long)(x100 % 100));
+	return 0;
+}
+
 /* bench_fill: write BENCH_FILL_KEYS 100-byte values, then restart statefs so
  * it mounts a store holding them (its mounted line carries mount_us). */
 static int bench_fill(uint8_t *val)
@@ -187,6 +268,8 @@ int selftest_bench_statefs(void)
 				(unsigned long long)(p100 % 100));
 		}
 	}
+	for (unsigned n = 1; n <= BENCH_WRITERS_MAX && !err; n *= 2)
+		err = bench_writers(n);
 	if (!err)
 		err = bench_fill(buf);
 	(void)vblk_release(bd);

@@ -19,6 +19,7 @@
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
 #include "cairn/sync.h"
+#include "cairn/timeline.h"
 #include "cairn/timer.h"
 #include "statefs.h"
 #include "statefs_svc.h"
@@ -509,6 +510,7 @@ static int sfs_init(void)
 	sfs.rep = rep;
 	sfs.ro = ro;
 	sfs.mount_us = t1 - t0;
+	timeline_span("mount", t1 - t0);
 	struct statefs_stats st;
 	statefs_stats(sfs.fs, &st);
 	kprintf("statefs: mounted serial=state ss=%u region=%c records=%llu keys=%llu "

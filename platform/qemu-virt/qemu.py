@@ -8,7 +8,8 @@
                [--exit N] [--timeout S] [--append ARGS] [--break-dtb WHAT] ...
       captured: passes only when QEMU exits with the expected status (default 0)
       and every expected marker line appeared, in any order. The UART log is kept
-      at LOG as the test artifact.
+      at LOG as the test artifact. --check-timeline also checks the boot
+      timeline line (timeline.py).
 """
 import argparse
 import os
@@ -134,6 +135,14 @@ def run_test(a):
     for bad in a.forbid or []:
         if any(re.search(bad, line) for line in lines):
             problems.append(f"forbidden output matched {bad!r}")
+    if getattr(a, "check_timeline", False):
+        # timeline.py sits beside this file, which other scripts load by path.
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import timeline  # noqa: E402
+        try:
+            timeline.check_log(text)
+        except timeline.TimelineError as e:
+            problems.append(f"boot timeline: {e}")
     if problems:
         sys.stdout.write(text[-4000:])
         for p in problems:
@@ -169,6 +178,8 @@ def main():
     p.add_argument("--exit", type=int, default=0)
     p.add_argument("--timeout", type=float, default=60)
     p.add_argument("--break-dtb", choices=["no-memory", "small-plic"])
+    p.add_argument("--check-timeline", action="store_true",
+                   help="check the boot timeline line after cairn: ready (timeline.py)")
     a = p.parse_args()
     if a.mode == "run":
         cmd = qemu_command(a)

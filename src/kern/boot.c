@@ -16,6 +16,7 @@
 #include "cairn/sbi.h"
 #include "cairn/sched.h"
 #include "cairn/supervisor.h"
+#include "cairn/timeline.h"
 #include "cairn/timer.h"
 #include "cairn/trap.h"
 
@@ -66,11 +67,15 @@ static void boot_sbi(void)
 static void kinit(void *arg)
 {
 	(void)arg;
+	timeline_mark(TL_SCHED);
 	unsigned n = hart_count();
 	int down = supervisor_start_all();
+	timeline_mark(TL_COMPS);
 	kprintf("cairn: components up=%u down=%d\n", CAP_START_COUNT - (unsigned)down, down);
-	kprintf("cairn: ready t=%llu harts=%u timer=%s\n", (unsigned long long)time_us(), n,
+	uint64_t ready = time_us();
+	kprintf("cairn: ready t=%llu harts=%u timer=%s\n", (unsigned long long)ready, n,
 		timer_uses_sstc() ? "sstc" : "sbi");
+	timeline_print(ready);
 	supervisor_ready_all();
 	if (dt_bootargs_has(platform.bootargs, "quit")) {
 		kprintf("cairn: quit requested on the command line\n");
@@ -87,15 +92,22 @@ void kmain(unsigned long hartid, const void *dtb)
 	csr_clear(sstatus, 3ul << 13); /* FS=Off: a stray FP instruction traps */
 	trap_init_hart();
 	boot_platform(dtb);
+	timeline_mark(TL_DTB);
 	kprintf("\ncairn %s: booting on hart%lu\n", CAIRN_VERSION, hartid);
 	boot_sbi();
+	timeline_mark(TL_SBI);
 	page_init(dtb);
+	timeline_mark(TL_MEM);
 	mmu_init(); /* the DTB is not read after this: it may lie outside the map */
+	timeline_mark(TL_MMU);
 	plic_init();
+	timeline_mark(TL_PLIC);
 	unsigned want = platform.nharts < CAIRN_MAX_HARTS ? platform.nharts : CAIRN_MAX_HARTS;
 	kprintf("cairn: boot hart=%lu harts=%u\n", hartid, want);
 	hart_start_secondaries();
+	timeline_mark(TL_HARTS);
 	ktest_ipi_boot(); /* a core check: every hart answers an IPI */
+	timeline_mark(TL_IPI);
 	/* Only now: kinit must see every hart online. */
 	if (thread_create(NULL, "kinit", 0, kinit, NULL, true) != 0)
 		panic("no memory for the init thread");

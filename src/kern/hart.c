@@ -14,6 +14,7 @@
 #include "cairn/plic.h"
 #include "cairn/sbi.h"
 #include "cairn/sched.h"
+#include "cairn/timeline.h"
 #include "cairn/timer.h"
 #include "cairn/trap.h"
 
@@ -82,19 +83,32 @@ static _Noreturn void hart_online(void)
 	timer_init_hart();
 	csr_set(sie, SIE_SSIE);
 	kprintf("cairn: hart%u online\n", h->hartid);
+	h->up_us = time_us(); /* published by sched_run's release store of online */
 	sched_run();
 }
 
+/* Secondary harts join in the order they come up, not in DTB order: each
+ * takes the next logical index from join_word while the boot hart keeps it
+ * open (JOIN_OPEN), so a hart that comes too late finds it closed and parks
+ * instead of appearing after boot. Bits 0..30: indices handed out (the boot
+ * hart's 0 included); atomic CAS by secondaries, closed once by the boot hart. */
+#define JOIN_OPEN 0x80000000u
+static uint32_t join_word = 1;
+
 void hart_secondary_main(unsigned long hartid, uintptr_t stack_top)
 {
-	for (unsigned i = 1; i < CAIRN_MAX_HARTS; i++) {
-		if (harts[i].hartid == hartid && harts[i].stack_top == stack_top) {
-			__asm__ volatile("mv tp, %0" ::"r"(&harts[i]));
+	uint32_t w = __atomic_load_n(&join_word, __ATOMIC_ACQUIRE);
+	while ((w & JOIN_OPEN) && (w & ~JOIN_OPEN) < CAIRN_MAX_HARTS) {
+		if (__atomic_compare_exchange_n(&join_word, &w, w + 1, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE)) {
+			struct hart *h = &harts[w & ~JOIN_OPEN];
+			hart_prepare(h, w & ~JOIN_OPEN, (uint32_t)hartid, stack_top);
+			__asm__ volatile("mv tp, %0" ::"r"(h));
 			mmu_enable_hart();
 			hart_online();
 		}
 	}
-	for (;;) /* not ours to run: park */
+	for (;;) /* too late, or no room: park */
 		wfi();
 }
 
@@ -110,41 +124,44 @@ static void free_stack(uint8_t *base)
 	page_free(base, HART_STACK_PAGES);
 }
 
-/* start_one: start hartid as logical index idx; true once it is online. Its
- * scheduler stack has an unmapped guard page below it. */
-static bool start_one(unsigned idx, uint32_t hartid)
+/* alloc_stack: a hart scheduler stack with an unmapped guard page below it;
+ * NULL (said why) when there is none. */
+static uint8_t *alloc_stack(uint32_t hartid)
 {
 	uint8_t *stack = page_alloc(HART_STACK_PAGES);
 	if (!stack) {
 		kprintf("cairn: hart%u not started: no memory for its stack\n", hartid);
-		return false;
+		return NULL;
 	}
 	int gerr = mmu_guard_set((uintptr_t)stack);
 	if (gerr) {
 		kprintf("cairn: hart%u not started: stack guard failed (%s)\n", hartid,
 			cairn_strerror(gerr));
 		page_free(stack, HART_STACK_PAGES);
-		return false;
+		return NULL;
 	}
-	struct hart *h = &harts[idx];
-	memset(h, 0, sizeof(*h));
-	hart_prepare(h, idx, hartid, (uintptr_t)stack + PAGE_SIZE + HART_STACK_SIZE);
-	__atomic_store_n(&nharts, idx + 1, __ATOMIC_RELEASE);
-	int err = sbi_hart_start(hartid, (uintptr_t)hart_secondary_entry, h->stack_top);
-	if (err) {
-		kprintf("cairn: hart%u failed to start: %s\n", hartid, cairn_strerror(err));
-	} else {
-		uint64_t deadline = time_us() + HART_START_TIMEOUT_US;
-		while (!__atomic_load_n(&h->online, __ATOMIC_ACQUIRE) && time_us() < deadline)
-			cpu_relax();
-		if (__atomic_load_n(&h->online, __ATOMIC_ACQUIRE))
-			return true;
-		kprintf("cairn: hart%u did not come online (hsm status %d)\n", hartid,
-			sbi_hart_status(hartid));
-	}
-	__atomic_store_n(&nharts, idx, __ATOMIC_RELEASE);
-	free_stack(stack);
-	return false;
+	return stack;
+}
+
+/* A secondary hart being started: its id, its stack, when hart_start was called. */
+struct start {
+	uint32_t hartid;
+	uint8_t *stack;
+	uint64_t t0;
+	bool started; /* hart_start succeeded and it has not joined (yet) */
+	bool joined;
+};
+
+/* join_wait: wait until every started hart took an index or the deadline
+ * passed, then close the door; returns how many indices were handed out. */
+static unsigned join_wait(unsigned started)
+{
+	uint64_t deadline = time_us() + HART_START_TIMEOUT_US;
+	while ((__atomic_load_n(&join_word, __ATOMIC_ACQUIRE) & ~JOIN_OPEN) < 1 + started &&
+	       time_us() < deadline)
+		cpu_relax();
+	/* A hart may still take an index before the door closes: it counts. */
+	return __atomic_and_fetch(&join_word, ~JOIN_OPEN, __ATOMIC_ACQ_REL);
 }
 
 void hart_start_secondaries(void)
@@ -152,13 +169,60 @@ void hart_start_secondaries(void)
 	if (!sbi.has_hsm || !sbi.has_ipi) {
 		kprintf("cairn: SBI %s missing: running on the boot hart only\n",
 			sbi.has_hsm ? "IPI" : "HSM");
+		__atomic_and_fetch(&join_word, ~JOIN_OPEN, __ATOMIC_ACQ_REL);
 		return;
 	}
-	uint32_t boot = harts[0].hartid;
-	for (unsigned i = 0; i < platform.nharts && nharts < CAIRN_MAX_HARTS; i++) {
+	__atomic_or_fetch(&join_word, JOIN_OPEN, __ATOMIC_ACQ_REL);
+	/* Every stack and guard page first, while the boot hart is the only one
+	 * translating (no TLB shootdown to wake anyone), then every hart_start at
+	 * once: the harts come up in parallel, so bring-up costs the slowest
+	 * hart's wake-up, not the sum (docs/architecture.md, Boot timeline). */
+	struct start st[CAIRN_MAX_HARTS];
+	unsigned n = 0, started = 0;
+	for (unsigned i = 0; i < platform.nharts && 1 + n < CAIRN_MAX_HARTS; i++) {
 		uint32_t id = platform.harts[i].hartid;
-		if (id != boot)
-			(void)start_one(nharts, id);
+		if (id != harts[0].hartid && (st[n].stack = alloc_stack(id)) != NULL) {
+			st[n].hartid = id;
+			st[n++].joined = false;
+		}
+	}
+	for (unsigned k = 0; k < n; k++) {
+		uintptr_t top = (uintptr_t)st[k].stack + PAGE_SIZE + HART_STACK_SIZE;
+		st[k].t0 = time_us();
+		int err = sbi_hart_start(st[k].hartid, (uintptr_t)hart_secondary_entry, top);
+		st[k].started = err == 0;
+		started += st[k].started;
+		if (err)
+			kprintf("cairn: hart%u failed to start: %s\n", st[k].hartid,
+				cairn_strerror(err));
+	}
+	unsigned count = join_wait(started);
+	/* Every hart that took an index runs our code: it reaches the scheduler. */
+	uint64_t deadline = time_us() + HART_START_TIMEOUT_US;
+	for (unsigned i = 1; i < count; i++) {
+		struct hart *h = &harts[i];
+		while (!__atomic_load_n(&h->online, __ATOMIC_ACQUIRE)) {
+			if (time_us() > deadline)
+				panic("hart index %u took its place but did not come online", i);
+			cpu_relax();
+		}
+		for (unsigned k = 0; k < n; k++)
+			if (st[k].started && st[k].hartid == h->hartid) {
+				timeline_hart(h->hartid, h->up_us - st[k].t0);
+				st[k].started = false;
+				st[k].joined = true;
+			}
+	}
+	__atomic_store_n(&nharts, count, __ATOMIC_RELEASE);
+	/* A hart started but not joined may still come up and park on its stack:
+	 * that stack stays allocated. Stacks of harts never started are freed now
+	 * that every online hart counts for the guard page's TLB shootdown. */
+	for (unsigned k = 0; k < n; k++) {
+		if (st[k].started)
+			kprintf("cairn: hart%u did not come online (hsm status %d)\n", st[k].hartid,
+				sbi_hart_status(st[k].hartid));
+		else if (st[k].stack && !st[k].joined)
+			free_stack(st[k].stack);
 	}
 }
 

@@ -10,6 +10,7 @@
 #include "cairn/cap.h"
 #include "cairn/cap_gate.h"
 #include "cairn/console.h"
+#include "cairn/copy.h"
 #include "cairn/err.h"
 #include "cairn/hart.h"
 #include "cairn/mmu.h"
@@ -213,6 +214,66 @@ static int test_mmu(void)
 	return 0;
 }
 
+/* A read of one page done on another hart (tlb_touch, through hart_call). */
+struct tlb_probe {
+	const void *va;
+	uint64_t val;
+	long rc; /* copy_bytes: 0 or CAIRN_EFAULT */
+};
+
+static void tlb_touch(void *arg)
+{
+	struct tlb_probe *p = arg;
+	p->rc = copy_bytes(&p->val, p->va, sizeof(p->val));
+}
+
+/* test_tlb_shootdown: hart 1 reads a page (its TLB now holds the page), goes
+ * back to sleep; the page is unmapped here; hart 1's next read must fault:
+ * the shootdown reached it, by interrupt when busy or, when it slept in the
+ * idle wfi, by the flush it does on leaving idle (mm/mmu.c). QEMU's TLB keeps
+ * a translation until sfence.vma, so a missed flush shows as a read that works. */
+static int test_tlb_shootdown(void)
+{
+	static struct tlb_probe p;
+	struct hart *b = hart_get(1);
+	if (!b)
+		return 0; /* one hart: nothing to shoot down */
+	uint8_t *pg = page_alloc(1);
+	if (!pg) {
+		kprintf("ktest: tlb shootdown FAILED: no page\n");
+		return 1;
+	}
+	memset(pg, 0x5a, PAGE_SIZE);
+	p.va = pg;
+	int bad = hart_call_kernel(b, tlb_touch, &p, 1000000) != 0 || p.rc != 0;
+	/* Let hart 1 fall asleep again (it usually does within microseconds). */
+	uint64_t until = time_us() + 200000;
+	while (!__atomic_load_n(&b->tlb_idle, __ATOMIC_SEQ_CST) && time_us() < until)
+		sched_sleep_us(1000);
+	bool idle = __atomic_load_n(&b->tlb_idle, __ATOMIC_SEQ_CST);
+	if (!bad && mmu_guard_set((uintptr_t)pg) != 0)
+		bad = 1;
+	p.rc = 0;
+	if (!bad && (hart_call_kernel(b, tlb_touch, &p, 1000000) != 0 || p.rc != CAIRN_EFAULT)) {
+		kprintf("ktest: tlb shootdown FAILED: hart%u read an unmapped page (rc %ld, "
+			"%s)\n",
+			b->hartid, p.rc, idle ? "it was idle" : "it was busy");
+		bad = 1;
+	}
+	if (mmu_guard_clear((uintptr_t)pg) != 0 ||
+	    hart_call_kernel(b, tlb_touch, &p, 1000000) != 0 || p.rc != 0) {
+		kprintf("ktest: tlb shootdown FAILED: hart%u cannot read the page mapped again\n",
+			b->hartid);
+		bad = 1;
+	}
+	page_free(pg, 1);
+	if (bad)
+		return 1;
+	kprintf("ktest: tlb shootdown reached hart%u while it was %s\n", b->hartid,
+		idle ? "idle" : "busy");
+	return 0;
+}
+
 /* dive: recurse until a frame lies below floor, then spin 60 ms there with
  * interrupts on, so ticks arrive with the stack nearly full. */
 static __attribute__((noinline)) uint64_t dive(uintptr_t floor, uint64_t depth)
@@ -261,6 +322,7 @@ int ktest_core_run(void)
 	failed += test_ipi();
 	failed += test_sched();
 	failed += test_mmu();
+	failed += test_tlb_shootdown();
 	failed += test_trap_stack();
 	return failed;
 }

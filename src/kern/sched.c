@@ -74,7 +74,7 @@ static void kick_idle_hart(void)
 	}
 }
 
-/* make_runnable: queue t at the tail. sched_lock held. */
+/* make_runnable: queue t at the tail and wake an idle hart for it. sched_lock held. */
 static void make_runnable(struct thread *t)
 {
 	t->state = T_RUNNABLE;
@@ -82,9 +82,25 @@ static void make_runnable(struct thread *t)
 	kick_idle_hart();
 }
 
-/* wake_thread: take t off any wait queue and timer, make it runnable with
- * reason. sched_lock held; t must be sleeping. */
-static void wake_thread(struct thread *t, int reason)
+/* make_runnable_next: for a caller whose own hart looks at the run queue next
+ * (it blocks or exits right after): when the queue is empty, t is queued
+ * without waking an idle hart, and this hart runs it next; otherwise as
+ * make_runnable, so t never waits behind others while a hart sleeps. Under
+ * QEMU, waking a sleeping hart is a host thread wake-up that a loaded host can
+ * delay by milliseconds (docs/architecture.md, Boot timeline). sched_lock held. */
+static void make_runnable_next(struct thread *t)
+{
+	bool alone = list_empty(&runq);
+	t->state = T_RUNNABLE;
+	list_push_back(&runq, &t->qnode);
+	if (!alone)
+		kick_idle_hart();
+}
+
+/* wake_one: take t off any wait queue and timer, make it runnable with reason
+ * (make_runnable, or make_runnable_next when next). sched_lock held; t must be
+ * sleeping. */
+static void wake_one(struct thread *t, int reason, bool next)
 {
 	if (list_linked(&t->qnode))
 		list_remove(&t->qnode);
@@ -92,8 +108,14 @@ static void wake_thread(struct thread *t, int reason)
 		list_remove(&t->tnode);
 	t->wake_at = 0;
 	t->wake_reason = reason;
-	make_runnable(t);
+	if (next)
+		make_runnable_next(t);
+	else
+		make_runnable(t);
 }
+
+/* wake_thread: wake t with reason (sched_lock held; t sleeping). */
+static void wake_thread(struct thread *t, int reason) { wake_one(t, reason, false); }
 
 /* timer_insert: put t on the timer list in deadline order. sched_lock held. */
 static void timer_insert(struct thread *t)
@@ -154,8 +176,10 @@ static void thread_trampoline(void)
 /* stack_pages: pages of t's stack allocation, the guard page included. */
 static size_t stack_pages(const struct thread *t) { return t->stack_size / PAGE_SIZE + 1; }
 
-int thread_create(struct thread **out, const char *name, uint16_t component, void (*entry)(void *),
-		  void *arg, bool detached)
+/* create: thread_create; next: the caller joins the new thread at once (thread_run),
+ * freeing its own hart for it (make_runnable_next). */
+static int create(struct thread **out, const char *name, uint16_t component, void (*entry)(void *),
+		  void *arg, bool detached, bool next)
 {
 	uint16_t self = thread_component();
 	if (self != 0 && component != self &&
@@ -205,15 +229,24 @@ int thread_create(struct thread **out, const char *name, uint16_t component, voi
 	spin_lock(&sched_lock);
 	t->id = ++next_tid;
 	list_push_back(&all_threads, &t->anode);
-	make_runnable(t);
+	if (next)
+		make_runnable_next(t);
+	else
+		make_runnable(t);
 	spin_unlock(&sched_lock);
 	return 0;
+}
+
+int thread_create(struct thread **out, const char *name, uint16_t component, void (*entry)(void *),
+		  void *arg, bool detached)
+{
+	return create(out, name, component, entry, arg, detached, false);
 }
 
 int thread_run(const char *name, uint16_t component, void (*entry)(void *), void *arg)
 {
 	struct thread *t;
-	int err = thread_create(&t, name, component, entry, arg, false);
+	int err = create(&t, name, component, entry, arg, false, true);
 	return err ? err : thread_join(t);
 }
 
@@ -255,8 +288,13 @@ static _Noreturn void exit_locked(struct thread *t, int code)
 	t->exit_code = code;
 	t->state = T_ZOMBIE;
 	struct list_node *n;
-	while ((n = list_pop_front(&t->joinq.waiters)) != NULL)
-		wake_thread(list_entry(n, struct thread, qnode), 0);
+	/* This hart is free as soon as sched() returns to its loop: the first
+	 * joiner may run here (make_runnable_next); any more wake idle harts. */
+	bool first = true;
+	while ((n = list_pop_front(&t->joinq.waiters)) != NULL) {
+		wake_one(list_entry(n, struct thread, qnode), 0, first);
+		first = false;
+	}
 	sched();
 	panic("zombie %s ran again", t->name);
 }
@@ -374,7 +412,11 @@ _Noreturn void sched_run(void)
 			 * interrupt itself is taken once intr_on() runs. */
 			h->idle = 1;
 			spin_unlock(&sched_lock);
+			/* TLB shootdowns skip this hart until mmu_idle_leave,
+			 * which flushes before the first interrupt handler runs. */
+			mmu_idle_enter();
 			wfi();
+			mmu_idle_leave();
 			intr_on();
 			continue;
 		}

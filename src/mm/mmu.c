@@ -18,6 +18,10 @@
 
 #define PAGE_MASK (PAGE_SIZE - 1)
 #define MMU_FLUSH_TIMEOUT_US 1000000
+#ifndef CAIRN_MAX_HARTS
+#define CAIRN_MAX_HARTS 4
+#endif
+_Static_assert(CAIRN_MAX_HARTS <= 64, "flush_page keeps the harts to flush in a 64-bit mask");
 
 extern char __image_start[], __text_end[], __rodata_end[], __image_end[];
 extern char boot_stack_guard[];
@@ -168,19 +172,61 @@ static void local_flush(void *arg)
 	__asm__ volatile("sfence.vma %0, zero" ::"r"(arg) : "memory");
 }
 
+void mmu_idle_enter(void) { __atomic_store_n(&hart_self()->tlb_idle, 1, __ATOMIC_SEQ_CST); }
+
+void mmu_idle_leave(void)
+{
+	struct hart *h = hart_self();
+	__atomic_store_n(&h->tlb_idle, 0, __ATOMIC_SEQ_CST);
+	if (__atomic_exchange_n(&h->tlb_stale, 0, __ATOMIC_SEQ_CST))
+		__asm__ volatile("sfence.vma zero, zero" ::: "memory");
+}
+
 /* flush_page: drop va's translation from every hart that uses the table, and
- * wait until each has. Called without mmu_lock, in thread or boot context. */
+ * wait until each has; a hart idle in wfi is not interrupted but flushes
+ * before it leaves idle (mmu_idle_leave): under QEMU, waking sleeping harts
+ * for every guard page was most of the supervisor's cost on 4 harts
+ * (docs/architecture.md, Boot timeline). Called without mmu_lock, in thread or
+ * boot context.
+ * With SBI RFENCE, one call per 64-hart-id window covers every hart in it:
+ * the firmware interrupts them all at once and waits for all, so the cost is
+ * one round trip, not one per hart (on QEMU, waking each sleeping hart in turn
+ * was most of what extra harts added to boot: docs/architecture.md). */
 static void flush_page(uintptr_t va)
 {
-	for (unsigned i = 0; i < hart_count(); i++) {
+	unsigned n = hart_count();
+	uint64_t todo = 0; /* bit i: hart index i still to flush */
+	for (unsigned i = 0; i < n; i++) {
 		struct hart *h = hart_get(i);
 		if (!__atomic_load_n(&h->mmu_on, __ATOMIC_ACQUIRE))
 			continue;
+		/* Dekker with mmu_idle_leave: stale is stored before idle is read
+		 * (seq_cst both), the hart stores idle = 0 before it reads stale.
+		 * So either we see it outside idle and interrupt it, or it sees
+		 * stale and flushes before it touches anything the change affects.
+		 * The seq_cst store also orders the PTE write before it. */
+		__atomic_store_n(&h->tlb_stale, 1, __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&h->tlb_idle, __ATOMIC_SEQ_CST))
+			todo |= 1ull << i;
+	}
+	while (todo) {
+		unsigned first = (unsigned)__builtin_ctzll(todo);
+		struct hart *h = hart_get(first);
 		int err;
-		if (sbi.has_rfence)
-			err = sbi_remote_sfence_vma(1, h->hartid, va, PAGE_SIZE);
-		else
+		if (sbi.has_rfence) {
+			unsigned long base = h->hartid & ~63ul, mask = 0;
+			for (unsigned i = first; i < n; i++) {
+				uint32_t id = hart_get(i)->hartid;
+				if ((todo & (1ull << i)) && (id & ~63ul) == base) {
+					mask |= 1ul << (id - base);
+					todo &= ~(1ull << i);
+				}
+			}
+			err = sbi_remote_sfence_vma(mask, base, va, PAGE_SIZE);
+		} else {
+			todo &= ~(1ull << first);
 			err = hart_call_kernel(h, local_flush, (void *)va, MMU_FLUSH_TIMEOUT_US);
+		}
 		if (err)
 			panic("mmu: TLB flush of 0x%lx on hart%u failed: %s", (unsigned long)va,
 			      h->hartid, cairn_strerror(err));

@@ -19,6 +19,7 @@
 #include "cairn/panic.h"
 #include "cairn/sched.h"
 #include "cairn/sync.h"
+#include "cairn/timeline.h"
 #include "cairn/timer.h"
 
 #define DRAIN_WARN_US 2000000u	  /* warn when calls take this long to leave */
@@ -52,6 +53,7 @@ struct job {
 	const struct component_desc *d;
 	enum job_kind kind;
 	int rc;
+	uint64_t init_us, start_us; /* JOB_UP: how long init and start took */
 };
 
 /* job_run: the body of a lifecycle thread, in the component's identity. */
@@ -62,20 +64,27 @@ static void job_run(void *arg)
 		j->d->stop();
 		return;
 	}
+	uint64_t t0 = time_us();
 	j->rc = j->d->init ? j->d->init() : 0;
+	uint64_t t1 = time_us();
+	j->init_us = t1 - t0;
 	if (j->rc == 0 && j->d->start) {
 		j->rc = j->d->start();
+		j->start_us = time_us() - t1;
 		if (j->rc != 0 && j->d->stop)
 			j->d->stop(); /* undo init */
 	}
 }
 
 /* run_as: run a lifecycle job in a new thread owned by comp; its result, or
- * the thread's exit code when it died (a contained fault). */
+ * the thread's exit code when it died (a contained fault). A first bring-up's
+ * init and start times go to the boot timeline. */
 static int run_as(unsigned comp, enum job_kind kind)
 {
 	struct job j = { .d = component_table[comp], .kind = kind, .rc = 0 };
 	int code = thread_run(j.d->name, (uint16_t)comp, job_run, &j);
+	if (kind == JOB_UP && !code)
+		timeline_comp(comp, j.init_us, j.start_us);
 	return code ? code : j.rc;
 }
 

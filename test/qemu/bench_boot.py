@@ -2,7 +2,8 @@
 """Smoke test of the in-image benchmark (not a timing test): boots with
 `bench benchms=50` on a fresh 8 MiB `scratch` disk and checks that every
 benchmark line is printed, well-formed, with non-zero figures, and that the
-run ends with `bench: done failed=0` and exit status 0.
+run ends with `bench: done failed=0` and exit status 0; and that the boot
+timeline line is there and consistent (platform/qemu-virt/timeline.py).
 
   bench_boot.py QEMU_PY KERNEL LOG [--crypto] [--blk]
 """
@@ -21,7 +22,7 @@ def main():
     cmd = [sys.executable, qemu_py, "test", "--kernel", kernel, "--smp", "2",
            "--append", "bench benchms=50", "--timeout", "60", "--log", log,
            "--expect", "bench: done failed=0", "--forbid", "PANIC|TRAP|FAILED",
-           "--expect-match", r"bench: start ms=50 harts=2"]
+           "--expect-match", r"bench: start ms=50 harts=2", "--check-timeline"]
     if "--crypto" in extra:
         cmd += ["--expect-match", rf"bench: memcpy {NONZERO_MBS} bytes={POS} us={POS}"]
         for name in ("crc32c-zbc", "crc32c-table", "sha256"):
@@ -37,6 +38,9 @@ def main():
                     "--expect-count",
                     rf"bench: blk (seq|rand)-(read|write) bs=\d+ qd=(1|16) {NONZERO_MBS} "
                     rf"IOPS={POS} ops={POS} us={POS}=8",
+                    "--expect-count",
+                    rf"bench: blk rand-(read|write) bs=\d+ qd=(2|4|8) {NONZERO_MBS} "
+                    rf"IOPS={POS} ops={POS} us={POS}=6",
                     "--expect-match",
                     rf"bench: blk flush n={POS} avg_us=\d+ p50_us=\d+ p99_us=\d+ max_us={POS}"]
         return subprocess.run(cmd).returncode

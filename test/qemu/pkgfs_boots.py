@@ -225,7 +225,8 @@ def main():
         for tag, disk, opts, append, checks in boots:
             cmd = [sys.executable, qemu_py, "test", "--kernel", kernel, "--smp", "2",
                    "--timeout", "120", "--forbid", "PANIC|TRAP|FAILED", "--append", append,
-                   "--log", os.path.join(logdir, f"{name}_{tag}.log")] + checks
+                   "--log", os.path.join(logdir, f"{name}_{tag}.log"),
+                   "--check-timeline"] + checks
             if disk:
                 bs = opts[1] if len(opts) > 1 else "512"
                 cmd += ["--disk", f"{disk}:pkgfs:ro:{bs}"]

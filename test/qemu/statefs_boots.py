@@ -69,7 +69,7 @@ class Run:
                "--timeout", "120", "--forbid", "PANIC|TRAP|FAILED",
                "--disk", f"{self.disk}:state::{self.bs}", "--append", append,
                "--log", os.path.join(self.logdir, f"{self.name}_{tag}.log"),
-               "--expect", "SELFTEST: done failed=0"]
+               "--expect", "SELFTEST: done failed=0", "--check-timeline"]
         if ready:
             cmd += ["--expect", "statefs: ready"]
         for m in expect:

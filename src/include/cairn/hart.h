@@ -63,10 +63,16 @@ struct hart {
 	/* Written by this hart, read by others (atomics): */
 	uint64_t ticks;	 /* timer interrupts taken; relaxed loads are fine */
 	uint32_t online; /* 1 once in the scheduler */
+	uint64_t up_us;	 /* time_us() as it entered the scheduler (before online is set) */
 	uint32_t idle;	 /* 1 while waiting in wfi; protected by sched_lock */
 	uint32_t mmu_on; /* 1 once this hart translates through the kernel table */
+	/* 1 while in the idle wfi, where it touches nothing but its own area, the
+	 * scheduler lock and text (whose mappings never change): a TLB shootdown
+	 * skips it (mm/mmu.c, mmu_idle_enter); seq_cst. */
+	uint32_t tlb_idle;
 
 	/* Written by other harts: */
+	uint32_t tlb_stale;	    /* a shootdown happened: flush before leaving idle; seq_cst */
 	uint32_t ipi_pending;	    /* enum ipi_reason bits; atomic or/exchange */
 	uint32_t call_busy;	    /* cross-hart call slot taken; atomic CAS */
 	void (*call_fn)(void *arg); /* valid while call_busy */

@@ -37,5 +37,11 @@ int mmu_lookup(uintptr_t va, pte_t *pte, int *level);
 unsigned long mmu_count_wx(void);
 /* mmu_enabled: this hart translates through the kernel table. */
 bool mmu_enabled(void);
+/* mmu_idle_enter / mmu_idle_leave: bracket the scheduler's idle wfi
+ * (interrupts off, nothing touched in between but the hart's own area). While
+ * inside, TLB shootdowns do not interrupt this hart: they mark it stale, and
+ * mmu_idle_leave flushes its whole TLB before anything else runs. */
+void mmu_idle_enter(void);
+void mmu_idle_leave(void);
 
 #endif
