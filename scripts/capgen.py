@@ -37,6 +37,11 @@ BUDGET_DEFAULTS = {"heap": 256 * 1024, "pages": 64, "threads": 8, "handles": 8}
 BUDGET_MIN = {"heap": 0, "pages": 0, "threads": 1, "handles": 0}  # a thread runs init
 BUDGET_MAX = {"heap": 1 << 40, "pages": 1 << 24, "threads": 4096, "handles": 4096}
 SIZE_RE = re.compile(r"^([0-9]{1,12})([KM]?)$")
+# Per-prefix statefs quotas (`prefix ... quota=SIZE keys=N`; cap_prefix in cap.h):
+# bytes of keys plus values under the prefix, and live keys under it. A prefix
+# without one is bounded only by the device and the engine's key cap.
+PREFIX_LIMIT_KEYS = ("quota", "keys")
+PREFIX_LIMIT_MAX = {"quota": 1 << 40, "keys": 1 << 24}
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 SERIAL_RE = re.compile(r"^[A-Za-z0-9_.-]{1,20}$")  # virtio-blk serials are <= 20 bytes
 PREFIX_RE = re.compile(r"^/state/([A-Za-z0-9_.-]+/)+$")
@@ -48,7 +53,7 @@ SYNTAX = {
     "component": "component NAME option=OPT|always [needs=A,B?]",
     "grant": "grant CALLER -> CALLEE[, CALLEE?...]",
     "disk": "disk SERIAL owner=NAME mode=rw|ro",
-    "prefix": "prefix /state/PATH/ NAME:RIGHTS [NAME:RIGHTS...]",
+    "prefix": "prefix /state/PATH/ NAME:RIGHTS [NAME:RIGHTS...] [quota=SIZE] [keys=N]",
     "keyuse": "keyuse OWNER/KEY NAME:pub|sign[,pub|sign] [NAME:...]",
     "privilege": "privilege NAME PRIV[,PRIV...]",
     "budget": "budget NAME|default [heap=SIZE] [pages=N] [threads=N] [handles=N]",
@@ -95,6 +100,7 @@ class Prefix:
     prefix: str
     rights: list  # of (component name, bits)
     line: int
+    limits: dict = field(default_factory=dict)  # "quota"/"keys" -> value, as given
 
 
 @dataclass
@@ -160,6 +166,7 @@ class Config:
     privs: dict = field(default_factory=dict)  # enabled name -> PRIV_BITS mask
     budgets: dict = field(default_factory=dict)  # enabled name -> {key: value}, all keys
     keyuses: list = field(default_factory=list)  # of (owner, key, [(name, bits)])
+    prefix_limits: dict = field(default_factory=dict)  # prefix -> {"quota"/"keys": value}
 
     def comp_id(self, name):
         """Component id: kernel 0, enabled components 1..n in table order."""
@@ -271,16 +278,43 @@ def parse_prefix(t, line, toks):
     if not PREFIX_RE.match(pfx) or any(s in (".", "..") for s in segs):
         return t.error(line, f"syntax error: bad prefix '{pfx}' (/state/ then segments of "
                              "A-Z a-z 0-9 _ . -, ending in /)")
-    rights = []
+    rights, limits = [], {}
     for tok in toks[2:]:
+        if "=" in tok:
+            if parse_prefix_limit(t, line, tok, limits) is False:
+                return None
+            continue
         r = parse_rights(t, line, tok)
         if r is None:
             return None
         if any(n == r[0] for n, _ in rights):
             return t.error(line, f"duplicate rights for '{r[0]}' on prefix '{pfx}'")
         rights.append(r)
-    t.prefixes.append(Prefix(pfx, rights, line))
+    if not rights:
+        return t.error(line, f"syntax error: expected '{SYNTAX['prefix']}'")
+    t.prefixes.append(Prefix(pfx, rights, line, limits))
     return None
+
+
+def parse_prefix_limit(t, line, tok, limits):
+    """Parse quota=SIZE (bytes, K/M suffix) or keys=N into limits; False after reporting."""
+    key, _, val = tok.partition("=")
+    if key not in PREFIX_LIMIT_KEYS:
+        t.error(line, f"unknown prefix limit '{key}' (known: {', '.join(PREFIX_LIMIT_KEYS)})")
+        return False
+    if key in limits:
+        t.error(line, f"prefix limit '{key}' given twice")
+        return False
+    v = parse_size(val) if key == "quota" else (int(val) if re.match(r"^[0-9]{1,12}$", val) else None)
+    if v is None:
+        want = "a number (K or M suffix allowed)" if key == "quota" else "a number"
+        t.error(line, f"prefix {key}={val}: expected {want}")
+        return False
+    if not 1 <= v <= PREFIX_LIMIT_MAX[key]:
+        t.error(line, f"prefix {key}={val}: out of range 1..{PREFIX_LIMIT_MAX[key]}")
+        return False
+    limits[key] = v
+    return True
 
 
 def parse_keyuse(t, line, toks):
@@ -647,8 +681,10 @@ def resolve(t, enable):
         users = [(n, b) for n, b in k.users if n in on]
         if k.owner in on and users:
             keyuses.append((k.owner, k.key, users))
-    return Config(enabled, grants, start_order(t, enabled), disks, prefixes, privs,
-                  resolve_budgets(t, enabled), keyuses)
+    cfg = Config(enabled, grants, start_order(t, enabled), disks, prefixes, privs,
+                 resolve_budgets(t, enabled), keyuses)
+    cfg.prefix_limits = {p.prefix: p.limits for p in t.prefixes}
+    return cfg
 
 
 def c_id(name):
@@ -660,6 +696,14 @@ def rights_c(bits):
     """Rights bits as CAP_R | CAP_W | CAP_L."""
     names = [f"CAP_{c.upper()}" for c, b in RIGHT_BITS.items() if bits & b]
     return " | ".join(names) if names else "0"
+
+
+def prefix_limits_c(cfg, pfx):
+    """The quota_bytes, quota_keys initializers of a prefix (no limit: the maximum)."""
+    lim = cfg.prefix_limits.get(pfx, {})
+    q = f"{lim['quota']}u" if "quota" in lim else "UINT64_MAX"
+    k = f"{lim['keys']}u" if "keys" in lim else "UINT32_MAX"
+    return f"{q}, {k}"
 
 
 def wrap_or(head, terms, width=96):
@@ -760,7 +804,8 @@ def emit_c(t, cfg):
         out.append("};")
     if cfg.prefixes:
         out += ["", "static const struct cap_prefix prefixes[CAP_PREFIX_COUNT] = {"]
-        out += [f'\t{{ "{p}", {len(p)}, prefix{i}_rights }},' for i, (p, _) in enumerate(cfg.prefixes)]
+        out += [f'\t{{ "{p}", {len(p)}, prefix{i}_rights, {prefix_limits_c(cfg, p)} }},'
+                for i, (p, _) in enumerate(cfg.prefixes)]
         out.append("};")
     out += ["", "const struct cap_table cap_table = {",
             "\t.comp_count = CAP_COMP_COUNT,",

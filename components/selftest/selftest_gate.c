@@ -41,6 +41,7 @@ static int bad_pointers(void)
 {
 	static const char key[] = "/state/selftest/gate";
 	struct statefs_dirent ent;
+	struct statefs_svc_usage use;
 	char buf[8];
 	uint64_t seq = audit_next_seq();
 	uint32_t gen = supervisor_generation(CAP_COMP_STATEFS);
@@ -59,6 +60,9 @@ static int bad_pointers(void)
 			     statefs_svc_list("/state/selftest/", BAD_ADDR, &ent, 1));
 	bad += expect_efault("list into rodata",
 			     statefs_svc_list("/state/selftest/", NULL, (void *)ro_buf, 1));
+	bad += expect_efault("usage prefix", statefs_svc_usage(BAD_ADDR, &use));
+	bad += expect_efault("usage into rodata",
+			     statefs_svc_usage("/state/quota/", (void *)ro_buf));
 	struct statefs_op ops[2] = { { STATEFS_OP_PUT, key, "new", 3 },
 				     { STATEFS_OP_PUT, BAD_ADDR, "v", 1 } };
 	bad += expect_efault("batch ops", statefs_svc_batch(BAD_ADDR, 1));
@@ -75,8 +79,8 @@ static int bad_pointers(void)
 	bool serving = n == 5 && memcmp(buf, "value", 5) == 0 && statefs_svc_delete(key) == 0;
 	bool up = supervisor_state(CAP_COMP_STATEFS) == COMP_UP &&
 		  supervisor_generation(CAP_COMP_STATEFS) == gen;
-	if (bad || audited != 12 || !serving || !up) {
-		kprintf("ktest: gate bad pointers FAILED: %d wrong results, %u audited (want 12), "
+	if (bad || audited != 14 || !serving || !up) {
+		kprintf("ktest: gate bad pointers FAILED: %d wrong results, %u audited (want 14), "
 			"serving=%d up=%d\n",
 			bad, audited, serving, up);
 		return 1;

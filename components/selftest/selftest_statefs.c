@@ -5,7 +5,9 @@
  *   across reboots (boot 1 writes, boot 2 with "stateverify" reads back).
  * "statefsbench" runs the benchmark (selftest_bench_statefs.c) instead.
  * "statefsnotest" skips them (boots that must leave the boot counter as the
- * journal's last record). Without a state disk statefs is not up: they skip. */
+ * journal's last record); "statefsquota" runs only the prefix quota smoke and
+ * "statefsfull" only the ENOSPC smoke (selftest_statefs_limits.c). Without a
+ * state disk statefs is not up: they skip. */
 #include <stdio.h>
 #include <string.h>
 
@@ -487,6 +489,10 @@ int selftest_statefs(void)
 		kprintf("SELFTEST: statefs tests skipped (statefsnotest)\n");
 		return 0;
 	}
+	if (dt_bootargs_has(platform.bootargs, "statefsfull"))
+		return selftest_statefs_limits(true); /* a small disk: the ENOSPC smoke alone */
+	if (dt_bootargs_has(platform.bootargs, "statefsquota"))
+		return selftest_statefs_limits(false);
 	int failed = test_put();
 	failed += test_batch();
 	failed += test_unauthorized();
@@ -494,5 +500,6 @@ int selftest_statefs(void)
 	failed += test_restart_persist();
 	failed += test_restart_under_load();
 	failed += test_reboot();
+	failed += selftest_statefs_limits(false);
 	return failed;
 }

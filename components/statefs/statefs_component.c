@@ -25,10 +25,18 @@
 #include "statefs_svc.h"
 #include "virtio_blk.h"
 
+/* What the keys under one prefix rule hold (its quota: cap_table.prefixes[i]). */
+struct sfs_usage {
+	uint64_t bytes; /* key plus value bytes */
+	uint32_t keys;	/* live keys */
+};
+
 static struct {
 	struct mutex lock;  /* serialises every engine call */
 	struct statefs *fs; /* mounted store; NULL when down */
 	struct blkdev *bd;  /* the claimed "state" disk; NULL when down */
+	/* Protected by lock; computed from the index by init, kept by every write: */
+	struct sfs_usage usage[CAP_PREFIX_COUNT + 1]; /* [i]: prefix rule i */
 	/* Written by init before the interface opens, read by statefs_svc_stat: */
 	struct statefs_replay_report rep; /* the last mount's replay */
 	bool ro;			  /* served read-only */
@@ -79,6 +87,122 @@ static int prefix_in(const struct cap_call *call, char p[STATEFS_KEY_MAX + 1], c
  * holding it (the component is being restarted; mutex_lock_live). */
 static int engine_lock(void) { return mutex_lock_live(&sfs.lock); }
 
+/* has_quota: prefix rule i declares quota= or keys=. */
+static bool has_quota(unsigned i)
+{
+	const struct cap_prefix *p = &cap_table.prefixes[i];
+	return p->quota_bytes != UINT64_MAX || p->quota_keys != UINT32_MAX;
+}
+
+/* A batch's net change to what one prefix holds. */
+struct quota_delta {
+	int rule; /* prefix rule index */
+	int64_t bytes;
+	int32_t keys;
+};
+
+/* delta_of: the entry for prefix rule `rule` in d[0..*nd), added when new. */
+static struct quota_delta *delta_of(struct quota_delta *d, size_t *nd, int rule)
+{
+	for (size_t i = 0; i < *nd; i++)
+		if (d[i].rule == rule)
+			return &d[i];
+	d[*nd] = (struct quota_delta){ rule, 0, 0 };
+	return &d[(*nd)++];
+}
+
+/* last_on_key: no later op of the batch names ops[i]'s key (its op decides). */
+static bool last_on_key(const struct statefs_op *ops, size_t n, size_t i)
+{
+	for (size_t j = i + 1; j < n; j++)
+		if (strcmp(ops[j].key, ops[i].key) == 0)
+			return false;
+	return true;
+}
+
+/* quota_plan: the net change of the whole batch per quota'd prefix (an overwrite
+ * counts the difference, a delete gives back), from the index; CAIRN_EDQUOT when
+ * it would take a prefix over its bytes or keys. A change that does not grow a
+ * prefix passes even over quota (the table may have been lowered). Caller holds
+ * sfs.lock; the keys are checked copies. */
+static int quota_plan(const struct statefs_op *ops, size_t n, struct quota_delta *d, size_t *nd)
+{
+	*nd = 0;
+	for (size_t i = 0; i < n; i++) {
+		int rule = cap_prefix_index(ops[i].key);
+		if (rule < 0 || !has_quota((unsigned)rule) || !last_on_key(ops, n, i))
+			continue;
+		int64_t klen = (int64_t)strlen(ops[i].key);
+		int old = statefs_size(sfs.fs, ops[i].key);
+		struct quota_delta *q = delta_of(d, nd, rule);
+		if (old >= 0) {
+			q->bytes -= klen + old;
+			q->keys--;
+		}
+		if (ops[i].type == STATEFS_OP_PUT) {
+			q->bytes += klen + (int64_t)ops[i].value_len;
+			q->keys++;
+		}
+	}
+	for (size_t i = 0; i < *nd; i++) {
+		const struct cap_prefix *p = &cap_table.prefixes[d[i].rule];
+		const struct sfs_usage *u = &sfs.usage[d[i].rule];
+		if (d[i].bytes > 0 && u->bytes + (uint64_t)d[i].bytes > p->quota_bytes)
+			return CAIRN_EDQUOT;
+		if (d[i].keys > 0 && (uint64_t)u->keys + (uint64_t)d[i].keys > p->quota_keys)
+			return CAIRN_EDQUOT;
+	}
+	return 0;
+}
+
+/* engine_write: the one write path of the service: the prefix quotas checked on
+ * the batch as a whole, the engine batch, then the usage kept, all under
+ * sfs.lock. ops hold checked copies. */
+static int engine_write(const struct statefs_op *ops, size_t n)
+{
+	struct quota_delta d[STATEFS_BATCH_MAX];
+	size_t nd;
+	int err = engine_lock();
+	if (err)
+		return err;
+	err = quota_plan(ops, n, d, &nd);
+	if (!err)
+		err = statefs_batch(sfs.fs, ops, n);
+	for (size_t i = 0; !err && i < nd; i++) {
+		sfs.usage[d[i].rule].bytes += (uint64_t)d[i].bytes;
+		sfs.usage[d[i].rule].keys += (uint32_t)d[i].keys;
+	}
+	mutex_unlock(&sfs.lock);
+	return err;
+}
+
+/* usage_scan: what the keys under each quota'd prefix hold, from the index (init,
+ * before the interface opens). */
+static int usage_scan(void)
+{
+	static struct statefs_dirent chunk[16];
+	memset(sfs.usage, 0, sizeof(sfs.usage));
+	for (unsigned i = 0; i < cap_table.prefix_count; i++) {
+		const char *p = cap_table.prefixes[i].prefix;
+		char after[STATEFS_KEY_MAX + 1] = "";
+		int n = 0;
+		if (!has_quota(i))
+			continue;
+		do {
+			n = statefs_list(sfs.fs, p, after, chunk, 16);
+			for (int k = 0; k < n; k++) {
+				sfs.usage[i].bytes += strlen(chunk[k].key) + chunk[k].value_len;
+				sfs.usage[i].keys++;
+			}
+			if (n > 0)
+				memcpy(after, chunk[n - 1].key, sizeof(after));
+		} while (n == 16);
+		if (n < 0)
+			return n;
+	}
+	return 0;
+}
+
 /* statefs_svc_put: gate, copy key and value in, key check and policy on the
  * copy, then the engine under sfs.lock (statefs_svc.h). */
 int statefs_svc_put(const char *key, const void *value, size_t len)
@@ -100,9 +224,9 @@ int statefs_svc_put(const char *key, const void *value, size_t len)
 		err = CAIRN_ENOMEM;
 	if (!err)
 		err = cap_copy_in(&call, v, value, len);
-	if (!err && !(err = engine_lock())) {
-		err = statefs_put(sfs.fs, k, v, len);
-		mutex_unlock(&sfs.lock);
+	if (!err) {
+		struct statefs_op op = { STATEFS_OP_PUT, k, v, len };
+		err = engine_write(&op, 1);
 	}
 	free(v);
 	cap_leave(&call);
@@ -152,9 +276,9 @@ int statefs_svc_delete(const char *key)
 	err = key_in(&call, k, key);
 	if (!err)
 		err = policy(&call, k, CAP_W, "delete");
-	if (!err && !(err = engine_lock())) {
-		err = statefs_delete(sfs.fs, k);
-		mutex_unlock(&sfs.lock);
+	if (!err) {
+		struct statefs_op op = { STATEFS_OP_DELETE, k, NULL, 0 };
+		err = engine_write(&op, 1);
 	}
 	cap_leave(&call);
 	return err;
@@ -269,10 +393,8 @@ int statefs_svc_batch(const struct statefs_op *ops, size_t n)
 		err = CAIRN_ENOMEM;
 	if (!err)
 		err = batch_in(&call, ops, n, o, c);
-	if (!err && !(err = engine_lock())) {
-		err = statefs_batch(sfs.fs, o, n);
-		mutex_unlock(&sfs.lock);
-	}
+	if (!err)
+		err = engine_write(o, n);
 	for (size_t i = 0; c && i < n; i++)
 		free(c[i].value);
 	free(c);
@@ -292,6 +414,53 @@ int statefs_svc_sync(void)
 		err = statefs_sync(sfs.fs);
 		mutex_unlock(&sfs.lock);
 	}
+	cap_leave(&call);
+	return err;
+}
+
+/* statefs_svc_compact: gate (no key policy: like sync, a compaction exposes and
+ * changes no key), then the engine under sfs.lock (statefs_svc.h). */
+int statefs_svc_compact(void)
+{
+	struct cap_call call;
+	int err = cap_enter(&call, CAP_COMP_STATEFS, "compact");
+	if (err)
+		return err;
+	if (!(err = engine_lock())) {
+		err = statefs_compact_now(sfs.fs);
+		mutex_unlock(&sfs.lock);
+	}
+	cap_leave(&call);
+	return err;
+}
+
+/* statefs_svc_usage: gate, copy the prefix in, policy (l: the count is what a
+ * listing shows), the usage and quota of its rule under sfs.lock (statefs_svc.h). */
+int statefs_svc_usage(const char *prefix, struct statefs_svc_usage *out)
+{
+	struct cap_call call;
+	char p[STATEFS_KEY_MAX + 1];
+	struct statefs_svc_usage u = { 0 };
+	int err = cap_enter(&call, CAP_COMP_STATEFS, "usage");
+	if (err)
+		return err;
+	err = prefix_in(&call, p, prefix);
+	if (!err)
+		err = policy(&call, p, CAP_L, "usage");
+	int rule = err ? -1 : cap_prefix_index(p);
+	if (!err && (rule < 0 || strcmp(cap_table.prefixes[rule].prefix, p) != 0))
+		err = CAIRN_EINVAL; /* not a rule of the table itself */
+	if (!err && !(err = engine_lock())) {
+		const struct cap_prefix *r = &cap_table.prefixes[rule];
+		u.quota_bytes = r->quota_bytes;
+		u.quota_keys = r->quota_keys;
+		u.tracked = has_quota((unsigned)rule);
+		u.bytes = sfs.usage[rule].bytes;
+		u.keys = sfs.usage[rule].keys;
+		mutex_unlock(&sfs.lock);
+	}
+	if (!err)
+		err = cap_copy_out(&call, out, &u, sizeof(u));
 	cap_leave(&call);
 	return err;
 }
@@ -522,6 +691,12 @@ static int sfs_init(void)
 		err = boot_count();
 		if (err)
 			return sfs_release(err);
+	}
+	err = usage_scan();
+	if (err) {
+		kprintf("statefs: not served: prefix usage scan failed (%s)\n",
+			cairn_strerror(err));
+		return sfs_release(err);
 	}
 	kprintf("statefs: ready\n");
 	return 0;

@@ -132,6 +132,26 @@ static int append_ops(struct statefs *fs, const struct statefs_op *ops, size_t n
 	return statefs_apply_ops_index(fs, ops, n, offs);
 }
 
+/* statefs_reserve: see statefs.h. Two sectors at every sector size the engine
+ * supports (a DEL record is at most 287 bytes): a compaction leaves the tail at the
+ * sector boundary after the live set, so with this much free after it a delete
+ * record and the padding of the sync that commits it fit without compacting again. */
+uint64_t statefs_reserve(const struct statefs *fs)
+{
+	uint64_t del = statefs_rec_len(STATEFS_KEY_MAX, 0);
+	return fs ? (del + fs->ss - 1) / fs->ss * fs->ss + fs->ss : 0;
+}
+
+/* fits: the live set after the change fits one region; a change that grows it must
+ * also leave the reserve free (deletes and shrinking overwrites may use it). */
+static bool fits(const struct statefs *fs, const struct plan *pl)
+{
+	if (pl->live_after > fs->w.region_bytes)
+		return false;
+	return pl->live_after <= fs->ix.live_bytes ||
+	       pl->live_after <= fs->w.region_bytes - statefs_reserve(fs);
+}
+
 /* do_ops: the one mutation path behind put, delete and batch. */
 static int do_ops(struct statefs *fs, const struct statefs_op *ops, size_t n)
 {
@@ -145,7 +165,7 @@ static int do_ops(struct statefs *fs, const struct statefs_op *ops, size_t n)
 		return CAIRN_EROFS;
 	if (fs->broken)
 		return CAIRN_EIO;
-	if (fs->ix.n + pl.new_keys > fs->max_keys || pl.live_after > fs->w.region_bytes)
+	if (fs->ix.n + pl.new_keys > fs->max_keys || !fits(fs, &pl))
 		return CAIRN_ENOSPC;
 	err = statefs_start_session(fs);
 	if (err)
@@ -154,6 +174,19 @@ static int do_ops(struct statefs *fs, const struct statefs_op *ops, size_t n)
 	if (statefs_append_end(fs, &fs->w, pl.lens, n) != UINT64_MAX)
 		return append_ops(fs, ops, n);
 	return statefs_compact(fs, ops, n);
+}
+
+/* statefs_compact_now: see statefs.h. */
+int statefs_compact_now(struct statefs *fs)
+{
+	if (!fs)
+		return CAIRN_EINVAL;
+	if (fs->read_only || fs->refused)
+		return CAIRN_EROFS;
+	if (fs->broken)
+		return CAIRN_EIO;
+	int err = statefs_start_session(fs);
+	return err ? err : statefs_compact(fs, NULL, 0);
 }
 
 /* statefs_put: one-op batch. */

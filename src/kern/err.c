@@ -38,6 +38,7 @@ static const struct err_name names[] = {
 	{ CAIRN_EOVERFLOW, "EOVERFLOW" },
 	{ CAIRN_ENOTSUP, "ENOTSUP" },
 	{ CAIRN_ETIMEDOUT, "ETIMEDOUT" },
+	{ CAIRN_EDQUOT, "EDQUOT" },
 	{ CAIRN_ECANCELED, "ECANCELED" },
 	{ CAIRN_ESHUTDOWN, "ESHUTDOWN" },
 };

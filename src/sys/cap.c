@@ -79,6 +79,18 @@ unsigned cap_prefix_rights(unsigned comp, const char *key)
 	return 0;
 }
 
+/* Index of the prefix rule covering key, -1 when none does. */
+int cap_prefix_index(const char *key)
+{
+	if (key == NULL)
+		return -1;
+	for (unsigned i = 0; i < cap_table.prefix_count; i++) {
+		if (strncmp(key, cap_table.prefixes[i].prefix, cap_table.prefixes[i].len) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
 /* Name of comp for logs and audit records. */
 const char *cap_comp_name(unsigned comp) { return valid(comp) ? cap_table.names[comp] : "?"; }
 

@@ -37,6 +37,15 @@ MODE reccap: a store made by mkstatefs with four records (the first the boot
              earlier counter and counts it + 1 without storing it (the put fails
              with EROFS), and the disk file is byte-identical afterwards. A bad
              statefsreccap value is refused: statefs does not start, nothing written.
+MODE quota:  one boot (selftest statefsquota) runs the prefix quota smoke: /state/quota/
+             (quota=4K keys=16 in the table) filled to quota + 1 byte and to 16 + 1
+             keys (EDQUOT), another prefix unaffected, a delete frees space, a
+             restart recomputes the usage; the host tools then find the store clean
+             and the quota prefix emptied by the smoke.
+MODE full:   a 256 KiB state disk: boot 1 (selftest statefsfull) fills it to ENOSPC,
+             then deletes, syncs, compacts and remounts cleanly (the ENOSPC smoke);
+             fsck is clean and dump reads the values it left; boot 2 mounts the
+             nearly full store and counts 2.
 MODE reboot: boot 1 (selftest stateseed=<unique>) runs every statefs selftest and
              writes the seed; the host tools read the same keys and values; boot 2
              (stateverify) reads the seed back.
@@ -387,6 +396,39 @@ def mode_reccap(r, mkstatefs):
     return 0
 
 
+def mode_quota(r):
+    if not r.boot("quota", "selftest statefsquota", ["SELFTEST: limits quota ok bytes=4096 keys=16"],
+                  smp=2):
+        return 1
+    keys = r.keys()
+    if r.fsck_status() != 0 or keys is None or any(k.startswith("/state/quota/") for k in keys):
+        print(f"{r.name}: host tools disagree after the quota smoke: {keys}")
+        return 1
+    print(f"{r.name}: quota smoke passed; store clean, quota prefix emptied")
+    return 0
+
+
+def mode_full(r):
+    if not r.boot("full", "selftest statefsfull", [],
+                  [r"SELFTEST: limits enospc ok puts=\d+ then ENOSPC; delete, sync, compact, remount clean"],
+                  smp=2):
+        return 1
+    keys = r.keys()
+    full = sorted(k for k in (keys or {}) if k.startswith("/state/selftest/full/"))
+    if r.fsck_status() != 0 or not full or any(keys[k] != 4000 for k in full):
+        print(f"{r.name}: host tools disagree after the ENOSPC smoke: {keys}")
+        return 1
+    if not r.boot("next", "selftest statefsnotest", ["statefs: boot count=2"],
+                  [r"statefs: mounted serial=state .* keys=\d+ formatted=0 ro=0 .*"],
+                  forbid=["read-only store"], smp=2):
+        return 1
+    if r.fsck_status() != 0 or r.count() != 2:
+        print(f"{r.name}: host tools disagree after the second boot")
+        return 1
+    print(f"{r.name}: filled to ENOSPC, recovered space, {len(full)} values kept; next boot counts 2")
+    return 0
+
+
 def main():
     qemu_py, kernel, logdir, name, fsck, dump, mode = sys.argv[1:8]
     extra = sys.argv[8:]
@@ -394,13 +436,13 @@ def main():
     with tempfile.TemporaryDirectory() as work:
         disk = os.path.join(work, "state.img")
         with open(disk, "wb") as f:
-            f.truncate(8 << 20)
+            f.truncate(256 << 10 if mode == "full" else 8 << 20)
         r = Run(qemu_py, kernel, logdir, name, fsck, dump, disk, bs)
         if mode in ("badsuper", "badcount", "reccap"):
             fn = {"badsuper": mode_badsuper, "badcount": mode_badcount, "reccap": mode_reccap}
             return fn[mode](r, extra[extra.index("--mkfs") + 1])
         return {"count": mode_count, "reboot": mode_reboot, "lostsuper": mode_lostsuper,
-                "midlog": mode_midlog}[mode](r)
+                "midlog": mode_midlog, "quota": mode_quota, "full": mode_full}[mode](r)
 
 
 if __name__ == "__main__":

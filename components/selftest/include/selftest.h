@@ -46,6 +46,9 @@ int selftest_components(void);
 int selftest_blk(void);
 /* selftest_statefs: statefs service selftests (skip when statefs is not up). */
 int selftest_statefs(void);
+/* selftest_statefs_limits: the prefix quota smoke, or (full) the ENOSPC smoke
+ * on a small state disk ("statefsfull"); failures. */
+int selftest_statefs_limits(bool full);
 /* selftest_gate: bad caller pointers and key races against the statefs service
  * (threads as selftest, the check as statefs: the run_as privilege). */
 int selftest_gate(void);

@@ -14,7 +14,9 @@
  *   CAIRN_EINVAL   invalid key (see statefs_key_check) or invalid argument
  *   CAIRN_EFBIG    value larger than STATEFS_VALUE_MAX
  *   CAIRN_ENOSPC   no space: the live set plus the change does not fit in one
- *                  journal region (after compaction), or the key cap is reached
+ *                  journal region (after compaction) -- for a change that grows
+ *                  the live set, with statefs_reserve() bytes to spare -- or the
+ *                  key cap is reached. A delete never gets it.
  *   CAIRN_EIO      the device reported an error; the instance is then "broken" and
  *                  every later mutating call fails with CAIRN_EIO until re-mounted
  *   CAIRN_EBADMSG  corrupt: a superblock, record or index failed a check
@@ -204,6 +206,20 @@ int statefs_list(struct statefs *fs, const char *prefix, const char *after,
 /* statefs_sync: write buffered records and flush the device. After 0, every
  * earlier change survives any crash. */
 int statefs_sync(struct statefs *fs);
+
+/* statefs_compact_now: rewrite the live set into the other region now (the same
+ * crash-safe switch a full region triggers), reclaiming the space of overwritten
+ * and deleted records. Needs no free space: the other region is always kept for
+ * it. CAIRN_EROFS, CAIRN_EIO, CAIRN_EBADMSG (a live record failed its check),
+ * CAIRN_ENOMEM. */
+int statefs_compact_now(struct statefs *fs);
+
+/* statefs_reserve: journal bytes of a region that a change growing the live set
+ * may not take (ENOSPC instead): what a delete and the sync after it need right
+ * after a compaction, so that on a full store a delete always succeeds and
+ * frees space. round_up(32 + STATEFS_KEY_MAX, ss) + ss: 1 KiB at 512-byte
+ * sectors, 8 KiB at 4096. 0 for NULL. */
+uint64_t statefs_reserve(const struct statefs *fs);
 
 /* statefs_check: fsck: verify both superblocks, re-read every live record (CRC,
  * key) and compare the index with a fresh replay. 0 clean, CAIRN_EBADMSG when a

@@ -17,7 +17,11 @@
  * Errors (besides the engine's, see statefs.h): CAIRN_EPERM the caller is not
  * granted statefs (audited by the gate), CAIRN_EAGAIN statefs is not up (no state
  * disk, or restarting), CAIRN_EACCES denied by the key policy (audited),
- * CAIRN_EINVAL a malformed key or prefix (checked before the policy). */
+ * CAIRN_EINVAL a malformed key or prefix (checked before the policy),
+ * CAIRN_EDQUOT a put or batch would take a prefix over the `quota=` (key plus
+ * value bytes) or `keys=` (live keys) of its table line; the batch is counted as
+ * a whole (net of its deletes and overwrites) and nothing is applied. ENOSPC
+ * stays the engine's: the device itself is full. */
 #ifndef STATEFS_SVC_H
 #define STATEFS_SVC_H
 
@@ -54,6 +58,25 @@ int statefs_svc_list(const char *prefix, const char *after, struct statefs_diren
 /* statefs_svc_sync: make every earlier change durable (any granted caller: a sync
  * exposes nothing and changes no key). */
 int statefs_svc_sync(void);
+
+/* statefs_svc_compact: rewrite the live set into the other journal region now,
+ * reclaiming what overwritten and deleted records took (statefs_compact_now; any
+ * granted caller, like sync). Works on a full store. */
+int statefs_svc_compact(void);
+
+/* What statefs_svc_usage reports about one prefix rule of the table. */
+struct statefs_svc_usage {
+	uint64_t bytes;	      /* key plus value bytes under the prefix (when tracked) */
+	uint64_t quota_bytes; /* the rule's quota=, UINT64_MAX when none */
+	uint32_t keys;	      /* live keys under the prefix (when tracked) */
+	uint32_t quota_keys;  /* the rule's keys=, UINT32_MAX when none */
+	bool tracked;	      /* the rule has a quota, so bytes and keys are kept */
+};
+
+/* statefs_svc_usage: the usage and quotas of the table's prefix rule `prefix`
+ * (exactly a rule's prefix, e.g. "/state/shell/"; needs l on it). CAIRN_EINVAL
+ * for a prefix that is not a rule's. */
+int statefs_svc_usage(const char *prefix, struct statefs_svc_usage *out);
 
 /* What statefs_svc_stat reports: figures of the mounted store and the last
  * mount's replay report. Exposes no key and no value. */

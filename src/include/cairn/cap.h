@@ -39,11 +39,16 @@ struct cap_disk {
 	bool rw;	    /* false: the owner may only claim it read-only */
 };
 
-/* One statefs key prefix rule; prefixes never nest, so a key matches at most one. */
+/* One statefs key prefix rule; prefixes never nest, so a key matches at most one.
+ * The quotas (`quota=`, `keys=` on the line; docs/limits.md) bound what all keys
+ * under the prefix hold together; statefs refuses a change over either with
+ * CAIRN_EDQUOT. No quota on the line: UINT64_MAX / UINT32_MAX. */
 struct cap_prefix {
 	const char *prefix;    /* "/state/.../", always ends in '/' */
 	uint16_t len;	       /* strlen(prefix) */
 	const uint8_t *rights; /* rights[comp], comp_count entries of CAP_R|CAP_W|CAP_L */
+	uint64_t quota_bytes;  /* bytes of keys plus values under the prefix */
+	uint32_t quota_keys;   /* live keys under the prefix */
 };
 
 /* The whole generated table. */
@@ -96,6 +101,10 @@ int cap_disk_claim(unsigned comp, const char *serial, bool want_rw);
  * (a key, or a prefix ending in '/' to list). 0 when no rule covers the key, and
  * for keys with empty, "." or ".." segments, which are never authorised. */
 unsigned cap_prefix_rights(unsigned comp, const char *key);
+
+/* cap_prefix_index: index in cap_table.prefixes of the rule covering statefs key
+ * `key` (byte prefix match), or -1 when none does. */
+int cap_prefix_index(const char *key);
 
 /* cap_comp_name: the component's table name, "?" for an unknown id. */
 const char *cap_comp_name(unsigned comp);

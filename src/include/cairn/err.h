@@ -34,6 +34,7 @@
 #define CAIRN_EOVERFLOW (-75)	 /* arithmetic overflow on a size or offset */
 #define CAIRN_ENOTSUP (-95)	 /* operation not supported by this device */
 #define CAIRN_ETIMEDOUT (-110)	 /* deadline passed */
+#define CAIRN_EDQUOT (-122)	 /* a statefs prefix quota (bytes or keys) would be exceeded */
 #define CAIRN_ECANCELED (-125)	 /* operation canceled */
 #define CAIRN_ESHUTDOWN (-108)	 /* component or device stopped / failed */
 

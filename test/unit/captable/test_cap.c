@@ -116,6 +116,27 @@ START_TEST(test_cap_prefix_rights_deny_by_default)
 }
 END_TEST
 
+/* Prefix quotas come from the table's quota=/keys= (none: the maximum). */
+START_TEST(test_cap_prefix_quotas_from_the_table)
+{
+	int shell = cap_prefix_index("/state/shell/history");
+	int quota = cap_prefix_index("/state/quota/k");
+	int self = cap_prefix_index("/state/selftest/a");
+	ck_assert_int_ge(shell, 0);
+	ck_assert_int_ge(quota, 0);
+	ck_assert_int_ge(self, 0);
+	ck_assert_int_eq(cap_prefix_index("/state/nobody/k"), -1);
+	ck_assert_int_eq(cap_prefix_index("/state/quot"), -1);
+	ck_assert_int_eq(cap_prefix_index(NULL), -1);
+	ck_assert_uint_eq(cap_table.prefixes[shell].quota_bytes, 256u * 1024u);
+	ck_assert_uint_eq(cap_table.prefixes[shell].quota_keys, 1000u);
+	ck_assert_uint_eq(cap_table.prefixes[quota].quota_bytes, 4096u);
+	ck_assert_uint_eq(cap_table.prefixes[quota].quota_keys, 16u);
+	ck_assert_uint_eq(cap_table.prefixes[self].quota_bytes, UINT64_MAX);
+	ck_assert_uint_eq(cap_table.prefixes[self].quota_keys, UINT32_MAX);
+}
+END_TEST
+
 /* Names, ids and the start order match the table. */
 START_TEST(test_cap_names_and_start_order)
 {
@@ -160,6 +181,7 @@ static Suite *cap_suite(void)
 	tcase_add_test(tc, test_cap_disk_claim_owner_and_mode);
 	tcase_add_test(tc, test_cap_prefix_rights_per_component);
 	tcase_add_test(tc, test_cap_prefix_rights_deny_by_default);
+	tcase_add_test(tc, test_cap_prefix_quotas_from_the_table);
 	tcase_add_test(tc, test_cap_names_and_start_order);
 	tcase_add_test(tc, test_cap_start_order_respects_needs);
 	suite_add_tcase(s, tc);

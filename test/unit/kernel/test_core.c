@@ -57,6 +57,8 @@ START_TEST(test_kernel_error_names)
 	ck_assert_str_eq(cairn_strerror(CAIRN_EIO), "EIO");
 	ck_assert_str_eq(cairn_strerror(CAIRN_EBADMSG), "EBADMSG");
 	ck_assert_str_eq(cairn_strerror(CAIRN_ETIMEDOUT), "ETIMEDOUT");
+	ck_assert_str_eq(cairn_strerror(CAIRN_EDQUOT), "EDQUOT");
+	ck_assert_int_ne(CAIRN_EDQUOT, CAIRN_ENOSPC);
 	ck_assert_str_eq(cairn_strerror(-9999), "E?");
 }
 END_TEST
