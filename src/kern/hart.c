@@ -24,6 +24,8 @@
 /* How long the boot hart waits for each hart it starts. Generous: under QEMU on
  * a loaded host a vCPU thread can be starved for seconds. */
 #define HART_START_TIMEOUT_US 10000000
+#define HART_RETRY_US 1000000 /* a started hart still STOPPED after this: start it again */
+#define HART_START_RETRIES 3
 
 extern char __tdata_start[], __tdata_end[], __tls_size[], __tbss_offset[];
 extern char boot_stack_top[];
@@ -150,16 +152,50 @@ struct start {
 	uint64_t t0;
 	bool started; /* hart_start succeeded and it has not joined (yet) */
 	bool joined;
+	unsigned retries; /* hart_start calls again after SBI said STOPPED */
 };
 
-/* join_wait: wait until every started hart took an index or the deadline
- * passed, then close the door; returns how many indices were handed out. */
-static unsigned join_wait(unsigned started)
+/* start_top: the stack top a started hart gets. */
+static uintptr_t start_top(const struct start *s)
 {
-	uint64_t deadline = time_us() + HART_START_TIMEOUT_US;
+	return (uintptr_t)s->stack + PAGE_SIZE + HART_STACK_SIZE;
+}
+
+/* restart_stopped: a hart whose hart_start succeeded but which SBI reports
+ * STOPPED again, still without an index, never ran our code (a joined hart
+ * is STARTED): the start did not take, so ask again. Seen about once in 50
+ * four-hart boots of QEMU's OpenSBI on a loaded host ("did not come online
+ * (hsm status 1)"); each retry is said on the console. */
+static void restart_stopped(struct start *st, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++) {
+		if (!st[k].started || st[k].retries >= HART_START_RETRIES ||
+		    sbi_hart_status(st[k].hartid) != SBI_HSM_STOPPED)
+			continue;
+		st[k].retries++;
+		int err = sbi_hart_start(st[k].hartid, (uintptr_t)hart_secondary_entry,
+					 start_top(&st[k]));
+		kprintf("cairn: hart%u start did not take (hsm status stopped): started again "
+			"(%s)\n",
+			st[k].hartid, err ? cairn_strerror(err) : "ok");
+	}
+}
+
+/* join_wait: wait until every started hart took an index or the deadline
+ * passed, asking again every HART_RETRY_US for a start that did not take,
+ * then close the door; returns how many indices were handed out. */
+static unsigned join_wait(struct start *st, unsigned n, unsigned started)
+{
+	uint64_t now = time_us(), deadline = now + HART_START_TIMEOUT_US;
+	uint64_t retry = now + HART_RETRY_US;
 	while ((__atomic_load_n(&join_word, __ATOMIC_ACQUIRE) & ~JOIN_OPEN) < 1 + started &&
-	       time_us() < deadline)
+	       (now = time_us()) < deadline) {
+		if (now >= retry) {
+			restart_stopped(st, n);
+			retry = now + HART_RETRY_US;
+		}
 		cpu_relax();
+	}
 	/* A hart may still take an index before the door closes: it counts. */
 	return __atomic_and_fetch(&join_word, ~JOIN_OPEN, __ATOMIC_ACQ_REL);
 }
@@ -187,16 +223,17 @@ void hart_start_secondaries(void)
 		}
 	}
 	for (unsigned k = 0; k < n; k++) {
-		uintptr_t top = (uintptr_t)st[k].stack + PAGE_SIZE + HART_STACK_SIZE;
 		st[k].t0 = time_us();
-		int err = sbi_hart_start(st[k].hartid, (uintptr_t)hart_secondary_entry, top);
+		st[k].retries = 0;
+		int err = sbi_hart_start(st[k].hartid, (uintptr_t)hart_secondary_entry,
+					 start_top(&st[k]));
 		st[k].started = err == 0;
 		started += st[k].started;
 		if (err)
 			kprintf("cairn: hart%u failed to start: %s\n", st[k].hartid,
 				cairn_strerror(err));
 	}
-	unsigned count = join_wait(started);
+	unsigned count = join_wait(st, n, started);
 	/* Every hart that took an index runs our code: it reaches the scheduler. */
 	uint64_t deadline = time_us() + HART_START_TIMEOUT_US;
 	for (unsigned i = 1; i < count; i++) {
