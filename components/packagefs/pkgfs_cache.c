@@ -94,7 +94,8 @@ int pkgfs_cache_init(struct pkgfs_cache *c, struct blkdev *dev, uint32_t npages)
 	c->chain = malloc(npages * sizeof(*c->chain));
 	c->prev = malloc(npages * sizeof(*c->prev));
 	c->next = malloc(npages * sizeof(*c->next));
-	if (!c->mem || !c->tag || !c->bucket || !c->chain || !c->prev || !c->next) {
+	c->vmask = calloc(npages, sizeof(*c->vmask));
+	if (!c->mem || !c->tag || !c->bucket || !c->chain || !c->prev || !c->next || !c->vmask) {
 		pkgfs_cache_fini(c);
 		return CAIRN_ENOMEM;
 	}
@@ -120,11 +121,12 @@ void pkgfs_cache_fini(struct pkgfs_cache *c)
 	free(c->chain);
 	free(c->prev);
 	free(c->next);
+	free(c->vmask);
 	free(c->ra_buf);
 	c->ra_buf = NULL;
 	c->mem = NULL;
 	c->tag = NULL;
-	c->bucket = c->chain = c->prev = c->next = NULL;
+	c->bucket = c->chain = c->prev = c->next = c->vmask = NULL;
 }
 
 /* read_pages: read pages [pg, pg+k) from the device into dst; a page that runs
@@ -174,11 +176,12 @@ static uint32_t take_victim(struct pkgfs_cache *c)
 }
 
 /* install: slot s (unlinked, empty, filled with page pg's bytes) becomes the
- * most recent entry for pg. */
+ * most recent entry for pg; none of its bytes count as verified yet. */
 static void install(struct pkgfs_cache *c, uint32_t s, uint64_t pg)
 {
 	uint32_t b = hash(c, pg);
 	c->tag[s] = pg;
+	c->vmask[s] = 0;
 	c->chain[s] = c->bucket[b];
 	c->bucket[b] = s;
 	list_push_mru(c, s);
@@ -243,6 +246,34 @@ int pkgfs_cache_peek(struct pkgfs_cache *c, uint64_t off, uint64_t end, const ui
 	*p = c->mem + (size_t)s * c->page_size + in;
 	*n = c->page_size - in;
 	return 0;
+}
+
+/* pkgfs_cache_unit: the PKGFS_ALIGN-byte unit at off and whether it was verified. */
+int pkgfs_cache_unit(struct pkgfs_cache *c, uint64_t off, uint64_t want, const uint8_t **p,
+		     bool *verified)
+{
+	if (off % PKGFS_ALIGN || off >= pkgfs_dev_bytes(c->dev))
+		return CAIRN_ERANGE;
+	uint64_t pg = off / c->page_size;
+	uint32_t unit = (uint32_t)(off % c->page_size / PKGFS_ALIGN);
+	/* want counts units; a page holds page_size / PKGFS_ALIGN of them. */
+	uint64_t per = c->page_size / PKGFS_ALIGN;
+	uint64_t pages = (unit + (want ? want : 1) + per - 1) / per;
+	int64_t s = get_page(c, pg, pages);
+	if (s < 0)
+		return (int)s;
+	*p = c->mem + (size_t)s * c->page_size + (size_t)unit * PKGFS_ALIGN;
+	*verified = (c->vmask[s] >> unit) & 1u;
+	return 0;
+}
+
+/* pkgfs_cache_mark: set the verified bit of the unit at off (cached, see header). */
+void pkgfs_cache_mark(struct pkgfs_cache *c, uint64_t off)
+{
+	uint64_t pg = off / c->page_size;
+	uint32_t s = cached(c, pg);
+	if (s != NO_SLOT)
+		c->vmask[s] |= 1u << (off % c->page_size / PKGFS_ALIGN);
 }
 
 /* pkgfs_cache_read: copy len bytes at device byte offset off into buf. */

@@ -47,7 +47,7 @@ def expect_release(src, key, pub, d):
         expect(rc == 0 and out.startswith("ok: release " + rel + ","), "verify release: " + out)
         data = open(img, "rb").read()
         expect(int.from_bytes(data[72:80], "little") == int(rel), "release at header offset 72")
-        expect(int.from_bytes(data[8:12], "little") == 2, "format version 2")
+        expect(int.from_bytes(data[8:12], "little") == 3, "format version 3")
     # The release is hashed and signed: changing it without re-signing is refused.
     data = bytearray(open(img, "rb").read())
     data[72] ^= 1
