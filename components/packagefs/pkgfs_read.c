@@ -172,18 +172,19 @@ static void report_bad(struct pkgfs *fs, uint32_t ino, uint64_t file_off, int le
 	fs->verify[ino] = PKGFS_REPORTED;
 	uint64_t first = file_off / PKGFS_ALIGN * PKGFS_ALIGN;
 	pkgfs_sb_init(&sb, what, sizeof(what));
-	pkgfs_sb_str(&sb, level < 0 ? "content hash mismatch in bytes "
-				    : "hash tree mismatch covering bytes ");
-	pkgfs_sb_u64(&sb, first);
-	pkgfs_sb_str(&sb, "..");
-	pkgfs_sb_u64(&sb, first + PKGFS_ALIGN - 1);
-	if (level >= 0) {
-		pkgfs_sb_str(&sb, " (tree level ");
+	if (level < 0) {
+		pkgfs_sb_str(&sb, "content hash mismatch");
+	} else {
+		pkgfs_sb_str(&sb, "hash tree mismatch (level ");
 		pkgfs_sb_u64(&sb, (uint64_t)level);
 		pkgfs_sb_str(&sb, " page ");
 		pkgfs_sb_u64(&sb, idx);
 		pkgfs_sb_str(&sb, ")");
 	}
+	pkgfs_sb_str(&sb, " at bytes ");
+	pkgfs_sb_u64(&sb, first);
+	pkgfs_sb_str(&sb, "..");
+	pkgfs_sb_u64(&sb, first + PKGFS_ALIGN - 1);
 	pkgfs_sb_str(&sb, ", refusing");
 	audit(fs, what, ino);
 }

@@ -410,7 +410,7 @@ START_TEST(test_pkgfs_damaged_page_fails_only_its_reads)
 	ck_assert_int_eq(pkgfs_open(fs, "/bin/hello", &f), 0);
 	ck_assert_int_eq(pkgfs_read(&f, 4096 + 3, buf, sizeof(buf)), CAIRN_EIO);
 	ck_assert_int_eq(log.count, 1);
-	ck_assert_msg(strstr(log.last, "content hash mismatch in bytes 4096..8191") &&
+	ck_assert_msg(strstr(log.last, "content hash mismatch at bytes 4096..8191, refusing") &&
 			      strstr(log.last, "entry 5 '/bin/hello'"),
 		      "%s", log.last);
 	/* the first and last pages are intact and still served */
@@ -477,8 +477,8 @@ START_TEST(test_pkgfs_damaged_tree_page)
 	ck_assert_int_eq(pkgfs_open(fs, "/bin/hello", &f), 0);
 	ck_assert_int_eq(pkgfs_read(&f, 0, buf, sizeof(buf)), CAIRN_EIO);
 	ck_assert_int_eq(log.count, 1);
-	ck_assert_msg(strstr(log.last, "hash tree mismatch covering bytes 0..4095 (tree level 0 "
-				       "page 0), refusing entry 5 '/bin/hello'"),
+	ck_assert_msg(strstr(log.last, "hash tree mismatch (level 0 page 0) at bytes 0..4095, "
+				       "refusing entry 5 '/bin/hello'"),
 		      "%s", log.last);
 	ck_assert_int_eq(pkgfs_close(&f), 0);
 	ck_assert_int_eq(pkgfs_unmount(fs), 0);
