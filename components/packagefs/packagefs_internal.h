@@ -156,13 +156,16 @@ struct pkgfs_cache {
 	uint32_t *prev, *next; /* recency list links of slot i, UINT32_MAX = none */
 	uint32_t *vmask;       /* slot i: bit u set = its 4096-byte unit u was verified */
 	uint32_t mru, lru;     /* list head (most recent) and tail (next victim) */
-	uint32_t ra_max;       /* pages one miss may read: min(npages / 4, 16), >= 1 */
+	uint32_t ra_max;       /* pages one miss may read (PKGFS_READAHEAD_BYTES), >= 1 */
 	uint8_t *ra_buf;       /* ra_max pages of bounce buffer (NULL when ra_max is 1) */
 	struct pkgfs_cache_stats stats;
 };
 
-#define PKGFS_READAHEAD_MAX 16u /* pages per device read on a miss (64 KiB at 4096) */
-#define PKGFS_READAHEAD_BYTES (PKGFS_READAHEAD_MAX * PKGFS_ALIGN)
+/* A miss reads ahead at most PKGFS_READAHEAD_BYTES (one 128 KiB device request, the
+ * raw bench's request size) and at most a quarter of the cache:
+ * ra_max = max(1, min(npages / 4, PKGFS_READAHEAD_BYTES / page_size)). */
+#define PKGFS_READAHEAD_BYTES (128u * 1024u)
+#define PKGFS_READAHEAD_MAX (PKGFS_READAHEAD_BYTES / PKGFS_ALIGN) /* 32 pages of 4096 */
 
 /* pkgfs_dev_bytes: device capacity in bytes, saturating at UINT64_MAX. */
 static inline uint64_t pkgfs_dev_bytes(const struct blkdev *dev)

@@ -80,7 +80,8 @@ int pkgfs_cache_init(struct pkgfs_cache *c, struct blkdev *dev, uint32_t npages)
 	c->nbuckets = 1;
 	while (c->nbuckets < npages)
 		c->nbuckets <<= 1;
-	c->ra_max = npages / 4 < PKGFS_READAHEAD_MAX ? npages / 4 : PKGFS_READAHEAD_MAX;
+	uint32_t ra_bytes_pages = PKGFS_READAHEAD_BYTES / c->page_size; /* 0 for 256K+ pages */
+	c->ra_max = npages / 4 < ra_bytes_pages ? npages / 4 : ra_bytes_pages;
 	if (c->ra_max < 1)
 		c->ra_max = 1;
 	if (c->ra_max > 1) {
@@ -187,6 +188,37 @@ static void install(struct pkgfs_cache *c, uint32_t s, uint64_t pg)
 	list_push_mru(c, s);
 }
 
+/* read_ahead: load pages [pg, pg+k) (k >= 2, none cached) with one device read into
+ * k victim slots; pg ends up most recent. When the victims are consecutive slots
+ * (the usual case in a sequential scan: LRU order is install order) the device
+ * writes straight into them, else through ra_buf. Returns pg's slot or an error
+ * (the victims are then left empty, at the victim end). */
+static int64_t read_ahead(struct pkgfs_cache *c, uint64_t pg, uint32_t k)
+{
+	uint32_t slots[PKGFS_READAHEAD_MAX], lo = UINT32_MAX, hi = 0;
+	for (uint32_t i = 0; i < k; i++) {
+		slots[i] = take_victim(c);
+		lo = slots[i] < lo ? slots[i] : lo;
+		hi = slots[i] > hi ? slots[i] : hi;
+	}
+	bool direct = hi - lo == k - 1; /* k distinct slots spanning k indices */
+	uint8_t *dst = direct ? c->mem + (size_t)lo * c->page_size : c->ra_buf;
+	int err = read_pages(c, pg, k, dst);
+	if (err) {
+		for (uint32_t i = 0; i < k; i++)
+			list_push_lru(c, slots[i]);
+		return err;
+	}
+	for (uint32_t i = k; i-- > 0;) {
+		uint32_t s = direct ? lo + i : slots[i];
+		if (!direct)
+			memcpy(c->mem + (size_t)s * c->page_size,
+			       c->ra_buf + (size_t)i * c->page_size, c->page_size);
+		install(c, s, pg + i);
+	}
+	return direct ? lo : slots[0]; /* the slot of pg, installed last */
+}
+
 /* get_page: slot holding page pg. On a miss, one device read loads pg and up to
  * ra_max - 1 following pages the caller will want (want counts pg itself) that are
  * not cached yet, into least recently used slots (empty ones first); pg ends up
@@ -218,16 +250,7 @@ static int64_t get_page(struct pkgfs_cache *c, uint64_t pg, uint64_t want)
 	uint64_t dev_pages = (pkgfs_dev_bytes(c->dev) + c->page_size - 1) / c->page_size;
 	if (pg + k > dev_pages)
 		k = pg < dev_pages ? (uint32_t)(dev_pages - pg) : 1;
-	int err = read_pages(c, pg, k, c->ra_buf);
-	if (err)
-		return err;
-	for (uint32_t i = k; i-- > 0;) {
-		s = take_victim(c);
-		memcpy(c->mem + (size_t)s * c->page_size, c->ra_buf + (size_t)i * c->page_size,
-		       c->page_size);
-		install(c, s, pg + i);
-	}
-	return s; /* the slot of pg, installed last */
+	return read_ahead(c, pg, k);
 }
 
 /* pkgfs_cache_peek: point *p at the cached bytes at device offset off; *n gets
