@@ -2,6 +2,8 @@
  * disk in one run, on the image attached as the pkgfs disk.
  *
  *   PKGFSBENCH: mount files=<n> dirs=<n> us_min=<n> us_max=<n>
+ *   PKGFSBENCH: round <i> raw_us=<n> hash_us=<n> first_us=<n> cold_us=<n>
+ *               pair_ref_us=<n> pair_cold_us=<n>            (one line per round)
  *   PKGFSBENCH: read bytes=<n> raw_us=<n> hash_us=<n> raw_hashed_us=<n> raw_first_us=<n>
  *               first_us=<n> first_max_us=<n> first_reads=<n> first_hashed=<n>
  *               cold_us=<n> cold_max_us=<n> cold_hashed=<n> warm_bytes=<n> warm_us=<n>
