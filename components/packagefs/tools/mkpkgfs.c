@@ -20,6 +20,7 @@
 static int usage(void)
 {
 	fprintf(stderr, "usage: mkpkgfs keygen KEYFILE PUBFILE [--c-header HFILE] [--force]\n"
+			"                     [--test-seed HEX64]\n"
 			"       mkpkgfs pubheader PUBFILE HFILE [--name SYMBOL]\n"
 			"       mkpkgfs build SRCDIR IMAGE --key KEYFILE [--release N]\n"
 			"       mkpkgfs list IMAGE [--pub PUBFILE]\n"
@@ -34,7 +35,7 @@ struct optdef {
 	bool has_value;	  /* takes the next argument as its value */
 };
 
-#define MAX_OPTS 2
+#define MAX_OPTS 3
 #define MAX_POS 2
 
 /* A command's parsed arguments: positionals in order, option values by index. */
@@ -166,18 +167,51 @@ static int write_c_header(const char *path, const uint8_t pub[32], const char *s
 	return write_file(path, text, (size_t)n, 0644, true);
 }
 
-/* cmd_keygen: new seed from /dev/urandom; secret file 0600, public key file. */
+/* parse_seed_hex: exactly 2 * PKGFS_SEED_SIZE hex digits into seed. */
+static bool parse_seed_hex(const char *hex, uint8_t seed[PKGFS_SEED_SIZE])
+{
+	if (strlen(hex) != 2 * PKGFS_SEED_SIZE)
+		return false;
+	for (size_t i = 0; i < 2 * PKGFS_SEED_SIZE; i++) {
+		char c = hex[i];
+		int v = c >= '0' && c <= '9'   ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10
+					       : -1;
+		if (v < 0)
+			return false;
+		if (i % 2 == 0)
+			seed[i / 2] = (uint8_t)(v << 4);
+		else
+			seed[i / 2] |= (uint8_t)v;
+	}
+	return true;
+}
+
+/* cmd_keygen: new seed from /dev/urandom (or, for test fixtures that must be
+ * the same in every build, from --test-seed: that seed IS the secret key, so
+ * never use it for a key that signs anything real); secret file 0600, public
+ * key file. */
 static int cmd_keygen(int argc, char **argv)
 {
-	static const struct optdef defs[] = { { "--c-header", true }, { "--force", false } };
+	static const struct optdef defs[] = { { "--c-header", true },
+					      { "--force", false },
+					      { "--test-seed", true } };
 	uint8_t seed[PKGFS_SEED_SIZE], pub[CRYPTO_ED25519_PUBLIC];
 	struct args a;
-	if (!parse_args(argc, argv, defs, 2, 2, &a))
+	if (!parse_args(argc, argv, defs, 3, 2, &a))
 		return usage();
 	bool force = a.val[1] != NULL;
-	int e = read_exact("/dev/urandom", seed, sizeof(seed), NULL);
-	if (e)
+	if (a.val[2]) {
+		if (!parse_seed_hex(a.val[2], seed)) {
+			fprintf(stderr, "mkpkgfs: keygen: --test-seed takes %d hex digits\n",
+				2 * PKGFS_SEED_SIZE);
+			return EXIT_USAGE;
+		}
+	} else if (read_exact("/dev/urandom", seed, sizeof(seed), NULL)) {
 		return EXIT_USAGE;
+	}
+	int e;
 	crypto_ed25519_public(seed, pub);
 	e = write_file(a.pos[0], seed, sizeof(seed), 0600, force);
 	crypto_wipe(seed, sizeof(seed));

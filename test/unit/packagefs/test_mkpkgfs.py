@@ -125,6 +125,20 @@ def main():
                                capture_output=True, text=True)
             expect(p.returncode == 0, "pkgfs_bin2c ok")
 
+        # --test-seed: the pair of a given seed (RFC 8032 section 7.1, test 1), the
+        # same in every build; malformed seeds are refused and write nothing
+        tkey, tpub = os.path.join(d, "t.key"), os.path.join(d, "t.pub")
+        seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
+        rc, _, _ = run("keygen", tkey, tpub, "--test-seed", seed)
+        expect(rc == 0 and open(tkey, "rb").read().hex() == seed, "keygen --test-seed key")
+        expect(open(tpub, "rb").read().hex() ==
+               "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+               "keygen --test-seed derives RFC 8032's public key")
+        for bad_seed in (seed[:-1], seed + "0", seed[:-1] + "g", ""):
+            rc, _, err = run("keygen", tkey + "x", tpub + "x", "--test-seed", bad_seed)
+            expect(rc == 2 and "hex digits" in err, f"--test-seed {bad_seed!r} refused: {err!r}")
+        expect(not os.path.exists(tkey + "x"), "a refused --test-seed wrote no key")
+
         key2, pub2 = os.path.join(d, "o.key"), os.path.join(d, "o.pub")
         run("keygen", key2, pub2)
         rc, _, err = run("verify", img, "--pub", pub2)
