@@ -149,6 +149,62 @@ START_TEST(test_pkgfs_first_byte_costs_tree_depth)
 }
 END_TEST
 
+/* A three-level tree, for real: 16385 data pages (64 MiB + 4 KiB) need 129 level-0
+ * pages, 2 level-1 pages and the top. The first byte costs 3 reads and 3 hashes; a
+ * damaged level-1 page fails only the data under it (the last page), with a message
+ * naming it, while page 0 and the page before the damaged range still read. */
+START_TEST(test_pkgfs_three_level_tree)
+{
+	size_t big = (size_t)16385 * 4096;
+	uint8_t *data = calloc(1, big), *img, buf[8];
+	size_t len;
+	char err[128];
+	struct pkgfs_btree t;
+	struct counting c;
+	struct pkgfs *fs;
+	struct pkgfs_file f;
+	struct pkgfs_cache_stats s0, s1;
+	struct audit_log log = { 0 };
+	ck_assert_ptr_nonnull(data);
+	for (size_t p = 0; p < 16385; p++)
+		memcpy(data + p * 4096, &p, sizeof(p)); /* every page different */
+	pkgfs_btree_init(&t);
+	pkgfs_btree_add(&t, &t.root, "huge", 4, false, 0644, data, big);
+	ck_assert_int_eq(build_tree(&t, 0, &img, &len, err, sizeof(err)), 0);
+	pkgfs_btree_free(&t);
+	struct pkgfs_tree_geom g;
+	pkgfs_tree_geom(pkgfs_ld64(img + PKGFS_H_DATA_SIZE), pkgfs_ld64(img + PKGFS_H_TREE_OFF),
+			&g);
+	ck_assert_uint_eq(g.levels, 3);
+	ck_assert_uint_eq(g.pages[0], 129);
+	ck_assert_uint_eq(g.pages[1], 2);
+	img[g.off[1] + 4096 + 7] ^= 1; /* level-1 page 1: covers level-0 page 128 only */
+	counting_init(&c, 512, img, len);
+	struct pkgfs_config cfg = test_config(16, &log);
+	ck_assert_int_eq(pkgfs_mount(&fs, &c.dev, &cfg, NULL), 0);
+	ck_assert_int_eq(pkgfs_open(fs, "/huge", &f), 0);
+	pkgfs_cache_stats(fs, &s0);
+	uint64_t reads = c.reads;
+	ck_assert_int_eq(pkgfs_read(&f, 0, buf, 1), 1);
+	pkgfs_cache_stats(fs, &s1);
+	ck_assert_uint_eq(s1.hashed - s0.hashed, 3);
+	ck_assert_uint_eq(c.reads - reads, 3);
+	size_t last = (size_t)16384 * 4096, before = (size_t)16383 * 4096;
+	ck_assert_int_eq(pkgfs_read(&f, before, buf, sizeof(buf)), (int)sizeof(buf));
+	ck_assert_mem_eq(buf, data + before, sizeof(buf));
+	ck_assert_int_eq(pkgfs_read(&f, last, buf, sizeof(buf)), CAIRN_EIO);
+	ck_assert_msg(strstr(log.last, "hash tree mismatch (level 1 page 1) at bytes 67108864.."),
+		      "%s", log.last);
+	ck_assert_int_eq(pkgfs_read(&f, before + 4090, buf, sizeof(buf)), CAIRN_EIO); /* spans */
+	ck_assert_int_eq(pkgfs_read(&f, 0, buf, sizeof(buf)), (int)sizeof(buf));
+	pkgfs_close(&f);
+	pkgfs_unmount(fs);
+	blkdev_mem_fini(&c.mem);
+	free(img);
+	free(data);
+}
+END_TEST
+
 /* A one-page cache still serves every byte correctly, at both sector sizes. */
 START_TEST(test_pkgfs_cache_single_page)
 {
@@ -333,6 +389,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_pkgfs_cache_verified_pages_cached);
 	tcase_add_test(tc, test_pkgfs_first_byte_costs_tree_depth);
+	tcase_add_test(tc, test_pkgfs_three_level_tree);
 	tcase_add_test(tc, test_pkgfs_cache_readahead);
 	tcase_add_test(tc, test_pkgfs_cache_single_page);
 	tcase_add_test(tc, test_pkgfs_cache_large_file_streamed);
