@@ -196,12 +196,6 @@ int pkgfs_cache_unit(struct pkgfs_cache *c, uint64_t off, uint64_t want, const u
  * it is evicted. */
 void pkgfs_cache_mark(struct pkgfs_cache *c, uint64_t off);
 
-/* pkgfs_cache_peek: point *p at the cached bytes at device offset off; *n gets
- * the count that follow contiguously in that page. Valid until the next cache call.
- * end (> off) is where the caller's sequential scan stops: the read-ahead bound. */
-int pkgfs_cache_peek(struct pkgfs_cache *c, uint64_t off, uint64_t end, const uint8_t **p,
-		     size_t *n);
-
 /* ---- Mount ----------------------------------------------------------------------- */
 
 /* Per entry: whether an integrity failure of the file was already sent to the audit

@@ -253,24 +253,6 @@ static int64_t get_page(struct pkgfs_cache *c, uint64_t pg, uint64_t want)
 	return read_ahead(c, pg, k);
 }
 
-/* pkgfs_cache_peek: point *p at the cached bytes at device offset off; *n gets
- * how many follow contiguously in that page (at least 1). */
-int pkgfs_cache_peek(struct pkgfs_cache *c, uint64_t off, uint64_t end, const uint8_t **p,
-		     size_t *n)
-{
-	if (off >= pkgfs_dev_bytes(c->dev))
-		return CAIRN_ERANGE;
-	uint64_t pg = off / c->page_size;
-	uint64_t last = end > off ? (end - 1) / c->page_size : pg;
-	int64_t s = get_page(c, pg, last - pg + 1);
-	if (s < 0)
-		return (int)s;
-	size_t in = (size_t)(off % c->page_size);
-	*p = c->mem + (size_t)s * c->page_size + in;
-	*n = c->page_size - in;
-	return 0;
-}
-
 /* pkgfs_cache_unit: the PKGFS_ALIGN-byte unit at off and whether it was verified. */
 int pkgfs_cache_unit(struct pkgfs_cache *c, uint64_t off, uint64_t want, const uint8_t **p,
 		     bool *verified)

@@ -404,7 +404,8 @@ START_TEST(test_pkgfs_damaged_page_fails_only_its_reads)
 	base_image(&img, &len);
 	uint64_t start = pkgfs_ld64(node(img, E_HELLO) + PKGFS_N_START);
 	img[start + 4096 + 10] ^= 0x01; /* a byte of /bin/hello's second page */
-	mem_device(&m, _i ? 4096 : 512, img, len, 0);
+	static const uint32_t sector[] = { 512, 4096, 8192 }; /* 8192: two units per page */
+	mem_device(&m, sector[_i], img, len, 0);
 	struct pkgfs_config cfg = test_config(2, &log);
 	ck_assert_int_eq(pkgfs_mount(&fs, &m.dev, &cfg, NULL), 0);
 	ck_assert_int_eq(pkgfs_open(fs, "/bin/hello", &f), 0);
@@ -603,7 +604,7 @@ int main(void)
 	tcase_add_test(tc, test_pkgfs_duplicate_names_refused);
 	tcase_add_test(tc, test_pkgfs_deep_nesting_refused);
 	tcase_add_test(tc, test_pkgfs_long_path_refused);
-	tcase_add_loop_test(tc, test_pkgfs_damaged_page_fails_only_its_reads, 0, 2);
+	tcase_add_loop_test(tc, test_pkgfs_damaged_page_fails_only_its_reads, 0, 3);
 	tcase_add_test(tc, test_pkgfs_damaged_tail_padding);
 	tcase_add_test(tc, test_pkgfs_damaged_tree_page);
 	tcase_add_test(tc, test_pkgfs_changed_device_caught_after_eviction);
