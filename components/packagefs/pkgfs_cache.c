@@ -80,7 +80,8 @@ int pkgfs_cache_init(struct pkgfs_cache *c, struct blkdev *dev, uint32_t npages)
 	c->nbuckets = 1;
 	while (c->nbuckets < npages)
 		c->nbuckets <<= 1;
-	c->ra_max = npages / 4 < PKGFS_READAHEAD_MAX ? npages / 4 : PKGFS_READAHEAD_MAX;
+	uint32_t ra_bytes_pages = PKGFS_READAHEAD_BYTES / c->page_size; /* 0 for 256K+ pages */
+	c->ra_max = npages / 4 < ra_bytes_pages ? npages / 4 : ra_bytes_pages;
 	if (c->ra_max < 1)
 		c->ra_max = 1;
 	if (c->ra_max > 1) {
@@ -94,7 +95,8 @@ int pkgfs_cache_init(struct pkgfs_cache *c, struct blkdev *dev, uint32_t npages)
 	c->chain = malloc(npages * sizeof(*c->chain));
 	c->prev = malloc(npages * sizeof(*c->prev));
 	c->next = malloc(npages * sizeof(*c->next));
-	if (!c->mem || !c->tag || !c->bucket || !c->chain || !c->prev || !c->next) {
+	c->vmask = calloc(npages, sizeof(*c->vmask));
+	if (!c->mem || !c->tag || !c->bucket || !c->chain || !c->prev || !c->next || !c->vmask) {
 		pkgfs_cache_fini(c);
 		return CAIRN_ENOMEM;
 	}
@@ -120,11 +122,12 @@ void pkgfs_cache_fini(struct pkgfs_cache *c)
 	free(c->chain);
 	free(c->prev);
 	free(c->next);
+	free(c->vmask);
 	free(c->ra_buf);
 	c->ra_buf = NULL;
 	c->mem = NULL;
 	c->tag = NULL;
-	c->bucket = c->chain = c->prev = c->next = NULL;
+	c->bucket = c->chain = c->prev = c->next = c->vmask = NULL;
 }
 
 /* read_pages: read pages [pg, pg+k) from the device into dst; a page that runs
@@ -174,14 +177,46 @@ static uint32_t take_victim(struct pkgfs_cache *c)
 }
 
 /* install: slot s (unlinked, empty, filled with page pg's bytes) becomes the
- * most recent entry for pg. */
+ * most recent entry for pg; none of its bytes count as verified yet. */
 static void install(struct pkgfs_cache *c, uint32_t s, uint64_t pg)
 {
 	uint32_t b = hash(c, pg);
 	c->tag[s] = pg;
+	c->vmask[s] = 0;
 	c->chain[s] = c->bucket[b];
 	c->bucket[b] = s;
 	list_push_mru(c, s);
+}
+
+/* read_ahead: load pages [pg, pg+k) (k >= 2, none cached) with one device read into
+ * k victim slots; pg ends up most recent. When the victims are consecutive slots
+ * (the usual case in a sequential scan: LRU order is install order) the device
+ * writes straight into them, else through ra_buf. Returns pg's slot or an error
+ * (the victims are then left empty, at the victim end). */
+static int64_t read_ahead(struct pkgfs_cache *c, uint64_t pg, uint32_t k)
+{
+	uint32_t slots[PKGFS_READAHEAD_MAX], lo = UINT32_MAX, hi = 0;
+	for (uint32_t i = 0; i < k; i++) {
+		slots[i] = take_victim(c);
+		lo = slots[i] < lo ? slots[i] : lo;
+		hi = slots[i] > hi ? slots[i] : hi;
+	}
+	bool direct = hi - lo == k - 1; /* k distinct slots spanning k indices */
+	uint8_t *dst = direct ? c->mem + (size_t)lo * c->page_size : c->ra_buf;
+	int err = read_pages(c, pg, k, dst);
+	if (err) {
+		for (uint32_t i = 0; i < k; i++)
+			list_push_lru(c, slots[i]);
+		return err;
+	}
+	for (uint32_t i = k; i-- > 0;) {
+		uint32_t s = direct ? lo + i : slots[i];
+		if (!direct)
+			memcpy(c->mem + (size_t)s * c->page_size,
+			       c->ra_buf + (size_t)i * c->page_size, c->page_size);
+		install(c, s, pg + i);
+	}
+	return direct ? lo : slots[0]; /* the slot of pg, installed last */
 }
 
 /* get_page: slot holding page pg. On a miss, one device read loads pg and up to
@@ -215,34 +250,35 @@ static int64_t get_page(struct pkgfs_cache *c, uint64_t pg, uint64_t want)
 	uint64_t dev_pages = (pkgfs_dev_bytes(c->dev) + c->page_size - 1) / c->page_size;
 	if (pg + k > dev_pages)
 		k = pg < dev_pages ? (uint32_t)(dev_pages - pg) : 1;
-	int err = read_pages(c, pg, k, c->ra_buf);
-	if (err)
-		return err;
-	for (uint32_t i = k; i-- > 0;) {
-		s = take_victim(c);
-		memcpy(c->mem + (size_t)s * c->page_size, c->ra_buf + (size_t)i * c->page_size,
-		       c->page_size);
-		install(c, s, pg + i);
-	}
-	return s; /* the slot of pg, installed last */
+	return read_ahead(c, pg, k);
 }
 
-/* pkgfs_cache_peek: point *p at the cached bytes at device offset off; *n gets
- * how many follow contiguously in that page (at least 1). */
-int pkgfs_cache_peek(struct pkgfs_cache *c, uint64_t off, uint64_t end, const uint8_t **p,
-		     size_t *n)
+/* pkgfs_cache_unit: the PKGFS_ALIGN-byte unit at off and whether it was verified. */
+int pkgfs_cache_unit(struct pkgfs_cache *c, uint64_t off, uint64_t want, const uint8_t **p,
+		     bool *verified)
 {
-	if (off >= pkgfs_dev_bytes(c->dev))
+	if (off % PKGFS_ALIGN || off >= pkgfs_dev_bytes(c->dev))
 		return CAIRN_ERANGE;
 	uint64_t pg = off / c->page_size;
-	uint64_t last = end > off ? (end - 1) / c->page_size : pg;
-	int64_t s = get_page(c, pg, last - pg + 1);
+	uint32_t unit = (uint32_t)(off % c->page_size / PKGFS_ALIGN);
+	/* want counts units; a page holds page_size / PKGFS_ALIGN of them. */
+	uint64_t per = c->page_size / PKGFS_ALIGN;
+	uint64_t pages = (unit + (want ? want : 1) + per - 1) / per;
+	int64_t s = get_page(c, pg, pages);
 	if (s < 0)
 		return (int)s;
-	size_t in = (size_t)(off % c->page_size);
-	*p = c->mem + (size_t)s * c->page_size + in;
-	*n = c->page_size - in;
+	*p = c->mem + (size_t)s * c->page_size + (size_t)unit * PKGFS_ALIGN;
+	*verified = (c->vmask[s] >> unit) & 1u;
 	return 0;
+}
+
+/* pkgfs_cache_mark: set the verified bit of the unit at off (cached, see header). */
+void pkgfs_cache_mark(struct pkgfs_cache *c, uint64_t off)
+{
+	uint64_t pg = off / c->page_size;
+	uint32_t s = cached(c, pg);
+	if (s != NO_SLOT)
+		c->vmask[s] |= 1u << (off % c->page_size / PKGFS_ALIGN);
 }
 
 /* pkgfs_cache_read: copy len bytes at device byte offset off into buf. */

@@ -1,5 +1,6 @@
 /* packagefs format helpers shared by the engine and the host builder: header and
- * node codecs, the root hash, name rules, and a small string builder. */
+ * node codecs, the root hash, the hash-tree geometry and computation, name rules,
+ * and a small string builder. */
 #include <string.h>
 
 #include "packagefs_internal.h"
@@ -16,6 +17,9 @@ void pkgfs_hdr_decode(const uint8_t *p, struct pkgfs_hdr *h)
 	h->data_size = pkgfs_ld64(p + PKGFS_H_DATA_SIZE);
 	h->image_size = pkgfs_ld64(p + PKGFS_H_IMAGE_SIZE);
 	h->release = pkgfs_ld64(p + PKGFS_H_RELEASE);
+	h->tree_off = pkgfs_ld64(p + PKGFS_H_TREE_OFF);
+	h->tree_size = pkgfs_ld64(p + PKGFS_H_TREE_SIZE);
+	memcpy(h->tree_root, p + PKGFS_H_TREE_ROOT, PKGFS_HASH_SIZE);
 	memcpy(h->root_hash, p + PKGFS_H_ROOT_HASH, PKGFS_HASH_SIZE);
 	memcpy(h->signature, p + PKGFS_H_SIGNATURE, CRYPTO_ED25519_SIG);
 }
@@ -55,6 +59,53 @@ void pkgfs_root_hash(const uint8_t *hdr, const uint8_t *meta, size_t meta_size,
 	crypto_sha256_update(&s, hdr, PKGFS_HDR_HASHED);
 	crypto_sha256_update(&s, meta, meta_size);
 	crypto_sha256_final(&s, out);
+}
+
+/* pkgfs_tree_geom: level sizes and offsets of the tree over data_size bytes. */
+void pkgfs_tree_geom(uint64_t data_size, uint64_t tree_off, struct pkgfs_tree_geom *g)
+{
+	memset(g, 0, sizeof(*g));
+	uint64_t n = data_size / PKGFS_ALIGN; /* digests the next level holds */
+	uint64_t off = tree_off;
+	while (n > 0 && g->levels < PKGFS_TREE_LEVELS_MAX) {
+		uint32_t l = g->levels++;
+		g->pages[l] = (n + PKGFS_TREE_FANOUT - 1) / PKGFS_TREE_FANOUT;
+		g->off[l] = off;
+		off += g->pages[l] * PKGFS_ALIGN;
+		g->size += g->pages[l] * PKGFS_ALIGN;
+		n = g->pages[l] == 1 ? 0 : g->pages[l];
+	}
+}
+
+/* pkgfs_tree_compute: hash every data page into level 0, then each level into the
+ * next, and the top page into the header's tree_root. */
+int pkgfs_tree_compute(uint8_t *img, size_t len)
+{
+	if (len < PKGFS_HDR_SIZE)
+		return CAIRN_EINVAL;
+	uint64_t data_off = pkgfs_ld64(img + PKGFS_H_DATA_OFF);
+	uint64_t data_size = pkgfs_ld64(img + PKGFS_H_DATA_SIZE);
+	uint64_t tree_off = pkgfs_ld64(img + PKGFS_H_TREE_OFF);
+	if (data_size % PKGFS_ALIGN || data_off > len || data_size > len - data_off ||
+	    tree_off > len)
+		return CAIRN_EINVAL;
+	struct pkgfs_tree_geom g;
+	pkgfs_tree_geom(data_size, tree_off, &g);
+	if (g.size > len - tree_off)
+		return CAIRN_EINVAL;
+	memset(img + tree_off, 0, (size_t)g.size);
+	memset(img + PKGFS_H_TREE_ROOT, 0, PKGFS_HASH_SIZE);
+	uint64_t below_off = data_off, below_pages = data_size / PKGFS_ALIGN;
+	for (uint32_t l = 0; l < g.levels; l++) {
+		for (uint64_t i = 0; i < below_pages; i++)
+			crypto_sha256(img + below_off + i * PKGFS_ALIGN, PKGFS_ALIGN,
+				      img + g.off[l] + i * PKGFS_HASH_SIZE);
+		below_off = g.off[l];
+		below_pages = g.pages[l];
+	}
+	if (g.levels)
+		crypto_sha256(img + below_off, PKGFS_ALIGN, img + PKGFS_H_TREE_ROOT);
+	return 0;
 }
 
 /* utf8_seq: length of the well-formed UTF-8 sequence at s (avail bytes), 0 if bad. */

@@ -1,5 +1,6 @@
-/* packagefs read path: path lookup, stat, readdir, open/read/close, and the
- * verify-before-first-use content check. There is no write path. */
+/* packagefs read path: path lookup, stat, readdir, open/read/close; every page a
+ * read touches is verified against the hash tree first (pkgfs_tree.c). There is no
+ * write path. */
 #include <string.h>
 
 #include "packagefs_internal.h"
@@ -160,71 +161,71 @@ static void audit(struct pkgfs *fs, const char *what, uint32_t ino)
 	fs->audit(fs->audit_ctx, line);
 }
 
-/* hash_file: SHA-256 of entry ino's content, streamed through the cache. */
-static int hash_file(struct pkgfs *fs, uint32_t ino, uint8_t out[PKGFS_HASH_SIZE])
+/* report_bad: audit the first integrity failure of entry ino: which page of the file
+ * (or which tree page above it) did not match its hash. */
+static void report_bad(struct pkgfs *fs, uint32_t ino, uint64_t file_off, int level, uint64_t idx)
 {
-	const struct pkgfs_node *n = &fs->nodes[ino];
-	struct crypto_sha256 s;
-	uint64_t done = 0;
-	crypto_sha256_init(&s);
-	while (done < n->size) {
-		const uint8_t *p;
-		size_t avail;
-		int err = pkgfs_cache_peek(&fs->cache, n->start + done, n->start + n->size, &p,
-					   &avail);
-		if (err) {
-			crypto_sha256_final(&s, out);
-			return err;
-		}
-		if (avail > n->size - done)
-			avail = (size_t)(n->size - done);
-		crypto_sha256_update(&s, p, avail);
-		done += avail;
+	char what[PKGFS_REASON_MAX];
+	struct pkgfs_sb sb;
+	if (fs->verify[ino] == PKGFS_REPORTED)
+		return;
+	fs->verify[ino] = PKGFS_REPORTED;
+	uint64_t first = file_off / PKGFS_ALIGN * PKGFS_ALIGN;
+	pkgfs_sb_init(&sb, what, sizeof(what));
+	if (level < 0) {
+		pkgfs_sb_str(&sb, "content hash mismatch");
+	} else {
+		pkgfs_sb_str(&sb, "hash tree mismatch (level ");
+		pkgfs_sb_u64(&sb, (uint64_t)level);
+		pkgfs_sb_str(&sb, " page ");
+		pkgfs_sb_u64(&sb, idx);
+		pkgfs_sb_str(&sb, ")");
 	}
-	crypto_sha256_final(&s, out);
-	return 0;
+	pkgfs_sb_str(&sb, " at bytes ");
+	pkgfs_sb_u64(&sb, first);
+	pkgfs_sb_str(&sb, "..");
+	pkgfs_sb_u64(&sb, first + PKGFS_ALIGN - 1);
+	pkgfs_sb_str(&sb, ", refusing");
+	audit(fs, what, ino);
 }
 
-/* ensure_verified: hash entry ino once; CAIRN_EIO if it does not match (sticky). */
-static int ensure_verified(struct pkgfs *fs, uint32_t ino)
-{
-	uint8_t got[PKGFS_HASH_SIZE];
-	if (fs->verify[ino] == PKGFS_VERIFIED)
-		return 0;
-	if (fs->verify[ino] == PKGFS_CORRUPT)
-		return CAIRN_EIO;
-	if (hash_file(fs, ino, got) != 0) {
-		audit(fs, "device read failed while verifying", ino);
-		return CAIRN_EIO; /* maybe transient: not marked corrupt */
-	}
-	if (!crypto_ct_equal(got, fs->nodes[ino].sha256, PKGFS_HASH_SIZE)) {
-		fs->verify[ino] = PKGFS_CORRUPT;
-		audit(fs, "content hash mismatch, refusing", ino);
-		return CAIRN_EIO;
-	}
-	fs->verify[ino] = PKGFS_VERIFIED;
-	return 0;
-}
-
-/* pkgfs_read: copy up to len bytes at off, after the file's hash was verified. */
+/* pkgfs_read: copy up to len bytes at off, each 4096-byte page verified first. */
 int pkgfs_read(struct pkgfs_file *f, uint64_t off, void *buf, size_t len)
 {
 	if (!f || !f->fs)
 		return CAIRN_EINVAL;
 	struct pkgfs *fs = f->fs;
 	const struct pkgfs_node *n = &fs->nodes[f->ino];
-	int err = ensure_verified(fs, f->ino);
-	if (err)
-		return err;
 	if (off >= n->size)
 		return 0;
 	if (len > n->size - off)
 		len = (size_t)(n->size - off);
 	if (len > READ_MAX)
 		len = READ_MAX;
-	if (pkgfs_cache_read(&fs->cache, n->start + off, buf, len) != 0) {
-		audit(fs, "device read failed", f->ino);
-		return CAIRN_EIO;
+	uint8_t *out = buf;
+	uint64_t pos = n->start + off, end = pos + len; /* device bytes, inside the extent */
+	uint64_t last = (end - 1 - fs->hdr.data_off) / PKGFS_ALIGN;
+	while (pos < end) {
+		uint64_t idx = (pos - fs->hdr.data_off) / PKGFS_ALIGN;
+		size_t in = (size_t)(pos % PKGFS_ALIGN);
+		size_t k = PKGFS_ALIGN - in;
+		if (k > end - pos)
+			k = (size_t)(end - pos);
+		const uint8_t *p;
+		int bad_level = 0;
+		uint64_t bad_idx = 0;
+		int err = pkgfs_tree_page(fs, -1, idx, last - idx + 1, &p, &bad_level, &bad_idx);
+		if (err == CAIRN_EBADMSG) {
+			report_bad(fs, f->ino, pos - n->start, bad_level, bad_idx);
+			return CAIRN_EIO;
+		}
+		if (err) {
+			audit(fs, "device read failed", f->ino);
+			return CAIRN_EIO; /* maybe transient: nothing is marked */
+		}
+		memcpy(out, p + in, k);
+		out += k;
+		pos += k;
 	}
 	return (int)len;
 }

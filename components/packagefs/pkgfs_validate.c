@@ -212,9 +212,10 @@ static int check_one_extent(struct vctx *v, uint32_t i, struct extent *e)
 		return bad(v, i, "extent not 4096-aligned", -1);
 	if (n->start < h->data_off)
 		return bad(v, i, "extent in the metadata region", -1);
-	if (n->size > h->data_size || n->start > h->image_size ||
-	    n->size > h->image_size - n->start)
-		return bad(v, i, "extent outside the data region (past the image end)", -1);
+	uint64_t data_end = h->data_off + h->data_size; /* the hash tree starts here */
+	if (n->size > h->data_size || n->start > data_end || n->size > data_end - n->start)
+		return bad(v, i, "extent outside the data region (into the hash tree or past it)",
+			   -1);
 	e->start = n->start;
 	e->len = (n->size + PKGFS_ALIGN - 1) / PKGFS_ALIGN * PKGFS_ALIGN;
 	e->ino = i;

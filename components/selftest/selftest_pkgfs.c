@@ -7,10 +7,14 @@
  *                 -> "SELFTEST: pkgfs virtio ro ok"
  *   fixture:      the files of components/packagefs/fixture/
  *                 -> "SELFTEST: pkgfs fixture ok"
- *   "pkgfscorrupt=<path>" on the command line: that file's data was altered on
- *                 the disk; reading it must fail with CAIRN_EIO (twice) and leave
- *                 an AUDIT_INTEGRITY record, while other files still read
+ *   "pkgfscorrupt=<path>" on the command line: that file's first page (or the
+ *                 hash-tree page above it) was altered on the disk; reading it
+ *                 must fail with CAIRN_EIO (twice) and leave an AUDIT_INTEGRITY
+ *                 record, while other files still read
  *                 -> "SELFTEST: pkgfs integrity refused ok"
+ *   "pkgfsgoodoff=<n>" as well: the same file's page at byte n is intact and must
+ *                 still read, as the repeated VICTIM_LINE of pkgfs_boots.py
+ *                 -> "SELFTEST: pkgfs damaged page isolated ok"
  *   concurrency:  4 threads open and read at once, every byte exact
  *                 -> "SELFTEST: pkgfs concurrent readers ok"
  *   restart:      a handle opened before a packagefs restart is dead after it,
@@ -39,6 +43,8 @@
 #define FIXTURE_HELLO "hello from the packagefs fixture\n"
 #define PATTERN_PATH "pkg:/data/pattern"
 #define PATTERN_SIZE 300001u
+/* /data/victim of pkgfs_boots.py is this line, repeated. */
+#define VICTIM_LINE "packagefs victim file, altered on the disk by the data boot\n"
 
 /* pattern_byte: byte i of /data/pattern (same formula in pkgfs_boots.py). */
 static uint8_t pattern_byte(uint64_t i) { return (uint8_t)((i * 131u + (i >> 12)) & 0xffu); }
@@ -166,8 +172,28 @@ static int check_errors(const char *file, const char *dir)
 	return failed;
 }
 
-/* check_corrupt: the altered file is refused with EIO and audited. */
-static int check_corrupt(const char *path)
+/* check_good_page: the damaged file's page at off still reads, exactly. */
+static int check_good_page(const char *path, uint64_t off)
+{
+	char buf[64];
+	const size_t line = sizeof(VICTIM_LINE) - 1;
+	int h = pkgfs_svc_open(path);
+	if (h < 0)
+		return fail(path, h);
+	int got = pkgfs_svc_read(h, off, buf, sizeof(buf));
+	(void)pkgfs_svc_close(h);
+	if (got != (int)sizeof(buf))
+		return fail("read of an intact page of the damaged file", got);
+	for (size_t i = 0; i < sizeof(buf); i++)
+		if (buf[i] != VICTIM_LINE[(off + i) % line])
+			return fail("content of an intact page of the damaged file", CAIRN_EBADMSG);
+	kprintf("SELFTEST: pkgfs damaged page isolated ok\n");
+	return 0;
+}
+
+/* check_corrupt: the altered file is refused with EIO and audited; with good_off
+ * set (>= 0), the same file's page there still reads. */
+static int check_corrupt(const char *path, int64_t good_off)
 {
 	char buf[64];
 	uint64_t seq = audit_next_seq();
@@ -187,7 +213,7 @@ static int check_corrupt(const char *path)
 	if (check_small("pkg:/bin/hello", DISK_HELLO))
 		return 1;
 	kprintf("SELFTEST: pkgfs integrity refused ok\n");
-	return 0;
+	return good_off >= 0 ? check_good_page(path, (uint64_t)good_off) : 0;
 }
 
 #define READERS 4
@@ -296,6 +322,21 @@ static int check_claims_refused(void)
 	return failed;
 }
 
+/* good_offset: the "pkgfsgoodoff=<n>" boot argument (decimal), or -1. */
+static int64_t good_offset(void)
+{
+	char v[24];
+	int64_t n = 0;
+	if (dt_bootargs_value(platform.bootargs, "pkgfsgoodoff", v, sizeof(v)) <= 0)
+		return -1;
+	for (const char *p = v; *p; p++) {
+		if (*p < '0' || *p > '9' || n > (INT64_MAX - 9) / 10)
+			return -1;
+		n = n * 10 + (*p - '0');
+	}
+	return n;
+}
+
 /* selftest_pkgfs: the packagefs selftests for the mounted source (as selftest). */
 int selftest_pkgfs(void)
 {
@@ -326,7 +367,7 @@ int selftest_pkgfs(void)
 		failed += check_concurrent("pkg:/bin/hello", DISK_HELLO, true);
 		if (dt_bootargs_value(platform.bootargs, "pkgfscorrupt", corrupt, sizeof(corrupt)) >
 		    0)
-			failed += check_corrupt(corrupt);
+			failed += check_corrupt(corrupt, good_offset());
 		failed += check_restart("pkg:/bin/hello", DISK_HELLO);
 	} else if (fixture_tree) {
 		struct pkgfs_stat st;

@@ -6,9 +6,16 @@ boots the image with it attached read-only as the disk with serial `pkgfs`:
   disk        legacy transport, 512-byte blocks: mounted with the right counts,
               the known files read back (SELFTEST: pkgfs virtio ro ok)
   disk4096    the same on the modern transport with 4096-byte blocks
-  data        one file's data altered (outside the signed metadata): the mount
-              succeeds, reading that file is CAIRN_EIO plus an integrity audit
-              record, the other files still read
+  data        a byte of /data/victim's first page altered (file data is not
+              under the root hash but under the signed hash tree): the mount
+              succeeds, reading that page is CAIRN_EIO plus an integrity audit
+              record naming the page, the file's third page and the other files
+              still read
+  tree        a byte of the hash tree's second level-0 page altered (the page
+              holding the digests of /data/victim, /etc/motd and the README;
+              /data/spacer puts them there): reads of /data/victim are CAIRN_EIO
+              with a record naming the tree page, /bin/hello and /data/pattern
+              (under the first level-0 page) still read
   meta        one byte of the node table flipped: refused (root hash)
   sig         one byte of the signature flipped: refused (signature)
   struct      /data/victim's extent set to /data/pattern's, then re-signed
@@ -36,6 +43,9 @@ import tempfile
 DISK_HELLO = b"hello from a packagefs disk\n"
 PATTERN_SIZE = 300001
 VICTIM = b"packagefs victim file, altered on the disk by the data boot\n" * 300
+# /data/spacer fills data pages 75..127 (after /bin/hello's page 0 and /data/pattern's
+# 74), so /data/victim starts at data page 128, under the second level-0 tree page.
+SPACER = b"s" * (53 * 4096)
 
 
 def pattern(n):
@@ -49,6 +59,7 @@ def make_tree(root):
         "bin/hello": DISK_HELLO,
         "bin/true": b"",
         "data/pattern": pattern(PATTERN_SIZE),
+        "data/spacer": SPACER,
         "data/victim": VICTIM,
         "etc/motd": b"Welcome to Cairn.\n",
         "share/doc/packagefs/README": b"packages are signed; see docs/packagefs.md\n",
@@ -169,6 +180,15 @@ def main():
         # data: the victim's content lies in the data region, not under the root hash.
         data = os.path.join(work, "data.img")
         flipped(good, data, img.index(VICTIM[:40]) + 7)
+        # tree: the victim's digest inside the second level-0 page of the hash tree.
+        data_off = int.from_bytes(img[48:56], "little")
+        tree_off = int.from_bytes(img[80:88], "little")
+        vpage = (img.index(VICTIM[:40]) - data_off) // 4096
+        if vpage != 128:
+            raise SystemExit(f"pkgfs_boots: /data/victim at data page {vpage}, not under "
+                             "level-0 page 1 alone")
+        tree_img = os.path.join(work, "tree.img")
+        flipped(good, tree_img, tree_off + 4096 * (vpage // 128) + 32 * (vpage % 128) + 3)
         meta = os.path.join(work, "meta.img")
         flipped(good, meta, 256 + 64 * 1 + 16)  # size field of entry 1
         sig = os.path.join(work, "sig.img")
@@ -203,10 +223,17 @@ def main():
             ("disk", good, [], "selftest", ok + ["--forbid", "integrity error"]),
             ("disk4096", good, ["--modern", "4096"], "selftest",
              ok + ["--forbid", "integrity error"]),
-            ("data", data, [], "selftest pkgfscorrupt=pkg:/data/victim", ok + [
-                "--expect", "SELFTEST: pkgfs integrity refused ok",
-                "--expect-match", r"packagefs: integrity error entry \d+ '/data/victim': "
-                r"content hash mismatch, refusing \(caller=selftest op=read\)"]),
+            ("data", data, [], "selftest pkgfscorrupt=pkg:/data/victim pkgfsgoodoff=8192",
+             ok + ["--expect", "SELFTEST: pkgfs integrity refused ok",
+                   "--expect", "SELFTEST: pkgfs damaged page isolated ok",
+                   "--expect-match", r"packagefs: integrity error entry \d+ '/data/victim': "
+                   r"content hash mismatch at bytes 0\.\.4095, refusing "
+                   r"\(caller=selftest op=read\)"]),
+            ("tree", tree_img, [], "selftest pkgfscorrupt=pkg:/data/victim",
+             ok + ["--expect", "SELFTEST: pkgfs integrity refused ok",
+                   "--expect-match", r"packagefs: integrity error entry \d+ '/data/victim': "
+                   r"hash tree mismatch \(level 0 page 1\) at bytes 0\.\.4095, refusing "
+                   r"\(caller=selftest op=read\)"]),
             ("meta", meta, [], "selftest",
              refused("root hash mismatch: header or metadata corrupt")),
             ("sig", sig, [], "selftest",

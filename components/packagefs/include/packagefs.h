@@ -91,6 +91,7 @@ struct pkgfs_cache_stats {
 	uint64_t hits;	    /* page lookups served from memory */
 	uint64_t misses;    /* page lookups that read the device */
 	uint64_t evictions; /* misses that replaced a valid page */
+	uint64_t hashed;    /* 4096-byte pages (data and hash tree) hashed to verify them */
 	uint32_t pages;	    /* cache capacity in pages */
 	uint32_t page_size; /* bytes per page */
 };
@@ -112,9 +113,12 @@ int pkgfs_stat(struct pkgfs *fs, const char *path, struct pkgfs_stat *st);
 /* pkgfs_open: open a regular file; CAIRN_EISDIR for a directory, else as stat. */
 int pkgfs_open(struct pkgfs *fs, const char *path, struct pkgfs_file *f);
 /* pkgfs_read: copy up to len bytes from offset off into buf; returns the number of
- * bytes copied (0 at or past end of file; at most 1 GiB per call). The first read
- * of a file hashes all of it; a mismatch returns CAIRN_EIO now and on every later
- * read, and reports to the audit hook. CAIRN_EIO also for device errors. */
+ * bytes copied (0 at or past end of file; at most 1 GiB per call). Every 4096-byte
+ * page the range touches is checked against the hash tree before its bytes are
+ * copied (once while it stays cached). A page that does not match makes the whole
+ * read CAIRN_EIO (buf may hold bytes of earlier pages) and is reported to the audit
+ * hook (once per file); reads that touch only other pages still succeed. CAIRN_EIO
+ * also for device errors. */
 int pkgfs_read(struct pkgfs_file *f, uint64_t off, void *buf, size_t len);
 /* pkgfs_fstat: stat of an open file. */
 int pkgfs_fstat(struct pkgfs_file *f, struct pkgfs_stat *st);

@@ -310,23 +310,36 @@ struct tally {
 	int bad;	/* first failure's exit code */
 };
 
-/* visit_file: for verify, read all of a file (this checks its hash). */
+/* visit_file: for verify, read all of a file (every page is checked against the
+ * hash tree) and compare the SHA-256 of what was read with the recorded one. */
 static void visit_file(struct pkgfs *fs, const char *path, struct tally *t)
 {
 	struct pkgfs_file f;
+	struct pkgfs_stat st;
+	struct crypto_sha256 h;
+	uint8_t got[PKGFS_HASH_SIZE];
 	static uint8_t buf[65536];
 	int n = pkgfs_open(fs, path, &f);
+	crypto_sha256_init(&h);
 	for (uint64_t off = 0; n >= 0;) {
 		n = pkgfs_read(&f, off, buf, sizeof(buf));
 		if (n <= 0)
 			break;
+		crypto_sha256_update(&h, buf, (size_t)n);
 		off += (uint64_t)n;
 	}
-	if (f.fs)
+	crypto_sha256_final(&h, got);
+	if (f.fs) {
+		(void)pkgfs_fstat(&f, &st);
 		pkgfs_close(&f);
+	}
 	if (n < 0) {
-		fprintf(stderr, "mkpkgfs: '%s': %s (content hash mismatch or read error)\n", path,
+		fprintf(stderr, "mkpkgfs: '%s': %s (page hash mismatch or read error)\n", path,
 			cairn_strerror(n));
+		t->bad = EXIT_INVALID;
+	} else if (memcmp(got, st.sha256, PKGFS_HASH_SIZE) != 0) {
+		fprintf(stderr, "mkpkgfs: '%s': content does not match its recorded SHA-256\n",
+			path);
 		t->bad = EXIT_INVALID;
 	}
 }

@@ -1,6 +1,7 @@
 /* packagefs image builder (host only): breadth-first layout with bytewise-sorted
- * siblings, packed names, 4096-aligned file data in entry order, zero padding and
- * no timestamps, so the same tree always gives a byte-identical image. */
+ * siblings, packed names, 4096-aligned file data in entry order, the hash tree of
+ * the data after it, zero padding and no timestamps, so the same tree always gives
+ * a byte-identical image. */
 #include "pkgfs_builder.h"
 
 #include <stdarg.h>
@@ -191,6 +192,8 @@ static void write_header(uint8_t *img, const struct pkgfs_hdr *h)
 	pkgfs_st64(img + PKGFS_H_DATA_SIZE, h->data_size);
 	pkgfs_st64(img + PKGFS_H_IMAGE_SIZE, h->image_size);
 	pkgfs_st64(img + PKGFS_H_RELEASE, h->release);
+	pkgfs_st64(img + PKGFS_H_TREE_OFF, h->tree_off);
+	pkgfs_st64(img + PKGFS_H_TREE_SIZE, h->tree_size);
 }
 
 /* node_of: the on-disk node for placed entry i; data offset in *cursor. */
@@ -230,7 +233,11 @@ static int emit(const struct layout *l, uint64_t release, uint8_t **img, size_t 
 	for (size_t i = 1; i < l->count; i++)
 		if (!l->order[i]->is_dir)
 			h.data_size += align_up(l->order[i]->size);
-	h.image_size = h.data_off + h.data_size;
+	struct pkgfs_tree_geom g;
+	h.tree_off = h.data_off + h.data_size;
+	pkgfs_tree_geom(h.data_size, h.tree_off, &g);
+	h.tree_size = g.size;
+	h.image_size = h.tree_off + h.tree_size;
 	uint8_t *out = calloc(1, (size_t)h.image_size);
 	if (!out)
 		return CAIRN_ENOMEM;
@@ -245,6 +252,10 @@ static int emit(const struct layout *l, uint64_t release, uint8_t **img, size_t 
 			memcpy(names + n.name_off, l->order[i]->name, n.name_len);
 		if (!l->order[i]->is_dir && n.size)
 			memcpy(out + n.start, l->order[i]->data, (size_t)n.size);
+	}
+	if (pkgfs_tree_compute(out, (size_t)h.image_size) != 0) {
+		free(out);
+		return CAIRN_EINVAL; /* cannot happen: the header was just laid out */
 	}
 	*img = out;
 	*len = (size_t)h.image_size;

@@ -58,7 +58,8 @@ int pkgfs_build_image(struct pkgfs_btree *t, const uint8_t seed[PKGFS_SEED_SIZE]
 		      const struct pkgfs_build_opts *opts, uint8_t **img, size_t *len, char *err,
 		      size_t errlen);
 /* pkgfs_image_sign: recompute the root hash and signature of an image in place
- * (tests use it after patching bytes). CAIRN_EINVAL when the header's metadata
+ * (tests use it after patching bytes; after patching file data, call
+ * pkgfs_tree_compute first, or the patched pages fail their hash). CAIRN_EINVAL when the header's metadata
  * size does not fit in len. */
 int pkgfs_image_sign(uint8_t *img, size_t len, const uint8_t seed[PKGFS_SEED_SIZE]);
 

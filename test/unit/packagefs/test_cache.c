@@ -1,6 +1,7 @@
-/* packagefs sector cache: LRU eviction under a tiny cache, hit/miss counters that
- * match real device traffic, partial last pages, and streaming verification of a
- * file far larger than the cache. */
+/* packagefs sector cache: verified pages kept while cached and LRU eviction under a
+ * tiny cache, the first-byte cost of the hash tree, hit/miss counters that match
+ * real device traffic, partial last pages, and streaming verification of a file far
+ * larger than the cache. */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,39 +64,144 @@ static void read_at(struct pkgfs *fs, const char *path, uint64_t off, size_t n, 
 	pkgfs_close(&f);
 }
 
-/* LRU with two pages: the least recently used page is the one evicted. */
-START_TEST(test_pkgfs_cache_lru_eviction)
+/* Verified pages stay verified while cached: a read hashes only the pages it
+ * touches that are not verified yet (data page + the tree pages above it), a second
+ * read of them hashes nothing and reads nothing, and an evicted page is hashed again. */
+START_TEST(test_pkgfs_cache_verified_pages_cached)
 {
 	uint8_t *img, data[20000];
 	size_t len;
 	struct counting c;
 	struct pkgfs *fs;
 	struct pkgfs_cache_stats s0, s1;
-	three_files(&img, &len, data);
+	three_files(&img, &len, data); /* 5 data pages, one tree page */
 	counting_init(&c, 512, img, len);
-	struct pkgfs_config cfg = test_config(2, NULL);
+	struct pkgfs_config cfg = test_config(4, NULL);
 	ck_assert_int_eq(pkgfs_mount(&fs, &c.dev, &cfg, NULL), 0);
-	read_at(fs, "/b", 0, 16, data + 4000);	/* verify b: pages touched, evictions */
-	read_at(fs, "/a", 0, 16, data);		/* verify a */
-	read_at(fs, "/c", 0, 16, data + 16000); /* verify c: cache = {a, c} */
 	pkgfs_cache_stats(fs, &s0);
-	ck_assert_uint_eq(s0.pages, 2);
-	ck_assert_uint_eq(s0.page_size, 4096);
-	ck_assert_uint_gt(s0.evictions, 0);
-	ck_assert_uint_eq(s0.misses, c.reads);	/* one device read per miss */
-	read_at(fs, "/a", 5, 16, data);		/* hit; a is now most recent */
-	read_at(fs, "/b", 10, 16, data + 4000); /* miss: evicts c (LRU), not a */
-	read_at(fs, "/a", 100, 16, data);	/* hit */
+	ck_assert_uint_eq(s0.hashed, 1); /* the mount verified the tree's (only) page */
+	read_at(fs, "/a", 0, 16, data);	 /* a's page, checked against the cached tree page */
 	pkgfs_cache_stats(fs, &s1);
-	ck_assert_uint_eq(s1.hits - s0.hits, 2);
+	ck_assert_uint_eq(s1.hashed - s0.hashed, 1);
 	ck_assert_uint_eq(s1.misses - s0.misses, 1);
-	read_at(fs, "/c", 0, 16, data + 16000); /* miss: c was evicted */
+	read_at(fs, "/a", 100, 16, data); /* verified and cached: no hash, no read */
 	pkgfs_cache_stats(fs, &s0);
-	ck_assert_uint_eq(s0.misses - s1.misses, 1);
-	ck_assert_uint_eq(s0.misses, c.reads);
+	ck_assert_uint_eq(s0.hashed, s1.hashed);
+	ck_assert_uint_eq(s0.misses, s1.misses);
+	read_at(fs, "/b", 10, 16, data + 4000); /* b's first page; the tree page is verified */
+	read_at(fs, "/c", 0, 16, data + 16000); /* evicts the mount's header page */
+	pkgfs_cache_stats(fs, &s1);
+	ck_assert_uint_eq(s1.hashed - s0.hashed, 2);
+	ck_assert_uint_eq(s1.misses - s0.misses, 2);
+	ck_assert_uint_eq(s1.evictions, 1);	       /* cache: a, tree, b0, c */
+	read_at(fs, "/a", 5, 16, data);		       /* hit: a is now most recent */
+	read_at(fs, "/b", 4096 + 10, 16, data + 4000); /* miss: evicts b0 (LRU), not a */
+	pkgfs_cache_stats(fs, &s0);
+	ck_assert_uint_eq(s0.hashed - s1.hashed, 1);
+	ck_assert_uint_eq(s0.evictions, 2);
+	read_at(fs, "/a", 7, 16, data);		/* still verified */
+	read_at(fs, "/b", 20, 16, data + 4000); /* evicted, so read and hashed again */
+	pkgfs_cache_stats(fs, &s1);
+	ck_assert_uint_eq(s1.hashed - s0.hashed, 1);
+	ck_assert_uint_eq(s1.misses - s0.misses, 1);
+	ck_assert_uint_eq(s1.misses, c.reads); /* one device read per miss */
 	pkgfs_unmount(fs);
 	blkdev_mem_fini(&c.mem);
 	free(img);
+}
+END_TEST
+
+/* The first byte of a large file costs the tree's depth, not the file: 1 MiB is 256
+ * data pages under 2 level-0 pages under 1 top page, which the mount verified, so 2
+ * device reads and 2 hashes (the data page and its level-0 page). */
+START_TEST(test_pkgfs_first_byte_costs_tree_depth)
+{
+	size_t big = 1u << 20;
+	uint8_t *data = malloc(big), *img, buf[1];
+	size_t len;
+	char err[128];
+	struct pkgfs_btree t;
+	struct counting c;
+	struct pkgfs *fs;
+	struct pkgfs_file f;
+	struct pkgfs_cache_stats s0, s1;
+	gen_fill(data, big, 5);
+	pkgfs_btree_init(&t);
+	pkgfs_btree_add(&t, &t.root, "big", 3, false, 0644, data, big);
+	ck_assert_int_eq(build_tree(&t, 0, &img, &len, err, sizeof(err)), 0);
+	pkgfs_btree_free(&t);
+	counting_init(&c, 512, img, len);
+	struct pkgfs_config cfg = test_config(64, NULL);
+	ck_assert_int_eq(pkgfs_mount(&fs, &c.dev, &cfg, NULL), 0);
+	ck_assert_int_eq(pkgfs_open(fs, "/big", &f), 0);
+	pkgfs_cache_stats(fs, &s0);
+	uint64_t reads = c.reads;
+	ck_assert_int_eq(pkgfs_read(&f, 700000, buf, 1), 1);
+	ck_assert_uint_eq(buf[0], data[700000]);
+	pkgfs_cache_stats(fs, &s1);
+	ck_assert_uint_eq(s1.hashed - s0.hashed, 2);
+	ck_assert_uint_eq(c.reads - reads, 2);
+	pkgfs_close(&f);
+	pkgfs_unmount(fs);
+	blkdev_mem_fini(&c.mem);
+	free(img);
+	free(data);
+}
+END_TEST
+
+/* A three-level tree, for real: 16385 data pages (64 MiB + 4 KiB) need 129 level-0
+ * pages, 2 level-1 pages and the top. The first byte costs 3 reads and 3 hashes; a
+ * damaged level-1 page fails only the data under it (the last page), with a message
+ * naming it, while page 0 and the page before the damaged range still read. */
+START_TEST(test_pkgfs_three_level_tree)
+{
+	size_t big = (size_t)16385 * 4096;
+	uint8_t *data = calloc(1, big), *img, buf[8];
+	size_t len;
+	char err[128];
+	struct pkgfs_btree t;
+	struct counting c;
+	struct pkgfs *fs;
+	struct pkgfs_file f;
+	struct pkgfs_cache_stats s0, s1;
+	struct audit_log log = { 0 };
+	ck_assert_ptr_nonnull(data);
+	for (size_t p = 0; p < 16385; p++)
+		memcpy(data + p * 4096, &p, sizeof(p)); /* every page different */
+	pkgfs_btree_init(&t);
+	pkgfs_btree_add(&t, &t.root, "huge", 4, false, 0644, data, big);
+	ck_assert_int_eq(build_tree(&t, 0, &img, &len, err, sizeof(err)), 0);
+	pkgfs_btree_free(&t);
+	struct pkgfs_tree_geom g;
+	pkgfs_tree_geom(pkgfs_ld64(img + PKGFS_H_DATA_SIZE), pkgfs_ld64(img + PKGFS_H_TREE_OFF),
+			&g);
+	ck_assert_uint_eq(g.levels, 3);
+	ck_assert_uint_eq(g.pages[0], 129);
+	ck_assert_uint_eq(g.pages[1], 2);
+	img[g.off[1] + 4096 + 7] ^= 1; /* level-1 page 1: covers level-0 page 128 only */
+	counting_init(&c, 512, img, len);
+	struct pkgfs_config cfg = test_config(16, &log);
+	ck_assert_int_eq(pkgfs_mount(&fs, &c.dev, &cfg, NULL), 0);
+	ck_assert_int_eq(pkgfs_open(fs, "/huge", &f), 0);
+	pkgfs_cache_stats(fs, &s0);
+	uint64_t reads = c.reads;
+	ck_assert_int_eq(pkgfs_read(&f, 0, buf, 1), 1);
+	pkgfs_cache_stats(fs, &s1);
+	ck_assert_uint_eq(s1.hashed - s0.hashed, 3);
+	ck_assert_uint_eq(c.reads - reads, 3);
+	size_t last = (size_t)16384 * 4096, before = (size_t)16383 * 4096;
+	ck_assert_int_eq(pkgfs_read(&f, before, buf, sizeof(buf)), (int)sizeof(buf));
+	ck_assert_mem_eq(buf, data + before, sizeof(buf));
+	ck_assert_int_eq(pkgfs_read(&f, last, buf, sizeof(buf)), CAIRN_EIO);
+	ck_assert_msg(strstr(log.last, "hash tree mismatch (level 1 page 1) at bytes 67108864.."),
+		      "%s", log.last);
+	ck_assert_int_eq(pkgfs_read(&f, before + 4090, buf, sizeof(buf)), CAIRN_EIO); /* spans */
+	ck_assert_int_eq(pkgfs_read(&f, 0, buf, sizeof(buf)), (int)sizeof(buf));
+	pkgfs_close(&f);
+	pkgfs_unmount(fs);
+	blkdev_mem_fini(&c.mem);
+	free(img);
+	free(data);
 }
 END_TEST
 
@@ -207,8 +313,13 @@ START_TEST(test_pkgfs_cache_readahead)
 	free(got);
 	pkgfs_cache_stats(fs, &s1);
 	ck_assert_uint_eq(s1.misses, c.reads);
-	/* 256 pages hashed, then 256 copied: 4 pages per device read each time. */
-	ck_assert_uint_le(s1.misses - s0.misses, 2 * 256 / 4 + 2);
+	/* 256 data pages, 4 per device read, plus the 3 tree pages (the top one read
+	 * again for the second level-0 page: 16 pages do not keep it); each page is
+	 * hashed once per time it is read. */
+	ck_assert_uint_le(s1.misses - s0.misses, 256 / 4 + 4);
+	ck_assert_uint_ge(s1.hashed - s0.hashed, 256 + 3);
+	ck_assert_uint_le(s1.hashed - s0.hashed, 256 + 4);
+	ck_assert_uint_eq(s1.hashed - s0.hashed, s1.misses - s0.misses - 256 / 4 + 256);
 	pkgfs_unmount(fs);
 	blkdev_mem_fini(&c.mem);
 	free(img);
@@ -276,7 +387,9 @@ int main(void)
 	Suite *s = suite_create("packagefs");
 	TCase *tc = tcase_create("cache");
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_pkgfs_cache_lru_eviction);
+	tcase_add_test(tc, test_pkgfs_cache_verified_pages_cached);
+	tcase_add_test(tc, test_pkgfs_first_byte_costs_tree_depth);
+	tcase_add_test(tc, test_pkgfs_three_level_tree);
 	tcase_add_test(tc, test_pkgfs_cache_readahead);
 	tcase_add_test(tc, test_pkgfs_cache_single_page);
 	tcase_add_test(tc, test_pkgfs_cache_large_file_streamed);

@@ -60,7 +60,7 @@ static void p_magic(uint8_t *img, size_t *len)
 static void p_version(uint8_t *img, size_t *len)
 {
 	(void)len;
-	pkgfs_st32(img + PKGFS_H_VERSION, 3);
+	pkgfs_st32(img + PKGFS_H_VERSION, 4);
 }
 /* p_version1: a format-1 image (no release field) is refused, not read as release 0. */
 static void p_version1(uint8_t *img, size_t *len)
@@ -74,11 +74,42 @@ static void p_release(uint8_t *img, size_t *len)
 	(void)len;
 	img[PKGFS_H_RELEASE] ^= 1;
 }
-/* p_tree_room: the bytes kept for the hash tree (80..127) must be zero in version 2. */
-static void p_tree_room(uint8_t *img, size_t *len)
+/* p_version2: a format-2 image (whole-file hashes, no tree) is refused. */
+static void p_version2(uint8_t *img, size_t *len)
 {
 	(void)len;
-	img[PKGFS_H_RESERVED1] = 1;
+	pkgfs_st32(img + PKGFS_H_VERSION, 2);
+}
+/* p_tree_off: the tree moved one page away from the end of the data. */
+static void p_tree_off(uint8_t *img, size_t *len)
+{
+	(void)len;
+	pkgfs_st64(img + PKGFS_H_TREE_OFF, pkgfs_ld64(img + PKGFS_H_TREE_OFF) + 4096);
+}
+/* p_tree_size: one tree page more than data_size calls for. */
+static void p_tree_size(uint8_t *img, size_t *len)
+{
+	(void)len;
+	pkgfs_st64(img + PKGFS_H_TREE_SIZE, pkgfs_ld64(img + PKGFS_H_TREE_SIZE) + 4096);
+	pkgfs_st64(img + PKGFS_H_IMAGE_SIZE, pkgfs_ld64(img + PKGFS_H_IMAGE_SIZE) + 4096);
+}
+/* p_tree_root_zero: data but no tree root. */
+static void p_tree_root_zero(uint8_t *img, size_t *len)
+{
+	(void)len;
+	memset(img + PKGFS_H_TREE_ROOT, 0, PKGFS_HASH_SIZE);
+}
+/* p_tree_root_edit: the tree root is signed: editing it breaks the root hash. */
+static void p_tree_root_edit(uint8_t *img, size_t *len)
+{
+	(void)len;
+	img[PKGFS_H_TREE_ROOT + 31] ^= 1;
+}
+/* p_into_tree: /etc/conf's extent points at the hash tree's first page. */
+static void p_into_tree(uint8_t *img, size_t *len)
+{
+	(void)len;
+	pkgfs_st64(node(img, E_CONF) + PKGFS_N_START, pkgfs_ld64(img + PKGFS_H_TREE_OFF));
 }
 static void p_nodes(uint8_t *img, size_t *len)
 {
@@ -88,7 +119,7 @@ static void p_nodes(uint8_t *img, size_t *len)
 static void p_reserved(uint8_t *img, size_t *len)
 {
 	(void)len;
-	img[100] = 1;
+	img[PKGFS_H_RESERVED2 + 6] = 1;
 }
 static void p_truncate(uint8_t *img, size_t *len)
 {
@@ -105,6 +136,7 @@ static void p_size_past_device(uint8_t *img, size_t *len)
 {
 	(void)len;
 	pkgfs_st64(img + PKGFS_H_DATA_SIZE, pkgfs_ld64(img + PKGFS_H_DATA_SIZE) + 4096);
+	pkgfs_st64(img + PKGFS_H_TREE_OFF, pkgfs_ld64(img + PKGFS_H_TREE_OFF) + 4096);
 	pkgfs_st64(img + PKGFS_H_IMAGE_SIZE, pkgfs_ld64(img + PKGFS_H_IMAGE_SIZE) + 4096);
 }
 static void p_file_past_end(uint8_t *img, size_t *len)
@@ -201,10 +233,16 @@ struct bad_case {
 
 static const struct bad_case cases[] = {
 	{ "bad magic", p_magic, 0, 0, -1, "bad magic" },
-	{ "bad version", p_version, 1, 0, -1, "unsupported version (3 vs 2)" },
-	{ "version 1 image", p_version1, 1, 0, -1, "unsupported version (1 vs 2)" },
+	{ "bad version", p_version, 1, 0, -1, "unsupported version (4 vs 3)" },
+	{ "version 1 image", p_version1, 1, 0, -1, "unsupported version (1 vs 3)" },
+	{ "version 2 image", p_version2, 1, 0, -1, "unsupported version (2 vs 3)" },
 	{ "release edited", p_release, 0, 0, -1, "root hash mismatch" },
-	{ "hash-tree room not zero", p_tree_room, 1, 0, -1, "reserved header bytes" },
+	{ "tree offset", p_tree_off, 1, 0, -1, "hash tree does not follow the data region" },
+	{ "tree size", p_tree_size, 1, 0, -1, "hash tree size does not match the data size" },
+	{ "tree root zero", p_tree_root_zero, 1, 0, -1, "hash tree root is zero" },
+	{ "tree root edited", p_tree_root_edit, 0, 0, -1, "root hash mismatch" },
+	{ "extent into the tree", p_into_tree, 1, 0, E_CONF,
+	  "entry 6 '/etc/conf': extent outside the data region" },
 	{ "node count", p_nodes, 1, 0, -1, "node count out of range" },
 	{ "reserved header", p_reserved, 1, 0, -1, "reserved header bytes" },
 	{ "metadata size", p_metasize, 1, 0, -1, "metadata size does not match" },
@@ -352,28 +390,39 @@ START_TEST(test_pkgfs_long_path_refused)
 }
 END_TEST
 
-/* Flipped byte in file data: mount ok, that file fails with EIO + audit, others read. */
-START_TEST(test_pkgfs_corrupt_file_data)
+/* Flipped byte in one page of file data: mount ok; reads touching that page fail
+ * with EIO (audited once), reads of the file's other pages and other files succeed. */
+START_TEST(test_pkgfs_damaged_page_fails_only_its_reads)
 {
-	uint8_t *img, *got = NULL, buf[16];
+	uint8_t *img, *got = NULL, buf[16], want[9000];
 	size_t len;
 	struct blkdev_mem m;
 	struct pkgfs *fs;
 	struct pkgfs_file f;
 	struct audit_log log = { 0 };
+	gen_fill(want, sizeof(want), 9); /* /bin/hello's content (base_image) */
 	base_image(&img, &len);
 	uint64_t start = pkgfs_ld64(node(img, E_HELLO) + PKGFS_N_START);
-	img[start + 8999] ^= 0x01; /* last byte of /bin/hello: the hash must cover it all */
-	mem_device(&m, 512, img, len, 0);
+	img[start + 4096 + 10] ^= 0x01; /* a byte of /bin/hello's second page */
+	static const uint32_t sector[] = { 512, 4096, 8192 }; /* 8192: two units per page */
+	mem_device(&m, sector[_i], img, len, 0);
 	struct pkgfs_config cfg = test_config(2, &log);
 	ck_assert_int_eq(pkgfs_mount(&fs, &m.dev, &cfg, NULL), 0);
 	ck_assert_int_eq(pkgfs_open(fs, "/bin/hello", &f), 0);
-	ck_assert_int_eq(pkgfs_read(&f, 0, buf, sizeof(buf)), CAIRN_EIO);
+	ck_assert_int_eq(pkgfs_read(&f, 4096 + 3, buf, sizeof(buf)), CAIRN_EIO);
 	ck_assert_int_eq(log.count, 1);
-	ck_assert_msg(strstr(log.last, "hash mismatch") && strstr(log.last, "entry 5 '/bin/hello'"),
+	ck_assert_msg(strstr(log.last, "content hash mismatch at bytes 4096..8191, refusing") &&
+			      strstr(log.last, "entry 5 '/bin/hello'"),
 		      "%s", log.last);
-	ck_assert_int_eq(pkgfs_read(&f, 4096, buf, sizeof(buf)), CAIRN_EIO);
-	ck_assert_int_eq(log.count, 1); /* sticky, reported once */
+	/* the first and last pages are intact and still served */
+	ck_assert_int_eq(pkgfs_read(&f, 0, buf, sizeof(buf)), (int)sizeof(buf));
+	ck_assert_mem_eq(buf, want, sizeof(buf));
+	ck_assert_int_eq(pkgfs_read(&f, 8192, buf, sizeof(buf)), (int)sizeof(buf));
+	ck_assert_mem_eq(buf, want + 8192, sizeof(buf));
+	ck_assert_int_eq(pkgfs_read(&f, 4090, buf, sizeof(buf)), CAIRN_EIO); /* spans into it */
+	ck_assert_int_eq(pkgfs_read(&f, 8191, buf, 1), CAIRN_EIO);	     /* its last byte */
+	ck_assert_int_eq(pkgfs_read(&f, 4096, buf, 1), CAIRN_EIO); /* cached, still refused */
+	ck_assert_int_eq(log.count, 1);				   /* reported once per file */
 	ck_assert_int_eq(pkgfs_close(&f), 0);
 	ck_assert_int_eq(read_all(fs, "/bin/cat", 64, &got), 100);
 	free(got);
@@ -385,6 +434,140 @@ START_TEST(test_pkgfs_corrupt_file_data)
 	ck_assert_int_eq(pkgfs_unmount(fs), 0);
 	blkdev_mem_fini(&m);
 	free(img);
+}
+END_TEST
+
+/* A byte after a file's end in its last page is hashed too: reads of that page fail. */
+START_TEST(test_pkgfs_damaged_tail_padding)
+{
+	uint8_t *img, buf[16];
+	size_t len;
+	struct blkdev_mem m;
+	struct pkgfs *fs;
+	struct pkgfs_file f;
+	base_image(&img, &len);
+	uint64_t start = pkgfs_ld64(node(img, E_CAT) + PKGFS_N_START);
+	img[start + 4000] = 0x55; /* /bin/cat holds 100 bytes; the rest of the page is zero */
+	mem_device(&m, 512, img, len, 0);
+	struct pkgfs_config cfg = test_config(4, NULL);
+	ck_assert_int_eq(pkgfs_mount(&fs, &m.dev, &cfg, NULL), 0);
+	ck_assert_int_eq(pkgfs_open(fs, "/bin/cat", &f), 0);
+	ck_assert_int_eq(pkgfs_read(&f, 0, buf, sizeof(buf)), CAIRN_EIO);
+	ck_assert_int_eq(pkgfs_close(&f), 0);
+	ck_assert_int_eq(pkgfs_unmount(fs), 0);
+	blkdev_mem_fini(&m);
+	free(img);
+}
+END_TEST
+
+/* A damaged hash-tree page fails the reads of the data pages it covers, with a
+ * message naming the tree page; here the only level-0 page covers all data. */
+START_TEST(test_pkgfs_damaged_tree_page)
+{
+	uint8_t *img, buf[16];
+	size_t len;
+	struct blkdev_mem m;
+	struct pkgfs *fs;
+	struct pkgfs_file f;
+	struct audit_log log = { 0 };
+	base_image(&img, &len);
+	img[pkgfs_ld64(img + PKGFS_H_TREE_OFF) + 40] ^= 0x80; /* digest of data page 1 */
+	mem_device(&m, 512, img, len, 0);
+	struct pkgfs_config cfg = test_config(4, &log);
+	ck_assert_int_eq(pkgfs_mount(&fs, &m.dev, &cfg, NULL), 0);
+	ck_assert_int_eq(pkgfs_open(fs, "/bin/hello", &f), 0);
+	ck_assert_int_eq(pkgfs_read(&f, 0, buf, sizeof(buf)), CAIRN_EIO);
+	ck_assert_int_eq(log.count, 1);
+	ck_assert_msg(strstr(log.last, "hash tree mismatch (level 0 page 0) at bytes 0..4095, "
+				       "refusing entry 5 '/bin/hello'"),
+		      "%s", log.last);
+	ck_assert_int_eq(pkgfs_close(&f), 0);
+	ck_assert_int_eq(pkgfs_unmount(fs), 0);
+	blkdev_mem_fini(&m);
+	free(img);
+}
+END_TEST
+
+/* The device changes under a mount (the read-only disk is not trusted): a page
+ * evicted and read again is hashed again, so the change is caught. */
+START_TEST(test_pkgfs_changed_device_caught_after_eviction)
+{
+	uint8_t *img, buf[16];
+	size_t len;
+	struct blkdev_mem m;
+	struct pkgfs *fs;
+	struct pkgfs_file f;
+	base_image(&img, &len);
+	mem_device(&m, 512, img, len, 0);
+	struct pkgfs_config cfg = test_config(2, NULL);
+	ck_assert_int_eq(pkgfs_mount(&fs, &m.dev, &cfg, NULL), 0);
+	ck_assert_int_eq(pkgfs_open(fs, "/bin/hello", &f), 0);
+	ck_assert_int_eq(pkgfs_read(&f, 0, buf, sizeof(buf)), (int)sizeof(buf));
+	m.data[pkgfs_ld64(node(img, E_HELLO) + PKGFS_N_START) + 5] ^= 1;
+	ck_assert_int_eq(pkgfs_read(&f, 0, buf, sizeof(buf)), (int)sizeof(buf)); /* cached */
+	ck_assert_int_eq(pkgfs_read(&f, 4096, buf, sizeof(buf)), (int)sizeof(buf));
+	ck_assert_int_eq(pkgfs_read(&f, 8192, buf, sizeof(buf)), (int)sizeof(buf)); /* evicts */
+	ck_assert_int_eq(pkgfs_read(&f, 0, buf, sizeof(buf)), CAIRN_EIO);
+	ck_assert_int_eq(pkgfs_close(&f), 0);
+	ck_assert_int_eq(pkgfs_unmount(fs), 0);
+	blkdev_mem_fini(&m);
+	free(img);
+}
+END_TEST
+
+/* An image without file data has no tree: size 0 and a zero root, nothing else. */
+START_TEST(test_pkgfs_no_data_no_tree)
+{
+	struct pkgfs_btree t;
+	uint8_t *img;
+	size_t len;
+	char err[128];
+	struct blkdev_mem m;
+	struct pkgfs *fs;
+	struct pkgfs_mount_report rep;
+	pkgfs_btree_init(&t);
+	pkgfs_btree_add(&t, &t.root, "empty", 5, false, 0644, NULL, 0);
+	ck_assert_int_eq(build_tree(&t, 0, &img, &len, err, sizeof(err)), 0);
+	pkgfs_btree_free(&t);
+	ck_assert_uint_eq(pkgfs_ld64(img + PKGFS_H_TREE_SIZE), 0);
+	ck_assert_uint_eq(pkgfs_ld64(img + PKGFS_H_TREE_OFF), len);
+	mem_device(&m, 512, img, len, 0);
+	struct pkgfs_config cfg = test_config(4, NULL);
+	ck_assert_int_eq(pkgfs_mount(&fs, &m.dev, &cfg, &rep), 0);
+	ck_assert_int_eq(pkgfs_unmount(fs), 0);
+	m.data[PKGFS_H_TREE_ROOT] = 1;
+	ck_assert_int_eq(pkgfs_image_sign(m.data, len, test_seed), 0);
+	ck_assert_int_eq(pkgfs_mount(&fs, &m.dev, &cfg, &rep), CAIRN_EBADMSG);
+	ck_assert_msg(strstr(rep.reason, "hash tree root set without data"), "%s", rep.reason);
+	blkdev_mem_fini(&m);
+	free(img);
+}
+END_TEST
+
+/* Tree shape: levels of 128 digests per page up to one top page, level 0 first. */
+START_TEST(test_pkgfs_tree_geometry)
+{
+	struct pkgfs_tree_geom g;
+	pkgfs_tree_geom(4096, 1000 * 4096, &g); /* one data page: one level of one page */
+	ck_assert_uint_eq(g.levels, 1);
+	ck_assert_uint_eq(g.off[0], 1000 * 4096);
+	ck_assert_uint_eq(g.size, 4096);
+	pkgfs_tree_geom(128 * 4096, 0, &g); /* 128 digests fill one page */
+	ck_assert_uint_eq(g.levels, 1);
+	pkgfs_tree_geom(129 * 4096, 0, &g); /* one more needs a second level */
+	ck_assert_uint_eq(g.levels, 2);
+	ck_assert_uint_eq(g.pages[0], 2);
+	ck_assert_uint_eq(g.pages[1], 1);
+	ck_assert_uint_eq(g.off[1], 2 * 4096);
+	pkgfs_tree_geom(8u << 20, 0, &g); /* 8 MiB: 16 level-0 pages under one */
+	ck_assert_uint_eq(g.levels, 2);
+	ck_assert_uint_eq(g.size, 17 * 4096);
+	pkgfs_tree_geom((UINT64_MAX >> 1) / 4096 * 4096, 0, &g); /* the largest data region */
+	ck_assert_uint_eq(g.levels, PKGFS_TREE_LEVELS_MAX);
+	ck_assert_uint_eq(g.pages[PKGFS_TREE_LEVELS_MAX - 1], 1);
+	pkgfs_tree_geom(0, 4096, &g);
+	ck_assert_uint_eq(g.levels, 0);
+	ck_assert_uint_eq(g.size, 0);
 }
 END_TEST
 
@@ -421,7 +604,12 @@ int main(void)
 	tcase_add_test(tc, test_pkgfs_duplicate_names_refused);
 	tcase_add_test(tc, test_pkgfs_deep_nesting_refused);
 	tcase_add_test(tc, test_pkgfs_long_path_refused);
-	tcase_add_test(tc, test_pkgfs_corrupt_file_data);
+	tcase_add_loop_test(tc, test_pkgfs_damaged_page_fails_only_its_reads, 0, 3);
+	tcase_add_test(tc, test_pkgfs_damaged_tail_padding);
+	tcase_add_test(tc, test_pkgfs_damaged_tree_page);
+	tcase_add_test(tc, test_pkgfs_changed_device_caught_after_eviction);
+	tcase_add_test(tc, test_pkgfs_no_data_no_tree);
+	tcase_add_test(tc, test_pkgfs_tree_geometry);
 	tcase_add_test(tc, test_pkgfs_bad_config);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

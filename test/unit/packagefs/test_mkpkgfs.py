@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """mkpkgfs end to end: keygen, pubheader, build, list, verify and their exit codes
 (0 ok, 1 invalid image or input, 2 usage or I/O)."""
+import hashlib
 import os
 import stat
 import subprocess
 import sys
 import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../qemu"))
+import pkgfs_boots  # noqa: E402  (its Ed25519 signer, to re-sign a patched image)
 
 MK = sys.argv[1]
 BIN2C = sys.argv[2] if len(sys.argv) > 2 else None
@@ -47,7 +51,7 @@ def expect_release(src, key, pub, d):
         expect(rc == 0 and out.startswith("ok: release " + rel + ","), "verify release: " + out)
         data = open(img, "rb").read()
         expect(int.from_bytes(data[72:80], "little") == int(rel), "release at header offset 72")
-        expect(int.from_bytes(data[8:12], "little") == 2, "format version 2")
+        expect(int.from_bytes(data[8:12], "little") == 3, "format version 3")
     # The release is hashed and signed: changing it without re-signing is refused.
     data = bytearray(open(img, "rb").read())
     data[72] ^= 1
@@ -150,6 +154,28 @@ def main():
             f.write(data)
         rc, _, err = run("verify", img2, "--pub", pub)
         expect(rc == 1 and "/bin/hello" in err, "corrupt data detected: " + err)
+
+        # A recorded content hash that disagrees with tree-verified data (a signing-
+        # side bug): re-signed with the key by the QEMU driver's RFC 8032 signer.
+        data = bytearray(open(img, "rb").read())
+        count = int.from_bytes(data[24:28], "little")
+        meta_size = int.from_bytes(data[40:48], "little")
+        for i in range(count):
+            off = 256 + 64 * i
+            mode = int.from_bytes(data[off + 12:off + 16], "little")
+            size = int.from_bytes(data[off + 16:off + 24], "little")
+            if mode & 0o170000 == 0o100000 and size:
+                data[off + 32] ^= 1  # the node's recorded SHA-256
+                break
+        root = hashlib.sha256(bytes(data[:128]) + bytes(data[256:256 + meta_size])).digest()
+        sig, _ = pkgfs_boots.ed_sign(open(key, "rb").read(), root)
+        data[128:160] = root
+        data[160:224] = sig
+        with open(img2, "wb") as f:
+            f.write(data)
+        rc, _, err = run("verify", img2, "--pub", pub)
+        expect(rc == 1 and "does not match its recorded SHA-256" in err,
+               "recorded hash checked against the read content: " + err)
 
         os.symlink("motd", os.path.join(src, "etc/link"))
         rc, _, err = run("build", src, img2, "--key", key)
