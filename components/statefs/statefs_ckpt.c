@@ -103,7 +103,7 @@ int statefs_ckpt_load(struct statefs *fs, const struct statefs_ckpt_ref *ref,
 		return CAIRN_ENOMEM;
 	struct statefs_rec r = { 0 };
 	uint64_t off = ref->off;
-	int err = 0;
+	int err = statefs_ra_begin(fs);
 	for (; !err && (st->index == 0 || st->index < st->count); st->index++) {
 		err = load_chunk(fs, st, off, ref->off, ix, &r);
 		if (err == 1 && st->index > 0 && off % fs->ss) {
@@ -115,6 +115,7 @@ int statefs_ckpt_load(struct statefs *fs, const struct statefs_ckpt_ref *ref,
 	if (err == 1 ||
 	    (!err && (off != ref->end || r.seq + 1 != ref->next_seq || ix->n != st->total)))
 		err = CAIRN_EBADMSG;
+	statefs_ra_end(fs);
 	*epoch = r.epoch;
 	free(st);
 	return err;

@@ -42,6 +42,7 @@
 #define STATEFS_CKPT_HDR 24u
 #define STATEFS_CKPT_ENTRY 14u
 #define STATEFS_DEFAULT_CKPT_INTERVAL (1024u * 1024u) /* bytes of appends */
+#define STATEFS_RA_BYTES (64u * 1024u)		      /* read-ahead window of a walk */
 
 /* ---- Little-endian codecs (the format is LE whatever the host) ----------- */
 
@@ -170,6 +171,9 @@ struct statefs {
 	uint8_t *sbuf;		 /* one sector: bounce buffer / read cache */
 	uint64_t sbuf_lba;	 /* LBA cached in sbuf, valid when sbuf_valid */
 	bool sbuf_valid;
+	uint8_t *ra;	 /* STATEFS_RA_BYTES read-ahead window, only during a walk */
+	uint64_t ra_lba; /* first LBA in ra */
+	uint32_t ra_n;	 /* sectors valid in ra (0: none) */
 	uint64_t compactions;
 	uint64_t bytes_written; /* device bytes written by this instance */
 	uint64_t ckpt_base;	/* end of the newest checkpoint in the active region, or 0 */
@@ -244,6 +248,11 @@ int statefs_replay_walk(struct statefs *fs, const struct statefs_writer *w,
  * the zero padding of its sector when the rest of the sector is zero, else at tail
  * with the sector's prefix buffered (the torn bytes after it are rewritten). */
 int statefs_writer_load_tail(struct statefs *fs, struct statefs_writer *w, uint64_t tail);
+
+/* statefs_ra_begin / statefs_ra_end: read the region through a read-ahead window
+ * between them (a walk: replay or checkpoint load; no writes in between). */
+int statefs_ra_begin(struct statefs *fs);
+void statefs_ra_end(struct statefs *fs);
 
 /* statefs_walk_init: bounds of a walk of the active region under sb from offset 0,
  * stepping over the checkpoints sb names. */

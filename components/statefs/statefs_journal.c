@@ -7,11 +7,60 @@
 #include "crypto.h"
 #include "statefs_internal.h"
 
-/* disk_read: read len region bytes at off straight from the device. Partial
- * sectors go through the one-sector cache; whole sectors land directly in buf. */
-static int disk_read(struct statefs *fs, uint64_t lba0, uint64_t off, uint8_t *buf, size_t len)
+/* statefs_ra_begin: a walk (replay, checkpoint load) reads the region front to
+ * back: read it in windows of STATEFS_RA_BYTES instead of sector by sector (one
+ * device request per window, which is what a mount costs in the image).
+ * CAIRN_ENOMEM. */
+int statefs_ra_begin(struct statefs *fs)
+{
+	if (!fs->ra)
+		fs->ra = malloc(STATEFS_RA_BYTES);
+	fs->ra_n = 0;
+	return fs->ra ? 0 : CAIRN_ENOMEM;
+}
+
+/* statefs_ra_end: drop the window (nothing may be cached across writes). */
+void statefs_ra_end(struct statefs *fs)
+{
+	free(fs->ra);
+	fs->ra = NULL;
+	fs->ra_n = 0;
+}
+
+/* ra_read: len region bytes at off through the read-ahead window; the window never
+ * passes the region's end (rsec sectors from lba0). */
+static int ra_read(struct statefs *fs, uint64_t lba0, uint64_t rsec, uint64_t off, uint8_t *buf,
+		   size_t len)
+{
+	uint32_t ss = fs->ss, win = STATEFS_RA_BYTES / ss;
+	while (len > 0) {
+		uint64_t lba = lba0 + off / ss;
+		if (fs->ra_n == 0 || lba < fs->ra_lba || lba >= fs->ra_lba + fs->ra_n) {
+			uint64_t left = lba0 + rsec - lba;
+			uint32_t n = left < win ? (uint32_t)left : win;
+			fs->ra_n = 0;
+			if (n == 0 || blkdev_read(fs->bd, lba, fs->ra, n))
+				return CAIRN_EIO;
+			fs->ra_lba = lba;
+			fs->ra_n = n;
+		}
+		size_t in = (size_t)((lba - fs->ra_lba) * ss + off % ss);
+		size_t n = (size_t)fs->ra_n * ss - in < len ? (size_t)fs->ra_n * ss - in : len;
+		memcpy(buf, fs->ra + in, n);
+		buf += n, off += n, len -= n;
+	}
+	return 0;
+}
+
+/* disk_read: read len region bytes at off straight from the device (through the
+ * read-ahead window during a walk). Partial sectors go through the one-sector
+ * cache; whole sectors land directly in buf. */
+static int disk_read(struct statefs *fs, uint64_t lba0, uint64_t rsec, uint64_t off, uint8_t *buf,
+		     size_t len)
 {
 	uint32_t ss = fs->ss;
+	if (fs->ra)
+		return ra_read(fs, lba0, rsec, off, buf, len);
 	while (len > 0) {
 		uint64_t lba = lba0 + off / ss;
 		size_t in = (size_t)(off % ss);
@@ -54,7 +103,7 @@ int statefs_read_bytes(struct statefs *fs, const struct statefs_writer *w, uint6
 		size_t n = len;
 		if (off < w->base && w->base - off < n)
 			n = (size_t)(w->base - off);
-		int err = disk_read(fs, w->region_lba, off, p, n);
+		int err = disk_read(fs, w->region_lba, w->region_bytes / fs->ss, off, p, n);
 		if (err)
 			return err;
 		p += n, off += n, len -= n;
@@ -298,7 +347,7 @@ int statefs_writer_load_tail(struct statefs *fs, struct statefs_writer *w, uint6
 	memset(w->buf, 0, w->buf_size);
 	if (tail % ss == 0)
 		return 0;
-	int err = disk_read(fs, w->region_lba, w->base, w->buf, ss);
+	int err = disk_read(fs, w->region_lba, w->region_bytes / ss, w->base, w->buf, ss);
 	if (err)
 		return err;
 	if (all_zero(w->buf + tail % ss, ss - tail % ss)) {
@@ -651,6 +700,10 @@ static int classify(struct statefs *fs, const struct statefs_writer *w, const st
 	return 0;
 }
 
+static int classify_walk(struct statefs *fs, const struct statefs_writer *w, struct replay *rp,
+			 struct statefs_walk *wk, int why, struct statefs_replay_report *rep,
+			 uint64_t *next_seq);
+
 /* statefs_replay_walk: rebuild ix from the region w covers, within wk's bounds.
  * Stops deterministically at the first record that is not a valid continuation;
  * an incomplete batch before it is discarded. rep->stop_offset is the end of the
@@ -669,24 +722,36 @@ int statefs_replay_walk(struct statefs *fs, const struct statefs_writer *w,
 	if (!rp.pend)
 		return CAIRN_ENOMEM;
 	memset(rep, 0, sizeof(*rep));
-	int why;
+	int why = statefs_ra_begin(fs);
+	if (why) {
+		free(rp.pend);
+		return why;
+	}
 	do {
 		why = replay_one(fs, w, &rp, ix, rep, wk);
 	} while (why == -1);
 	free(rp.pend);
-	if (why < -1)
-		return why;
+	int err = why < -1 ? why : classify_walk(fs, w, &rp, wk, why, rep, next_seq);
+	statefs_ra_end(fs);
+	return err;
+}
+
+/* classify_walk: fill the report of a finished walk and classify its stop. */
+static int classify_walk(struct statefs *fs, const struct statefs_writer *w, struct replay *rp,
+			 struct statefs_walk *wk, int why, struct statefs_replay_report *rep,
+			 uint64_t *next_seq)
+{
 	rep->stop_reason = (enum statefs_stop_reason)why;
-	rep->bad_record_index = rp.records;
-	rep->bad_offset = rp.off;
-	rep->bytes_discarded += rp.off - rp.committed;
-	rep->stop_offset = rp.committed;
+	rep->bad_record_index = rp->records;
+	rep->bad_offset = rp->off;
+	rep->bytes_discarded += rp->off - rp->committed;
+	rep->stop_offset = rp->committed;
 	rep->region = fs->sb.active;
 	rep->region_bytes = w->region_bytes;
 	rep->generation = fs->sb.generation;
-	*next_seq = rp.committed_seq;
-	wk->tail_first = rp.committed_cover;
-	return classify(fs, w, &rp, wk, why, rep);
+	*next_seq = rp->committed_seq;
+	wk->tail_first = rp->committed_cover;
+	return classify(fs, w, rp, wk, why, rep);
 }
 
 /* statefs_replay: the active region under the superblock in use. */

@@ -316,6 +316,7 @@ void statefs_abandon(struct statefs *fs)
 	statefs_writer_free(&fs->w);
 	free(fs->rbuf);
 	free(fs->sbuf);
+	free(fs->ra);
 	free(fs);
 }
 
