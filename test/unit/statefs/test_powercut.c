@@ -46,9 +46,9 @@ struct geo {
 };
 
 static const struct geo geos[] = {
-	{ "small-512", 512, 49152, 16, 1200, 0, 17, 8200, 1, 4096 },
-	{ "small-4096", 4096, 49152, 16, 1200, 0, 17, 8200, 1, 8192 },
-	{ "large-512", 512, 262144, 300, 700, 240, 40, STATEFS_VALUE_MAX, 3, 16384 },
+	{ "small-512", 512, 49152, 16, 1200, 0, 17, 8200, 1, 16384 },
+	{ "small-4096", 4096, 49152, 16, 1200, 0, 17, 8200, 1, 16384 },
+	{ "large-512", 512, 262144, 300, 700, 240, 40, STATEFS_VALUE_MAX, 3, 65536 },
 };
 
 /* What a key may hold after a crash: its synced version or any attempted since. */
