@@ -1,7 +1,8 @@
 /* statefs index checkpoints (issue 18): a mount starts from the newest checkpoint
  * and replays only the records after it, with the same index as a full replay; a
  * damaged or hostile (CRC-valid but inconsistent) checkpoint falls back to the
- * previous one or a full replay and says so; damage after a checkpoint is still
+ * previous one or a full replay and says so; a damaged checkpoint nobody names
+ * is stepped over, never ends the chain; damage after a checkpoint is still
  * DAMAGED, damage before it is never returned (get fails, check reports it); a
  * lost checkpoint superblock loses nothing; version-2 superblocks still mount
  * and are upgraded, version 1 is refused. */
@@ -297,6 +298,63 @@ START_TEST(test_statefs_ckpt_lost_super_loses_nothing)
 }
 END_TEST
 
+/* test_statefs_ckpt_unnamed_damaged_stepped_over: a damaged checkpoint the
+ * superblock does not name (here: the newest superblock forgets it) with synced
+ * records after it: the walk steps over it (it changes no key) instead of ending
+ * the chain, counts it, the mount is clean with every value, check reports the
+ * checkpoint, and the first sync of a writable session compacts it away. */
+START_TEST(test_statefs_ckpt_unnamed_damaged_stepped_over)
+{
+	struct tdev t;
+	build(&t, 512, 400, 6);
+	struct statefs_replay_report rep;
+	struct statefs *fs = mount_ck(&t, 0, 1u << 30, &rep);
+	ck_assert_int_eq(rep.checkpoint, STATEFS_CKPT_NEWEST);
+	uint64_t newest = rep.checkpoint_offset;
+	uint32_t r = rep.region;
+	char k[64], v[96];
+	for (int i = 0; i < 400; i++) { /* round 6, synced, after the checkpoint */
+		key_of(i, k, sizeof(k));
+		val_of(i, 6, v, sizeof(v));
+		ck_assert_int_eq(put_str(fs, k, v), 0);
+	}
+	ck_assert_int_eq(statefs_sync(fs), 0);
+	statefs_abandon(fs);
+	/* the newest superblock: slot 1 moves to slot 0, the newest checkpoint is unnamed */
+	unsigned c = sb_gen(&t, 0) > sb_gen(&t, 1) ? 0 : 1;
+	uint8_t *sb = t.m.data + (size_t)c * 512;
+	memmove(sb + 96, sb + 120, 24);
+	memset(sb + 120, 0, 24);
+	uint32_t crc = crypto_crc32c(0, sb, 144);
+	for (int b = 0; b < 4; b++)
+		sb[144 + b] = (uint8_t)(crc >> (8 * b));
+	region(&t, r, newest)[HDR + 24 + 5] ^= 0x01; /* its payload: the CRC fails */
+	fs = mount_ck(&t, 0, 16384, &rep);
+	ck_assert_msg(rep.clean, "class %s (%s)", statefs_mount_class_name(rep.mount_class),
+		      statefs_stop_reason_name(rep.stop_reason));
+	ck_assert_int_eq(rep.checkpoint, STATEFS_CKPT_NEWEST);
+	ck_assert_uint_lt(rep.checkpoint_offset, newest);
+	ck_assert_uint_eq(rep.ckpt_records_skipped, 1);
+	expect_all(fs, 400, 6);
+	struct statefs_check_report cr;
+	ck_assert_int_eq(statefs_check(fs, &cr), 0);
+	ck_assert_int_eq(cr.problem, STATEFS_CHECK_CHECKPOINT);
+	ck_assert_int_eq(put_str(fs, "/state/ck/new", "n"), 0);
+	ck_assert_int_eq(statefs_sync(fs), 0); /* compacts the damaged one away */
+	struct statefs_stats st;
+	statefs_stats(fs, &st);
+	ck_assert_uint_eq(st.compactions, 1);
+	ck_assert_int_eq(statefs_unmount(fs), 0);
+	fs = mount_ck(&t, 0, 16384, &rep);
+	ck_assert(rep.clean && rep.ckpt_records_skipped == 0 && rep.checkpoint_damaged == 0);
+	ck_assert_int_eq(statefs_check(fs, &cr), 0);
+	ck_assert_int_eq(cr.problem, STATEFS_CHECK_OK);
+	expect_str(fs, "/state/ck/new", "n");
+	statefs_abandon(fs);
+	blkdev_mem_fini(&t.m);
+}
+END_TEST
+
 /* to_v2: rewrite superblock copy c in the version-2 layout (100 bytes, CRC at 96). */
 static void to_v2(struct tdev *t, unsigned c, uint32_t version)
 {
@@ -353,6 +411,7 @@ static Suite *ckpt_suite(void)
 			    sizeof(edits) / sizeof(edits[0]));
 	tcase_add_test(tc, test_statefs_ckpt_record_damage_classes);
 	tcase_add_test(tc, test_statefs_ckpt_lost_super_loses_nothing);
+	tcase_add_test(tc, test_statefs_ckpt_unnamed_damaged_stepped_over);
 	tcase_add_test(tc, test_statefs_ckpt_v2_store_mounts);
 	suite_add_tcase(s, tc);
 	return s;
