@@ -22,18 +22,17 @@
 struct ckload {
 	uint32_t count, total, index;
 	uint64_t first_seq;
-	char prev[STATEFS_KEY_MAX + 1]; /* last key loaded: keys strictly ascend */
-	size_t prev_len;
 };
 
-/* key_after: key (klen) sorts strictly after the loader's previous key. */
-static bool key_after(const struct ckload *st, const uint8_t *key, size_t klen)
+/* key_after: key (klen) sorts strictly after the last key in ix. */
+static bool key_after(const struct statefs_index *ix, const uint8_t *key, size_t klen)
 {
-	if (st->prev_len == 0)
+	if (ix->n == 0)
 		return true;
-	size_t n = klen < st->prev_len ? klen : st->prev_len;
-	int c = memcmp(key, st->prev, n);
-	return c > 0 || (c == 0 && klen > st->prev_len);
+	const struct statefs_entry *e = &ix->v[ix->n - 1];
+	size_t n = klen < e->key_len ? klen : e->key_len;
+	int c = memcmp(key, e->key, n);
+	return c > 0 || (c == 0 && klen > e->key_len);
 }
 
 /* load_entries: parse one chunk's entries (payload p, len bytes) into ix. Every
@@ -53,13 +52,11 @@ static int load_entries(struct ckload *st, const uint8_t *p, size_t len, uint64_
 		if (klen == 0 || klen > STATEFS_KEY_MAX || len - at - STATEFS_CKPT_ENTRY < klen ||
 		    vlen > STATEFS_VALUE_MAX || off > limit ||
 		    statefs_rec_len(klen, vlen) > limit - off || ix->n >= st->total ||
-		    statefs_key_check((const char *)key, klen) || !key_after(st, key, klen))
+		    statefs_key_check((const char *)key, klen) || !key_after(ix, key, klen))
 			return CAIRN_EBADMSG;
-		int err = statefs_index_set(ix, (const char *)key, klen, off, vlen);
+		int err = statefs_index_append(ix, (const char *)key, klen, off, vlen);
 		if (err)
 			return err;
-		memcpy(st->prev, key, klen);
-		st->prev_len = klen;
 		at += STATEFS_CKPT_ENTRY + (size_t)klen;
 	}
 	return at == len ? 0 : CAIRN_EBADMSG;

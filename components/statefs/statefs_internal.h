@@ -124,6 +124,10 @@ long statefs_index_find(const struct statefs_index *ix, const char *key, size_t 
 /* statefs_index_set: insert or update key's location; CAIRN_ENOMEM. */
 int statefs_index_set(struct statefs_index *ix, const char *key, size_t klen, uint64_t off,
 		      uint32_t vlen);
+/* statefs_index_append: add a key that sorts after every key in ix (the caller
+ * checked it: a checkpoint load); CAIRN_ENOMEM. */
+int statefs_index_append(struct statefs_index *ix, const char *key, size_t klen, uint64_t off,
+			 uint32_t vlen);
 /* statefs_index_remove: drop key if present; returns true when it was present. */
 bool statefs_index_remove(struct statefs_index *ix, const char *key, size_t klen);
 /* statefs_index_free: release every key and the array. */
