@@ -40,7 +40,16 @@ def load(path):
 def plot_mount(plt, d, out):
     pts = sorted(d["mount"], key=lambda p: p["journal_mib"])
     fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot([p["journal_mib"] for p in pts], [p["ms"] for p in pts], "o-")
+    x = [p["journal_mib"] for p in pts]
+    ax.plot(x, [p["ms"] for p in pts], "o-", label="full replay")
+    if all("ckpt_ms" in p for p in pts):
+        ax.plot(x, [p["ckpt_ms"] for p in pts], "s-", label="from a checkpoint (unmount)")
+        crash = [p for p in pts if p.get("crash_ms", -1) >= 0]
+        if crash:
+            ax.plot([p["journal_mib"] for p in crash], [p["crash_ms"] for p in crash], "^-",
+                    label="checkpoint + 1 MiB replay (crash)")
+        ax.set_yscale("log")
+        ax.legend(fontsize=8)
     for p in pts:
         ax.annotate(f"{p['records']} rec", (p["journal_mib"], p["ms"]),
                     textcoords="offset points", xytext=(4, -12), fontsize=8)

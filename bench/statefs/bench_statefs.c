@@ -1,10 +1,10 @@
 /* statefs benchmark: puts/s (sync after every put and after every 100 puts, 100 B
- * and 4 KiB values), gets/s, write amplification, mount time for 1/16/64 MiB
- * journals and compaction time -- statefs over a file device with real fsync,
+ * and 4 KiB values), gets/s, write amplification, mount time for 1/4/16/64/256 MiB
+ * journals (full replay, from a checkpoint, and the crash bound) and compaction time -- statefs over a file device with real fsync,
  * next to SQLite (WAL, synchronous=FULL) and LMDB (default durable mode) on the
- * same file system in the same run. Usage: bench_statefs [WORKDIR [DATA.json]]:
- * with DATA.json, the mount figures are also written there for the plots
- * (bench/plots.py). */
+ * same file system in the same run. Usage: bench_statefs [WORKDIR [DATA.json]
+ * [mount]]: with DATA.json the mount figures are also written there for the
+ * plots (bench/plots.py); "mount": the mount series only. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +28,7 @@ static const struct bench_engine *const engines[] = {
 };
 #define NENG 3
 static const char *workdir = "bench-statefs-work";
-static const char *datafile; /* NULL: no data file */
+static const char *datafile; /* NULL: no data file for the plots */
 
 /* now: monotonic seconds. */
 static double now(void)
@@ -180,14 +180,15 @@ static void bench_puts_and_gets(void)
 }
 
 /* open_sfs: open (and optionally create) the statefs image of the work dir. */
-static struct statefs *open_sfs(struct blkdev_file *f, uint64_t region, bool create,
+static struct statefs *open_sfs(struct blkdev_file *f, uint64_t region, bool create, uint32_t flags,
 				struct statefs_replay_report *rep)
 {
 	char path[600];
 	snprintf(path, sizeof(path), "%s/statefs/statefs.img", workdir);
 	int err = create ? blkdev_file_create(f, path, 4096, 2 + 2 * (region / 4096))
 			 : blkdev_file_open(f, path, 4096, false);
-	struct statefs_config cfg = { .bdev = &f->dev, .flags = STATEFS_MOUNT_FORMAT_EMPTY };
+	struct statefs_config cfg = { .bdev = &f->dev,
+				      .flags = STATEFS_MOUNT_FORMAT_EMPTY | flags };
 	struct statefs *fs = NULL;
 	f->sync_on_flush = 1;
 	if (err || statefs_mount(&fs, &cfg, rep)) {
@@ -197,74 +198,158 @@ static struct statefs *open_sfs(struct blkdev_file *f, uint64_t region, bool cre
 	return fs;
 }
 
-/* fill_statefs: 4 KiB puts over 64 keys (sync every 100) until the journal is
- * ~90% full, without compacting; returns the number of puts. */
-static unsigned fill_statefs(uint64_t region)
+/* put_4k: put i's 4 KiB value (one of 64 keys), syncing every 100th put. */
+static void put_4k(struct statefs *fs, unsigned i)
 {
 	static uint8_t val[4096];
+	memcpy(val, &i, sizeof(i));
+	if (statefs_put(fs, key_of(i % 64), val, sizeof(val)) ||
+	    ((i + 1) % 100 == 0 && statefs_sync(fs)))
+		exit(2);
+}
+
+/* fill_statefs: 4 KiB puts over 64 keys (sync every 100) without checkpoints until
+ * the journal tail passes `until` bytes, without compacting; returns the puts. */
+static unsigned fill_statefs(uint64_t region, uint64_t until)
+{
 	struct blkdev_file f;
 	struct statefs_stats st;
 	(void)fresh_dir("statefs");
-	struct statefs *fs = open_sfs(&f, region, true, NULL);
+	struct statefs *fs = open_sfs(&f, region, true, STATEFS_MOUNT_NO_CHECKPOINT, NULL);
 	unsigned i = 0;
 	do {
-		memcpy(val, &i, sizeof(i));
-		if (statefs_put(fs, key_of(i % 64), val, sizeof(val)) ||
-		    ((i + 1) % 100 == 0 && statefs_sync(fs)))
-			exit(2);
-		i++;
+		put_4k(fs, i++);
 		statefs_stats(fs, &st);
-	} while (st.tail + 4200 < st.region_bytes * 9 / 10);
+	} while (st.tail < until);
 	(void)statefs_unmount(fs);
 	(void)blkdev_file_close(&f);
 	return i;
 }
 
-/* bench_mount: statefs mount (replay: every record read and CRC-checked) time
- * of nearly full 1/4/16/64 MiB journals; into datafile too when set. */
+/* open_datafile: the plots' data file (its folder, build/bench/, may not
+ * exist yet); NULL when none was asked for or it cannot be written (said). */
+static FILE *open_datafile(void)
+{
+	if (!datafile)
+		return NULL;
+	char dir[600];
+	snprintf(dir, sizeof(dir), "%s", datafile);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		(void)mkdir(dir, 0777);
+	}
+	FILE *out = fopen(datafile, "w");
+	if (!out)
+		fprintf(stderr, "statefs: cannot write %s: %s\n", datafile, strerror(errno));
+	return out;
+}
+
+/* time_mount: best of 3 read-only mounts (ms); rep from the last one. */
+static double time_mount(struct statefs_replay_report *rep)
+{
+	double best = 1e9;
+	for (int k = 0; k < 3; k++) {
+		struct blkdev_file f;
+		double t0 = now();
+		struct statefs *fs = open_sfs(&f, 0, false, STATEFS_MOUNT_READ_ONLY, rep);
+		double t = now() - t0;
+		statefs_abandon(fs);
+		(void)blkdev_file_close(&f);
+		best = t < best ? t : best;
+	}
+	return best * 1e3;
+}
+
+/* time_raw_read: best of 3 reads (ms) of the first `bytes` journal bytes of the
+ * image file in 1 MiB preads: the same-run reference (the bytes a full replay reads). */
+static double time_raw_read(uint64_t bytes)
+{
+	static uint8_t buf[1 << 20];
+	char path[600];
+	snprintf(path, sizeof(path), "%s/statefs/statefs.img", workdir);
+	double best = 1e9;
+	for (int k = 0; k < 3; k++) {
+		FILE *fp = fopen(path, "rb");
+		if (!fp)
+			exit(2);
+		double t0 = now();
+		for (uint64_t off = 0; off < bytes; off += sizeof(buf))
+			if (pread(fileno(fp), buf, sizeof(buf), (off_t)(2 * 4096 + off)) <= 0)
+				exit(2);
+		double t = now() - t0;
+		fclose(fp);
+		best = t < best ? t : best;
+	}
+	return best * 1e3;
+}
+
+/* bench_mount: mount time over journal sizes, all from one fill per size (4 KiB
+ * values over 64 keys, sync every 100): a full replay (no checkpoint: what every
+ * mount did before format v3), a mount from a checkpoint written at unmount, and
+ * the crash bound: a mount from a checkpoint with just under ckpt_interval (1 MiB)
+ * of records after it and no unmount. Each next to a raw read of the same bytes. */
 static void bench_mount(void)
 {
-	static const unsigned mib[] = { 1, 4, 16, 64 };
-	if (datafile) { /* its folder (build/bench/) may not exist yet */
-		char dir[600];
-		snprintf(dir, sizeof(dir), "%s", datafile);
-		char *slash = strrchr(dir, '/');
-		if (slash && slash != dir) {
-			*slash = '\0';
-			(void)mkdir(dir, 0777);
-		}
-	}
-	FILE *out = datafile ? fopen(datafile, "w") : NULL;
-	if (datafile && !out)
-		fprintf(stderr, "statefs: cannot write %s: %s\n", datafile, strerror(errno));
+	static const unsigned mib[] = { 1, 4, 16, 64, 256 };
+	FILE *out = open_datafile();
 	if (out)
 		fprintf(out, "{\"what\": \"statefs mount, host, warm page cache\", \"mount\": [");
+	printf("mount (warm page cache, 64 live keys, 4 KiB values; ratio = mount / raw read of "
+	       "the journal bytes, same run)\n");
+	printf("%-9s %8s %9s %10s %16s %16s %16s\n", "journal", "records", "raw read",
+	       "full replay", "ckpt (unmount)", "ckpt + 1 MiB", "full/ckpt");
 	for (size_t m = 0; m < sizeof(mib) / sizeof(mib[0]); m++) {
-		unsigned n = fill_statefs((uint64_t)mib[m] << 20);
-		double best = 1e9;
-		struct statefs_replay_report rep;
-		for (int k = 0; k < 3; k++) {
-			struct blkdev_file f;
-			double t0 = now();
-			struct statefs *fs = open_sfs(&f, 0, false, &rep);
-			double t = now() - t0;
+		uint64_t region = (uint64_t)mib[m] << 20;
+		uint64_t room = mib[m] >= 4 ? (1u << 20) + (64u << 10) : 0;
+		unsigned n = fill_statefs(region, region * 9 / 10 - room);
+		struct statefs_replay_report full, ck, crash;
+		struct statefs_stats st;
+		struct blkdev_file f;
+		double t_full = time_mount(&full);
+		/* one put, then unmount: the sync or the unmount writes a checkpoint */
+		struct statefs *fs = open_sfs(&f, 0, false, 0, NULL);
+		put_4k(fs, n++);
+		(void)statefs_unmount(fs);
+		(void)blkdev_file_close(&f);
+		double t_ck = time_mount(&ck);
+		double t_crash = -1;
+		if (room) { /* ~1 MiB more, synced, then a crash (no unmount checkpoint) */
+			fs = open_sfs(&f, 0, false, 0, NULL);
+			for (unsigned k = 0; k < 240; k++)
+				put_4k(fs, n++);
+			if (statefs_sync(fs))
+				exit(2);
+			statefs_stats(fs, &st);
 			statefs_abandon(fs);
 			(void)blkdev_file_close(&f);
-			best = t < best ? t : best;
+			t_crash = time_mount(&crash);
 		}
-		printf("mount %2u MiB journal (%6llu records, %5u puts): %8.2f ms (warm page "
-		       "cache)\n",
-		       mib[m], (unsigned long long)rep.records_replayed, n, best * 1e3);
+		double raw = time_raw_read(full.stop_offset);
+		char c2[40] = "-";
+		if (t_crash >= 0)
+			snprintf(c2, sizeof(c2), "%.2f ms %5.2fx", t_crash, t_crash / raw);
+		printf("%3u MiB  %8llu %6.2f ms %6.2f ms %5.2fx %6.2f ms %5.2fx %16s  %7.0fx\n",
+		       mib[m], (unsigned long long)full.records_replayed, raw, t_full, t_full / raw,
+		       t_ck, t_ck / raw, c2, t_full / t_ck);
+		printf("         replayed: full %llu, ckpt %llu (%s, %llu keys), ckpt + 1 MiB "
+		       "%llu\n",
+		       (unsigned long long)full.records_replayed,
+		       (unsigned long long)ck.records_replayed,
+		       statefs_ckpt_use_name(ck.checkpoint), (unsigned long long)ck.checkpoint_keys,
+		       room ? (unsigned long long)crash.records_replayed : 0ull);
+		fflush(stdout);
 		if (out)
 			fprintf(out,
-				"%s\n {\"journal_mib\": %u, \"records\": %llu, \"puts\": %u, "
-				"\"ms\": %.3f}",
-				m ? "," : "", mib[m], (unsigned long long)rep.records_replayed, n,
-				best * 1e3);
+				"%s\n {\"journal_mib\": %u, \"records\": %llu, \"raw_ms\": %.3f, "
+				"\"ms\": %.3f, \"ckpt_ms\": %.3f, \"crash_ms\": %.3f}",
+				m ? "," : "", mib[m], (unsigned long long)full.records_replayed,
+				raw, t_full, t_ck, t_crash);
 	}
 	if (out) {
 		fprintf(out, "\n]}\n");
-		fclose(out);
+		if (fclose(out))
+			fprintf(stderr, "statefs: cannot write %s\n", datafile);
 	}
 }
 
@@ -279,7 +364,7 @@ static void bench_compaction(void)
 		struct statefs_stats st;
 		char key[40];
 		(void)fresh_dir("statefs");
-		struct statefs *fs = open_sfs(&f, 16u << 20, true, NULL);
+		struct statefs *fs = open_sfs(&f, 16u << 20, true, 0, NULL);
 		double worst = 0;
 		for (unsigned i = 0;; i++) {
 			snprintf(key, sizeof(key), "/state/c/%05u", i % live_keys[c]);
@@ -304,14 +389,21 @@ int main(int argc, char **argv)
 {
 	if (argc > 1)
 		workdir = argv[1];
-	if (argc > 2)
-		datafile = argv[2];
 	printf("statefs benchmark: work dir %s, sqlite %s, lmdb default durable mode\n", workdir,
 	       "WAL+FULL");
 	printf("%-34s %12s %12s %12s  %-8s %8s %8s\n", "metric", "statefs", "sqlite", "lmdb",
 	       "unit", "sfs/sql", "sfs/lmdb");
-	bench_puts_and_gets();
+	bool only_mount = false;
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "mount") == 0)
+			only_mount = true;
+		else
+			datafile = argv[i];
+	}
+	if (!only_mount)
+		bench_puts_and_gets();
 	bench_mount();
-	bench_compaction();
+	if (!only_mount)
+		bench_compaction();
 	return 0;
 }

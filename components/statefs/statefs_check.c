@@ -54,6 +54,25 @@ static int check_records(struct statefs *fs, struct statefs_check_report *rep)
 	return 0;
 }
 
+/* checkpoints_ok: every checkpoint the superblock names loads (chunks, CRCs,
+ * ordered in-bounds keys). The mount's index, whichever checkpoint it started
+ * from, is compared with a full replay separately. */
+static int checkpoints_ok(struct statefs *fs, bool *ok)
+{
+	*ok = true;
+	for (unsigned i = 0; i < 2 && fs->sb.ckpt[i].end; i++) {
+		struct statefs_index ix = { 0 };
+		uint64_t epoch;
+		int err = statefs_ckpt_load(fs, &fs->sb.ckpt[i], &ix, &epoch);
+		statefs_index_free(&ix);
+		if (err == CAIRN_EBADMSG)
+			*ok = false;
+		else if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* statefs_check: see statefs.h. */
 int statefs_check(struct statefs *fs, struct statefs_check_report *rep)
 {
@@ -61,6 +80,7 @@ int statefs_check(struct statefs *fs, struct statefs_check_report *rep)
 	struct statefs_replay_report rr = { 0 };
 	struct statefs_index fresh = { 0 };
 	uint64_t next_seq;
+	bool ckpt_ok = true;
 	if (!fs)
 		return CAIRN_EINVAL;
 	if (!rep)
@@ -71,12 +91,17 @@ int statefs_check(struct statefs *fs, struct statefs_check_report *rep)
 		err = statefs_replay(fs, &fs->w, &fresh, &rr, &next_seq);
 	if (!err)
 		err = check_records(fs, rep);
+	if (!err)
+		err = checkpoints_ok(fs, &ckpt_ok);
 	if (!err && rep->problem == STATEFS_CHECK_OK) {
 		rep->stop_reason = rr.stop_reason;
 		enum statefs_mount_class cls = rr.mount_class > fs->replay.mount_class
 						       ? rr.mount_class
 						       : fs->replay.mount_class;
-		if (!same_index(&fresh, &fs->ix) || rr.stop_offset != fs->w.end) {
+		/* a mount from a checkpoint never read the records before it; the full
+		 * replay's class (damage there) is reported before the index mismatch */
+		if (cls < STATEFS_CLASS_DAMAGED &&
+		    (!same_index(&fresh, &fs->ix) || rr.stop_offset != fs->w.end)) {
 			rep->problem = STATEFS_CHECK_INDEX;
 		} else if (cls == STATEFS_CLASS_ROLLED_BACK) {
 			rep->problem = STATEFS_CHECK_ROLLED_BACK;
@@ -89,6 +114,8 @@ int statefs_check(struct statefs *fs, struct statefs_check_report *rep)
 			rep->bad_offset = rr.bad_offset;
 		} else if (rep->super_valid_mask != 3) {
 			rep->problem = STATEFS_CHECK_SUPER_COPY;
+		} else if (!ckpt_ok || rr.ckpt_records_skipped) {
+			rep->problem = STATEFS_CHECK_CHECKPOINT;
 		}
 	}
 	rep->records_checked = rr.records_replayed;

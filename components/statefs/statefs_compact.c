@@ -127,11 +127,17 @@ int statefs_compact(struct statefs *fs, const struct statefs_op *ops, size_t n)
 		sb.epoch = epoch + 1;
 		sb.start_seq = fs->next_seq;
 		sb.durable_end = nw.end;
+		memset(sb.ckpt, 0, sizeof(sb.ckpt)); /* the old region's checkpoints */
 		err = statefs_super_write(fs->bd, &sb, &fs->bytes_written);
 	}
 	if (!err) {
 		err = commit(fs, &nw, &sb, ops, n, loc, offs);
 		fs->next_seq = seq;
+		fs->ckpt_base = fs->ckpt_bytes = 0;
+		/* then a checkpoint of the new index, named by its own superblock write
+		 * (a crash before that leaves the switch in force: a replay of the live set) */
+		if (!err)
+			err = statefs_ckpt_maybe(fs, STATEFS_CKPT_AT_COMPACTION);
 	} else {
 		statefs_writer_free(&nw);
 		err = statefs_fail(fs,

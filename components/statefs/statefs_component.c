@@ -536,6 +536,24 @@ static void report_replay(const struct statefs_replay_report *r)
 	(void)audit_append(AUDIT_INTEGRITY, CAP_COMP_STATEFS, CAP_COMP_STATEFS, "mount", subject);
 }
 
+/* report_ckpt: say (and audit) that a checkpoint the superblock names did not
+ * load or a damaged one was stepped over: the mount fell back (to the previous
+ * checkpoint or a full replay), nothing is lost, the first sync compacts it away. */
+static void report_ckpt(const struct statefs_replay_report *r)
+{
+	char subject[96];
+	if (!r->checkpoint_damaged && !r->ckpt_records_skipped)
+		return;
+	(void)snprintf(
+		subject, sizeof(subject), "checkpoint damaged=%s%s%s skipped=%llu",
+		r->checkpoint_damaged & 1 ? "newest" : "", r->checkpoint_damaged == 3 ? "," : "",
+		r->checkpoint_damaged & 2 ? "previous" : (r->checkpoint_damaged ? "" : "none"),
+		(unsigned long long)r->ckpt_records_skipped);
+	kprintf("statefs: %s; mounted from %s, nothing lost\n", subject,
+		statefs_ckpt_use_name(r->checkpoint));
+	(void)audit_append(AUDIT_INTEGRITY, CAP_COMP_STATEFS, CAP_COMP_STATEFS, "mount", subject);
+}
+
 /* boot_count: once per boot (the first bring-up, not a restart): read the boot
  * counter, check it, increment it, sync, print it. A counter of the wrong size
  * or one failing its CRC is reported as an integrity error and starts over at 1. */
@@ -667,6 +685,7 @@ static int sfs_init(void)
 		return sfs_release(err);
 	}
 	report_replay(&rep);
+	report_ckpt(&rep);
 	/* DAMAGED or ROLLED_BACK: valid records lie beyond what replayed, or a newer
 	 * superblock was lost; the engine refuses every write (appending would destroy
 	 * them), serves what replayed and leaves the disk to the operator. */

@@ -77,6 +77,23 @@ int statefs_index_set(struct statefs_index *ix, const char *key, size_t klen, ui
 	return 0;
 }
 
+/* statefs_index_append: see statefs_internal.h. */
+int statefs_index_append(struct statefs_index *ix, const char *key, size_t klen, uint64_t off,
+			 uint32_t vlen)
+{
+	int err = grow(ix);
+	if (err)
+		return err;
+	char *copy = malloc(klen + 1);
+	if (!copy)
+		return CAIRN_ENOMEM;
+	memcpy(copy, key, klen);
+	copy[klen] = '\0';
+	ix->v[ix->n++] = (struct statefs_entry){ copy, (uint16_t)klen, vlen, off };
+	ix->live_bytes += statefs_rec_len(klen, vlen);
+	return 0;
+}
+
 /* statefs_index_remove: drop key when present. */
 bool statefs_index_remove(struct statefs_index *ix, const char *key, size_t klen)
 {

@@ -14,8 +14,10 @@
 /* ---- On-disk constants ---------------------------------------------------- */
 
 #define STATEFS_SB_MAGIC "CAIRNSFS" /* 8 bytes at superblock offset 0 */
-#define STATEFS_VERSION 2u	    /* 2: durable_end field, DURABLE record flag */
-#define STATEFS_SB_SIZE 100u	    /* encoded superblock bytes, CRC at 96 */
+#define STATEFS_VERSION 3u	    /* 3: checkpoint references; 2: durable_end, DURABLE */
+#define STATEFS_VERSION_V2 2u	    /* still mounted: a v2 store is a v3 one without checkpoints */
+#define STATEFS_SB_SIZE 148u	    /* encoded superblock bytes, CRC at 144 */
+#define STATEFS_SB_SIZE_V2 100u	    /* version 2: CRC at 96 */
 #define STATEFS_SB_COPIES 2u	    /* copies at LBA 0 and LBA 1 */
 #define STATEFS_FIRST_REGION_LBA 2u
 
@@ -23,6 +25,7 @@
 #define STATEFS_REC_HDR 32u	      /* record header bytes, CRC at 28 */
 #define STATEFS_REC_PUT 1u
 #define STATEFS_REC_DEL 2u
+#define STATEFS_REC_CKPT 3u	    /* one chunk of an index checkpoint (no key; docs/statefs.md) */
 #define STATEFS_REC_FLAG_CONT 0x01u /* batch continues in the next record */
 /* Every record before this one in the region was durable (flushed) when this one
  * was written: set on the first record after each flush, which always starts at a
@@ -33,6 +36,13 @@
 #define STATEFS_REC_MAX (STATEFS_REC_HDR + STATEFS_KEY_MAX + STATEFS_VALUE_MAX)
 
 #define STATEFS_DEFAULT_MAX_KEYS 65536u
+
+/* Checkpoint chunk payload (the value of a STATEFS_REC_CKPT record): a 24-byte
+ * header, then entries of 14 bytes + the key. */
+#define STATEFS_CKPT_HDR 24u
+#define STATEFS_CKPT_ENTRY 14u
+#define STATEFS_DEFAULT_CKPT_INTERVAL (1024u * 1024u) /* bytes of appends */
+#define STATEFS_RA_BYTES (64u * 1024u)		      /* read-ahead window of a walk */
 
 /* ---- Little-endian codecs (the format is LE whatever the host) ----------- */
 
@@ -55,18 +65,27 @@ static inline size_t statefs_strnlen(const char *s, size_t max)
 
 /* ---- Superblock ------------------------------------------------------------ */
 
+/* Where a checkpoint lies in the active region: its first chunk record starts at
+ * off, its last one ends at end, and the record after it carries next_seq. end == 0:
+ * no checkpoint in this slot. */
+struct statefs_ckpt_ref {
+	uint64_t off, end, next_seq;
+};
+
 struct statefs_super {
-	uint32_t sector_size;	 /* must equal the device's */
-	uint64_t sector_count;	 /* sectors the store spans (<= device) */
-	uint64_t generation;	 /* +1 on every superblock write; copy = gen % 2 */
-	uint64_t region_lba[2];	 /* first LBA of regions A and B */
-	uint64_t region_sectors; /* size of each region */
-	uint32_t active;	 /* 0 = A, 1 = B */
-	uint64_t epoch;		 /* highest epoch a record may carry */
-	uint64_t region_epoch;	 /* lowest epoch a record of the active region may carry */
-	uint64_t start_seq;	 /* sequence number of the active region's first record */
-	uint64_t durable_end;	 /* records in [0, durable_end) of the active region were
+	uint32_t sector_size;		 /* must equal the device's */
+	uint64_t sector_count;		 /* sectors the store spans (<= device) */
+	uint64_t generation;		 /* +1 on every superblock write; copy = gen % 2 */
+	uint64_t region_lba[2];		 /* first LBA of regions A and B */
+	uint64_t region_sectors;	 /* size of each region */
+	uint32_t active;		 /* 0 = A, 1 = B */
+	uint64_t epoch;			 /* highest epoch a record may carry */
+	uint64_t region_epoch;		 /* lowest epoch a record of the active region may carry */
+	uint64_t start_seq;		 /* sequence number of the active region's first record */
+	uint64_t durable_end;		 /* records in [0, durable_end) of the active region were
 				      durable when this superblock was written */
+	struct statefs_ckpt_ref ckpt[2]; /* [0] newest checkpoint, [1] the one before it */
+	uint32_t version;		 /* version decoded (2 or 3); always 3 when encoded */
 };
 
 void statefs_super_encode(const struct statefs_super *sb, uint8_t *buf);
@@ -105,6 +124,10 @@ long statefs_index_find(const struct statefs_index *ix, const char *key, size_t 
 /* statefs_index_set: insert or update key's location; CAIRN_ENOMEM. */
 int statefs_index_set(struct statefs_index *ix, const char *key, size_t klen, uint64_t off,
 		      uint32_t vlen);
+/* statefs_index_append: add a key that sorts after every key in ix (the caller
+ * checked it: a checkpoint load); CAIRN_ENOMEM. */
+int statefs_index_append(struct statefs_index *ix, const char *key, size_t klen, uint64_t off,
+			 uint32_t vlen);
 /* statefs_index_remove: drop key if present; returns true when it was present. */
 bool statefs_index_remove(struct statefs_index *ix, const char *key, size_t klen);
 /* statefs_index_free: release every key and the array. */
@@ -134,8 +157,10 @@ struct statefs {
 	uint32_t ss; /* sector size */
 	uint32_t max_keys;
 	uint32_t max_records;
-	bool read_only; /* asked for or the device is read-only */
-	bool refused;	/* the recovery class forbids writes (docs/statefs.md) */
+	uint32_t ckpt_interval; /* bytes of appends between checkpoints written at sync */
+	bool no_ckpt;		/* STATEFS_MOUNT_NO_CHECKPOINT: never write checkpoints */
+	bool read_only;		/* asked for or the device is read-only */
+	bool refused;		/* the recovery class forbids writes (docs/statefs.md) */
 	/* Mutable state (single-threaded; the image component holds its lock): */
 	struct statefs_super sb; /* superblock as last written/read */
 	bool session_started;	 /* epoch bumped for this mount's appends */
@@ -150,8 +175,15 @@ struct statefs {
 	uint8_t *sbuf;		 /* one sector: bounce buffer / read cache */
 	uint64_t sbuf_lba;	 /* LBA cached in sbuf, valid when sbuf_valid */
 	bool sbuf_valid;
+	uint8_t *ra;	 /* STATEFS_RA_BYTES read-ahead window, only during a walk */
+	uint64_t ra_lba; /* first LBA in ra */
+	uint32_t ra_n;	 /* sectors valid in ra (0: none) */
 	uint64_t compactions;
 	uint64_t bytes_written; /* device bytes written by this instance */
+	uint64_t ckpt_base;	/* end of the newest checkpoint in the active region, or 0 */
+	uint64_t ckpt_bytes;	/* size of that checkpoint (0: none) */
+	uint64_t checkpoints;	/* checkpoints written by this instance */
+	bool ckpt_repair;	/* mount met a damaged checkpoint: the first sync compacts */
 	/* What mount found in the idle region (a newer state when ROLLED_BACK): */
 	uint64_t idle_seq;		     /* sequence number of its first record */
 	uint64_t idle_epoch;		     /* epoch of its first record */
@@ -196,12 +228,15 @@ int statefs_read_record(struct statefs *fs, const struct statefs_writer *w, uint
 			struct statefs_rec *r);
 /* Where a replay starts and which epochs it accepts. */
 struct statefs_walk {
-	uint64_t start_seq;   /* sequence number of the region's first record */
-	uint64_t min_epoch;   /* lowest epoch a record may carry (region_epoch) */
-	uint64_t max_epoch;   /* highest epoch a record may carry (superblock epoch) */
-	uint64_t durable_end; /* a stop before this offset is damage */
-	uint64_t epoch_seen;  /* out: highest epoch among replayed records */
-	uint64_t tail_first;  /* out: start of the first replayed record that touches the
+	uint64_t start_off;		 /* where the walk starts (0, or the end of a checkpoint) */
+	uint64_t start_seq;		 /* sequence number of the record at start_off */
+	uint64_t min_epoch;		 /* lowest epoch a record may carry (region_epoch) */
+	uint64_t max_epoch;		 /* highest epoch a record may carry (superblock epoch) */
+	uint64_t durable_end;		 /* a stop before this offset is damage */
+	struct statefs_ckpt_ref skip[2]; /* checkpoint extents stepped over unread: a
+					    damaged one must not end the chain */
+	uint64_t epoch_seen;		 /* out: highest epoch among replayed records */
+	uint64_t tail_first;		 /* out: start of the first replayed record that touches the
 				 sector holding the end of the chain (a tail repair rewrites
 				 that sector, so only records before it stay durable) */
 };
@@ -217,6 +252,29 @@ int statefs_replay_walk(struct statefs *fs, const struct statefs_writer *w,
  * the zero padding of its sector when the rest of the sector is zero, else at tail
  * with the sector's prefix buffered (the torn bytes after it are rewritten). */
 int statefs_writer_load_tail(struct statefs *fs, struct statefs_writer *w, uint64_t tail);
+
+/* statefs_ra_begin / statefs_ra_end: read the region through a read-ahead window
+ * between them (a walk: replay or checkpoint load; no writes in between). */
+int statefs_ra_begin(struct statefs *fs);
+void statefs_ra_end(struct statefs *fs);
+
+/* statefs_walk_init: bounds of a walk of the active region under sb from offset 0,
+ * stepping over the checkpoints sb names. */
+void statefs_walk_init(struct statefs_walk *wk, const struct statefs_super *sb);
+
+/* checkpoints (statefs_ckpt.c) */
+/* statefs_ckpt_load: read the checkpoint ref names into ix (empty on entry); sets
+ * *epoch to its records' epoch. CAIRN_EBADMSG when any chunk is missing, fails
+ * its CRC or holds an entry that is not a valid, ordered, in-bounds key. */
+int statefs_ckpt_load(struct statefs *fs, const struct statefs_ckpt_ref *ref,
+		      struct statefs_index *ix, uint64_t *epoch);
+/* statefs_ckpt_maybe: after a commit, write a checkpoint of the index when force or
+ * enough was appended since the last one (docs/statefs.md), commit it and name it
+ * in a new superblock. Skipped (0) when it does not fit or checkpoints are off. */
+int statefs_ckpt_maybe(struct statefs *fs, int why);
+#define STATEFS_CKPT_AT_SYNC 0
+#define STATEFS_CKPT_AT_UNMOUNT 1
+#define STATEFS_CKPT_AT_COMPACTION 2
 
 /* engine (statefs_mount.c) */
 #define STATEFS_EPOCH_LIMIT (UINT64_MAX / 2) /* superblock epochs stay below this */

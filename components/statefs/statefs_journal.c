@@ -7,11 +7,60 @@
 #include "crypto.h"
 #include "statefs_internal.h"
 
-/* disk_read: read len region bytes at off straight from the device. Partial
- * sectors go through the one-sector cache; whole sectors land directly in buf. */
-static int disk_read(struct statefs *fs, uint64_t lba0, uint64_t off, uint8_t *buf, size_t len)
+/* statefs_ra_begin: a walk (replay, checkpoint load) reads the region front to
+ * back: read it in windows of STATEFS_RA_BYTES instead of sector by sector (one
+ * device request per window, which is what a mount costs in the image).
+ * CAIRN_ENOMEM. */
+int statefs_ra_begin(struct statefs *fs)
+{
+	if (!fs->ra)
+		fs->ra = malloc(STATEFS_RA_BYTES);
+	fs->ra_n = 0;
+	return fs->ra ? 0 : CAIRN_ENOMEM;
+}
+
+/* statefs_ra_end: drop the window (nothing may be cached across writes). */
+void statefs_ra_end(struct statefs *fs)
+{
+	free(fs->ra);
+	fs->ra = NULL;
+	fs->ra_n = 0;
+}
+
+/* ra_read: len region bytes at off through the read-ahead window; the window never
+ * passes the region's end (rsec sectors from lba0). */
+static int ra_read(struct statefs *fs, uint64_t lba0, uint64_t rsec, uint64_t off, uint8_t *buf,
+		   size_t len)
+{
+	uint32_t ss = fs->ss, win = STATEFS_RA_BYTES / ss;
+	while (len > 0) {
+		uint64_t lba = lba0 + off / ss;
+		if (fs->ra_n == 0 || lba < fs->ra_lba || lba >= fs->ra_lba + fs->ra_n) {
+			uint64_t left = lba0 + rsec - lba;
+			uint32_t n = left < win ? (uint32_t)left : win;
+			fs->ra_n = 0;
+			if (n == 0 || blkdev_read(fs->bd, lba, fs->ra, n))
+				return CAIRN_EIO;
+			fs->ra_lba = lba;
+			fs->ra_n = n;
+		}
+		size_t in = (size_t)((lba - fs->ra_lba) * ss + off % ss);
+		size_t n = (size_t)fs->ra_n * ss - in < len ? (size_t)fs->ra_n * ss - in : len;
+		memcpy(buf, fs->ra + in, n);
+		buf += n, off += n, len -= n;
+	}
+	return 0;
+}
+
+/* disk_read: read len region bytes at off straight from the device (through the
+ * read-ahead window during a walk). Partial sectors go through the one-sector
+ * cache; whole sectors land directly in buf. */
+static int disk_read(struct statefs *fs, uint64_t lba0, uint64_t rsec, uint64_t off, uint8_t *buf,
+		     size_t len)
 {
 	uint32_t ss = fs->ss;
+	if (fs->ra)
+		return ra_read(fs, lba0, rsec, off, buf, len);
 	while (len > 0) {
 		uint64_t lba = lba0 + off / ss;
 		size_t in = (size_t)(off % ss);
@@ -54,7 +103,7 @@ int statefs_read_bytes(struct statefs *fs, const struct statefs_writer *w, uint6
 		size_t n = len;
 		if (off < w->base && w->base - off < n)
 			n = (size_t)(w->base - off);
-		int err = disk_read(fs, w->region_lba, off, p, n);
+		int err = disk_read(fs, w->region_lba, w->region_bytes / fs->ss, off, p, n);
 		if (err)
 			return err;
 		p += n, off += n, len -= n;
@@ -233,11 +282,14 @@ static int decode_hdr(const uint8_t *p, uint64_t remain, struct statefs_rec *r)
 	r->epoch = statefs_get64(p + 12);
 	r->seq = statefs_get64(p + 20);
 	r->crc = statefs_get32(p + 28);
-	if ((r->type != STATEFS_REC_PUT && r->type != STATEFS_REC_DEL) ||
-	    (r->flags & ~STATEFS_REC_FLAGS))
+	bool ckpt = r->type == STATEFS_REC_CKPT;
+	if ((r->type != STATEFS_REC_PUT && r->type != STATEFS_REC_DEL && !ckpt) ||
+	    (r->flags & ~STATEFS_REC_FLAGS) || (ckpt && (r->flags & STATEFS_REC_FLAG_CONT)))
 		return STATEFS_STOP_BAD_TYPE;
-	if (r->key_len == 0 || r->key_len > STATEFS_KEY_MAX || r->value_len > STATEFS_VALUE_MAX ||
-	    (r->type == STATEFS_REC_DEL && r->value_len != 0))
+	/* a checkpoint chunk has no key and at least its chunk header */
+	if ((ckpt ? r->key_len != 0 || r->value_len < STATEFS_CKPT_HDR
+		  : r->key_len == 0 || r->key_len > STATEFS_KEY_MAX) ||
+	    r->value_len > STATEFS_VALUE_MAX || (r->type == STATEFS_REC_DEL && r->value_len != 0))
 		return STATEFS_STOP_BAD_LENGTH;
 	if (statefs_rec_len(r->key_len, r->value_len) > remain)
 		return STATEFS_STOP_BAD_LENGTH;
@@ -295,7 +347,7 @@ int statefs_writer_load_tail(struct statefs *fs, struct statefs_writer *w, uint6
 	memset(w->buf, 0, w->buf_size);
 	if (tail % ss == 0)
 		return 0;
-	int err = disk_read(fs, w->region_lba, w->base, w->buf, ss);
+	int err = disk_read(fs, w->region_lba, w->region_bytes / ss, w->base, w->buf, ss);
 	if (err)
 		return err;
 	if (all_zero(w->buf + tail % ss, ss - tail % ss)) {
@@ -385,7 +437,8 @@ static int read_valid(struct statefs *fs, const struct statefs_writer *w, uint64
 					 (size_t)r->key_len + r->value_len);
 	if (err)
 		return err < -1 ? err : CAIRN_EIO;
-	if (!payload_ok(hdr, r, fs->rbuf) || statefs_key_check((const char *)fs->rbuf, r->key_len))
+	if (!payload_ok(hdr, r, fs->rbuf) ||
+	    (r->type != STATEFS_REC_CKPT && statefs_key_check((const char *)fs->rbuf, r->key_len)))
 		return 1;
 	return 0;
 }
@@ -395,7 +448,8 @@ static int read_valid(struct statefs *fs, const struct statefs_writer *w, uint64
  * sector as the next record. Zero padding is required so replay never jumps into
  * the value of a damaged record (a value may hold record-like bytes). Returns 1
  * after jumping, 0 when this is not padding, or an I/O error. */
-static int pad_jump(struct statefs *fs, const struct statefs_writer *w, struct replay *rp)
+static int pad_jump(struct statefs *fs, const struct statefs_writer *w, struct replay *rp,
+		    const struct statefs_walk *wk)
 {
 	uint32_t ss = fs->ss;
 	uint64_t next = (rp->off / ss + 1) * ss;
@@ -410,7 +464,10 @@ static int pad_jump(struct statefs *fs, const struct statefs_writer *w, struct r
 		return 0;
 	if (err)
 		return err < -1 ? err : CAIRN_EIO;
-	if (decode_hdr(hdr, w->region_bytes - next, &r) >= 0)
+	/* a checkpoint the superblock names is stepped over even when damaged */
+	bool named = (wk->skip[0].end && wk->skip[0].off == next) ||
+		     (wk->skip[1].end && wk->skip[1].off == next);
+	if (!named && decode_hdr(hdr, w->region_bytes - next, &r) >= 0)
 		return 0;
 	rp->pad_from = rp->off;
 	rp->off = next;
@@ -427,10 +484,13 @@ static int take_record(struct statefs *fs, struct replay *rp, const struct state
 	if (rp->npend >= STATEFS_BATCH_MAX)
 		return STATEFS_STOP_BATCH_TOO_LONG;
 	rep->bytes_discarded = 0;
-	struct pending *p = &rp->pend[rp->npend++];
-	p->type = r->type, p->key_len = r->key_len, p->value_len = r->value_len, p->off = rp->off;
-	memcpy(p->key, fs->rbuf, r->key_len);
-	p->key[r->key_len] = '\0';
+	if (r->type != STATEFS_REC_CKPT) { /* a checkpoint chunk changes no key */
+		struct pending *p = &rp->pend[rp->npend++];
+		p->type = r->type, p->key_len = r->key_len, p->value_len = r->value_len;
+		p->off = rp->off;
+		memcpy(p->key, fs->rbuf, r->key_len);
+		p->key[r->key_len] = '\0';
+	}
 	/* cover: where the batch begins that holds the first record touching the
 	 * sector of the chain's end (a batch is lost whole when any record is) */
 	uint32_t ss = fs->ss;
@@ -462,6 +522,51 @@ static int take_record(struct statefs *fs, struct replay *rp, const struct state
 	return -1;
 }
 
+/* skip_ckpt: step over a checkpoint the superblock names without reading it: it
+ * changes no key, and one damaged after it was written must not end the chain
+ * (the superblock naming it was written after it was flushed). */
+static int skip_ckpt(struct replay *rp, const struct statefs_ckpt_ref *c)
+{
+	rp->cover = rp->committed_cover = c->end; /* the chunks are durable */
+	rp->off = rp->committed = c->end;
+	rp->seq = rp->committed_seq = c->next_seq;
+	rp->pad_from = UINT64_MAX;
+	return -1;
+}
+
+/* step_damaged_ckpt: a checkpoint chunk (header r valid) fails its payload CRC.
+ * It changes no key, and everything before a checkpoint was committed before it
+ * was written; so when the chain continues right after it (the next record, at
+ * its end or at the next sector, is valid with the next sequence number), replay
+ * steps over it and counts it, instead of stopping before durable records.
+ * Otherwise it is a bad CRC like any other. */
+static int step_damaged_ckpt(struct statefs *fs, const struct statefs_writer *w, struct replay *rp,
+			     const struct statefs_rec *r, struct statefs_replay_report *rep,
+			     const struct statefs_walk *wk)
+{
+	uint64_t next = rp->off + statefs_rec_len(r->key_len, r->value_len);
+	for (int i = 0; i < 2; i++, next += fs->ss - next % fs->ss) {
+		struct statefs_rec n;
+		int err = read_valid(fs, w, next, &n);
+		if (err < 0)
+			return err < -1 ? err : CAIRN_EIO;
+		if (err == 0 && n.seq == rp->seq + 1 && n.epoch >= r->epoch &&
+		    n.epoch <= wk->max_epoch) {
+			rp->off = rp->committed = rp->cover = rp->committed_cover = next;
+			rp->seq = rp->committed_seq = rp->seq + 1;
+			rp->min_epoch = r->epoch;
+			rp->records++;
+			rp->pad_from = UINT64_MAX;
+			rep->ckpt_records_skipped++;
+			rep->bytes_discarded = 0;
+			return -1;
+		}
+		if (next % fs->ss == 0)
+			break;
+	}
+	return STATEFS_STOP_BAD_CRC;
+}
+
 /* replay_one: examine the record at rp->off. Returns -1 to continue, a stop
  * reason (>= 0) to stop, or a negative error below -1 (I/O, memory). */
 static int replay_one(struct statefs *fs, const struct statefs_writer *w, struct replay *rp,
@@ -475,12 +580,15 @@ static int replay_one(struct statefs *fs, const struct statefs_writer *w, struct
 		return STATEFS_STOP_END_OF_REGION;
 	if (rp->records >= fs->max_records)
 		return STATEFS_STOP_RECORD_CAP;
+	for (unsigned i = 0; i < 2 && rp->npend == 0; i++)
+		if (wk->skip[i].end && wk->skip[i].off == rp->off)
+			return skip_ckpt(rp, &wk->skip[i]);
 	int err = statefs_read_bytes(fs, w, rp->off, hdr, STATEFS_REC_HDR);
 	if (err)
 		return err < -1 ? err : CAIRN_EIO;
 	int why = decode_hdr(hdr, remain, &r);
 	if (why == STATEFS_STOP_NO_RECORD) {
-		err = pad_jump(fs, w, rp);
+		err = pad_jump(fs, w, rp, wk);
 		return err == 1 ? -1 : err < 0 ? err : why;
 	}
 	if (why == STATEFS_STOP_BAD_TYPE)
@@ -498,12 +606,16 @@ static int replay_one(struct statefs *fs, const struct statefs_writer *w, struct
 	if (err)
 		return err < -1 ? err : CAIRN_EIO;
 	if (!payload_ok(hdr, &r, fs->rbuf))
-		return STATEFS_STOP_BAD_CRC;
+		return r.type == STATEFS_REC_CKPT && rp->npend == 0 && !newer
+			       ? step_damaged_ckpt(fs, w, rp, &r, rep, wk)
+			       : STATEFS_STOP_BAD_CRC;
 	/* A CRC-valid record newer than the superblock: a newer superblock was written
 	 * and lost (checked after the CRC so a torn header never claims it). */
 	if (newer)
 		return r.seq == rp->seq ? STATEFS_STOP_BAD_EPOCH : STATEFS_STOP_BAD_SEQ;
-	if (statefs_key_check((const char *)fs->rbuf, r.key_len))
+	if (r.type == STATEFS_REC_CKPT && rp->npend)
+		return STATEFS_STOP_BAD_TYPE; /* the writer never puts one inside a batch */
+	if (r.type != STATEFS_REC_CKPT && statefs_key_check((const char *)fs->rbuf, r.key_len))
 		return STATEFS_STOP_BAD_KEY;
 	return take_record(fs, rp, &r, ix, rep, wk);
 }
@@ -588,6 +700,10 @@ static int classify(struct statefs *fs, const struct statefs_writer *w, const st
 	return 0;
 }
 
+static int classify_walk(struct statefs *fs, const struct statefs_writer *w, struct replay *rp,
+			 struct statefs_walk *wk, int why, struct statefs_replay_report *rep,
+			 uint64_t *next_seq);
+
 /* statefs_replay_walk: rebuild ix from the region w covers, within wk's bounds.
  * Stops deterministically at the first record that is not a valid continuation;
  * an incomplete batch before it is discarded. rep->stop_offset is the end of the
@@ -597,6 +713,7 @@ int statefs_replay_walk(struct statefs *fs, const struct statefs_writer *w,
 			uint64_t *next_seq, struct statefs_walk *wk)
 {
 	struct replay rp = { 0 };
+	rp.off = rp.committed = rp.cover = rp.committed_cover = wk->start_off;
 	rp.seq = rp.committed_seq = wk->start_seq;
 	rp.min_epoch = wk->min_epoch;
 	rp.pad_from = UINT64_MAX;
@@ -605,33 +722,55 @@ int statefs_replay_walk(struct statefs *fs, const struct statefs_writer *w,
 	if (!rp.pend)
 		return CAIRN_ENOMEM;
 	memset(rep, 0, sizeof(*rep));
-	int why;
+	int why = statefs_ra_begin(fs);
+	if (why) {
+		free(rp.pend);
+		return why;
+	}
 	do {
 		why = replay_one(fs, w, &rp, ix, rep, wk);
 	} while (why == -1);
 	free(rp.pend);
-	if (why < -1)
-		return why;
+	int err = why < -1 ? why : classify_walk(fs, w, &rp, wk, why, rep, next_seq);
+	statefs_ra_end(fs);
+	return err;
+}
+
+/* classify_walk: fill the report of a finished walk and classify its stop. */
+static int classify_walk(struct statefs *fs, const struct statefs_writer *w, struct replay *rp,
+			 struct statefs_walk *wk, int why, struct statefs_replay_report *rep,
+			 uint64_t *next_seq)
+{
 	rep->stop_reason = (enum statefs_stop_reason)why;
-	rep->bad_record_index = rp.records;
-	rep->bad_offset = rp.off;
-	rep->bytes_discarded += rp.off - rp.committed;
-	rep->stop_offset = rp.committed;
+	rep->bad_record_index = rp->records;
+	rep->bad_offset = rp->off;
+	rep->bytes_discarded += rp->off - rp->committed;
+	rep->stop_offset = rp->committed;
 	rep->region = fs->sb.active;
 	rep->region_bytes = w->region_bytes;
 	rep->generation = fs->sb.generation;
-	*next_seq = rp.committed_seq;
-	wk->tail_first = rp.committed_cover;
-	return classify(fs, w, &rp, wk, why, rep);
+	*next_seq = rp->committed_seq;
+	wk->tail_first = rp->committed_cover;
+	return classify(fs, w, rp, wk, why, rep);
 }
 
 /* statefs_replay: the active region under the superblock in use. */
 int statefs_replay(struct statefs *fs, const struct statefs_writer *w, struct statefs_index *ix,
 		   struct statefs_replay_report *rep, uint64_t *next_seq)
 {
-	struct statefs_walk wk = { .start_seq = fs->sb.start_seq,
-				   .min_epoch = fs->sb.region_epoch,
-				   .max_epoch = fs->sb.epoch,
-				   .durable_end = fs->sb.durable_end };
+	struct statefs_walk wk;
+	statefs_walk_init(&wk, &fs->sb);
 	return statefs_replay_walk(fs, w, ix, rep, next_seq, &wk);
+}
+
+/* statefs_walk_init: see statefs_internal.h. */
+void statefs_walk_init(struct statefs_walk *wk, const struct statefs_super *sb)
+{
+	memset(wk, 0, sizeof(*wk));
+	wk->start_seq = sb->start_seq;
+	wk->min_epoch = sb->region_epoch;
+	wk->max_epoch = sb->epoch;
+	wk->durable_end = sb->durable_end;
+	wk->skip[0] = sb->ckpt[0];
+	wk->skip[1] = sb->ckpt[1];
 }

@@ -76,6 +76,8 @@ static int alloc_instance(struct statefs **fsp, const struct statefs_config *cfg
 	fs->ss = cfg->bdev->info.sector_size;
 	fs->max_keys = cfg->max_keys ? cfg->max_keys : STATEFS_DEFAULT_MAX_KEYS;
 	fs->read_only = (cfg->flags & STATEFS_MOUNT_READ_ONLY) || cfg->bdev->info.read_only;
+	fs->no_ckpt = cfg->flags & STATEFS_MOUNT_NO_CHECKPOINT;
+	fs->ckpt_interval = cfg->ckpt_interval ? cfg->ckpt_interval : STATEFS_DEFAULT_CKPT_INTERVAL;
 	fs->rbuf = malloc(STATEFS_REC_MAX);
 	fs->sbuf = malloc(fs->ss);
 	*fsp = fs;
@@ -145,6 +147,40 @@ static int check_idle(struct statefs *fs)
 	return 0;
 }
 
+/* load_checkpoint: start the walk from the newest checkpoint that loads (the
+ * newest, else the one before it), leaving wk at a full replay when none does.
+ * Every checkpoint named stays in wk->skip, so a damaged one is stepped over. */
+static int load_checkpoint(struct statefs *fs, struct statefs_walk *wk)
+{
+	struct statefs_replay_report *rep = &fs->replay;
+	for (unsigned i = 0; i < 2; i++) {
+		const struct statefs_ckpt_ref *c = &fs->sb.ckpt[i];
+		uint64_t epoch;
+		if (!c->end)
+			break;
+		int err = statefs_ckpt_load(fs, c, &fs->ix, &epoch);
+		if (err == CAIRN_EBADMSG) {
+			statefs_index_free(&fs->ix);
+			rep->checkpoint_damaged |= 1u << i;
+			continue;
+		}
+		if (err)
+			return err;
+		rep->checkpoint = i ? STATEFS_CKPT_PREVIOUS : STATEFS_CKPT_NEWEST;
+		rep->checkpoint_offset = c->off;
+		rep->checkpoint_keys = fs->ix.n;
+		wk->start_off = c->end;
+		wk->start_seq = c->next_seq;
+		wk->min_epoch = epoch;
+		fs->ckpt_base = c->end;
+		fs->ckpt_bytes = c->end - c->off;
+		return 0;
+	}
+	if (rep->checkpoint_damaged)
+		rep->checkpoint = STATEFS_CKPT_FULL_REPLAY;
+	return 0;
+}
+
 /* mount_body: superblock, writer and replay for an allocated instance. */
 static int mount_body(struct statefs *fs, const struct statefs_config *cfg)
 {
@@ -160,13 +196,21 @@ static int mount_body(struct statefs *fs, const struct statefs_config *cfg)
 	uint64_t recs = rbytes / STATEFS_REC_HDR + 1;
 	fs->max_records = cfg->max_records ? cfg->max_records
 					   : (recs > UINT32_MAX ? UINT32_MAX : (uint32_t)recs);
-	struct statefs_walk wk = { .start_seq = sb->start_seq,
-				   .min_epoch = sb->region_epoch,
-				   .max_epoch = sb->epoch,
-				   .durable_end = sb->durable_end };
+	struct statefs_walk wk;
+	statefs_walk_init(&wk, sb);
+	struct statefs_replay_report ck = { 0 };
+	err = load_checkpoint(fs, &wk);
+	if (err)
+		return err;
+	ck = fs->replay; /* the walk resets the report */
 	err = statefs_replay_walk(fs, &fs->w, &fs->ix, &fs->replay, &fs->next_seq, &wk);
 	if (err)
 		return err;
+	fs->replay.checkpoint = ck.checkpoint;
+	fs->replay.checkpoint_offset = ck.checkpoint_offset;
+	fs->replay.checkpoint_keys = ck.checkpoint_keys;
+	fs->replay.checkpoint_damaged = ck.checkpoint_damaged;
+	fs->ckpt_repair = ck.checkpoint_damaged || fs->replay.ckpt_records_skipped;
 	fs->tail_first = wk.tail_first;
 	fs->replay.formatted = formatted;
 	fs->epoch = fs->epoch_hi = sb->epoch;
@@ -199,6 +243,19 @@ int statefs_mount(struct statefs **fsp, const struct statefs_config *cfg,
 	return 0;
 }
 
+/* trim_ckpt: forget checkpoints that lie past durable_end (beyond what replayed):
+ * a superblock names only durable checkpoints of the chain in force. */
+static void trim_ckpt(struct statefs_super *sb)
+{
+	for (int i = 1; i >= 0; i--)
+		if (sb->ckpt[i].end > sb->durable_end)
+			memset(&sb->ckpt[i], 0, sizeof(sb->ckpt[i]));
+	if (!sb->ckpt[0].end) {
+		sb->ckpt[0] = sb->ckpt[1];
+		memset(&sb->ckpt[1], 0, sizeof(sb->ckpt[1]));
+	}
+}
+
 /* statefs_start_session: before this mount's first write, take a fresh epoch and make
  * it durable, so records written from now on can never be confused with garbage an
  * earlier session left beyond the replayed tail (see docs/statefs.md). */
@@ -212,6 +269,7 @@ int statefs_start_session(struct statefs *fs)
 	/* Everything replayed is durable now, except the records of a torn tail's
 	 * sector, which the first write rewrites (statefs_writer_load_tail). */
 	sb.durable_end = fs->w.end <= fs->w.base ? fs->w.end : fs->tail_first;
+	trim_ckpt(&sb);
 	int err = statefs_super_write(fs->bd, &sb, &fs->bytes_written);
 	if (err)
 		return statefs_fail(fs, err);
@@ -234,12 +292,19 @@ int statefs_sync(struct statefs *fs)
 	int err = statefs_writer_commit(fs, &fs->w);
 	if (err)
 		return statefs_fail(fs, CAIRN_EIO);
-	if (!fs->need_flush)
-		return 0;
-	if (blkdev_flush(fs->bd))
+	if (fs->need_flush && blkdev_flush(fs->bd))
 		return statefs_fail(fs, CAIRN_EIO);
 	fs->need_flush = false;
-	return 0;
+	if (fs->ckpt_repair && fs->session_started) {
+		/* a damaged checkpoint stays in the chain until the region is rewritten:
+		 * compact once, so no later full replay has to step over it. A live
+		 * record that fails its CRC (EBADMSG) leaves things as they are. */
+		fs->ckpt_repair = false;
+		err = statefs_compact(fs, NULL, 0);
+		if (err != CAIRN_EBADMSG)
+			return err;
+	}
+	return statefs_ckpt_maybe(fs, STATEFS_CKPT_AT_SYNC);
 }
 
 /* statefs_abandon: free everything without touching the device. */
@@ -251,6 +316,7 @@ void statefs_abandon(struct statefs *fs)
 	statefs_writer_free(&fs->w);
 	free(fs->rbuf);
 	free(fs->sbuf);
+	free(fs->ra);
 	free(fs);
 }
 
@@ -260,6 +326,8 @@ int statefs_unmount(struct statefs *fs)
 	if (!fs)
 		return CAIRN_EINVAL;
 	int err = (fs->read_only || fs->refused || fs->broken) ? 0 : statefs_sync(fs);
+	if (!err)
+		err = statefs_ckpt_maybe(fs, STATEFS_CKPT_AT_UNMOUNT);
 	statefs_abandon(fs);
 	return err;
 }
@@ -341,9 +409,10 @@ int statefs_roll_forward(struct statefs *fs)
 		sb.start_seq = fs->idle_seq;
 		sb.epoch = fs->idle_epoch_seen;
 	} else {
-		struct statefs_walk wk = { .start_seq = sb.start_seq,
-					   .min_epoch = sb.region_epoch,
-					   .max_epoch = STATEFS_EPOCH_LIMIT };
+		struct statefs_walk wk;
+		statefs_walk_init(&wk, &sb);
+		wk.max_epoch = STATEFS_EPOCH_LIMIT;
+		wk.durable_end = 0;
 		struct statefs_replay_report rep;
 		struct statefs_index ix = { 0 };
 		uint64_t next_seq;
@@ -358,6 +427,7 @@ int statefs_roll_forward(struct statefs *fs)
 		sb.epoch = fs->epoch_hi;
 	sb.generation++;
 	sb.durable_end = 0;
+	memset(sb.ckpt, 0, sizeof(sb.ckpt)); /* the next mount replays the whole chain */
 	int err = statefs_super_write(fs->bd, &sb, &fs->bytes_written);
 	return err ? statefs_fail(fs, err) : 0;
 }
@@ -383,6 +453,16 @@ void statefs_stats(const struct statefs *fs, struct statefs_stats *st)
 	st->tail = fs->w.tail;
 	st->compactions = fs->compactions;
 	st->device_bytes_written = fs->bytes_written;
+	st->checkpoints = fs->checkpoints;
+}
+
+/* statefs_ckpt_use_name: stable names used by tools, the component and tests. */
+const char *statefs_ckpt_use_name(enum statefs_ckpt_use u)
+{
+	static const char *const names[] = { "none", "newest", "previous", "full-replay" };
+	if ((unsigned)u < sizeof(names) / sizeof(names[0]))
+		return names[u];
+	return "unknown";
 }
 
 /* statefs_stop_reason_name: stable names used by tools and tests. */

@@ -25,7 +25,32 @@ void statefs_super_encode(const struct statefs_super *sb, uint8_t *buf)
 	statefs_put64(buf + 72, sb->region_epoch);
 	statefs_put64(buf + 80, sb->start_seq);
 	statefs_put64(buf + 88, sb->durable_end);
-	statefs_put32(buf + 96, crypto_crc32c(0, buf, 96));
+	for (unsigned i = 0; i < 2; i++) {
+		statefs_put64(buf + 96 + 24 * i, sb->ckpt[i].off);
+		statefs_put64(buf + 104 + 24 * i, sb->ckpt[i].end);
+		statefs_put64(buf + 112 + 24 * i, sb->ckpt[i].next_seq);
+	}
+	statefs_put32(buf + 144, crypto_crc32c(0, buf, 144));
+}
+
+/* ckpt_refs_ok: each named checkpoint lies inside the durable part of the region,
+ * the previous one before the newest, and its next_seq is past start_seq. */
+static bool ckpt_refs_ok(const struct statefs_super *sb)
+{
+	const struct statefs_ckpt_ref *c = sb->ckpt;
+	for (unsigned i = 0; i < 2; i++) {
+		if (c[i].end == 0) {
+			if (c[i].off || c[i].next_seq)
+				return false;
+			continue;
+		}
+		if (c[i].off >= c[i].end || c[i].end > sb->durable_end ||
+		    c[i].next_seq <= sb->start_seq || c[i].next_seq >= UINT64_MAX / 2)
+			return false;
+	}
+	if (c[1].end && (!c[0].end || c[1].end > c[0].off || c[1].next_seq >= c[0].next_seq))
+		return false;
+	return true;
 }
 
 /* geometry_ok: the regions lie inside the device, in the fixed layout. */
@@ -51,9 +76,15 @@ int statefs_super_decode(struct statefs_super *sb, const uint8_t *buf, uint32_t 
 {
 	if (memcmp(buf, STATEFS_SB_MAGIC, 8) != 0)
 		return CAIRN_ENOENT;
-	if (statefs_get32(buf + 96) != crypto_crc32c(0, buf, 96) ||
-	    statefs_get32(buf + 8) != STATEFS_VERSION)
+	/* version 2 (no checkpoint fields, CRC at 96) is read as a store without
+	 * checkpoints; the first superblock write upgrades it to version 3 */
+	uint32_t version = statefs_get32(buf + 8);
+	size_t crc_at = version == STATEFS_VERSION_V2 ? 96 : 144;
+	if ((version != STATEFS_VERSION && version != STATEFS_VERSION_V2) ||
+	    statefs_get32(buf + crc_at) != crypto_crc32c(0, buf, crc_at))
 		return CAIRN_EBADMSG;
+	memset(sb, 0, sizeof(*sb));
+	sb->version = version;
 	sb->sector_size = statefs_get32(buf + 12);
 	sb->sector_count = statefs_get64(buf + 16);
 	sb->generation = statefs_get64(buf + 24);
@@ -65,12 +96,18 @@ int statefs_super_decode(struct statefs_super *sb, const uint8_t *buf, uint32_t 
 	sb->region_epoch = statefs_get64(buf + 72);
 	sb->start_seq = statefs_get64(buf + 80);
 	sb->durable_end = statefs_get64(buf + 88);
+	for (unsigned i = 0; i < 2 && version == STATEFS_VERSION; i++) {
+		sb->ckpt[i].off = statefs_get64(buf + 96 + 24 * i);
+		sb->ckpt[i].end = statefs_get64(buf + 104 + 24 * i);
+		sb->ckpt[i].next_seq = statefs_get64(buf + 112 + 24 * i);
+	}
 	if (sb->sector_size != dev_ss || sb->active > 1 || statefs_get32(buf + 60) != 0)
 		return CAIRN_EBADMSG;
 	if (sb->region_epoch > sb->epoch || sb->epoch >= UINT64_MAX / 2 ||
 	    sb->start_seq >= UINT64_MAX / 2)
 		return CAIRN_EBADMSG;
-	if (!geometry_ok(sb, dev_count) || sb->durable_end > sb->region_sectors * sb->sector_size)
+	if (!geometry_ok(sb, dev_count) || sb->durable_end > sb->region_sectors * sb->sector_size ||
+	    !ckpt_refs_ok(sb))
 		return CAIRN_EBADMSG;
 	return 0;
 }

@@ -46,6 +46,11 @@ MODE full:   a 256 KiB state disk: boot 1 (selftest statefsfull) fills it to ENO
              then deletes, syncs, compacts and remounts cleanly (the ENOSPC smoke);
              fsck is clean and dump reads the values it left; boot 2 mounts the
              nearly full store and counts 2.
+MODE ckpt:   a store made by mkstatefs --ckpt-interval 1K (its unmount wrote an index
+             checkpoint: fsck reports it) whose checkpoint is then damaged: fsck
+             exits 1 (checkpoint damaged); the boot says so (and audits it), mounts
+             by a full replay with every key, counts on and stores it; the first
+             sync compacted the damaged checkpoint away, so fsck is clean after it.
 MODE reboot: boot 1 (selftest stateseed=<unique>) runs every statefs selftest and
              writes the seed; the host tools read the same keys and values; boot 2
              (stateverify) reads the seed back.
@@ -327,9 +332,9 @@ def mode_badsuper(r, mkfs):
     return 0
 
 
-def mkfs(r, mkstatefs, adds):
+def mkfs(r, mkstatefs, adds, opts=()):
     """Create the disk with mkstatefs and the given KEY=VALUE entries; True when it worked."""
-    cmd = [mkstatefs, "-s", r.bs]
+    cmd = [mkstatefs, "-s", r.bs] + list(opts)
     for a in adds:
         cmd += ["--add", a]
     rc, _, err = tool(cmd + [r.disk, "8M"])
@@ -429,6 +434,40 @@ def mode_full(r):
     return 0
 
 
+def mode_ckpt(r, mkstatefs):
+    keys = [f"/state/selftest/ck{i:02d}" for i in range(40)]
+    if not mkfs(r, mkstatefs, [COUNT_KEY.decode() + "=00000000"] + [f"{k}=value-{k[-2:]}" for k in keys],
+                ["--ckpt-interval", "1K"]):
+        return 1
+    rc, out, _ = tool([r.fsck, r.disk])
+    if rc != 0 or b"checkpoint: newest at offset" not in out:
+        print(f"{r.name}: mkstatefs wrote no checkpoint: {out!r}")
+        return 1
+    with open(r.disk, "r+b") as f:
+        data = bytearray(f.read())
+        at = data.find(b"SFR1\x03")  # the checkpoint's first chunk: magic, type CKPT
+        data[at + 32 + 40] ^= 0x10  # a byte of its entries: its CRC fails
+        f.seek(0)
+        f.write(data)
+    rc, out, _ = tool([r.fsck, r.disk])
+    if rc != 1 or b"checkpoint damaged" not in out:
+        print(f"{r.name}: fsck did not report the damaged checkpoint: {rc} {out!r}")
+        return 1
+    want = struct.unpack("<Q", b"00000000")[0] + 1
+    if not r.boot("ckpt", "selftest statefsnotest",
+                  ["statefs: checkpoint damaged=newest skipped=0; mounted from full-replay, nothing lost",
+                   f"statefs: boot count={want}"],
+                  [r"statefs: mounted serial=state .* records=41 keys=41 formatted=0 ro=0 .*"],
+                  smp=2):
+        return 1
+    found = r.keys() or {}
+    if r.fsck_status() != 0 or any(k not in found for k in keys) or r.count() != want:
+        print(f"{r.name}: the store is not clean and complete after the boot")
+        return 1
+    print(f"{r.name}: damaged checkpoint reported, full replay served every key, compacted away")
+    return 0
+
+
 def main():
     qemu_py, kernel, logdir, name, fsck, dump, mode = sys.argv[1:8]
     extra = sys.argv[8:]
@@ -438,8 +477,9 @@ def main():
         with open(disk, "wb") as f:
             f.truncate(256 << 10 if mode == "full" else 8 << 20)
         r = Run(qemu_py, kernel, logdir, name, fsck, dump, disk, bs)
-        if mode in ("badsuper", "badcount", "reccap"):
-            fn = {"badsuper": mode_badsuper, "badcount": mode_badcount, "reccap": mode_reccap}
+        if mode in ("badsuper", "badcount", "reccap", "ckpt"):
+            fn = {"badsuper": mode_badsuper, "badcount": mode_badcount, "reccap": mode_reccap,
+                  "ckpt": mode_ckpt}
             return fn[mode](r, extra[extra.index("--mkfs") + 1])
         return {"count": mode_count, "reboot": mode_reboot, "lostsuper": mode_lostsuper,
                 "midlog": mode_midlog, "quota": mode_quota, "full": mode_full}[mode](r)

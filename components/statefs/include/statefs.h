@@ -43,16 +43,28 @@
 #define STATEFS_MIN_REGION_SECTORS 4u /* smallest journal region mkfs accepts */
 
 /* Mount flags (statefs_config.flags). */
-#define STATEFS_MOUNT_FORMAT_EMPTY 0x1u /* format when neither superblock exists */
-#define STATEFS_MOUNT_READ_ONLY 0x2u	/* never write; mutators return CAIRN_EROFS */
+#define STATEFS_MOUNT_FORMAT_EMPTY 0x1u	 /* format when neither superblock exists */
+#define STATEFS_MOUNT_READ_ONLY 0x2u	 /* never write; mutators return CAIRN_EROFS */
+#define STATEFS_MOUNT_NO_CHECKPOINT 0x4u /* write no checkpoints (valid ones are still used) */
 
 struct statefs; /* opaque instance, created by statefs_mount */
 
 struct statefs_config {
-	struct blkdev *bdev;  /* device holding the store; must outlive the mount */
-	uint32_t flags;	      /* STATEFS_MOUNT_* bits; default 0 */
-	uint32_t max_keys;    /* cap on live keys (memory bound); 0 = 65536 */
-	uint32_t max_records; /* replay record-count cap; 0 = region bytes / 32 */
+	struct blkdev *bdev;	/* device holding the store; must outlive the mount */
+	uint32_t flags;		/* STATEFS_MOUNT_* bits; default 0 */
+	uint32_t max_keys;	/* cap on live keys (memory bound); 0 = 65536 */
+	uint32_t max_records;	/* replay record-count cap; 0 = region bytes / 32 */
+	uint32_t ckpt_interval; /* bytes of appends after which a sync writes an index
+				   checkpoint (at least twice the checkpoint's size);
+				   0 = 1 MiB (docs/statefs.md, "Checkpoints") */
+};
+
+/* Which index checkpoint a mount started from (docs/statefs.md, "Checkpoints"). */
+enum statefs_ckpt_use {
+	STATEFS_CKPT_NONE = 0,	  /* the superblock names none: full replay */
+	STATEFS_CKPT_NEWEST,	  /* the newest one; only the records after it replayed */
+	STATEFS_CKPT_PREVIOUS,	  /* the newest one was damaged: the one before it */
+	STATEFS_CKPT_FULL_REPLAY, /* every checkpoint named was damaged: full replay */
 };
 
 /* Why replay stopped. "Clean" reasons mean the journal simply ended. */
@@ -106,11 +118,20 @@ struct statefs_replay_report {
 	enum statefs_mount_class mount_class; /* recovery class, see above */
 	bool refused;			      /* the class makes the engine refuse writes: mutators
 	                               return CAIRN_EROFS (DAMAGED, ROLLED_BACK) */
-	uint64_t evidence_offset; /* DAMAGED/ROLLED_BACK: region offset of the record that
+	uint64_t evidence_offset;	  /* DAMAGED/ROLLED_BACK: region offset of the record that
 	                               proves it (a durable record after the stop, the
 	                               newer record, or the idle region's first record);
 	                               for a stop before durable_end: durable_end */
-	uint32_t evidence_region; /* the region evidence_offset is in, 0 (A) or 1 (B) */
+	uint32_t evidence_region;	  /* the region evidence_offset is in, 0 (A) or 1 (B) */
+	enum statefs_ckpt_use checkpoint; /* the checkpoint mount started from */
+	uint64_t checkpoint_offset;	  /* its region offset (NEWEST, PREVIOUS) */
+	uint64_t checkpoint_keys;	  /* keys it held */
+	uint32_t checkpoint_damaged;	  /* bit 0: the newest, bit 1: the previous one
+					     was named by the superblock but failed to
+					     load (CRC, structure, bounds); damaged ones
+					     are stepped over, never trusted */
+	uint64_t ckpt_records_skipped;	  /* damaged checkpoint chunks the replay stepped
+					  over (the chain continued after them) */
 };
 
 /* Problems statefs_check can report, first one wins. */
@@ -122,6 +143,8 @@ enum statefs_check_problem {
 	STATEFS_CHECK_INDEX,	   /* in-memory index disagrees with a fresh replay */
 	STATEFS_CHECK_DAMAGED,	   /* class DAMAGED: records beyond the stop (read-only) */
 	STATEFS_CHECK_ROLLED_BACK, /* class ROLLED_BACK: a newer superblock was lost */
+	STATEFS_CHECK_CHECKPOINT,  /* a checkpoint the superblock names does not load
+				       (warning: mount fell back; the next one replaces it) */
 };
 
 struct statefs_check_report {
@@ -155,6 +178,7 @@ struct statefs_stats {
 	uint64_t tail;		       /* append offset in the active region */
 	uint64_t compactions;	       /* compactions done by this instance */
 	uint64_t device_bytes_written; /* bytes handed to blkdev_write by this instance */
+	uint64_t checkpoints;	       /* index checkpoints written by this instance */
 };
 
 /* statefs_format: write an empty store over the whole device (two superblocks,
@@ -261,5 +285,9 @@ int statefs_key_check(const char *key, size_t len);
 
 /* statefs_stop_reason_name: stable short name of a replay stop reason. */
 const char *statefs_stop_reason_name(enum statefs_stop_reason r);
+
+/* statefs_ckpt_use_name: stable short name of a checkpoint use ("none", "newest",
+ * "previous", "full-replay"). */
+const char *statefs_ckpt_use_name(enum statefs_ckpt_use u);
 
 #endif

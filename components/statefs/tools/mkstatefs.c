@@ -12,8 +12,8 @@
 /* usage: print the synopsis and return the usage exit code. */
 static int usage(void)
 {
-	fprintf(stderr, "usage: mkstatefs [-s SECTOR_SIZE] [--add KEY=VALUE]... IMAGE "
-			"SIZE[K|M|G]\n");
+	fprintf(stderr, "usage: mkstatefs [-s SECTOR_SIZE] [--ckpt-interval BYTES] "
+			"[--add KEY=VALUE]... IMAGE SIZE[K|M|G]\n");
 	return TOOL_EXIT_USAGE;
 }
 
@@ -35,10 +35,11 @@ static uint64_t parse_size(const char *s)
 }
 
 /* add_entries: put every KEY=VALUE and unmount. */
-static int add_entries(const char *path, struct blkdev_file *f, char **adds, int nadds)
+static int add_entries(const char *path, struct blkdev_file *f, char **adds, int nadds,
+		       uint32_t interval)
 {
 	struct statefs *fs;
-	int rc = tool_mount("mkstatefs", path, f, true, &fs, NULL);
+	int rc = tool_mount_interval("mkstatefs", path, f, true, interval, &fs, NULL);
 	if (rc)
 		return rc;
 	for (int i = 0; i < nadds; i++) {
@@ -60,12 +61,20 @@ int main(int argc, char **argv)
 	uint32_t ss = 512;
 	char *adds[MAX_ADDS];
 	int nadds = 0, i = 1;
+	uint32_t interval = 0; /* statefs_config.ckpt_interval: 0 = the engine's default */
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-s") == 0 && i + 1 < argc) {
 			if (!(ss = tool_parse_sector_size(argv[++i])))
 				return fprintf(stderr, "mkstatefs: bad sector size '%s'\n",
 					       argv[i]),
 				       usage();
+		} else if (strcmp(argv[i], "--ckpt-interval") == 0 && i + 1 < argc) {
+			uint64_t v = parse_size(argv[++i]);
+			if (v == 0 || v > UINT32_MAX)
+				return fprintf(stderr, "mkstatefs: bad checkpoint interval '%s'\n",
+					       argv[i]),
+				       usage();
+			interval = (uint32_t)v;
 		} else if (strcmp(argv[i], "--add") == 0 && i + 1 < argc && nadds < MAX_ADDS &&
 			   strchr(argv[i + 1], '=')) {
 			adds[nadds++] = argv[++i];
@@ -94,7 +103,7 @@ int main(int argc, char **argv)
 		blkdev_file_close(&f);
 		return TOOL_EXIT_USAGE;
 	}
-	int rc = nadds ? add_entries(path, &f, adds, nadds) : TOOL_EXIT_OK;
+	int rc = nadds ? add_entries(path, &f, adds, nadds, interval) : TOOL_EXIT_OK;
 	if (blkdev_file_close(&f))
 		rc = TOOL_EXIT_USAGE;
 	if (rc == 0)

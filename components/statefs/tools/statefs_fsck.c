@@ -18,6 +18,7 @@ static const char *const problem_names[] = {
 	"index mismatch",
 	"damaged (valid records after the stop; served read-only)",
 	"rolled back (a newer superblock was lost; served read-only)",
+	"checkpoint damaged (mount fell back; the next checkpoint replaces it)",
 };
 
 /* What the operator asked fsck to change. */
@@ -49,6 +50,17 @@ static void print_replay(const struct statefs_replay_report *r)
 	if (r->mount_class >= STATEFS_CLASS_DAMAGED)
 		printf(" (evidence: region %c offset %llu)", r->evidence_region ? 'B' : 'A',
 		       (unsigned long long)r->evidence_offset);
+	printf("\n");
+	printf("checkpoint: %s", statefs_ckpt_use_name(r->checkpoint));
+	if (r->checkpoint == STATEFS_CKPT_NEWEST || r->checkpoint == STATEFS_CKPT_PREVIOUS)
+		printf(" at offset %llu (%llu keys)", (unsigned long long)r->checkpoint_offset,
+		       (unsigned long long)r->checkpoint_keys);
+	if (r->checkpoint_damaged)
+		printf("; damaged:%s%s", r->checkpoint_damaged & 1 ? " newest" : "",
+		       r->checkpoint_damaged & 2 ? " previous" : "");
+	if (r->ckpt_records_skipped)
+		printf("; %llu damaged checkpoint records stepped over",
+		       (unsigned long long)r->ckpt_records_skipped);
 	printf("\n");
 }
 

@@ -57,8 +57,17 @@ int tool_open(const char *prog, const char *path, uint32_t ss, bool writable, st
 int tool_mount(const char *prog, const char *path, struct blkdev_file *f, bool writable,
 	       struct statefs **fs, struct statefs_replay_report *rep)
 {
+	return tool_mount_interval(prog, path, f, writable, 0, fs, rep);
+}
+
+/* tool_mount_interval: see tool_common.h. */
+int tool_mount_interval(const char *prog, const char *path, struct blkdev_file *f, bool writable,
+			uint32_t ckpt_interval, struct statefs **fs,
+			struct statefs_replay_report *rep)
+{
 	struct statefs_config cfg = { .bdev = &f->dev,
-				      .flags = writable ? 0 : STATEFS_MOUNT_READ_ONLY };
+				      .flags = writable ? 0 : STATEFS_MOUNT_READ_ONLY,
+				      .ckpt_interval = ckpt_interval };
 	int err = statefs_mount(fs, &cfg, rep);
 	if (err == 0)
 		return TOOL_EXIT_OK;

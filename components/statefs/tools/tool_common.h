@@ -23,5 +23,9 @@ int tool_open(const char *prog, const char *path, uint32_t ss, bool writable,
  * code on failure. */
 int tool_mount(const char *prog, const char *path, struct blkdev_file *f, bool writable,
 	       struct statefs **fs, struct statefs_replay_report *rep);
+/* tool_mount_interval: tool_mount with statefs_config.ckpt_interval (0 = default). */
+int tool_mount_interval(const char *prog, const char *path, struct blkdev_file *f, bool writable,
+			uint32_t ckpt_interval, struct statefs **fs,
+			struct statefs_replay_report *rep);
 
 #endif

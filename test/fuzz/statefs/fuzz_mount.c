@@ -6,7 +6,10 @@
  * - a DAMAGED or ROLLED_BACK mount is reported by check and never writes: a
  *   writable mount refuses every mutation and the image stays byte-identical;
  * - a CLEAN or TORN_TAIL store loses nothing it replayed when written to: after
- *   puts, a compaction and a remount, every other key still reads the same value.
+ *   puts, a compaction and a remount, every other key still reads the same value;
+ * - the writable pass writes index checkpoints (ckpt_interval 1 KiB): the newest
+ *   one it wrote loads at the remount (the seeds include checkpointed images and
+ *   one with a damaged checkpoint, so loading, fallback and step-over are fuzzed).
  * A broken oracle calls abort(), which libFuzzer reports as a crash. */
 #include <stdint.h>
 #include <stdio.h>
@@ -121,7 +124,7 @@ static void writable_pass(struct blkdev_mem *m, uint8_t *buf, const struct seen 
 {
 	size_t bytes = (size_t)m->dev.info.sector_count * m->dev.info.sector_size;
 	uint8_t *before = malloc(bytes);
-	struct statefs_config cfg = { .bdev = &m->dev };
+	struct statefs_config cfg = { .bdev = &m->dev, .ckpt_interval = 1024 }; /* checkpoints */
 	struct statefs_replay_report rep;
 	struct statefs *fs;
 	if (!before || statefs_mount(&fs, &cfg, &rep)) {
@@ -162,11 +165,15 @@ static void writable_pass(struct blkdev_mem *m, uint8_t *buf, const struct seen 
 	}
 	still_there(fs, buf, seen, nseen);
 	(void)statefs_check(fs, NULL);
+	statefs_stats(fs, &st);
+	bool wrote_ckpt = st.checkpoints > 0; /* the unmount may add one more */
 	oracle(statefs_unmount(fs) == 0, "unmount after a successful sync failed");
 	cfg.flags = STATEFS_MOUNT_READ_ONLY;
 	if (statefs_mount(&fs, &cfg, &rep) == 0) {
 		/* bytes the fuzzer left past the new tail may still read as a torn tail */
 		oracle(!rep.refused, "a store the engine wrote and synced is refused");
+		oracle(!wrote_ckpt || !(rep.checkpoint_damaged & 1), "the newest checkpoint the "
+								     "engine wrote does not load");
 		still_there(fs, buf, seen, nseen);
 		statefs_abandon(fs);
 	} else {

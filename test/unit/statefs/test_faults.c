@@ -1,7 +1,7 @@
 /* statefs fault injection: an I/O error at every Nth read, write and flush, and an
  * allocation failure at every Nth allocation (malloc/calloc/realloc are wrapped at
  * link time, see meson.build), through a workload of puts, deletes, batches, syncs
- * and compactions. Each case must end in an error reported to the caller or in a
+ * compactions and index checkpoints (a 2 KiB ckpt_interval). Each case must end in an error reported to the caller or in a
  * clean run, never a crash or a silent loss: after the fault the device is mounted
  * again (healthy) and every key must hold its synced version or one attempted
  * since, byte for byte, with a CLEAN or TORN_TAIL class and a passing check. */
@@ -13,6 +13,7 @@
 #define NK 8
 #define NOPS 160
 #define MAXV 64
+#define CKPT_INTERVAL 2048 /* checkpoints at syncs often enough to fault inside them */
 
 /* ---- allocation failure injection (--wrap) --------------------------------- */
 
@@ -41,7 +42,7 @@ struct model {
 	int since[NK][MAXV], nsince[NK];
 	int version;
 	int errors; /* calls that reported an error */
-	uint64_t compactions;
+	uint64_t compactions, checkpoints;
 };
 
 /* key_of: key name of slot k. */
@@ -116,7 +117,9 @@ static void run_ops(struct statefs *fs, struct model *m, uint8_t *buf)
 /* workload: mount (formatting), run, unmount; errors are counted, never fatal. */
 static void workload(struct blkdev *bd, struct model *m, uint8_t *buf)
 {
-	struct statefs_config cfg = { .bdev = bd, .flags = STATEFS_MOUNT_FORMAT_EMPTY };
+	struct statefs_config cfg = { .bdev = bd,
+				      .flags = STATEFS_MOUNT_FORMAT_EMPTY,
+				      .ckpt_interval = CKPT_INTERVAL };
 	struct statefs *fs;
 	memset(m, 0, sizeof(*m));
 	int err = statefs_mount(&fs, &cfg, NULL);
@@ -130,6 +133,7 @@ static void workload(struct blkdev *bd, struct model *m, uint8_t *buf)
 	struct statefs_stats st;
 	statefs_stats(fs, &st);
 	m->compactions = st.compactions;
+	m->checkpoints = st.checkpoints;
 	if (m->errors) {
 		statefs_abandon(fs);
 		return;
@@ -161,7 +165,9 @@ static void verify(struct powercut *pc, const struct model *m, uint8_t *buf, con
 		   uint64_t n)
 {
 	pc->fail_read = pc->fail_write = pc->fail_flush = 0;
-	struct statefs_config cfg = { .bdev = &pc->dev, .flags = STATEFS_MOUNT_FORMAT_EMPTY };
+	struct statefs_config cfg = { .bdev = &pc->dev,
+				      .flags = STATEFS_MOUNT_FORMAT_EMPTY,
+				      .ckpt_interval = CKPT_INTERVAL };
 	struct statefs_replay_report rep;
 	struct statefs *fs;
 	int err = statefs_mount(&fs, &cfg, &rep);
@@ -202,6 +208,7 @@ START_TEST(test_statefs_io_error_every_nth)
 	workload(&pc.dev, &m, buf);
 	ck_assert_int_eq(m.errors, 0);
 	ck_assert_uint_ge(m.compactions, 2);
+	ck_assert_uint_ge(m.checkpoints, 1);
 	uint64_t total = _i == 0 ? pc.nread : _i == 1 ? pc.nwrite : pc.nflush;
 	powercut_fini(&pc);
 	uint64_t reported = 0;

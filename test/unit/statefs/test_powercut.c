@@ -14,7 +14,10 @@
  * Geometries: 48 KiB regions at 512 and 4096-byte sectors (frequent compactions),
  * and 256 KiB regions (larger than the 66 KiB write buffer) at 512 with hundreds
  * of keys, values up to the 64 KiB cap, a key cap (max_keys) and a live set that
- * reaches ENOSPC.
+ * reaches ENOSPC. Every geometry writes index checkpoints often (a small
+ * ckpt_interval, and at every compaction), so cuts land inside checkpoint writes
+ * (chunks, their commit, the superblock naming them) and crash images mount from
+ * a checkpoint; both are counted and required.
  *
  * Campaign: STATEFS_PC_SEEDS=<n> (workload seeds per geometry, default 1),
  * STATEFS_PC_SAMPLES=<n> (random samples per cut point, default 2),
@@ -27,6 +30,7 @@
 
 #define MAXSINCE 512
 #define MAXPEND 4096 /* pending sectors tracked per cut */
+#define MAXCK 1024   /* checkpoint-writing operations remembered per workload */
 
 struct geo {
 	const char *name;
@@ -35,15 +39,16 @@ struct geo {
 	int nkeys; /* single keys; two more are always written as a pair */
 	int nops;
 	uint32_t max_keys;
-	int big_every;	/* about one put in big_every is a big value */
-	size_t big_max; /* largest value */
-	int stride;	/* check every stride-th cut point */
+	int big_every;		/* about one put in big_every is a big value */
+	size_t big_max;		/* largest value */
+	int stride;		/* check every stride-th cut point */
+	uint32_t ckpt_interval; /* statefs_config.ckpt_interval: checkpoints at syncs */
 };
 
 static const struct geo geos[] = {
-	{ "small-512", 512, 49152, 16, 1200, 0, 17, 8200, 1 },
-	{ "small-4096", 4096, 49152, 16, 1200, 0, 17, 8200, 1 },
-	{ "large-512", 512, 262144, 300, 700, 240, 40, STATEFS_VALUE_MAX, 3 },
+	{ "small-512", 512, 49152, 16, 1200, 0, 17, 8200, 1, 16384 },
+	{ "small-4096", 4096, 49152, 16, 1200, 0, 17, 8200, 1, 16384 },
+	{ "large-512", 512, 262144, 300, 700, 240, 40, STATEFS_VALUE_MAX, 3, 65536 },
 };
 
 /* What a key may hold after a crash: its synced version or any attempted since. */
@@ -56,12 +61,17 @@ struct model {
 	int version; /* last version handed out */
 	int syncs, ops_done, enospc;
 	uint64_t compactions;
+	/* device op numbers [lo, hi) of each operation that wrote a checkpoint */
+	uint64_t ck_lo[MAXCK], ck_hi[MAXCK];
+	int nck;
 };
 
 /* Counters printed at the end: the figures in docs/statefs.md. */
 struct tally {
 	uint64_t cuts, drop, keep, exhaustive, sampled, reentrant_cuts, reentrant_images;
 	uint64_t clean, torn;
+	uint64_t ckpt_cuts; /* cut points inside an operation that wrote a checkpoint */
+	uint64_t from_ckpt; /* crash images whose mount started from a checkpoint */
 };
 
 /* model_alloc / model_free: arrays for nk keys. */
@@ -93,6 +103,7 @@ static void model_reset(struct model *m)
 	memset(m->nsince, 0, (size_t)nk * sizeof(int));
 	m->version = m->syncs = m->ops_done = m->enospc = 0;
 	m->compactions = 0;
+	m->nck = 0;
 }
 
 /* key_name: the key for slot k (the last two slots are the pair). */
@@ -213,8 +224,11 @@ static void workload(const struct geo *g, struct blkdev *bd, struct model *m, ui
 {
 	struct statefs_config cfg = { .bdev = bd,
 				      .flags = STATEFS_MOUNT_FORMAT_EMPTY,
-				      .max_keys = g->max_keys };
+				      .max_keys = g->max_keys,
+				      .ckpt_interval = g->ckpt_interval };
 	struct statefs *fs;
+	struct powercut *pc = (struct powercut *)bd; /* dev is its first member */
+	struct statefs_stats st;
 	model_reset(m);
 	if (statefs_mount(&fs, &cfg, NULL))
 		return;
@@ -224,6 +238,9 @@ static void workload(const struct geo *g, struct blkdev *bd, struct model *m, ui
 	for (int i = 0; i < g->nops && ok; i++) {
 		uint32_t r = rng_next(&s) % 100;
 		int k = (int)(rng_next(&s) % (uint32_t)singles);
+		uint64_t ops0 = pc->ops;
+		statefs_stats(fs, &st);
+		uint64_t ck0 = st.checkpoints;
 		if (r < 55)
 			ok = do_put(g, fs, m, k, buf);
 		else if (r < 66)
@@ -233,10 +250,14 @@ static void workload(const struct geo *g, struct blkdev *bd, struct model *m, ui
 		else
 			ok = do_sync(fs, m);
 		m->ops_done += ok;
+		statefs_stats(fs, &st);
+		if (st.checkpoints > ck0 && m->nck < MAXCK) {
+			m->ck_lo[m->nck] = ops0;
+			m->ck_hi[m->nck++] = pc->ops;
+		}
 	}
 	if (ok)
 		(void)do_sync(fs, m);
-	struct statefs_stats st;
 	statefs_stats(fs, &st);
 	m->compactions = st.compactions;
 	statefs_abandon(fs);
@@ -326,7 +347,8 @@ static struct statefs *mount_image(const struct geo *g, struct powercut *d, uint
 	ck_assert_int_eq(powercut_init(d, g->ss, count, img), 0);
 	struct statefs_config cfg = { .bdev = &d->dev,
 				      .flags = STATEFS_MOUNT_FORMAT_EMPTY,
-				      .max_keys = verify_keys(g) };
+				      .max_keys = verify_keys(g),
+				      .ckpt_interval = g->ckpt_interval };
 	struct statefs *fs;
 	int err = statefs_mount(&fs, &cfg, rep);
 	ck_assert_msg(err == 0, "%s: mount %s", what, cairn_strerror(err));
@@ -398,13 +420,17 @@ static void verify_after_crash(const struct geo *g, const struct model *m, uint6
 	check_state(g, m, fs, &rep, buf, what);
 	t->clean += rep.mount_class == STATEFS_CLASS_CLEAN;
 	t->torn += rep.mount_class == STATEFS_CLASS_TORN_TAIL;
+	t->from_ckpt += rep.checkpoint == STATEFS_CKPT_NEWEST ||
+			rep.checkpoint == STATEFS_CKPT_PREVIOUS;
 	int res = after_session(fs);
 	if (res == 2) { /* a full store: the oracles above are all there is */
 		powercut_fini(&d);
 		return;
 	}
 	ck_assert_msg(res == 0, "%s: recovery session failed", what);
-	struct statefs_config cfg = { .bdev = &d.dev, .max_keys = verify_keys(g) };
+	struct statefs_config cfg = { .bdev = &d.dev,
+				      .max_keys = verify_keys(g),
+				      .ckpt_interval = g->ckpt_interval };
 	ck_assert_int_eq(statefs_mount(&fs, &cfg, &rep), 0);
 	ck_assert_msg(rep.mount_class == STATEFS_CLASS_CLEAN, "%s: after recovery: %s", what,
 		      statefs_mount_class_name(rep.mount_class));
@@ -492,6 +518,11 @@ START_TEST(test_statefs_powercut_every_point)
 		uint64_t total = pc.ops;
 		compactions += m.compactions, syncs += m.syncs, enospc += m.enospc;
 		ck_assert_uint_ge(m.compactions, 1);
+		ck_assert_int_gt(m.nck, 0);
+		int nck = m.nck;
+		uint64_t *ck = malloc(2 * (size_t)nck * sizeof(*ck));
+		memcpy(ck, m.ck_lo, (size_t)nck * sizeof(*ck));
+		memcpy(ck + nck, m.ck_hi, (size_t)nck * sizeof(*ck));
 		powercut_fini(&pc);
 		total_points += total;
 		uint64_t from = (uint64_t)env_int("STATEFS_PC_FROM", 0);
@@ -503,9 +534,14 @@ START_TEST(test_statefs_powercut_every_point)
 			bool re = (cut / (uint64_t)stride) % (uint64_t)reenter_every == 0;
 			check_cut(g, &m, &pc, count, cut, samples, re, buf, img, img2, &t);
 			t.cuts++;
+			for (int i = 0; i < nck; i++)
+				t.ckpt_cuts += cut >= ck[i] && cut < ck[nck + i];
 			powercut_fini(&pc);
 		}
+		free(ck);
 	}
+	ck_assert_uint_gt(t.ckpt_cuts, 0);
+	ck_assert_uint_gt(t.from_ckpt, 0);
 	ck_assert_uint_ge(compactions, 3 * (uint64_t)seeds);
 	if (g->max_keys)
 		ck_assert_int_gt(enospc, 0); /* the key cap / ENOSPC paths ran */
@@ -516,7 +552,9 @@ START_TEST(test_statefs_powercut_every_point)
 	       "images: "
 	       "%llu drop-all, %llu keep-all, %llu exhaustive old/new/garbage, %llu sampled "
 	       "old/new/garbage "
-	       "= %llu (%llu clean, %llu torn-tail); re-entrant: %llu cuts, %llu images; total "
+	       "= %llu (%llu clean, %llu torn-tail, %llu from a checkpoint); %llu cuts in "
+	       "checkpoint "
+	       "writes; re-entrant: %llu cuts, %llu images; total "
 	       "%llu\n",
 	       g->name, g->ss, (unsigned long long)(g->region_bytes / 1024), g->nkeys, g->big_max,
 	       seeds, g->nops, syncs, (unsigned long long)compactions, enospc,
@@ -524,6 +562,7 @@ START_TEST(test_statefs_powercut_every_point)
 	       (unsigned long long)t.drop, (unsigned long long)t.keep,
 	       (unsigned long long)t.exhaustive, (unsigned long long)t.sampled,
 	       (unsigned long long)images, (unsigned long long)t.clean, (unsigned long long)t.torn,
+	       (unsigned long long)t.from_ckpt, (unsigned long long)t.ckpt_cuts,
 	       (unsigned long long)t.reentrant_cuts, (unsigned long long)t.reentrant_images,
 	       (unsigned long long)(images + t.reentrant_images));
 	fflush(stdout);
