@@ -36,6 +36,12 @@ BUDGET_KEYS = ("heap", "pages", "threads", "handles")
 BUDGET_DEFAULTS = {"heap": 256 * 1024, "pages": 64, "threads": 8, "handles": 8}
 BUDGET_MIN = {"heap": 0, "pages": 0, "threads": 1, "handles": 0}  # a thread runs init
 BUDGET_MAX = {"heap": 1 << 40, "pages": 1 << 24, "threads": 4096, "handles": 4096}
+# Services that hand out handles from one table shared by all their callers, and
+# that table's size (the C side asserts it: PKGFS_SVC_OPEN_MAX in packagefs_svc.h).
+# The handles= budgets of the components granted such a service must fit its
+# table together: then each of them can always open up to its own budget, whatever
+# the others hold, and no one component can starve another (docs/limits.md).
+HANDLE_TABLES = {"packagefs": 32}
 SIZE_RE = re.compile(r"^([0-9]{1,12})([KM]?)$")
 # Per-prefix statefs quotas (`prefix ... quota=SIZE keys=N`; cap_prefix in cap.h):
 # bytes of keys plus values under the prefix, and live keys under it. A prefix
@@ -604,6 +610,25 @@ def resolve_budgets(t, enabled):
     return {n: dict(base, **lines.get(n, {})) for n in enabled}
 
 
+def handle_holders(enabled, grants, service):
+    """The enabled components granted service (they may open its handles), table order."""
+    return [n for n in enabled if n != service and service in grants[n]]
+
+
+def check_handle_tables(t, enabled, grants, budgets):
+    """The handles= budgets of a handle service's callers fit its shared table together."""
+    for svc, size in HANDLE_TABLES.items():
+        if svc not in enabled:
+            continue
+        holders = handle_holders(enabled, grants, svc)
+        total = sum(budgets[n]["handles"] for n in holders)
+        if total > size:
+            parts = ", ".join(f"{n} {budgets[n]['handles']}" for n in holders)
+            t.error(t.components[svc].line,
+                    f"handles: the components granted {svc} may hold {total} of its handles "
+                    f"together ({parts}), but its table holds {size}; lower their handles= budgets")
+
+
 def check_table(t):
     """All checks that do not depend on the enabled set."""
     if len(t.components) + 1 > MAX_COMPONENTS:
@@ -681,8 +706,10 @@ def resolve(t, enable):
         users = [(n, b) for n, b in k.users if n in on]
         if k.owner in on and users:
             keyuses.append((k.owner, k.key, users))
+    budgets = resolve_budgets(t, enabled)
+    check_handle_tables(t, enabled, grants, budgets)
     cfg = Config(enabled, grants, start_order(t, enabled), disks, prefixes, privs,
-                 resolve_budgets(t, enabled), keyuses)
+                 budgets, keyuses)
     cfg.prefix_limits = {p.prefix: p.limits for p in t.prefixes}
     return cfg
 
@@ -737,8 +764,25 @@ def emit_h(t, cfg):
             "#define CAP_START_ORDER_INIT { " + ", ".join(c_id(n) for n in cfg.order) + " }",
             f"#define CAP_DISK_COUNT {len(cfg.disks)}",
             f"#define CAP_PREFIX_COUNT {len(cfg.prefixes)}", ""]
+    out += emit_handles_h(cfg)
     out += emit_keyuse_h(cfg) + ["#endif", ""]
     return "\n".join(out)
+
+
+def emit_handles_h(cfg):
+    """Per handle service: its table size and the handles= budgets of its callers
+    together (checked <= the size; the service keeps only the rest for callers
+    without a budget of their own, such as the kernel core)."""
+    out = []
+    for svc, size in HANDLE_TABLES.items():
+        if svc not in cfg.enabled:
+            continue
+        total = sum(cfg.budgets[n]["handles"] for n in handle_holders(cfg.enabled, cfg.grants, svc))
+        out += [f"/* {svc}: shared handle table size, and the handles= budgets of the",
+                " * components granted it, together. */",
+                f"#define CAP_HANDLE_TABLE_{svc.upper()} {size}u",
+                f"#define CAP_HANDLES_GRANTED_{svc.upper()} {total}u", ""]
+    return out
 
 
 def emit_keyuse_h(cfg):

@@ -45,6 +45,13 @@
 #define SEQ_MASK 0xffffffu /* handle = seq << SLOT_BITS | slot, stays positive */
 
 _Static_assert(PKGFS_SVC_OPEN_MAX == 1u << SLOT_BITS, "handle encoding");
+/* Every component granted packagefs holds a reservation of its handles= budget
+ * in the one table (capgen checks that they fit together): each can always
+ * open up to its budget, whatever the others hold. Callers without a budget of
+ * their own (the kernel core) share only what is left over, SPARE_SLOTS. */
+_Static_assert(CAP_HANDLE_TABLE_PACKAGEFS == PKGFS_SVC_OPEN_MAX, "capgen's HANDLE_TABLES");
+_Static_assert(CAP_HANDLES_GRANTED_PACKAGEFS <= PKGFS_SVC_OPEN_MAX, "handle reservations");
+#define SPARE_SLOTS (PKGFS_SVC_OPEN_MAX - CAP_HANDLES_GRANTED_PACKAGEFS)
 
 /* Generated at build time from components/packagefs/fixture/ (pkgfs_bin2c.py). */
 extern const uint8_t pkgfs_fixture_image[];
@@ -332,30 +339,52 @@ int pkgfs_svc_stat(const char *path, struct pkgfs_stat *st)
 	return leave(&call, err);
 }
 
+/* reserved: caller has a handle reservation (a component the table grants
+ * packagefs), not the kernel core or packagefs itself. */
+static bool reserved(uint16_t caller) { return caller != 0 && caller != CAP_COMP_PACKAGEFS; }
+
+/* spare_used: slots held by callers without a reservation. pk.lock held. */
+static unsigned spare_used(void)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < PKGFS_SVC_OPEN_MAX; i++)
+		n += pk.slots[i].used && !reserved(pk.slots[i].owner);
+	return n;
+}
+
+/* free_slot: a free slot, or NULL when all PKGFS_SVC_OPEN_MAX are used. pk.lock held. */
+static struct pkgfs_slot *free_slot(void)
+{
+	for (unsigned i = 0; i < PKGFS_SVC_OPEN_MAX; i++)
+		if (!pk.slots[i].used)
+			return &pk.slots[i];
+	return NULL;
+}
+
 /* open_locked: open p into a free slot owned by caller; the handle encodes
- * slot and seq. pk.lock held. */
+ * slot and seq. The caller's handle budget is charged first (EMFILE): with
+ * every other granted caller's it fits the table, so a caller under its
+ * budget always finds a free slot, and a full table is never a granted
+ * caller's error. A caller without a reservation gets only the spare slots
+ * (EBUSY). pk.lock held. */
 static int open_locked(const char *p, uint16_t caller)
 {
-	for (unsigned i = 0; i < PKGFS_SVC_OPEN_MAX; i++) {
-		struct pkgfs_slot *s = &pk.slots[i];
-		if (s->used)
-			continue;
-		/* Each open file counts against its holder's handle budget (EMFILE). */
-		int err = budget_charge(caller, BUDGET_HANDLES, 1);
-		if (err)
-			return err;
-		err = pkgfs_open(pk.fs, p, &s->f);
-		if (err) {
-			budget_release(caller, BUDGET_HANDLES, 1);
-			return err;
-		}
-		pk.next_seq = (pk.next_seq + 1) & SEQ_MASK;
-		s->used = true;
-		s->owner = caller;
-		s->seq = pk.next_seq;
-		return (int)((s->seq << SLOT_BITS) | i);
+	if (!reserved(caller) && spare_used() + 1u > SPARE_SLOTS)
+		return CAIRN_EBUSY;
+	int err = budget_charge(caller, BUDGET_HANDLES, 1);
+	if (err)
+		return err;
+	struct pkgfs_slot *s = free_slot();
+	err = s ? pkgfs_open(pk.fs, p, &s->f) : CAIRN_EBUSY;
+	if (err) {
+		budget_release(caller, BUDGET_HANDLES, 1);
+		return err;
 	}
-	return CAIRN_EBUSY;
+	pk.next_seq = (pk.next_seq + 1) & SEQ_MASK;
+	s->used = true;
+	s->owner = caller;
+	s->seq = pk.next_seq;
+	return (int)((s->seq << SLOT_BITS) | (unsigned)(s - pk.slots));
 }
 
 /* pkgfs_svc_open: gate, copy the path in, open it into a slot of the caller's. */

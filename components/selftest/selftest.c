@@ -59,7 +59,7 @@ static void selftest_ready(bool up)
 	const char *args = platform.bootargs;
 	if (!up) {
 		static const char *const words[] = { "pkgfsbench", "crashtest", "crashload",
-						     "selftest", "bench" };
+						     "faultstorm", "selftest",	"bench" };
 		for (unsigned i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
 			if (dt_bootargs_has(args, words[i])) {
 				kprintf("ktest: selftest component is not up\n");
@@ -80,6 +80,10 @@ static void selftest_ready(bool up)
 #ifdef CAP_ENABLED_STATEFS
 	if (dt_bootargs_has(args, "crashload"))
 		exit_with(selftest_crashload());
+#endif
+#if defined(CAP_ENABLED_FAULTTEST) && defined(CAP_ENABLED_SHELL) && defined(CAP_ENABLED_PACKAGEFS)
+	if (dt_bootargs_has(args, "faultstorm"))
+		exit_with(selftest_run_as(CAP_COMP_SELFTEST, "faultstorm", selftest_fault_storm));
 #endif
 	if (dt_bootargs_has(args, "selftest"))
 		exit_with(selftest_run_all());

@@ -291,31 +291,117 @@ static int test_ipi_flood(void)
 }
 
 #ifdef CAP_ENABLED_PACKAGEFS
-/* test_handles: selftest opens files until its handle budget refuses with
- * EMFILE while the shared table still has room; closing gives them back. */
-static int test_handles(void)
+#define HANDLE_FILE "pkg:/bin/hello"
+
+/* fill_handles: open HANDLE_FILE into h[PKGFS_SVC_OPEN_MAX] until refused;
+ * returns how many opened, *refusal the error that stopped it (0 when the
+ * table's worth opened and nothing refused). */
+static unsigned fill_handles(int *h, int *refusal)
 {
-	int h[PKGFS_SVC_OPEN_MAX];
 	unsigned n = 0;
 	int rc = 0;
-	while (n < PKGFS_SVC_OPEN_MAX && (rc = pkgfs_svc_open("pkg:/bin/hello")) >= 0)
+	while (n < PKGFS_SVC_OPEN_MAX && (rc = pkgfs_svc_open(HANDLE_FILE)) >= 0)
 		h[n++] = rc;
-	struct budget_usage u;
-	(void)budget_usage(CAP_COMP_SELFTEST, &u);
+	*refusal = rc < 0 ? rc : 0;
+	return n;
+}
+
+/* close_all: close h[0..n); how many closes failed. */
+static int close_all(const int *h, unsigned n)
+{
+	int bad = 0;
 	for (unsigned i = 0; i < n; i++)
-		(void)pkgfs_svc_close(h[i]);
-	int again = pkgfs_svc_open("pkg:/bin/hello");
-	if (again >= 0)
-		(void)pkgfs_svc_close(again);
-	if (rc != CAIRN_EMFILE || n != u.limit[BUDGET_HANDLES] || n >= PKGFS_SVC_OPEN_MAX ||
-	    again < 0 || used_of(CAP_COMP_SELFTEST, BUDGET_HANDLES) != 0) {
-		kprintf("ktest: limits handles FAILED: opened %u, then %s (budget %llu), reopen "
-			"%s\n",
-			n, cairn_strerror(rc), (unsigned long long)u.limit[BUDGET_HANDLES],
-			cairn_strerror(again));
+		bad += pkgfs_svc_close(h[i]) != 0;
+	return bad;
+}
+
+/* What the hog (faulttest) holds between its two runs, and what the shell got. */
+static int hog_h[PKGFS_SVC_OPEN_MAX];
+static unsigned hog_n, shell_n;
+static int hog_refusal, shell_refusal, shell_read;
+
+/* handle_hog: as faulttest, open files until its budget refuses; keep them. */
+static int handle_hog(void)
+{
+	hog_n = fill_handles(hog_h, &hog_refusal);
+	return 0;
+}
+
+/* handle_hog_release: as faulttest, close what handle_hog opened. */
+static int handle_hog_release(void) { return close_all(hog_h, hog_n); }
+
+#ifdef CAP_GRANT_SHELL_PACKAGEFS
+/* shell_share: as the shell, while faulttest and selftest hold their whole
+ * budgets: open the shell's whole budget, read from one file, close them. */
+static int shell_share(void)
+{
+	int h[PKGFS_SVC_OPEN_MAX];
+	char buf[16];
+	shell_n = fill_handles(h, &shell_refusal);
+	shell_read = shell_n ? pkgfs_svc_read(h[0], 0, buf, sizeof(buf)) : CAIRN_EINVAL;
+	return close_all(h, shell_n);
+}
+#endif
+
+/* limit_of: comp's handle budget. */
+static unsigned limit_of(uint16_t comp)
+{
+	struct budget_usage u;
+	return budget_usage(comp, &u) == 0 ? (unsigned)u.limit[BUDGET_HANDLES] : 0;
+}
+
+/* test_handles: packagefs' one open-file table, shared by every component
+ * granted packagefs. faulttest (the hog) opens files until refused: EMFILE at
+ * its budget, never more. While it holds them, selftest opens until refused
+ * (EMFILE at its own budget), and then the shell still opens its whole budget
+ * and reads: the budgets are reservations that fit the table together
+ * (capgen checks), so no component starves another. selftest cannot close
+ * faulttest's handle; once all are closed every count is back at 0 and a
+ * normal open and read works. */
+static int test_handles(void)
+{
+	int st_h[PKGFS_SVC_OPEN_MAX], st_refusal = 0;
+	unsigned st_n = 0, ft_limit = limit_of(CAP_COMP_FAULTTEST);
+	unsigned st_limit = limit_of(CAP_COMP_SELFTEST), sh_limit = 0;
+	hog_n = shell_n = 0;
+	hog_refusal = shell_refusal = 0;
+	shell_read = CAIRN_EINVAL;
+	int bad = selftest_run_as(CAP_COMP_FAULTTEST, "hog-handles", handle_hog) != 0;
+	bad += hog_n != ft_limit || hog_refusal != CAIRN_EMFILE;
+	if (!bad) {
+		st_n = fill_handles(st_h, &st_refusal);
+		bad += st_n != st_limit || st_refusal != CAIRN_EMFILE;
+	}
+#ifdef CAP_GRANT_SHELL_PACKAGEFS
+	sh_limit = limit_of(CAP_COMP_SHELL);
+	if (!bad) {
+		bad += selftest_run_as(CAP_COMP_SHELL, "handles-shell", shell_share) != 0;
+		bad += shell_n != sh_limit || shell_refusal != CAIRN_EMFILE || shell_read <= 0;
+	}
+#endif
+	int foreign = hog_n ? pkgfs_svc_close(hog_h[0]) : CAIRN_EINVAL;
+	bad += foreign != CAIRN_EINVAL;
+	bad += close_all(st_h, st_n);
+	bad += selftest_run_as(CAP_COMP_FAULTTEST, "hog-handles-close", handle_hog_release) != 0;
+	char buf[16];
+	int h = pkgfs_svc_open(HANDLE_FILE);
+	int got = h >= 0 ? pkgfs_svc_read(h, 0, buf, sizeof(buf)) : h;
+	if (h >= 0)
+		bad += pkgfs_svc_close(h) != 0;
+	bad += got <= 0 || used_of(CAP_COMP_SELFTEST, BUDGET_HANDLES) != 0 ||
+	       used_of(CAP_COMP_FAULTTEST, BUDGET_HANDLES) != 0;
+	if (bad) {
+		kprintf("ktest: limits handles FAILED: faulttest %u/%u then %s; selftest %u/%u "
+			"then "
+			"%s; shell %u/%u then %s, read %d; foreign close %s; final read %d\n",
+			hog_n, ft_limit, cairn_strerror(hog_refusal), st_n, st_limit,
+			cairn_strerror(st_refusal), shell_n, sh_limit,
+			cairn_strerror(shell_refusal), shell_read, cairn_strerror(foreign), got);
 		return 1;
 	}
-	kprintf("SELFTEST: limits handles ok opened=%u then EMFILE\n", n);
+	kprintf("SELFTEST: limits handles ok faulttest=%u selftest=%u shell=%u of %u, each then "
+		"EMFILE\n",
+		hog_n, st_n, shell_n, PKGFS_SVC_OPEN_MAX);
 	return 0;
 }
 #endif

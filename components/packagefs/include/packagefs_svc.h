@@ -1,7 +1,7 @@
 /* The packagefs component's interface in the image: pkg:/ for other components.
  *
  * Only components the capability table grants packagefs may call these (today
- * selftest and shell); every call goes through the capability gate, so a call
+ * selftest, shell and faulttest); every call goes through the capability gate, so a call
  * without a grant is CAIRN_EPERM plus an audit record, and a call while
  * packagefs is not up (failed, restarting) is CAIRN_EAGAIN.
  *
@@ -13,7 +13,11 @@
  * Files are opened into handles (small non-negative ints) that belong to the
  * opening component: another component's handle, a closed one, or one from
  * before a packagefs restart is CAIRN_EINVAL. At most PKGFS_SVC_OPEN_MAX files are
- * open at a time (CAIRN_EBUSY beyond).
+ * open at a time. A caller holds at most its `handles` budget (CAIRN_EMFILE
+ * beyond); the budgets of all callers granted packagefs fit the table together
+ * (scripts/capgen.py checks), so a granted caller under its budget always gets
+ * a slot. The kernel core, which has no budget, gets only the slots no budget
+ * reserves (CAIRN_EBUSY beyond; none in today's table).
  *
  * Integrity: the image was validated and its signature checked against the key
  * built into the kernel before anything is served; a file's content hash is
@@ -55,8 +59,8 @@ int pkgfs_svc_info(struct pkgfs_svc_info *info);
 int pkgfs_svc_stat(const char *path, struct pkgfs_stat *st);
 /* pkgfs_svc_open: open the regular file at path; returns a handle >= 0, or
  * CAIRN_EISDIR, CAIRN_ENOENT, CAIRN_ENOTDIR, CAIRN_EINVAL, CAIRN_ENAMETOOLONG,
- * CAIRN_EBUSY (PKGFS_SVC_OPEN_MAX files open by all callers), CAIRN_EMFILE (the
- * caller holds as many as its `handles` budget allows). */
+ * CAIRN_EMFILE (the caller holds as many as its `handles` budget allows),
+ * CAIRN_EBUSY (a caller without a budget: the unreserved slots are taken). */
 int pkgfs_svc_open(const char *path);
 /* pkgfs_svc_read: copy up to len bytes at offset off of the open file h into buf;
  * returns the number of bytes copied (0 at or past the end), CAIRN_EIO when the

@@ -8,6 +8,8 @@
  *   pkgfsbench   the packagefs benchmark (pkgfs_svc_bench)
  *   crashtest    a fatal fault of the kernel core (the trap report)
  *   crashload    the crash campaign's workload on the state disk (crashseed=...)
+ *   faultstorm   the restart storm: faulttest and the shell fault at once until
+ *                the supervisor gives up on both (selftest_storm.c)
  *
  * It acts with the privileges the capability table gives it (privilege
  * selftest run_as, restart, crash). Nothing calls into it: this header is the
@@ -36,6 +38,11 @@ int selftest_run_as(unsigned comp, const char *name, int (*fn)(void));
  * containing it; NULL: any subject). */
 unsigned selftest_audited(uint64_t seq, int kind, uint16_t caller, uint16_t callee, const char *op,
 			  const char *subject, bool subject_part);
+
+/* selftest_fault_storm: the restart-storm smoke (boot word faultstorm; needs
+ * faulttest, shell and packagefs); 0 when it passed, printing
+ * "SELFTEST: fault storm ok ...". */
+int selftest_fault_storm(void);
 
 /* selftest_components: the selftests of the components (capability denial and
  * audit, restart, fault containment, disks, statefs, packagefs); returns the

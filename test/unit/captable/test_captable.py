@@ -180,6 +180,28 @@ class GoodTable(unittest.TestCase):
         self.assertIn("[CAP_COMP_A] = { 262144u, 64u, 3u, 8u },", text)
         self.assertIn("[CAP_COMP_B] = { 2097152u, 64u, 3u, 5u },", text)
 
+    def test_handle_budgets_are_reservations_in_the_shared_table(self):
+        # A component granted packagefs reserves its handles= budget in the shared
+        # table; the sum is emitted for the C side to assert, per enabled set.
+        good = "test/unit/captable/good/handles.txt"
+        with tempfile.TemporaryDirectory() as d:
+            h = os.path.join(d, "cap_table.h")
+            status, _, err = run(CAPGEN, "--table", good, "--enable", "", "--emit-h", h)
+            self.assertEqual((status, err), (0, ""))
+            with open(h, encoding="utf-8") as f:
+                text = f.read()
+        self.assertIn("#define CAP_HANDLE_TABLE_PACKAGEFS 32u\n", text)
+        self.assertIn("#define CAP_HANDLES_GRANTED_PACKAGEFS 32u\n", text)
+        status, _, err = run(CAPGEN, "--table", good, "--enable", "d")
+        self.assertEqual(status, 1)
+        self.assertEqual(err, f"{good}:4: handles: the components granted packagefs may hold 40 of "
+                              "its handles together (a 24, b 8, d 8), but its table holds 32; "
+                              "lower their handles= budgets\n")
+        # The real table: selftest 16 + shell 8 + faulttest 8 fill it exactly.
+        with tempfile.TemporaryDirectory() as d:
+            real = self.emit(d)["cap_table.h"].decode()
+        self.assertIn("#define CAP_HANDLES_GRANTED_PACKAGEFS 32u\n", real)
+
     def test_docs_show_the_current_table(self):
         with open(os.path.join(ROOT, TABLE), encoding="utf-8") as f:
             table = f.read()
@@ -292,7 +314,7 @@ class IncludePath(unittest.TestCase):
                                   capture_output=True, text=True)
 
     def test_ungranted_header_does_not_compile(self):
-        res = self.compile_as("faulttest", "crypto.h")  # faulttest is granted nothing
+        res = self.compile_as("faulttest", "crypto.h")  # faulttest is not granted crypto
         self.assertNotEqual(res.returncode, 0)
         self.assertIn("crypto.h", res.stderr)
 
