@@ -2,7 +2,10 @@
  * the boot counter and serves statefs_svc.h to other components.
  *
  * Locking: sfs.lock (a mutex) serialises every engine call; the engine is
- * single-threaded (statefs.h). sfs.fs and sfs.bd are written only by init and
+ * single-threaded (statefs.h). sfs.sync_lock (taken before sfs.lock) lets one
+ * sync at a time lead a group commit (statefs_gcommit.h): syncs that arrive
+ * while one runs wait on it and share that flush when it covers their writes.
+ * sfs.fs and sfs.bd are written only by init and
  * stop, which the supervisor runs with the interface closed (no call in flight),
  * so the service entry points read them under the gate without further care. */
 #include <stdio.h>
@@ -22,6 +25,7 @@
 #include "cairn/timeline.h"
 #include "cairn/timer.h"
 #include "statefs.h"
+#include "statefs_gcommit.h"
 #include "statefs_svc.h"
 #include "virtio_blk.h"
 
@@ -32,9 +36,11 @@ struct sfs_usage {
 };
 
 static struct {
-	struct mutex lock;  /* serialises every engine call */
-	struct statefs *fs; /* mounted store; NULL when down */
-	struct blkdev *bd;  /* the claimed "state" disk; NULL when down */
+	struct mutex lock;	/* serialises every engine call */
+	struct mutex sync_lock; /* one group-commit leader at a time; before lock */
+	struct sfs_gcommit gc;	/* sync generations (statefs_gcommit.h) */
+	struct statefs *fs;	/* mounted store; NULL when down */
+	struct blkdev *bd;	/* the claimed "state" disk; NULL when down */
 	/* Protected by lock; computed from the index by init, kept by every write: */
 	struct sfs_usage usage[CAP_PREFIX_COUNT + 1]; /* [i]: prefix rule i */
 	/* Written by init before the interface opens, read by statefs_svc_stat: */
@@ -168,6 +174,7 @@ static int engine_write(const struct statefs_op *ops, size_t n)
 	err = quota_plan(ops, n, d, &nd);
 	if (!err)
 		err = statefs_batch(sfs.fs, ops, n);
+	sfs_gcommit_wrote(&sfs.gc); /* even a failed batch: a later sync covers it */
 	for (size_t i = 0; !err && i < nd; i++) {
 		sfs.usage[d[i].rule].bytes += (uint64_t)d[i].bytes;
 		sfs.usage[d[i].rule].keys += (uint32_t)d[i].keys;
@@ -402,18 +409,47 @@ int statefs_svc_batch(const struct statefs_op *ops, size_t n)
 	return err;
 }
 
+/* The group-commit hooks over the component's two mutexes (ctx unused). */
+static int gc_lead_lock(void *ctx)
+{
+	(void)ctx;
+	return mutex_lock_live(&sfs.sync_lock);
+}
+static void gc_lead_unlock(void *ctx)
+{
+	(void)ctx;
+	mutex_unlock(&sfs.sync_lock);
+}
+static int gc_engine_lock(void *ctx)
+{
+	(void)ctx;
+	return engine_lock();
+}
+static void gc_engine_unlock(void *ctx)
+{
+	(void)ctx;
+	mutex_unlock(&sfs.lock);
+}
+static int gc_sync(void *ctx)
+{
+	(void)ctx;
+	return statefs_sync(sfs.fs);
+}
+static const struct sfs_gcommit_ops gc_ops = {
+	gc_lead_lock, gc_lead_unlock, gc_engine_lock, gc_engine_unlock, gc_sync,
+};
+
 /* statefs_svc_sync: gate (no key policy: a sync exposes and changes no key),
- * then the engine under sfs.lock (statefs_svc.h). */
+ * then a group commit: returns after an engine sync (under sfs.lock) that began
+ * after the caller's writes, led by this call or shared with another's
+ * (statefs_gcommit.h; statefs_svc.h). */
 int statefs_svc_sync(void)
 {
 	struct cap_call call;
 	int err = cap_enter(&call, CAP_COMP_STATEFS, "sync");
 	if (err)
 		return err;
-	if (!(err = engine_lock())) {
-		err = statefs_sync(sfs.fs);
-		mutex_unlock(&sfs.lock);
-	}
+	err = sfs_gcommit_sync(&sfs.gc, &gc_ops, NULL);
 	cap_leave(&call);
 	return err;
 }
@@ -428,6 +464,7 @@ int statefs_svc_compact(void)
 		return err;
 	if (!(err = engine_lock())) {
 		err = statefs_compact_now(sfs.fs);
+		sfs_gcommit_wrote(&sfs.gc); /* the next sync runs the engine's */
 		mutex_unlock(&sfs.lock);
 	}
 	cap_leave(&call);
@@ -481,6 +518,8 @@ int statefs_svc_stat(struct statefs_svc_stat *out)
 		st.read_only = sfs.ro;
 		st.mount_us = sfs.mount_us;
 		mutex_unlock(&sfs.lock);
+		st.sync_calls = atomic_load(&sfs.gc.calls);
+		st.sync_flushes = atomic_load(&sfs.gc.attempts);
 	}
 	if (!err)
 		err = cap_copy_out(&call, out, &st, sizeof(st));
@@ -658,6 +697,8 @@ static int sfs_init(void)
 	 * can be made anew: a statefs thread that died holding it (mutex_lock_live)
 	 * leaves it dead_owner, and a restart starts over. */
 	mutex_init(&sfs.lock, "statefs");
+	mutex_init(&sfs.sync_lock, "statefs_sync");
+	sfs_gcommit_init(&sfs.gc);
 	uint32_t reccap;
 	int err = reccap_arg(&reccap);
 	if (err)

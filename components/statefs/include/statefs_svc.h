@@ -85,6 +85,9 @@ struct statefs_svc_stat {
 	struct statefs_replay_report replay;
 	bool read_only;	   /* served read-only (disk, or records beyond the stop) */
 	uint64_t mount_us; /* how long the last mount took */
+	/* Group commit since the last mount (statefs_gcommit.h): */
+	uint64_t sync_calls;   /* statefs_svc_sync calls */
+	uint64_t sync_flushes; /* engine syncs (write-out + device flush) they ran */
 };
 
 /* statefs_svc_stat: the store's figures (any granted caller). */
