@@ -171,7 +171,13 @@ static int bench_writers(unsigned n)
 	struct thread *t[BENCH_WRITERS_MAX];
 	uint64_t start = time_us() + BENCH_WRITERS_START_US;
 	unsigned created = 0;
-	int err = 0;
+	struct statefs_svc_stat st0, st1;
+	int err = statefs_svc_stat(&st0);
+	if (err) {
+		kprintf("ktest: statefs bench writers n=%u FAILED: stat: %s\n", n,
+			cairn_strerror(err));
+		return err;
+	}
 	for (unsigned i = 0; i < n; i++)
 		w[i] = (struct writer){ .id = i,
 					.start_at = start,
@@ -192,14 +198,21 @@ static int bench_writers(unsigned n)
 	}
 	if (!err && (ops == 0 || last <= first))
 		err = CAIRN_EIO;
+	if (!err)
+		err = statefs_svc_stat(&st1);
 	if (err) {
 		kprintf("ktest: statefs bench writers n=%u FAILED: %s\n", n, cairn_strerror(err));
 		return err;
 	}
 	uint64_t us = last - first, x100 = ops * 100000000ull / us;
-	kprintf("BENCH: writers n=%u size=100 ops=%llu us=%llu ops_s=%llu.%02llu\n", n,
-		(unsigned long long)ops, (unsigned long long)us, (unsigned long long)(x100 / 100),
-		(unsigned long long)(x100 % 100));
+	/* syncs and the engine syncs (device flushes) they ran: fewer flushes than
+	 * syncs is the group commit sharing them (statefs_gcommit.h) */
+	kprintf("BENCH: writers n=%u size=100 ops=%llu us=%llu ops_s=%llu.%02llu syncs=%llu "
+		"flushes=%llu\n",
+		n, (unsigned long long)ops, (unsigned long long)us,
+		(unsigned long long)(x100 / 100), (unsigned long long)(x100 % 100),
+		(unsigned long long)(st1.sync_calls - st0.sync_calls),
+		(unsigned long long)(st1.sync_flushes - st0.sync_flushes));
 	return 0;
 }
 
