@@ -1,6 +1,7 @@
 /* Kernel-core selftests. Each prints its SELFTEST marker only after checking
  * the fact it names. */
 #include "cairn/ktest.h"
+#include <stdatomic.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,15 +79,22 @@ static int test_ipi(void)
 }
 
 struct sched_shared {
+	struct mutex outer; /* taken before lock by every other iteration */
 	struct mutex lock;
-	uint64_t counter;    /* protected by lock */
-	uint32_t harts_seen; /* protected by lock: bit per hart index */
+	uint64_t counter;	    /* protected by lock */
+	uint32_t harts_seen;	    /* protected by lock: bit per hart index */
+	_Atomic uint32_t held_left; /* iterations that ended with a mutex on the list */
 };
 
 static void sched_worker(void *arg)
 {
 	struct sched_shared *s = arg;
 	for (int i = 0; i < SCHED_ITERS; i++) {
+		/* nesting while other threads take lock alone: a mutex passed on to
+		 * another owner must leave the old owner's held list intact */
+		bool nest = (i & 1) != 0;
+		if (nest)
+			mutex_lock(&s->outer);
 		mutex_lock(&s->lock);
 		uint64_t v = s->counter;
 		if (i % 16 == 0)
@@ -96,6 +104,10 @@ static void sched_worker(void *arg)
 		s->harts_seen |= 1u << hart_self()->index;
 		pop_off();
 		mutex_unlock(&s->lock);
+		if (nest)
+			mutex_unlock(&s->outer);
+		if (thread_current()->held)
+			atomic_fetch_add(&s->held_left, 1);
 		if (i % 50 == 0)
 			sched_sleep_us(1000);
 	}
@@ -107,9 +119,11 @@ static int test_sched(void)
 {
 	static struct sched_shared s;
 	struct thread *t[SCHED_THREADS];
+	mutex_init(&s.outer, "ktest_outer");
 	mutex_init(&s.lock, "ktest");
 	s.counter = 0;
 	s.harts_seen = 0;
+	atomic_store(&s.held_left, 0);
 	int created = 0;
 	for (; created < SCHED_THREADS; created++) {
 		if (thread_create(&t[created], "worker", thread_component(), sched_worker, &s,
@@ -120,11 +134,12 @@ static int test_sched(void)
 		(void)thread_join(t[i]);
 	uint64_t want = (uint64_t)SCHED_THREADS * SCHED_ITERS;
 	uint32_t all = (uint32_t)((1ull << hart_count()) - 1);
-	if (created != SCHED_THREADS || s.counter != want || (s.harts_seen & all) != all) {
+	uint32_t left = atomic_load(&s.held_left);
+	if (created != SCHED_THREADS || s.counter != want || (s.harts_seen & all) != all || left) {
 		kprintf("ktest: sched FAILED threads=%d total=%llu want=%llu harts=0x%x "
-			"want=0x%x\n",
+			"want=0x%x held_left=%u\n",
 			created, (unsigned long long)s.counter, (unsigned long long)want,
-			s.harts_seen, all);
+			s.harts_seen, all, (unsigned)left);
 		return 1;
 	}
 	kprintf("ktest: sched threads=%d total=%llu harts=0x%x\n", created,

@@ -66,11 +66,15 @@ void mutex_unlock(struct mutex *m)
 	spin_lock(&m->lk);
 	if (m->owner != self)
 		panic("mutex %s: unlocked by a non-owner", m->lk.name);
+	/* Off the held list while still the owner: once released, the next owner
+	 * links m into its own list (m->next_held), and a late forget_held here would
+	 * splice that list into ours (a leader holding two statefs mutexes lost one
+	 * to a writer thread, which then exited "holding" it). */
+	forget_held(self, m);
 	m->locked = false;
 	m->owner = 0;
 	(void)waitq_wake_one(&m->wq);
 	spin_unlock(&m->lk);
-	forget_held(self, m);
 }
 
 bool mutex_held(struct mutex *m)
