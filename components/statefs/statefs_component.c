@@ -5,9 +5,9 @@
  * single-threaded (statefs.h). sfs.sync_lock (taken before sfs.lock) lets one
  * sync at a time lead a group commit (statefs_gcommit.h): syncs that arrive
  * while one runs wait on it and share that flush when it covers their writes.
- * sfs.fs and sfs.bd are written only by init and
- * stop, which the supervisor runs with the interface closed (no call in flight),
- * so the service entry points read them under the gate without further care. */
+ * sfs.fs and sfs.bd are written only by init and stop, which the supervisor runs
+ * with the interface closed (no call in flight), so the service entry points
+ * read them under the gate without further care. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
