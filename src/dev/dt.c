@@ -156,13 +156,28 @@ static int parse_memory(struct dt_ctx *c, struct dt_platform *p)
 	return 0;
 }
 
+/* add_reserved: record one firmware reservation. One that wraps past 2^64 is
+ * malformed and refused: every consumer (page pool, MMU map) would have to guess
+ * where it ends, and the page pool once skipped it whole. */
+static int add_reserved(struct dt_ctx *c, struct dt_platform *p, uint64_t base, uint64_t size)
+{
+	if (base + size < base)
+		return fail(c, CAIRN_EBADMSG, "dtb: reserved region 0x%llx size 0x%llx wraps",
+			    (unsigned long long)base, (unsigned long long)size);
+	p->reserved[p->nreserved++] = (struct dt_region){ base, size };
+	return 0;
+}
+
 static int parse_reserved(struct dt_ctx *c, struct dt_platform *p)
 {
 	int n = fdt_num_mem_rsv(c->fdt);
 	for (int i = 0; i < n && p->nreserved < DT_MAX_RESERVED; i++) {
 		uint64_t base, size;
-		if (fdt_get_mem_rsv(c->fdt, i, &base, &size) == 0 && size)
-			p->reserved[p->nreserved++] = (struct dt_region){ base, size };
+		if (fdt_get_mem_rsv(c->fdt, i, &base, &size) == 0 && size) {
+			int err = add_reserved(c, p, base, size);
+			if (err)
+				return err;
+		}
 	}
 	int rm = fdt_path_offset(c->fdt, "/reserved-memory");
 	if (rm < 0)
@@ -174,8 +189,11 @@ static int parse_reserved(struct dt_ctx *c, struct dt_platform *p)
 		if (p->nreserved >= DT_MAX_RESERVED)
 			return fail(c, CAIRN_EBADMSG, "dtb: more than %d reserved regions",
 				    DT_MAX_RESERVED);
-		if (node_reg(c, child, 0, &r) == 0 && r.size)
-			p->reserved[p->nreserved++] = r;
+		if (node_reg(c, child, 0, &r) == 0 && r.size) {
+			int err = add_reserved(c, p, r.base, r.size);
+			if (err)
+				return err;
+		}
 	}
 	return 0;
 }

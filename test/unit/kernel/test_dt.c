@@ -129,6 +129,12 @@ static const struct broken_case broken[] = {
 	  "0x200)" },
 	{ "small-uart-reg.dtb", CAIRN_EBADMSG,
 	  "dtb: serial@10000000 reg size 0x4 too small for the UART registers (needs 0x6)" },
+	/* A reserved region that wraps past 2^64 (fuzz_dt, issue 20): the page pool
+	 * skipped it whole and handed out the firmware's pages. */
+	{ "wrapping-reserved.dtb", CAIRN_EBADMSG,
+	  "dtb: reserved region 0x87ffe000 size 0xfffffffffffff000 wraps" },
+	{ "wrapping-reserved-node.dtb", CAIRN_EBADMSG,
+	  "dtb: reserved region 0x87ffe000 size 0xfffffffffffff000 wraps" },
 };
 
 START_TEST(test_kernel_dt_broken_named)
