@@ -33,6 +33,10 @@
 #define MAX_OPS 48u
 #define MAX_READS 200000u /* register reads per input before it counts as a hang */
 
+/* trace: with FUZZ_VBLK_TRACE set, say what the script does (minimising a find). */
+static bool tracing;
+#define trace(...) (tracing ? (void)fprintf(stderr, __VA_ARGS__) : (void)0)
+
 /* oracle: abort with a message when cond is false. */
 static void oracle(bool cond, const char *what)
 {
@@ -105,6 +109,8 @@ static unsigned h_post(void *ctx, struct vmodel *m, uint16_t head, uint32_t *id,
 		return 1;
 	h->post_left--;
 	h->tampered = true;
+	trace("  post head %u mode %u arg 0x%x status %u copied %d\n", head, h->post_mode % 8,
+	      h->post_arg, status, copied);
 	uint32_t old_len = *len;
 	unsigned copies = 1;
 	switch (h->post_mode % 8) {
@@ -146,6 +152,7 @@ static unsigned h_post(void *ctx, struct vmodel *m, uint16_t head, uint32_t *id,
 static void script(struct host *h, struct vmodel *m, uint8_t op)
 {
 	struct in *in = h->in;
+	trace("script %u\n", op % 9);
 	static const uint32_t regs[] = { 0x060, 0x070, 0x100, 0x104, 0x108, 0x10c,
 					 0x114, 0x0fc, 0x034, 0x044, 0x040, 0x010 };
 	switch (op % 9) {
@@ -187,7 +194,35 @@ static void script(struct host *h, struct vmodel *m, uint8_t op)
 	}
 }
 
-static uint8_t rbuf[BUF_BYTES], wbuf[BUF_BYTES], rbuf2[BUF_BYTES];
+/* Read buffers, a different one for each read: once a call returns, its buffer
+ * is handed back and filled with CANARY, and a device that still writes it is
+ * caught by check_handed_back. */
+#define NRBUF 4u
+#define CANARY 0x5Au
+static uint8_t rbufs[NRBUF][BUF_BYTES], wbuf[BUF_BYTES], canary[BUF_BYTES];
+static unsigned cur;
+
+/* lend: the next read buffer, poisoned. */
+static uint8_t *lend(void)
+{
+	cur = (cur + 1) % NRBUF;
+	memset(rbufs[cur], POISON, BUF_BYTES);
+	return rbufs[cur];
+}
+
+/* hand_back: the caller owns b again (and marks it, to see later writes). */
+static void hand_back(uint8_t *b) { memset(b, CANARY, BUF_BYTES); }
+
+/* check_handed_back: no read buffer the driver returned was written since, unless
+ * the device never confirmed its reset (quarantined: documented, virtio-blk.md). */
+static void check_handed_back(const struct th *t)
+{
+	if (t->dev->v.quarantined)
+		return;
+	for (unsigned i = 0; i < NRBUF; i++)
+		oracle(memcmp(rbufs[i], canary, BUF_BYTES) == 0, "the device wrote a buffer the "
+								 "driver had handed back");
+}
 
 /* fill: data that never holds the poison byte, a window of one pattern made
  * once (a per-byte loop here would cost more than the driver's run). */
@@ -249,9 +284,11 @@ static void io(struct th *t, struct host *h, uint8_t op)
 	switch (op % 6) {
 	case 0:
 	case 1: {
-		memset(rbuf, POISON, sizeof(rbuf));
+		uint8_t *rbuf = lend();
 		int err = vblk_read(t->dev, sector, rbuf, len);
+		trace("read %llu+%zu buf %u: %d\n", (unsigned long long)sector, len, cur, err);
 		check_read(t, h, err, rbuf, sector, len);
+		hand_back(rbuf);
 		break;
 	}
 	case 2:
@@ -265,8 +302,7 @@ static void io(struct th *t, struct host *h, uint8_t op)
 		struct vblk_slot *a = NULL, *b = NULL;
 		uint64_t s2 = u8(in) % MAX_SECTORS;
 		uint64_t pa, pb;
-		memset(rbuf, POISON, 512);
-		memset(rbuf2, POISON, 512);
+		uint8_t *rbuf = lend(), *rbuf2 = lend();
 		pa = (uint64_t)(uintptr_t)rbuf + VM_PHYS_OFFSET;
 		pb = (uint64_t)(uintptr_t)rbuf2 + VM_PHYS_OFFSET;
 		int ea = vblk_start(t->dev, VBLK_T_IN, sector % MAX_SECTORS, pa, 512, &a);
@@ -279,8 +315,15 @@ static void io(struct th *t, struct host *h, uint8_t op)
 			ea = vblk_finish(t->dev, a, dl);
 		if (!rev && !eb)
 			eb = vblk_finish(t->dev, b, dl);
+		trace("overlap: %d %d\n", ea, eb);
 		check_read(t, h, ea, rbuf, sector % MAX_SECTORS, 512);
 		check_read(t, h, eb, rbuf2, s2, 512);
+		/* A slot a quarantined device still holds is never released: its
+		 * buffer stays lent (vblk_finish). */
+		if (!(ea == 0 && eb == 0) && t->dev->v.quarantined)
+			break;
+		hand_back(rbuf);
+		hand_back(rbuf2);
 		break;
 	}
 	default:
@@ -320,13 +363,20 @@ static bool t_ready;
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct in in = { data, size };
+	tracing = getenv("FUZZ_VBLK_TRACE") != NULL;
 	struct vmodel_cfg mc = config(&in);
+	static struct vm_chain snap[VM_MAX_PENDING];
 	if (t_ready) {
 		th_reuse(&t, &mc);
 	} else {
 		th_init(&t, &mc);
 		t_ready = true;
+		memset(canary, CANARY, sizeof(canary));
 	}
+	cur = 0; /* nothing of an earlier input's device survives into this one */
+	for (unsigned i = 0; i < NRBUF; i++)
+		hand_back(rbufs[i]);
+	t.m.snap = snap; /* deferred chains are read when taken, as QEMU does */
 	struct host h = { .in = &in };
 	struct vm_hostile hooks = { &h, h_read, h_post };
 	t.m.hostile = &hooks;
@@ -351,6 +401,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				script(&h, &t.m, op);
 			else
 				io(&t, &h, op);
+			check_handed_back(&t);
 			oracle(t.p.waits + t.p.relaxes < 4000000u, "driver waits forever");
 		}
 	}

@@ -355,15 +355,8 @@ void vm_write(struct vmodel *m, uint32_t off, uint32_t val)
 	}
 }
 
-/* One parsed descriptor. */
-struct vdesc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-};
-
 /* Walk the chain at head into out[]; returns its length, 0 if malformed. */
-static unsigned walk(struct vmodel *m, uint16_t head, struct vdesc *out, unsigned max)
+static unsigned walk(struct vmodel *m, uint16_t head, struct vm_desc *out, unsigned max)
 {
 	unsigned n = 0;
 	uint16_t i = head;
@@ -373,7 +366,7 @@ static unsigned walk(struct vmodel *m, uint16_t head, struct vdesc *out, unsigne
 			return 0;
 		}
 		uint64_t d = m->desc_pa + 16u * i;
-		out[n] = (struct vdesc){ g64(d), g32(d + 8), g16(d + 12) };
+		out[n] = (struct vm_desc){ g64(d), g32(d + 8), g16(d + 12) };
 		uint16_t next = g16(d + 14);
 		if (out[n++].flags & 1u)
 			i = next;
@@ -383,7 +376,7 @@ static unsigned walk(struct vmodel *m, uint16_t head, struct vdesc *out, unsigne
 }
 
 /* Check the data segments' direction and limits for request type t. */
-static void check_data(struct vmodel *m, uint32_t t, const struct vdesc *d, unsigned nd)
+static void check_data(struct vmodel *m, uint32_t t, const struct vm_desc *d, unsigned nd)
 {
 	bool negotiated_size = m->drv_features & VMBIT(VMF_SIZE_MAX);
 	bool negotiated_seg = m->drv_features & VMBIT(VMF_SEG_MAX);
@@ -407,7 +400,7 @@ static void check_data(struct vmodel *m, uint32_t t, const struct vdesc *d, unsi
 }
 
 /* Move data between the disk and the data segments; returns a status byte. */
-static uint8_t do_rw(struct vmodel *m, uint32_t t, uint64_t sector, const struct vdesc *d,
+static uint8_t do_rw(struct vmodel *m, uint32_t t, uint64_t sector, const struct vm_desc *d,
 		     unsigned nd, uint32_t *written, bool *copied)
 {
 	uint64_t total = 0;
@@ -437,7 +430,7 @@ static uint8_t do_rw(struct vmodel *m, uint32_t t, uint64_t sector, const struct
 }
 
 /* Execute request type t; returns the status byte. */
-static uint8_t execute(struct vmodel *m, uint32_t t, uint64_t sector, const struct vdesc *d,
+static uint8_t execute(struct vmodel *m, uint32_t t, uint64_t sector, const struct vm_desc *d,
 		       unsigned nd, uint32_t *written, bool *copied)
 {
 	if (m->inject_count && (m->inject_type == VMT_ANY || m->inject_type == t)) {
@@ -469,22 +462,47 @@ static uint8_t execute(struct vmodel *m, uint32_t t, uint64_t sector, const stru
 	}
 }
 
-/* Process one chain and post it to the used ring, raising the interrupt. */
+/* take: read the chain at head and its request header, as the device takes it. */
+static void take(struct vmodel *m, uint16_t head, struct vm_chain *c)
+{
+	const struct vm_desc *d = c->d;
+	c->head = head;
+	c->n = walk(m, head, c->d, 8);
+	unsigned n = c->n;
+	if (n < 2 || d[0].len != 16 || (d[0].flags & 2u) || !(d[n - 1].flags & 2u) ||
+	    d[n - 1].len < 1) {
+		violate(m, "malformed chain at %u (n=%u)", head, n);
+		c->n = 0;
+		return;
+	}
+	c->type = g32(d[0].addr);
+	c->sector = g64(d[0].addr + 8);
+}
+
+static void process_chain(struct vmodel *m, const struct vm_chain *c);
+
+/* Process the chain at head now and post it to the used ring. */
 static void process(struct vmodel *m, uint16_t head)
 {
-	struct vdesc d[8];
-	unsigned n = walk(m, head, d, 8);
+	struct vm_chain c;
+	take(m, head, &c);
+	process_chain(m, &c);
+}
+
+/* Execute a taken chain and post it to the used ring, raising the interrupt. */
+static void process_chain(struct vmodel *m, const struct vm_chain *c)
+{
+	const struct vm_desc *d = c->d;
+	unsigned n = c->n;
+	uint16_t head = c->head;
 	uint32_t written = 0;
 	uint8_t st = 0xff;
 	bool copied = false;
 
 	m->requests++;
-	if (n < 2 || d[0].len != 16 || (d[0].flags & 2u) || !(d[n - 1].flags & 2u) ||
-	    d[n - 1].len < 1) {
-		violate(m, "malformed chain at %u (n=%u)", head, n);
-	} else {
-		uint32_t t = g32(d[0].addr);
-		uint64_t sector = g64(d[0].addr + 8);
+	if (n) {
+		uint32_t t = c->type;
+		uint64_t sector = c->sector;
 		check_data(m, t, d + 1, n - 2);
 		st = execute(m, t, sector, d + 1, n - 2, &written, &copied);
 		*(uint8_t *)vm_p2v(d[n - 1].addr) = st;
@@ -528,10 +546,13 @@ static void notify(struct vmodel *m)
 	while (m->last_avail != idx) {
 		uint16_t head = g16(m->avail_pa + 4u + 2u * (m->last_avail % m->queue_num));
 		m->last_avail++;
-		if (m->mode == VM_SYNC)
+		if (m->mode == VM_SYNC) {
 			process(m, head);
-		else if (m->npending < VM_MAX_PENDING)
+		} else if (m->npending < VM_MAX_PENDING) {
+			if (m->snap)
+				take(m, head, &m->snap[m->npending]);
 			m->pending[m->npending++] = head;
+		}
 	}
 	if (m->npending > m->max_pending)
 		m->max_pending = m->npending;
@@ -543,9 +564,17 @@ void vm_complete(struct vmodel *m, unsigned k)
 	if (k >= m->npending)
 		return;
 	uint16_t head = m->pending[k];
+	struct vm_chain c;
+	if (m->snap)
+		c = m->snap[k];
 	memmove(&m->pending[k], &m->pending[k + 1], (m->npending - k - 1u) * sizeof(uint16_t));
+	if (m->snap)
+		memmove(&m->snap[k], &m->snap[k + 1], (m->npending - k - 1u) * sizeof(c));
 	m->npending--;
-	process(m, head);
+	if (m->snap)
+		process_chain(m, &c);
+	else
+		process(m, head);
 }
 
 /* vm_complete_all: process every pending request, oldest or newest first. */

@@ -64,6 +64,20 @@ struct vmodel_cfg {
 
 struct vmodel;
 
+/* One descriptor, and one chain as the device took it off the ring. */
+struct vm_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+};
+struct vm_chain {
+	uint16_t head;
+	unsigned n; /* descriptors in d, 0 when the chain was malformed */
+	uint32_t type;
+	uint64_t sector;
+	struct vm_desc d[8];
+};
+
 /* Hostile device hooks (fuzz_vblk): each optional; NULL hooks leave the model as
  * it is. read sees every register value before the driver does and returns what
  * the driver reads instead. post runs as the completion of head is posted: it
@@ -92,6 +106,10 @@ struct vmodel {
 	uint16_t last_avail, used_idx;
 	uint16_t pending[VM_MAX_PENDING];
 	unsigned npending;
+	/* Fuzzing, optional (caller-owned, VM_MAX_PENDING entries): a deferred chain's
+	 * descriptors and header are read when the device takes it, as QEMU does, and
+	 * used when it completes; without it they are read at completion. */
+	struct vm_chain *snap;
 	/* fault injection */
 	uint8_t inject_status;
 	unsigned inject_count;
