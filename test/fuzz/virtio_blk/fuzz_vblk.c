@@ -200,18 +200,20 @@ static void script(struct host *h, struct vmodel *m, uint8_t op)
 #define NRBUF 4u
 #define CANARY 0x5Au
 static uint8_t rbufs[NRBUF][BUF_BYTES], wbuf[BUF_BYTES], canary[BUF_BYTES];
+static size_t lent[NRBUF]; /* bytes of each buffer a request may have covered */
 static unsigned cur;
 
-/* lend: the next read buffer, poisoned. */
-static uint8_t *lend(void)
+/* lend: the next read buffer, its first len bytes poisoned. */
+static uint8_t *lend(size_t len)
 {
 	cur = (cur + 1) % NRBUF;
-	memset(rbufs[cur], POISON, BUF_BYTES);
+	lent[cur] = len;
+	memset(rbufs[cur], POISON, len);
 	return rbufs[cur];
 }
 
 /* hand_back: the caller owns b again (and marks it, to see later writes). */
-static void hand_back(uint8_t *b) { memset(b, CANARY, BUF_BYTES); }
+static void hand_back(uint8_t *b) { memset(b, CANARY, lent[(size_t)(b - rbufs[0]) / BUF_BYTES]); }
 
 /* check_handed_back: no read buffer the driver returned was written since, unless
  * the device never confirmed its reset (quarantined: documented, virtio-blk.md). */
@@ -220,8 +222,8 @@ static void check_handed_back(const struct th *t)
 	if (t->dev->v.quarantined)
 		return;
 	for (unsigned i = 0; i < NRBUF; i++)
-		oracle(memcmp(rbufs[i], canary, BUF_BYTES) == 0, "the device wrote a buffer the "
-								 "driver had handed back");
+		oracle(memcmp(rbufs[i], canary, lent[i]) == 0, "the device wrote a buffer the "
+							       "driver had handed back");
 }
 
 /* fill: data that never holds the poison byte, a window of one pattern made
@@ -284,7 +286,7 @@ static void io(struct th *t, struct host *h, uint8_t op)
 	switch (op % 6) {
 	case 0:
 	case 1: {
-		uint8_t *rbuf = lend();
+		uint8_t *rbuf = lend(len);
 		int err = vblk_read(t->dev, sector, rbuf, len);
 		trace("read %llu+%zu buf %u: %d\n", (unsigned long long)sector, len, cur, err);
 		check_read(t, h, err, rbuf, sector, len);
@@ -302,7 +304,7 @@ static void io(struct th *t, struct host *h, uint8_t op)
 		struct vblk_slot *a = NULL, *b = NULL;
 		uint64_t s2 = u8(in) % MAX_SECTORS;
 		uint64_t pa, pb;
-		uint8_t *rbuf = lend(), *rbuf2 = lend();
+		uint8_t *rbuf = lend(512), *rbuf2 = lend(512);
 		pa = (uint64_t)(uintptr_t)rbuf + VM_PHYS_OFFSET;
 		pb = (uint64_t)(uintptr_t)rbuf2 + VM_PHYS_OFFSET;
 		int ea = vblk_start(t->dev, VBLK_T_IN, sector % MAX_SECTORS, pa, 512, &a);
@@ -373,9 +375,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		t_ready = true;
 		memset(canary, CANARY, sizeof(canary));
 	}
-	cur = 0; /* nothing of an earlier input's device survives into this one */
-	for (unsigned i = 0; i < NRBUF; i++)
+	/* Nothing of an earlier input's device survives into this one: re-mark what
+	 * it lent (all of each buffer, the first time). */
+	cur = 0;
+	for (unsigned i = 0; i < NRBUF; i++) {
+		if (!lent[i])
+			lent[i] = BUF_BYTES;
 		hand_back(rbufs[i]);
+	}
 	t.m.snap = snap; /* deferred chains are read when taken, as QEMU does */
 	struct host h = { .in = &in };
 	struct vm_hostile hooks = { &h, h_read, h_post };
