@@ -413,6 +413,28 @@ static int parse_misc(struct dt_ctx *c, struct dt_platform *p)
 	return 0;
 }
 
+bool dt_struct_ok(const void *fdt)
+{
+	int off = 0, next, depth = 0;
+	for (;;) {
+		uint32_t tag = fdt_next_tag(fdt, off, &next);
+		if (tag == FDT_END)
+			return next >= 0 && depth == 0; /* a real FDT_END, not a read error */
+		if (next <= off)
+			return false; /* the tag does not move the walk forward */
+		if (tag == FDT_PROP) {
+			const struct fdt_property *pr = fdt_offset_ptr(fdt, off, sizeof(*pr));
+			if (!pr || fdt32_to_cpu(pr->len) > INT32_MAX)
+				return false;
+		} else if (tag == FDT_BEGIN_NODE) {
+			depth++;
+		} else if (tag == FDT_END_NODE && --depth < 0) {
+			return false;
+		}
+		off = next;
+	}
+}
+
 int dt_parse(const void *fdt, size_t max_size, struct dt_platform *p, char *err, size_t errlen)
 {
 	struct dt_ctx c = { fdt, err, errlen };
@@ -431,7 +453,9 @@ int dt_parse(const void *fdt, size_t max_size, struct dt_platform *p, char *err,
 	 * as 32-bit words: refuse misaligned blocks before it touches them. */
 	if (((uintptr_t)fdt & 7) || (fdt_off_mem_rsvmap(fdt) & 7) || (fdt_off_dt_struct(fdt) & 3))
 		return fail(&c, CAIRN_EBADMSG, "dtb: misaligned blob or block offsets");
-	if (fdt_path_offset(fdt, "/") < 0)
+	/* Before any libfdt search: a tag that does not move forward (a property
+	 * length of -12) makes every libfdt walk loop forever. */
+	if (!dt_struct_ok(fdt) || fdt_path_offset(fdt, "/") < 0)
 		return fail(&c, CAIRN_EBADMSG, "dtb: structure block unreadable");
 	if ((rc = parse_memory(&c, p)) || (rc = parse_reserved(&c, p)) ||
 	    (rc = parse_cpus(&c, p)) || (rc = parse_plic(&c, p)) || (rc = parse_uart(&c, p)) ||

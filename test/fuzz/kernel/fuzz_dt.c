@@ -356,7 +356,7 @@ static size_t rebuild(const uint8_t *data, size_t size, uint8_t *out, size_t cap
 		return 0;
 	memcpy(src, data, size);
 	if (fdt_check_header(src) || fdt_totalsize(src) > size || (fdt_off_mem_rsvmap(src) & 7) ||
-	    (fdt_off_dt_struct(src) & 3) || fdt_path_offset(src, "/") < 0)
+	    (fdt_off_dt_struct(src) & 3) || !dt_struct_ok(src) || fdt_path_offset(src, "/") < 0)
 		return 0; /* the same gate as dt_parse: libfdt reads aligned words */
 	static uint64_t dst[WORK_MAX / 8];
 	size_t dcap = cap < sizeof(dst) ? cap : sizeof(dst);
