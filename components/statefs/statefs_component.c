@@ -73,8 +73,8 @@ static int key_in(const struct cap_call *call, char k[STATEFS_KEY_MAX + 1], cons
 	return statefs_key_check(k, (size_t)n);
 }
 
-/* prefix_in: like key_in for a list prefix: a canonical key followed by one '/',
- * or "/state/" itself. */
+/* prefix_in: like key_in for a list prefix (statefs_prefix_check): a canonical
+ * key followed by one '/', or "/state/" itself. */
 static int prefix_in(const struct cap_call *call, char p[STATEFS_KEY_MAX + 1], const char *prefix)
 {
 	int n = cap_copy_str_in(call, p, prefix, STATEFS_KEY_MAX + 1);
@@ -82,11 +82,7 @@ static int prefix_in(const struct cap_call *call, char p[STATEFS_KEY_MAX + 1], c
 		return CAIRN_EINVAL;
 	if (n < 0)
 		return n;
-	if (n < 2 || p[n - 1] != '/')
-		return CAIRN_EINVAL;
-	if (strcmp(p, STATEFS_KEY_PREFIX) == 0)
-		return 0;
-	return statefs_key_check(p, (size_t)n - 1);
+	return statefs_prefix_check(p, (size_t)n);
 }
 
 /* engine_lock: take sfs.lock; CAIRN_ESHUTDOWN when a statefs thread died

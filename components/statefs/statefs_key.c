@@ -81,3 +81,14 @@ int statefs_key_check(const char *key, size_t len)
 	}
 	return 0;
 }
+
+/* statefs_prefix_check: validate a list prefix (rules in statefs.h). */
+int statefs_prefix_check(const char *prefix, size_t len)
+{
+	const size_t plen = sizeof(STATEFS_KEY_PREFIX) - 1;
+	if (!prefix || len < 2 || prefix[len - 1] != '/')
+		return CAIRN_EINVAL;
+	if (len == plen && memcmp(prefix, STATEFS_KEY_PREFIX, plen) == 0)
+		return 0;
+	return statefs_key_check(prefix, len - 1);
+}

@@ -38,6 +38,7 @@
 #define VBLK_S_OK 0u
 #define VBLK_S_IOERR 1u
 #define VBLK_S_UNSUPP 2u
+#define VBLK_S_UNWRITTEN 0xffu /* set before submission: the device never wrote it */
 #define VBLK_ID_BYTES 20u
 
 #define VBLK_SLOTS_MAX (VIRTQ_SIZE_MAX / 3u)

@@ -197,7 +197,7 @@ static int submit_locked(struct vblk_dev *d, struct vblk_slot *s, uint32_t type,
 	s->hdr->type = type;
 	s->hdr->reserved = 0;
 	s->hdr->sector = sector;
-	*(volatile uint8_t *)s->status = 0xffu; /* a device that never writes it -> EIO */
+	*(volatile uint8_t *)s->status = VBLK_S_UNWRITTEN; /* see vblk_finish */
 	bufs[n++] = (struct vq_buf){ s->hdr_pa, sizeof(struct vblk_reqhdr), false };
 	if (len)
 		bufs[n++] = (struct vq_buf){ data_pa, len, type != VBLK_T_OUT };
@@ -281,17 +281,26 @@ static int check_used(const struct vblk_slot *s)
 
 /* vblk_finish: wait for the request in slot s, release the slot, and return the
  * mapped device status (or CAIRN_ETIMEDOUT / CAIRN_ESHUTDOWN; CAIRN_EIO for a
- * short read). A slot whose request never completed on a quarantined device is
- * never released: the device may still write its header, status and data. */
+ * short read). A used entry for a request whose status byte the device never
+ * wrote means it reported work it has not done and may still do: the device is
+ * failed (reset) before the caller gets its buffer back, and CAIRN_EIO. A slot
+ * whose request never completed (or never ran) on a quarantined device is never
+ * released: the device may still write its header, status and data. */
 int vblk_finish(struct vblk_dev *d, struct vblk_slot *s, uint64_t deadline_us)
 {
 	d->v.ops->lock(d->v.ctx);
 	int err = await_locked(d, s, deadline_us);
+	bool ran = true;
+	if (!err && ld_status(s) == VBLK_S_UNWRITTEN) {
+		fail_locked(d);
+		ran = false;
+		err = CAIRN_EIO;
+	}
 	if (!err)
 		err = vblk_map_status(ld_status(s));
 	if (!err)
 		err = check_used(s);
-	if (!s->done && d->v.quarantined) {
+	if ((!s->done || !ran) && d->v.quarantined) {
 		d->v.ops->unlock(d->v.ctx);
 		return err;
 	}
@@ -325,7 +334,8 @@ void vblk_parse_serial(const uint8_t raw[VBLK_ID_BYTES], char out[BLKDEV_SERIAL_
 }
 
 /* vblk_get_id: read the serial with VIRTIO_BLK_T_GET_ID. A device that rejects it
- * (UNSUPP or IOERR) simply has an empty serial; timeouts and failures propagate. */
+ * (UNSUPP or IOERR) simply has an empty serial; timeouts and failures (also an
+ * EIO that failed the device, see vblk_finish) propagate. */
 int vblk_get_id(struct vblk_dev *d, char serial[BLKDEV_SERIAL_MAX + 1])
 {
 	uint8_t raw[VBLK_ID_BYTES];
@@ -333,7 +343,7 @@ int vblk_get_id(struct vblk_dev *d, char serial[BLKDEV_SERIAL_MAX + 1])
 	for (unsigned i = 0; i < VBLK_ID_BYTES; i++)
 		((volatile uint8_t *)d->id_buf)[i] = 0;
 	int err = request(d, VBLK_T_GET_ID, 0, d->id_pa, VBLK_ID_BYTES);
-	if (err == CAIRN_EIO || err == CAIRN_ENOTSUP) {
+	if ((err == CAIRN_EIO || err == CAIRN_ENOTSUP) && !d->v.failed) {
 		serial[0] = '\0';
 		return 0;
 	}

@@ -156,13 +156,28 @@ static int parse_memory(struct dt_ctx *c, struct dt_platform *p)
 	return 0;
 }
 
+/* add_reserved: record one firmware reservation. One that wraps past 2^64 is
+ * malformed and refused: every consumer (page pool, MMU map) would have to guess
+ * where it ends, and the page pool once skipped it whole. */
+static int add_reserved(struct dt_ctx *c, struct dt_platform *p, uint64_t base, uint64_t size)
+{
+	if (base + size < base)
+		return fail(c, CAIRN_EBADMSG, "dtb: reserved region 0x%llx size 0x%llx wraps",
+			    (unsigned long long)base, (unsigned long long)size);
+	p->reserved[p->nreserved++] = (struct dt_region){ base, size };
+	return 0;
+}
+
 static int parse_reserved(struct dt_ctx *c, struct dt_platform *p)
 {
 	int n = fdt_num_mem_rsv(c->fdt);
 	for (int i = 0; i < n && p->nreserved < DT_MAX_RESERVED; i++) {
 		uint64_t base, size;
-		if (fdt_get_mem_rsv(c->fdt, i, &base, &size) == 0 && size)
-			p->reserved[p->nreserved++] = (struct dt_region){ base, size };
+		if (fdt_get_mem_rsv(c->fdt, i, &base, &size) == 0 && size) {
+			int err = add_reserved(c, p, base, size);
+			if (err)
+				return err;
+		}
 	}
 	int rm = fdt_path_offset(c->fdt, "/reserved-memory");
 	if (rm < 0)
@@ -174,8 +189,11 @@ static int parse_reserved(struct dt_ctx *c, struct dt_platform *p)
 		if (p->nreserved >= DT_MAX_RESERVED)
 			return fail(c, CAIRN_EBADMSG, "dtb: more than %d reserved regions",
 				    DT_MAX_RESERVED);
-		if (node_reg(c, child, 0, &r) == 0 && r.size)
-			p->reserved[p->nreserved++] = r;
+		if (node_reg(c, child, 0, &r) == 0 && r.size) {
+			int err = add_reserved(c, p, r.base, r.size);
+			if (err)
+				return err;
+		}
 	}
 	return 0;
 }
@@ -395,6 +413,28 @@ static int parse_misc(struct dt_ctx *c, struct dt_platform *p)
 	return 0;
 }
 
+bool dt_struct_ok(const void *fdt)
+{
+	int off = 0, next, depth = 0;
+	for (;;) {
+		uint32_t tag = fdt_next_tag(fdt, off, &next);
+		if (tag == FDT_END)
+			return next >= 0 && depth == 0; /* a real FDT_END, not a read error */
+		if (next <= off)
+			return false; /* the tag does not move the walk forward */
+		if (tag == FDT_PROP) {
+			const struct fdt_property *pr = fdt_offset_ptr(fdt, off, sizeof(*pr));
+			if (!pr || fdt32_to_cpu(pr->len) > INT32_MAX)
+				return false;
+		} else if (tag == FDT_BEGIN_NODE) {
+			depth++;
+		} else if (tag == FDT_END_NODE && --depth < 0) {
+			return false;
+		}
+		off = next;
+	}
+}
+
 int dt_parse(const void *fdt, size_t max_size, struct dt_platform *p, char *err, size_t errlen)
 {
 	struct dt_ctx c = { fdt, err, errlen };
@@ -413,7 +453,9 @@ int dt_parse(const void *fdt, size_t max_size, struct dt_platform *p, char *err,
 	 * as 32-bit words: refuse misaligned blocks before it touches them. */
 	if (((uintptr_t)fdt & 7) || (fdt_off_mem_rsvmap(fdt) & 7) || (fdt_off_dt_struct(fdt) & 3))
 		return fail(&c, CAIRN_EBADMSG, "dtb: misaligned blob or block offsets");
-	if (fdt_path_offset(fdt, "/") < 0)
+	/* Before any libfdt search: a tag that does not move forward (a property
+	 * length of -12) makes every libfdt walk loop forever. */
+	if (!dt_struct_ok(fdt) || fdt_path_offset(fdt, "/") < 0)
 		return fail(&c, CAIRN_EBADMSG, "dtb: structure block unreadable");
 	if ((rc = parse_memory(&c, p)) || (rc = parse_reserved(&c, p)) ||
 	    (rc = parse_cpus(&c, p)) || (rc = parse_plic(&c, p)) || (rc = parse_uart(&c, p)) ||

@@ -25,9 +25,11 @@ void page_pool_init(struct page_pool *p, uintptr_t base, size_t npages, uint64_t
 
 void page_pool_reserve(struct page_pool *p, uintptr_t addr, size_t len)
 {
-	uintptr_t end = addr + len;
+	/* A range that wraps past the top reserves to the end: skipping it would
+	 * hand out the pages it does cover (fail closed). */
+	uintptr_t end = addr + len < addr ? UINTPTR_MAX : addr + len;
 	uintptr_t pool_end = p->base + p->npages * PAGE_SIZE;
-	if (len == 0 || end < addr || end <= p->base || addr >= pool_end)
+	if (len == 0 || end <= p->base || addr >= pool_end)
 		return;
 	if (addr < p->base)
 		addr = p->base;

@@ -283,6 +283,11 @@ void statefs_stats(const struct statefs *fs, struct statefs_stats *st);
  * rewritten. */
 int statefs_key_check(const char *key, size_t len);
 
+/* statefs_prefix_check: 0 when prefix[0..len) is a valid list prefix, else
+ * CAIRN_EINVAL: "/state/" itself, or a valid key (statefs_key_check) followed by
+ * exactly one '/'. */
+int statefs_prefix_check(const char *prefix, size_t len);
+
 /* statefs_stop_reason_name: stable short name of a replay stop reason. */
 const char *statefs_stop_reason_name(enum statefs_stop_reason r);
 

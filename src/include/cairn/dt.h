@@ -62,6 +62,12 @@ struct dt_platform {
  * timebase, an ns16550a UART, a PLIC. Optional: virtio-mmio slots, the finisher. */
 int dt_parse(const void *fdt, size_t max_size, struct dt_platform *p, char *err, size_t errlen);
 
+/* dt_struct_ok: the structure block of a blob that passed fdt_check_header walks
+ * to its FDT_END tag moving forward at every tag, with balanced nodes and no
+ * property length above 2^31 (libfdt's walks loop forever on a length of -12).
+ * dt_parse checks it first; the fuzzer's mutator too. */
+bool dt_struct_ok(const void *fdt);
+
 /* dt_find_hart: index of hartid in p->harts, or -1. */
 int dt_find_hart(const struct dt_platform *p, uint32_t hartid);
 

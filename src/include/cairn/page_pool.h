@@ -19,7 +19,8 @@ struct page_pool {
 
 /* page_pool_init: manage [base, base + npages*PAGE_SIZE); all pages free. */
 void page_pool_init(struct page_pool *p, uintptr_t base, size_t npages, uint64_t *bitmap);
-/* page_pool_reserve: mark [addr, addr+len) used (clipped to the pool). */
+/* page_pool_reserve: mark [addr, addr+len) used (clipped to the pool; a range
+ * that wraps past the top of the address space runs to the end of the pool). */
 void page_pool_reserve(struct page_pool *p, uintptr_t addr, size_t len);
 /* page_pool_alloc: n contiguous pages, or 0 when none. */
 uintptr_t page_pool_alloc(struct page_pool *p, size_t n);

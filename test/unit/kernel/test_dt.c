@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libfdt.h>
+
 #include "cairn/dt.h"
 #include "cairn/err.h"
 
@@ -129,6 +131,12 @@ static const struct broken_case broken[] = {
 	  "0x200)" },
 	{ "small-uart-reg.dtb", CAIRN_EBADMSG,
 	  "dtb: serial@10000000 reg size 0x4 too small for the UART registers (needs 0x6)" },
+	/* A reserved region that wraps past 2^64 (fuzz_dt, issue 20): the page pool
+	 * skipped it whole and handed out the firmware's pages. */
+	{ "wrapping-reserved.dtb", CAIRN_EBADMSG,
+	  "dtb: reserved region 0x87ffe000 size 0xfffffffffffff000 wraps" },
+	{ "wrapping-reserved-node.dtb", CAIRN_EBADMSG,
+	  "dtb: reserved region 0x87ffe000 size 0xfffffffffffff000 wraps" },
 };
 
 START_TEST(test_kernel_dt_broken_named)
@@ -158,6 +166,35 @@ START_TEST(test_kernel_dt_corrupt_blob)
 	ck_assert_int_eq(dt_parse(fdt, len, &p, err, sizeof(err)), CAIRN_EBADMSG);
 	ck_assert_msg(strstr(err, "bad header") != NULL, "%s", err);
 	ck_assert_int_eq(dt_parse(NULL, 0, &p, err, sizeof(err)), CAIRN_EBADMSG);
+	free(fdt);
+}
+END_TEST
+
+/* A property length of -12 makes libfdt's fdt_next_tag return the tag's own
+ * offset, so every libfdt walk over it loops forever: the boot hung in
+ * parse_memory (found by the fuzz_dt campaign, issue 20). dt_parse walks the
+ * structure block once, insisting on progress, before any libfdt search. */
+START_TEST(test_kernel_dt_backwards_property_length_refused)
+{
+	static const uint32_t lens[] = { 0xfffffff4u, 0xfffffff5u, 0xfffffff8u, 0xffffffffu,
+					 0x7fffffffu };
+	for (unsigned k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+		size_t len;
+		uint8_t *fdt = load("minimal.dtb", &len);
+		int prop = fdt_first_property_offset(fdt, 0);
+		ck_assert_int_ge(prop, 0);
+		fdt32_t bad = cpu_to_fdt32(lens[k]);
+		memcpy(fdt + fdt_off_dt_struct(fdt) + (uint32_t)prop + 4, &bad, 4);
+		ck_assert(!dt_struct_ok(fdt));
+		struct dt_platform p;
+		char err[160];
+		ck_assert_int_eq(dt_parse(fdt, len, &p, err, sizeof(err)), CAIRN_EBADMSG);
+		ck_assert_str_eq(err, "dtb: structure block unreadable");
+		free(fdt);
+	}
+	size_t len;
+	void *fdt = load("qemu-virt-smp4.dtb", &len);
+	ck_assert(dt_struct_ok(fdt));
 	free(fdt);
 }
 END_TEST
@@ -199,6 +236,7 @@ static Suite *kernel_suite(void)
 	tcase_add_test(tc, test_kernel_dt_qemu_virt);
 	tcase_add_test(tc, test_kernel_dt_minimal);
 	tcase_add_test(tc, test_kernel_dt_bootargs_values);
+	tcase_add_test(tc, test_kernel_dt_backwards_property_length_refused);
 	tcase_add_loop_test(tc, test_kernel_dt_broken_named, 0, sizeof(broken) / sizeof(broken[0]));
 	tcase_add_test(tc, test_kernel_dt_corrupt_blob);
 	tcase_add_test(tc, test_kernel_dt_byte_flips_never_crash);

@@ -77,6 +77,19 @@ START_TEST(test_kernel_page_reserve)
 }
 END_TEST
 
+/* A range whose end wraps past the top of the address space reserves to the end
+ * of the pool (fuzz_dt, issue 20: it used to reserve nothing). */
+START_TEST(test_kernel_page_reserve_wrapping_range)
+{
+	page_pool_reserve(&pool, BASE + (NPAGES - 2) * PAGE_SIZE, UINTPTR_MAX - PAGE_SIZE);
+	ck_assert_uint_eq(pool.free_pages, NPAGES - 2);
+	page_pool_reserve(&pool, UINTPTR_MAX - PAGE_SIZE, 2 * PAGE_SIZE); /* above the pool */
+	ck_assert_uint_eq(pool.free_pages, NPAGES - 2);
+	ck_assert_uint_eq(page_pool_alloc(&pool, NPAGES - 2), BASE);
+	ck_assert_uint_eq(page_pool_alloc(&pool, 1), 0); /* the last two stay reserved */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("kernel");
@@ -87,6 +100,7 @@ int main(void)
 	tcase_add_test(tc, test_kernel_page_exhaustion_returns_zero);
 	tcase_add_test(tc, test_kernel_page_bad_free_rejected);
 	tcase_add_test(tc, test_kernel_page_reserve);
+	tcase_add_test(tc, test_kernel_page_reserve_wrapping_range);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -112,6 +112,36 @@ START_TEST(test_statefs_key_length_cap)
 }
 END_TEST
 
+/* test_statefs_prefix_check: list prefixes are "/state/" or a canonical key plus
+ * exactly one '/' (the rule the component applies before its policy lookup). */
+START_TEST(test_statefs_prefix_check)
+{
+	static const struct key_case pcases[] = {
+		{ "/state/", 0, true },
+		{ "/state/boot/", 0, true },
+		{ "/state/a/b/", 0, true },
+		{ "/state/boot", 0, false },
+		{ "/state/boot//", 0, false },
+		{ "/state//", 0, false },
+		{ "/state/../", 0, false },
+		{ "/state/a/./", 0, false },
+		{ "/", 0, false },
+		{ "", 0, false },
+		{ "/state", 0, false },
+		{ "/other/", 0, false },
+		{ "/state/a\0/", 10, false },
+		{ "/state/\x1b/", 0, false },
+	};
+	for (size_t i = 0; i < sizeof(pcases) / sizeof(pcases[0]); i++) {
+		const struct key_case *c = &pcases[i];
+		size_t len = c->len ? c->len : strlen(c->key);
+		ck_assert_msg(statefs_prefix_check(c->key, len) == (c->ok ? 0 : CAIRN_EINVAL),
+			      "prefix case %zu", i);
+	}
+	ck_assert_int_eq(statefs_prefix_check(NULL, 0), CAIRN_EINVAL);
+}
+END_TEST
+
 /* key_suite: the test cases of this file. */
 static Suite *key_suite(void)
 {
@@ -119,6 +149,7 @@ static Suite *key_suite(void)
 	TCase *tc = tcase_create("key");
 	tcase_add_test(tc, test_statefs_key_table);
 	tcase_add_test(tc, test_statefs_key_length_cap);
+	tcase_add_test(tc, test_statefs_prefix_check);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -142,6 +142,26 @@ START_TEST(test_vblk_error_mapping)
 }
 END_TEST
 
+/* A used entry for a request the device has not executed (its status byte still
+ * unwritten) must reset the device before the buffer goes back to the caller:
+ * the device still holds the chain and would write the buffer later (found by
+ * fuzz_vblk, issue 20). */
+START_TEST(test_vblk_premature_completion_resets_device)
+{
+	up(vm_default_cfg(_i ? 2 : 1));
+	h.m.mode = VM_HOLD;
+	vm_post_used(&h.m, h.dev->vq.free_head, 513); /* "done" before it is even sent */
+	memset(buf, 0x11, 512);
+	ck_assert_int_eq(vblk_read(h.dev, 0, buf, 512), CAIRN_EIO);
+	ck_assert(vblk_failed(h.dev));
+	ck_assert(!vblk_quarantined(h.dev));
+	vm_complete_all(&h.m, false); /* whatever the device still held */
+	for (unsigned i = 0; i < 512; i++)
+		ck_assert_msg(buf[i] == 0x11, "byte %u written after the read returned", i);
+	ck_assert_int_eq(vblk_read(h.dev, 0, buf, 512), CAIRN_ESHUTDOWN);
+}
+END_TEST
+
 START_TEST(test_vblk_device_range_error_is_eio)
 {
 	up(vm_default_cfg(2));
@@ -361,6 +381,7 @@ int main(void)
 	tcase_add_test(tc, test_vblk_bounds_and_alignment_4096);
 	tcase_add_test(tc, test_vblk_error_mapping);
 	tcase_add_test(tc, test_vblk_device_range_error_is_eio);
+	tcase_add_loop_test(tc, test_vblk_premature_completion_resets_device, 0, 2);
 	tcase_add_loop_test(tc, test_vblk_timeout_fails_device, 0, 2);
 	tcase_add_test(tc, test_vblk_timeout_wakes_other_requests);
 	tcase_add_loop_test(tc, test_vblk_short_read_is_an_error, 0, 2);

@@ -128,6 +128,7 @@ void vm_init(struct vmodel *m, const struct vmodel_cfg *cfg)
 	memset(m, 0, sizeof(*m));
 	m->cfg = *cfg;
 	m->disk = calloc((size_t)cfg->capacity ? (size_t)cfg->capacity * 512u : 1u, 1);
+	m->disk_sectors = m->disk ? cfg->capacity : 0;
 	m->min_data_len = UINT32_MAX;
 }
 
@@ -173,8 +174,19 @@ static uint32_t cfg_read(struct vmodel *m, uint32_t off)
 	}
 }
 
-/* vm_read: MMIO register read. */
+static uint32_t reg_read(struct vmodel *m, uint32_t off);
+
+/* vm_read: MMIO register read (through the hostile hook, when there is one). */
 uint32_t vm_read(struct vmodel *m, uint32_t off)
+{
+	uint32_t v = reg_read(m, off);
+	if (m->hostile && m->hostile->read)
+		v = m->hostile->read(m->hostile->ctx, m, off, v);
+	return v;
+}
+
+/* reg_read: what an honest device's register holds. */
+static uint32_t reg_read(struct vmodel *m, uint32_t off)
 {
 	bool modern = m->cfg.version == 2;
 	if (off >= R_CONFIG)
@@ -343,15 +355,8 @@ void vm_write(struct vmodel *m, uint32_t off, uint32_t val)
 	}
 }
 
-/* One parsed descriptor. */
-struct vdesc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-};
-
 /* Walk the chain at head into out[]; returns its length, 0 if malformed. */
-static unsigned walk(struct vmodel *m, uint16_t head, struct vdesc *out, unsigned max)
+static unsigned walk(struct vmodel *m, uint16_t head, struct vm_desc *out, unsigned max)
 {
 	unsigned n = 0;
 	uint16_t i = head;
@@ -361,7 +366,7 @@ static unsigned walk(struct vmodel *m, uint16_t head, struct vdesc *out, unsigne
 			return 0;
 		}
 		uint64_t d = m->desc_pa + 16u * i;
-		out[n] = (struct vdesc){ g64(d), g32(d + 8), g16(d + 12) };
+		out[n] = (struct vm_desc){ g64(d), g32(d + 8), g16(d + 12) };
 		uint16_t next = g16(d + 14);
 		if (out[n++].flags & 1u)
 			i = next;
@@ -371,7 +376,7 @@ static unsigned walk(struct vmodel *m, uint16_t head, struct vdesc *out, unsigne
 }
 
 /* Check the data segments' direction and limits for request type t. */
-static void check_data(struct vmodel *m, uint32_t t, const struct vdesc *d, unsigned nd)
+static void check_data(struct vmodel *m, uint32_t t, const struct vm_desc *d, unsigned nd)
 {
 	bool negotiated_size = m->drv_features & VMBIT(VMF_SIZE_MAX);
 	bool negotiated_seg = m->drv_features & VMBIT(VMF_SEG_MAX);
@@ -395,13 +400,16 @@ static void check_data(struct vmodel *m, uint32_t t, const struct vdesc *d, unsi
 }
 
 /* Move data between the disk and the data segments; returns a status byte. */
-static uint8_t do_rw(struct vmodel *m, uint32_t t, uint64_t sector, const struct vdesc *d,
-		     unsigned nd, uint32_t *written)
+static uint8_t do_rw(struct vmodel *m, uint32_t t, uint64_t sector, const struct vm_desc *d,
+		     unsigned nd, uint32_t *written, bool *copied)
 {
 	uint64_t total = 0;
 	for (unsigned k = 0; k < nd; k++)
 		total += d[k].len;
-	if (sector > m->cfg.capacity || total / 512u > m->cfg.capacity - sector)
+	/* The device's size now (a test may shrink it), never beyond the disk held
+	 * (the config may glitch upwards). */
+	uint64_t cap = m->cfg.capacity < m->disk_sectors ? m->cfg.capacity : m->disk_sectors;
+	if (sector > cap || (total + 511u) / 512u > cap - sector)
 		return 1;
 	if (t == VMT_OUT && (m->drv_features & VMBIT(VMF_RO))) {
 		violate(m, "write sent to a read-only device");
@@ -417,12 +425,13 @@ static uint8_t do_rw(struct vmodel *m, uint32_t t, uint64_t sector, const struct
 	}
 	if (t == VMT_IN)
 		*written = (uint32_t)total;
+	*copied = true;
 	return 0;
 }
 
 /* Execute request type t; returns the status byte. */
-static uint8_t execute(struct vmodel *m, uint32_t t, uint64_t sector, const struct vdesc *d,
-		       unsigned nd, uint32_t *written)
+static uint8_t execute(struct vmodel *m, uint32_t t, uint64_t sector, const struct vm_desc *d,
+		       unsigned nd, uint32_t *written, bool *copied)
 {
 	if (m->inject_count && (m->inject_type == VMT_ANY || m->inject_type == t)) {
 		m->inject_count--;
@@ -431,10 +440,10 @@ static uint8_t execute(struct vmodel *m, uint32_t t, uint64_t sector, const stru
 	switch (t) {
 	case VMT_IN:
 		m->reads++;
-		return do_rw(m, t, sector, d, nd, written);
+		return do_rw(m, t, sector, d, nd, written, copied);
 	case VMT_OUT:
 		m->writes++;
-		return do_rw(m, t, sector, d, nd, written);
+		return do_rw(m, t, sector, d, nd, written, copied);
 	case VMT_FLUSH:
 		m->flushes++;
 		if (!(m->drv_features & VMBIT(VMF_FLUSH)))
@@ -446,40 +455,84 @@ static uint8_t execute(struct vmodel *m, uint32_t t, uint64_t sector, const stru
 			return 2;
 		memcpy(vm_p2v(d[0].addr), m->cfg.serial, d[0].len < 20 ? d[0].len : 20);
 		*written = d[0].len < 20 ? d[0].len : 20;
+		*copied = true;
 		return 0;
 	default:
 		return 2;
 	}
 }
 
-/* Process one chain and post it to the used ring, raising the interrupt. */
-static void process(struct vmodel *m, uint16_t head)
+/* take: read the chain at head and its request header, as the device takes it. */
+static void take(struct vmodel *m, uint16_t head, struct vm_chain *c)
 {
-	struct vdesc d[8];
-	unsigned n = walk(m, head, d, 8);
-	uint32_t written = 0;
-
-	m->requests++;
+	const struct vm_desc *d = c->d;
+	c->head = head;
+	c->n = walk(m, head, c->d, 8);
+	unsigned n = c->n;
 	if (n < 2 || d[0].len != 16 || (d[0].flags & 2u) || !(d[n - 1].flags & 2u) ||
 	    d[n - 1].len < 1) {
 		violate(m, "malformed chain at %u (n=%u)", head, n);
-	} else {
-		uint32_t t = g32(d[0].addr);
-		uint64_t sector = g64(d[0].addr + 8);
+		c->n = 0;
+		return;
+	}
+	c->type = g32(d[0].addr);
+	c->sector = g64(d[0].addr + 8);
+}
+
+static void process_chain(struct vmodel *m, const struct vm_chain *c);
+
+/* Process the chain at head now and post it to the used ring. */
+static void process(struct vmodel *m, uint16_t head)
+{
+	struct vm_chain c;
+	take(m, head, &c);
+	process_chain(m, &c);
+}
+
+/* Execute a taken chain and post it to the used ring, raising the interrupt. */
+static void process_chain(struct vmodel *m, const struct vm_chain *c)
+{
+	const struct vm_desc *d = c->d;
+	unsigned n = c->n;
+	uint16_t head = c->head;
+	uint32_t written = 0;
+	uint8_t st = 0xff;
+	bool copied = false;
+
+	m->requests++;
+	if (n) {
+		uint32_t t = c->type;
+		uint64_t sector = c->sector;
 		check_data(m, t, d + 1, n - 2);
-		uint8_t st = execute(m, t, sector, d + 1, n - 2, &written);
+		st = execute(m, t, sector, d + 1, n - 2, &written, &copied);
 		*(uint8_t *)vm_p2v(d[n - 1].addr) = st;
 		written++;
 		if (t == VMT_IN && m->short_used)
 			written -= written > m->short_used ? m->short_used : written;
 	}
+	uint32_t id = head;
+	unsigned copies = 1;
+	if (m->hostile && m->hostile->post)
+		copies = m->hostile->post(m->hostile->ctx, m, head, &id, &written, st, copied);
+	for (unsigned i = 0; i < copies; i++)
+		vm_post_used(m, id, written);
+}
+
+/* vm_post_used: write one used entry, publish the index, raise the interrupt. */
+void vm_post_used(struct vmodel *m, uint32_t id, uint32_t len)
+{
+	if (m->queue_num == 0 || m->used_pa == 0)
+		return; /* no live queue to post to */
 	uint64_t e = m->used_pa + 4u + 8u * (m->used_idx % m->queue_num);
-	p32(e, head);
-	p32(e + 4, written);
+	p32(e, id);
+	p32(e + 4, len);
 	m->used_idx++;
 	p16(m->used_pa + 2u, m->used_idx);
 	m->int_status |= 1u;
 }
+
+/* vm_device_reset: a device-side reset, as if the device fell over. */
+void vm_device_reset(struct vmodel *m) { vm_reset(m); }
 
 /* QueueNotify: take every newly available head; run it or queue it. */
 static void notify(struct vmodel *m)
@@ -493,10 +546,13 @@ static void notify(struct vmodel *m)
 	while (m->last_avail != idx) {
 		uint16_t head = g16(m->avail_pa + 4u + 2u * (m->last_avail % m->queue_num));
 		m->last_avail++;
-		if (m->mode == VM_SYNC)
+		if (m->mode == VM_SYNC) {
 			process(m, head);
-		else if (m->npending < VM_MAX_PENDING)
+		} else if (m->npending < VM_MAX_PENDING) {
+			if (m->snap)
+				take(m, head, &m->snap[m->npending]);
 			m->pending[m->npending++] = head;
+		}
 	}
 	if (m->npending > m->max_pending)
 		m->max_pending = m->npending;
@@ -508,9 +564,17 @@ void vm_complete(struct vmodel *m, unsigned k)
 	if (k >= m->npending)
 		return;
 	uint16_t head = m->pending[k];
+	struct vm_chain c;
+	if (m->snap)
+		c = m->snap[k];
 	memmove(&m->pending[k], &m->pending[k + 1], (m->npending - k - 1u) * sizeof(uint16_t));
+	if (m->snap)
+		memmove(&m->snap[k], &m->snap[k + 1], (m->npending - k - 1u) * sizeof(c));
 	m->npending--;
-	process(m, head);
+	if (m->snap)
+		process_chain(m, &c);
+	else
+		process(m, head);
 }
 
 /* vm_complete_all: process every pending request, oldest or newest first. */

@@ -62,9 +62,40 @@ struct vmodel_cfg {
 	bool refuse_features_ok;
 };
 
+struct vmodel;
+
+/* One descriptor, and one chain as the device took it off the ring. */
+struct vm_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags;
+};
+struct vm_chain {
+	uint16_t head;
+	unsigned n; /* descriptors in d, 0 when the chain was malformed */
+	uint32_t type;
+	uint64_t sector;
+	struct vm_desc d[8];
+};
+
+/* Hostile device hooks (fuzz_vblk): each optional; NULL hooks leave the model as
+ * it is. read sees every register value before the driver does and returns what
+ * the driver reads instead. post runs as the completion of head is posted: it
+ * may rewrite the used entry's id and len, and returns how many copies to post
+ * (0 drops the completion); status is the byte the model wrote and copied says
+ * whether the request's data really moved. */
+struct vm_hostile {
+	void *ctx;
+	uint32_t (*read)(void *ctx, struct vmodel *m, uint32_t off, uint32_t val);
+	unsigned (*post)(void *ctx, struct vmodel *m, uint16_t head, uint32_t *id, uint32_t *len,
+			 uint8_t status, bool copied);
+};
+
 struct vmodel {
 	struct vmodel_cfg cfg;
+	const struct vm_hostile *hostile; /* NULL: an honest device */
 	uint8_t *disk;
+	uint64_t disk_sectors; /* what disk holds: cfg.capacity at vm_init (the config may glitch) */
 	enum vm_mode mode;
 	/* registers */
 	uint32_t status, dev_sel, drv_sel, queue_sel, queue_num, queue_align, page_size;
@@ -75,6 +106,10 @@ struct vmodel {
 	uint16_t last_avail, used_idx;
 	uint16_t pending[VM_MAX_PENDING];
 	unsigned npending;
+	/* Fuzzing, optional (caller-owned, VM_MAX_PENDING entries): a deferred chain's
+	 * descriptors and header are read when the device takes it, as QEMU does, and
+	 * used when it completes; without it they are read at completion. */
+	struct vm_chain *snap;
 	/* fault injection */
 	uint8_t inject_status;
 	unsigned inject_count;
@@ -116,6 +151,10 @@ void vm_write(struct vmodel *m, uint32_t off, uint32_t val);
 void vm_complete(struct vmodel *m, unsigned k);	      /* k-th pending request */
 void vm_complete_all(struct vmodel *m, bool reverse); /* every pending request */
 void vm_inject(struct vmodel *m, uint32_t type, uint8_t status, unsigned count);
+/* vm_post_used: post a used entry (id, len) the driver never asked for (fuzzing). */
+void vm_post_used(struct vmodel *m, uint32_t id, uint32_t len);
+/* vm_device_reset: the device resets itself (forgets its queue and pending work). */
+void vm_device_reset(struct vmodel *m);
 void *vm_p2v(uint64_t pa);
 void vm_arena_register(int slot, void *va, uint64_t pa); /* va NULL: unregister */
 
@@ -133,6 +172,7 @@ struct th {
 	struct vblk_dev *dev;
 };
 void th_init(struct th *h, const struct vmodel_cfg *mc);
+void th_reuse(struct th *h, const struct vmodel_cfg *mc);
 int th_probe(struct th *h);
 void th_fini(struct th *h);
 
