@@ -25,10 +25,10 @@
 	 VBLK_FEATURE(VBLK_F_BLK_SIZE) | VBLK_FEATURE(VBLK_F_FLUSH) |                              \
 	 VBLK_FEATURE(VIRTIO_RING_F_EVENT_IDX))
 
-/* With EVENT_IDX a request left unnotified because the device's avail_event said
- * so is re-notified (and the used ring re-read) by a waiter that saw no progress
- * for this long: a device that never updates avail_event, or misses an
- * interrupt, costs latency, never a hang. */
+/* With EVENT_IDX, while a kick was skipped because the device's avail_event said
+ * so, a waiter that sees no progress for this long re-reads the used ring and
+ * notifies unconditionally: a device that never updates avail_event costs
+ * latency, never a hang. */
 #define VBLK_REKICK_US 4000u
 
 /* Block config space offsets (from VMMIO_CONFIG). */
@@ -90,6 +90,7 @@ struct vblk_dev {
 	uint8_t head_slot[VIRTQ_SIZE_MAX]; /* slot index + 1 for each live chain head */
 	unsigned free_slots;
 	bool polled;
+	bool unkicked;	    /* EVENT_IDX skipped a kick since the last QueueNotify */
 	uint64_t rekick_at; /* polled mode: when to re-notify without progress (EVENT_IDX) */
 
 	/* Claim state: claimed is accessed only with __atomic builtins (no lock); the

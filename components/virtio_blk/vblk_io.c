@@ -103,26 +103,28 @@ static void reap_locked(struct vblk_dev *d)
 	} while (!d->v.failed && virtq_rearm(&d->vq, d->v.ops, d->v.ctx));
 }
 
-/* EVENT_IDX safety net: reap (a missed interrupt) and notify unconditionally
- * when requests are outstanding (a device that never updates avail_event, so a
- * suppressed kick would never come). Without EVENT_IDX nothing is suppressed and
- * nothing is done. Lock held, thread context. */
+/* EVENT_IDX safety net, only while a kick was skipped (d->unkicked): reap, then
+ * notify unconditionally if requests are still out (a device that never updates
+ * avail_event would otherwise never hear of them). Without EVENT_IDX, or when
+ * every submission was notified (QEMU asks for every kick), nothing runs. Lock
+ * held, thread context. */
 static void rekick_locked(struct vblk_dev *d)
 {
-	if (!d->vq.event_idx || d->v.failed)
+	if (!d->unkicked || d->v.failed)
 		return;
 	reap_locked(d);
 	if (!d->v.failed && d->vq.num_free != d->vq.num)
 		virtio_notify(&d->v, &d->vq);
+	d->unkicked = false;
 	d->rekick_at = d->v.ops->now_us(d->v.ctx) + VBLK_REKICK_US;
 }
 
-/* Interrupt-mode wait on chan until deadline. With EVENT_IDX the sleep is cut
- * into VBLK_REKICK_US steps, each timed-out step ending in rekick_locked and
+/* Interrupt-mode wait on chan until deadline. While a kick was skipped the sleep
+ * is cut into VBLK_REKICK_US steps, a timed-out step ending in rekick_locked and
  * returning 0 (a spurious wake-up: callers re-check). Lock held. */
 static int wait_locked(struct vblk_dev *d, const void *chan, uint64_t deadline)
 {
-	if (!d->vq.event_idx)
+	if (!d->unkicked)
 		return d->v.ops->wait(d->v.ctx, chan, deadline);
 	uint64_t step = d->v.ops->now_us(d->v.ctx) + VBLK_REKICK_US;
 	if (step >= deadline)
@@ -182,7 +184,7 @@ static int poll_step_locked(struct vblk_dev *d, const struct vblk_slot *s, uint6
 	uint64_t now = d->v.ops->now_us(d->v.ctx);
 	if (now >= deadline)
 		return CAIRN_ETIMEDOUT;
-	if (d->vq.event_idx && now >= d->rekick_at)
+	if (d->unkicked && now >= d->rekick_at)
 		rekick_locked(d);
 	d->v.ops->unlock(d->v.ctx);
 	if (d->v.ops->relax)
@@ -247,8 +249,12 @@ static int submit_locked(struct vblk_dev *d, struct vblk_slot *s, uint32_t type,
 	d->head_slot[head] = (uint8_t)(s - d->slots + 1);
 	virtq_publish(&d->vq, s->head, d->v.ops, d->v.ctx);
 	/* mb, then QueueNotify unless EVENT_IDX says the device will see it anyway. */
-	(void)virtio_kick(&d->v, &d->vq);
-	d->rekick_at = d->v.ops->now_us(d->v.ctx) + VBLK_REKICK_US;
+	if (virtio_kick(&d->v, &d->vq)) {
+		d->unkicked = false; /* the device now looks at everything published */
+	} else if (!d->unkicked) {
+		d->unkicked = true;
+		d->rekick_at = d->v.ops->now_us(d->v.ctx) + VBLK_REKICK_US;
+	}
 	return 0;
 }
 
