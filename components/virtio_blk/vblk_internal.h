@@ -22,7 +22,14 @@
 #define VBLK_FEATURE(b) VIRTIO_FEATURE(b)
 #define VBLK_WANTED_FEATURES                                                                       \
 	(VBLK_FEATURE(VBLK_F_SIZE_MAX) | VBLK_FEATURE(VBLK_F_SEG_MAX) | VBLK_FEATURE(VBLK_F_RO) |  \
-	 VBLK_FEATURE(VBLK_F_BLK_SIZE) | VBLK_FEATURE(VBLK_F_FLUSH))
+	 VBLK_FEATURE(VBLK_F_BLK_SIZE) | VBLK_FEATURE(VBLK_F_FLUSH) |                              \
+	 VBLK_FEATURE(VIRTIO_RING_F_EVENT_IDX))
+
+/* With EVENT_IDX, while a kick was skipped because the device's avail_event said
+ * so, a waiter that sees no progress for this long re-reads the used ring and
+ * notifies unconditionally: a device that never updates avail_event costs
+ * latency, never a hang. */
+#define VBLK_REKICK_US 4000u
 
 /* Block config space offsets (from VMMIO_CONFIG). */
 #define VBLK_CFG_CAPACITY 0x00u /* le64, 512-byte sectors */
@@ -84,6 +91,8 @@ struct vblk_dev {
 	uint8_t head_slot[VIRTQ_SIZE_MAX]; /* slot index + 1 for each live chain head */
 	unsigned free_slots;
 	bool polled;
+	bool unkicked;	    /* EVENT_IDX skipped a kick since the last QueueNotify */
+	uint64_t rekick_at; /* polled mode: when to re-notify without progress (EVENT_IDX) */
 
 	/* Claim state: claimed is accessed only with __atomic builtins (no lock); the
 	 * claim winner then owns owner and bd.info.read_only until vblk_release. */

@@ -91,13 +91,49 @@ static void complete_locked(struct vblk_dev *d, uint32_t id, uint32_t len)
 	d->v.ops->wake(d->v.ctx, s);
 }
 
-/* Reap every used-ring entry the device has produced. Lock held. */
+/* Reap every used-ring entry the device has produced; with EVENT_IDX re-arm
+ * used_event and reap again if the device posted meanwhile. Lock held. */
 static void reap_locked(struct vblk_dev *d)
 {
 	uint32_t id, len;
 
-	while (!d->v.failed && virtq_pop_used(&d->vq, d->v.ops, d->v.ctx, &id, &len))
-		complete_locked(d, id, len);
+	do {
+		while (!d->v.failed && virtq_pop_used(&d->vq, d->v.ops, d->v.ctx, &id, &len))
+			complete_locked(d, id, len);
+	} while (!d->v.failed && virtq_rearm(&d->vq, d->v.ops, d->v.ctx));
+}
+
+/* EVENT_IDX safety net, only while a kick was skipped (d->unkicked): reap, then
+ * notify unconditionally if requests are still out (a device that never updates
+ * avail_event would otherwise never hear of them). Without EVENT_IDX, or when
+ * every submission was notified (QEMU asks for every kick), nothing runs. Lock
+ * held, thread context. */
+static void rekick_locked(struct vblk_dev *d)
+{
+	if (!d->unkicked || d->v.failed)
+		return;
+	reap_locked(d);
+	if (!d->v.failed && d->vq.num_free != d->vq.num)
+		virtio_notify(&d->v, &d->vq);
+	d->unkicked = false;
+	d->rekick_at = d->v.ops->now_us(d->v.ctx) + VBLK_REKICK_US;
+}
+
+/* Interrupt-mode wait on chan until deadline. While a kick was skipped the sleep
+ * is cut into VBLK_REKICK_US steps, a timed-out step ending in rekick_locked and
+ * returning 0 (a spurious wake-up: callers re-check). Lock held. */
+static int wait_locked(struct vblk_dev *d, const void *chan, uint64_t deadline)
+{
+	if (!d->unkicked)
+		return d->v.ops->wait(d->v.ctx, chan, deadline);
+	uint64_t step = d->v.ops->now_us(d->v.ctx) + VBLK_REKICK_US;
+	if (step >= deadline)
+		return d->v.ops->wait(d->v.ctx, chan, deadline);
+	int err = d->v.ops->wait(d->v.ctx, chan, step);
+	if (err != CAIRN_ETIMEDOUT)
+		return err;
+	rekick_locked(d);
+	return 0;
 }
 
 /* vblk_irq: interrupt handler body: ack, then reap and wake (see header). */
@@ -145,8 +181,11 @@ static int poll_step_locked(struct vblk_dev *d, const struct vblk_slot *s, uint6
 	reap_locked(d);
 	if (s == NULL ? d->free_slots != 0 : s->done)
 		return 0;
-	if (d->v.ops->now_us(d->v.ctx) >= deadline)
+	uint64_t now = d->v.ops->now_us(d->v.ctx);
+	if (now >= deadline)
 		return CAIRN_ETIMEDOUT;
+	if (d->unkicked && now >= d->rekick_at)
+		rekick_locked(d);
 	d->v.ops->unlock(d->v.ctx);
 	if (d->v.ops->relax)
 		d->v.ops->relax(d->v.ctx);
@@ -162,7 +201,7 @@ static int acquire_slot_locked(struct vblk_dev *d, bool try_only, uint64_t deadl
 		if (try_only)
 			return CAIRN_EAGAIN;
 		int err = d->polled ? poll_step_locked(d, NULL, deadline)
-				    : d->v.ops->wait(d->v.ctx, &d->free_slots, deadline);
+				    : wait_locked(d, &d->free_slots, deadline);
 		if (!err && !d->polled && d->v.ops->now_us(d->v.ctx) >= deadline)
 			err = CAIRN_ETIMEDOUT;
 		if (err == CAIRN_ETIMEDOUT && d->free_slots == 0)
@@ -183,7 +222,8 @@ static int acquire_slot_locked(struct vblk_dev *d, bool try_only, uint64_t deadl
 }
 
 /* Build the chain header [data] status for slot s and hand it to the device:
- * descriptors, wmb, avail->idx (virtq_publish), mb, QueueNotify. Lock held.
+ * descriptors, wmb, avail->idx (virtq_publish), mb, QueueNotify (virtio_kick:
+ * skipped when EVENT_IDX's avail_event says the device is still going). Lock held.
  * CAIRN_EIO only if the descriptor accounting is broken (cannot happen). */
 static int submit_locked(struct vblk_dev *d, struct vblk_slot *s, uint32_t type, uint64_t sector,
 			 uint64_t data_pa, uint32_t len)
@@ -208,7 +248,13 @@ static int submit_locked(struct vblk_dev *d, struct vblk_slot *s, uint32_t type,
 	s->head = (uint16_t)head;
 	d->head_slot[head] = (uint8_t)(s - d->slots + 1);
 	virtq_publish(&d->vq, s->head, d->v.ops, d->v.ctx);
-	virtio_notify(&d->v, &d->vq); /* mb, then QueueNotify */
+	/* mb, then QueueNotify unless EVENT_IDX says the device will see it anyway. */
+	if (virtio_kick(&d->v, &d->vq)) {
+		d->unkicked = false; /* the device now looks at everything published */
+	} else if (!d->unkicked) {
+		d->unkicked = true;
+		d->rekick_at = d->v.ops->now_us(d->v.ctx) + VBLK_REKICK_US;
+	}
 	return 0;
 }
 
@@ -256,7 +302,7 @@ static int await_locked(struct vblk_dev *d, struct vblk_slot *s, uint64_t deadli
 {
 	while (!s->done && !d->v.failed) {
 		int err = d->polled ? poll_step_locked(d, s, deadline)
-				    : d->v.ops->wait(d->v.ctx, s, deadline);
+				    : wait_locked(d, s, deadline);
 		/* Also trust the clock: a wait that keeps waking spuriously cannot hang us. */
 		if (!err && !d->polled && d->v.ops->now_us(d->v.ctx) >= deadline)
 			err = CAIRN_ETIMEDOUT;

@@ -70,6 +70,8 @@ static int bring_up(struct vblk_dev *d, const struct vblk_config *cfg)
 		err = vblk_alloc_slots(d);
 	if (err)
 		return err;
+	/* Before DRIVER_OK, so used_event is in place before the device runs. */
+	d->vq.event_idx = virtio_has(&d->v, VIRTIO_RING_F_EVENT_IDX);
 	virtq_set_no_interrupt(&d->vq, true);
 	d->polled = true; /* GET_ID is polled: the IRQ may not be attached yet */
 	virtio_driver_ok(&d->v);

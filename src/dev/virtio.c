@@ -206,6 +206,14 @@ void virtio_notify(struct virtio_dev *d, const struct virtq *vq)
 	virtio_wr(d, VMMIO_QUEUE_NOTIFY, vq->index);
 }
 
+bool virtio_kick(struct virtio_dev *d, struct virtq *vq)
+{
+	if (!virtq_kick_needed(vq, d->ops, d->ctx)) /* includes the mb */
+		return false;
+	virtio_wr(d, VMMIO_QUEUE_NOTIFY, vq->index);
+	return true;
+}
+
 uint32_t virtio_irq_ack(struct virtio_dev *d)
 {
 	uint32_t st = virtio_rd(d, VMMIO_INTERRUPT_STATUS);

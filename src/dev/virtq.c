@@ -50,6 +50,9 @@ void virtq_init(struct virtq *vq, uint16_t num, void *mem, uint64_t pa, size_t a
 	vq->num_free = num;
 	vq->avail_idx = 0;
 	vq->last_used = 0;
+	vq->event_idx = false;
+	vq->no_intr = false;
+	vq->kick_idx = 0;
 }
 
 /* virtq_add_chain: take n descriptors from the free list and fill them with bufs,
@@ -130,8 +133,64 @@ bool virtq_pop_used(struct virtq *vq, const struct virtio_ops *ops, void *ctx, u
 	return true;
 }
 
-/* virtq_set_no_interrupt: ask the device not to interrupt (polled mode); a hint only. */
+/* The driver-written used_event word after the avail ring, and the device-written
+ * avail_event word after the used ring (EVENT_IDX). */
+static uint16_t *used_event(struct virtq *vq) { return &vq->avail->ring[vq->num]; }
+
+static const uint16_t *avail_event(const struct virtq *vq)
+{
+	return (const uint16_t *)(const void *)&vq->used->ring[vq->num];
+}
+
+/* The used_event value for the current mode: the next completion interrupts, or
+ * (no_intr) one parked just behind it, which only a full 16-bit lap reaches. */
+static uint16_t used_event_value(const struct virtq *vq)
+{
+	return vq->no_intr ? (uint16_t)(vq->last_used - 1u) : vq->last_used;
+}
+
+/* virtq_set_no_interrupt: polled-mode hint (flags without EVENT_IDX, used_event with). */
 void virtq_set_no_interrupt(struct virtq *vq, bool off)
 {
+	vq->no_intr = off;
+	if (vq->event_idx) {
+		st16(&vq->avail->flags, 0); /* must be 0 with EVENT_IDX (2.7.10) */
+		st16(used_event(vq), used_event_value(vq));
+		return;
+	}
 	st16(&vq->avail->flags, off ? (uint16_t)VQ_AVAIL_F_NO_INTERRUPT : (uint16_t)0);
+}
+
+/* virtq_need_event: event in [old, new) modulo 2^16, written as one unsigned
+ * comparison of distances from new so it holds across the wrap. */
+bool virtq_need_event(uint16_t event, uint16_t new_idx, uint16_t old_idx)
+{
+	return (uint16_t)(new_idx - event - 1u) < (uint16_t)(new_idx - old_idx);
+}
+
+/* virtq_kick_needed: full barrier, then the EVENT_IDX test against the index at
+ * the previous decision (so several publishes share one test and one doorbell). */
+bool virtq_kick_needed(struct virtq *vq, const struct virtio_ops *ops, void *ctx)
+{
+	uint16_t old = vq->kick_idx;
+
+	vq->kick_idx = vq->avail_idx;
+	/* avail->idx must be visible before avail_event is read (and, when we do
+	 * notify, before the doorbell): a store-load ordering, so a full fence. */
+	ops->mb(ctx);
+	if (!vq->event_idx)
+		return true;
+	return virtq_need_event(ld16(avail_event(vq)), vq->avail_idx, old);
+}
+
+/* virtq_rearm: publish used_event, full barrier, look at used->idx again. */
+bool virtq_rearm(struct virtq *vq, const struct virtio_ops *ops, void *ctx)
+{
+	if (!vq->event_idx)
+		return false;
+	st16(used_event(vq), used_event_value(vq));
+	/* used_event must be visible before used->idx is re-read: otherwise a
+	 * completion posted in between is neither seen nor interrupted for. */
+	ops->mb(ctx);
+	return ld16(&vq->used->idx) != vq->last_used;
 }

@@ -185,6 +185,11 @@ void virtio_driver_ok(struct virtio_dev *d);
  * index store before the doorbell), then QueueNotify. Lock held. */
 void virtio_notify(struct virtio_dev *d, const struct virtq *vq);
 
+/* virtio_kick: notify only when the device asked for it (virtq_kick_needed:
+ * with EVENT_IDX the device's avail_event, else always). Call once after one or
+ * more virtq_publish. Returns whether QueueNotify was written. Lock held. */
+bool virtio_kick(struct virtio_dev *d, struct virtq *vq);
+
 /* virtio_irq_ack: read InterruptStatus, acknowledge it, mb (ack before looking
  * at the rings, so a later completion raises a new interrupt). Returns the
  * status bits (0: not this device's interrupt). Lock held, IRQ-safe. */

@@ -21,8 +21,9 @@ START_TEST(test_vblk_modern_accepts_only_wanted_features)
 	mc.features |= VMBIT(VMF_ACCESS_PLATFORM) | VMBIT(VMF_RO);
 	ck_assert_int_eq(probe(&h, &mc), 0);
 	uint64_t want = VMBIT(VMF_VERSION_1) | VMBIT(VMF_FLUSH) | VMBIT(VMF_BLK_SIZE) |
-			VMBIT(VMF_SEG_MAX) | VMBIT(VMF_SIZE_MAX) | VMBIT(VMF_RO);
-	ck_assert_uint_eq(h.m.drv_features, want); /* no INDIRECT, EVENT_IDX, TOPOLOGY... */
+			VMBIT(VMF_SEG_MAX) | VMBIT(VMF_SIZE_MAX) | VMBIT(VMF_RO) |
+			VMBIT(VMF_EVENT_IDX);
+	ck_assert_uint_eq(h.m.drv_features, want); /* no INDIRECT, TOPOLOGY, ACCESS_PLATFORM */
 	ck_assert_uint_eq(h.m.status, VMS_ACK | VMS_DRIVER | VMS_FEATURES_OK | VMS_DRIVER_OK);
 	ck_assert(vblk_info(h.dev)->read_only);
 	ck_assert_msg(h.m.violations == 0, "%s", h.m.violation);

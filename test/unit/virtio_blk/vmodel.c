@@ -146,6 +146,8 @@ static void vm_reset(struct vmodel *m)
 	m->queue_align = m->page_size = m->queue_pfn = m->queue_ready = m->int_status = 0;
 	m->drv_features = m->desc_pa = m->avail_pa = m->used_pa = 0;
 	m->last_avail = m->used_idx = 0;
+	m->signalled_used = 0;
+	m->signalled_valid = false;
 	m->npending = 0;
 	m->resets++;
 }
@@ -462,6 +464,51 @@ static uint8_t execute(struct vmodel *m, uint32_t t, uint64_t sector, const stru
 	}
 }
 
+/* EVENT_IDX negotiated? */
+static bool evidx(const struct vmodel *m) { return (m->drv_features & VMBIT(VMF_EVENT_IDX)) != 0; }
+
+/* Spec 2.7.10's test, written out here independently: has the index moved from
+ * old to new_idx past event (all modulo 2^16)? */
+static bool crossed(uint16_t event, uint16_t new_idx, uint16_t old)
+{
+	uint16_t moved = (uint16_t)(new_idx - old);
+	uint16_t since_event = (uint16_t)(new_idx - (uint16_t)(event + 1u));
+	return since_event < moved;
+}
+
+/* Word offsets of used_event (after the avail ring) and avail_event (after the
+ * used ring). */
+static uint64_t used_event_pa(const struct vmodel *m)
+{
+	return m->avail_pa + 4u + 2u * m->queue_num;
+}
+static uint64_t avail_event_pa(const struct vmodel *m)
+{
+	return m->used_pa + 4u + 8u * m->queue_num;
+}
+
+/* Interrupt after posting: always without EVENT_IDX (the NO_INTERRUPT flag is a
+ * hint the model ignores); with it only when used_event was crossed since the last
+ * decision. With EVENT_IDX the avail flags must be 0. */
+static void raise_used(struct vmodel *m)
+{
+	if (!evidx(m)) {
+		m->int_status |= 1u;
+		m->interrupts++;
+		return;
+	}
+	if (g16(m->avail_pa) != 0)
+		violate(m, "avail flags 0x%x with EVENT_IDX", g16(m->avail_pa));
+	uint16_t old = m->signalled_used;
+	bool valid = m->signalled_valid;
+	m->signalled_used = m->used_idx;
+	m->signalled_valid = true;
+	if (!valid || crossed(g16(used_event_pa(m)), m->used_idx, old)) {
+		m->int_status |= 1u;
+		m->interrupts++;
+	}
+}
+
 /* take: read the chain at head and its request header, as the device takes it. */
 static void take(struct vmodel *m, uint16_t head, struct vm_chain *c)
 {
@@ -528,20 +575,15 @@ void vm_post_used(struct vmodel *m, uint32_t id, uint32_t len)
 	p32(e + 4, len);
 	m->used_idx++;
 	p16(m->used_pa + 2u, m->used_idx);
-	m->int_status |= 1u;
+	raise_used(m);
 }
 
 /* vm_device_reset: a device-side reset, as if the device fell over. */
 void vm_device_reset(struct vmodel *m) { vm_reset(m); }
 
-/* QueueNotify: take every newly available head; run it or queue it. */
-static void notify(struct vmodel *m)
+/* Take every newly available head; run it (SYNC) or queue it. */
+static void take_avail(struct vmodel *m)
 {
-	m->notifies++;
-	if (!(m->status & VMS_DRIVER_OK))
-		violate(m, "notify before DRIVER_OK");
-	if (m->queue_num == 0 || m->desc_pa == 0)
-		return;
 	uint16_t idx = g16(m->avail_pa + 2u);
 	while (m->last_avail != idx) {
 		uint16_t head = g16(m->avail_pa + 4u + 2u * (m->last_avail % m->queue_num));
@@ -556,6 +598,29 @@ static void notify(struct vmodel *m)
 	}
 	if (m->npending > m->max_pending)
 		m->max_pending = m->npending;
+}
+
+/* With EVENT_IDX, ask for the next notification: avail_event = what we have
+ * consumed (unless hostile or busy), then look again for entries published
+ * before the driver could see it. */
+static void want_notify(struct vmodel *m)
+{
+	if (!evidx(m) || m->stale_avail_event || (m->busy_no_notify && m->npending))
+		return;
+	p16(avail_event_pa(m), m->last_avail);
+	take_avail(m);
+}
+
+/* QueueNotify: take every newly available head; run it or queue it. */
+static void notify(struct vmodel *m)
+{
+	m->notifies++;
+	if (!(m->status & VMS_DRIVER_OK))
+		violate(m, "notify before DRIVER_OK");
+	if (m->queue_num == 0 || m->desc_pa == 0)
+		return;
+	take_avail(m);
+	want_notify(m);
 }
 
 /* vm_complete: process the k-th pending request now. */
@@ -575,6 +640,10 @@ void vm_complete(struct vmodel *m, unsigned k)
 		process_chain(m, &c);
 	else
 		process(m, head);
+	if (m->busy_no_notify && evidx(m) && m->queue_num) {
+		take_avail(m); /* a busy device polls the ring instead of being kicked */
+		want_notify(m);
+	}
 }
 
 /* vm_complete_all: process every pending request, oldest or newest first. */

@@ -105,6 +105,8 @@ struct vmodel {
 	/* ring state */
 	uint16_t last_avail, used_idx;
 	uint16_t pending[VM_MAX_PENDING];
+	uint16_t signalled_used; /* used_idx at the last interrupt decision (EVENT_IDX) */
+	bool signalled_valid;
 	unsigned npending;
 	/* Fuzzing, optional (caller-owned, VM_MAX_PENDING entries): a deferred chain's
 	 * descriptors and header are read when the device takes it, as QEMU does, and
@@ -117,9 +119,15 @@ struct vmodel {
 	unsigned cap_glitches; /* capacity reads that see the config change under them */
 	bool ignore_reset;     /* Status = 0 is ignored: the reset never completes */
 	uint32_t short_used;   /* IN requests report this many bytes fewer as used */
+	/* EVENT_IDX behaviour (when the driver negotiated it): */
+	bool stale_avail_event; /* never write avail_event (hostile: kicks stay suppressed) */
+	bool busy_no_notify;	/* DEFER: while requests are pending, leave avail_event
+				 * alone and pick up new avail entries when completing
+				 * (a device that polls while busy, like QEMU) */
 	/* observations */
 	unsigned notifies, requests, reads, writes, flushes, get_ids, resets, mmio_writes;
 	unsigned violations, max_pending;
+	unsigned interrupts; /* times int_status's used-ring bit was raised */
 	uint32_t max_data_len, min_data_len;
 	uint32_t status_log[32];
 	unsigned nstatus;
