@@ -48,6 +48,21 @@ static int grow(struct statefs_index *ix)
 	return 0;
 }
 
+/* grow_and_copy: room for one more entry and a NUL-terminated copy of the key
+ * (the caller owns *copy). */
+static int grow_and_copy(struct statefs_index *ix, const char *key, size_t klen, char **copy)
+{
+	int err = grow(ix);
+	if (err)
+		return err;
+	*copy = malloc(klen + 1);
+	if (!*copy)
+		return CAIRN_ENOMEM;
+	memcpy(*copy, key, klen);
+	(*copy)[klen] = '\0';
+	return 0;
+}
+
 /* statefs_index_set: insert or update; live_bytes follows. */
 int statefs_index_set(struct statefs_index *ix, const char *key, size_t klen, uint64_t off,
 		      uint32_t vlen)
@@ -61,14 +76,10 @@ int statefs_index_set(struct statefs_index *ix, const char *key, size_t klen, ui
 		ix->live_bytes += statefs_rec_len(klen, vlen);
 		return 0;
 	}
-	int err = grow(ix);
+	char *copy;
+	int err = grow_and_copy(ix, key, klen, &copy);
 	if (err)
 		return err;
-	char *copy = malloc(klen + 1);
-	if (!copy)
-		return CAIRN_ENOMEM;
-	memcpy(copy, key, klen);
-	copy[klen] = '\0';
 	size_t at = (size_t)(-pos - 1);
 	memmove(&ix->v[at + 1], &ix->v[at], (ix->n - at) * sizeof(ix->v[0]));
 	ix->v[at] = (struct statefs_entry){ copy, (uint16_t)klen, vlen, off };
@@ -81,14 +92,10 @@ int statefs_index_set(struct statefs_index *ix, const char *key, size_t klen, ui
 int statefs_index_append(struct statefs_index *ix, const char *key, size_t klen, uint64_t off,
 			 uint32_t vlen)
 {
-	int err = grow(ix);
+	char *copy;
+	int err = grow_and_copy(ix, key, klen, &copy);
 	if (err)
 		return err;
-	char *copy = malloc(klen + 1);
-	if (!copy)
-		return CAIRN_ENOMEM;
-	memcpy(copy, key, klen);
-	copy[klen] = '\0';
 	ix->v[ix->n++] = (struct statefs_entry){ copy, (uint16_t)klen, vlen, off };
 	ix->live_bytes += statefs_rec_len(klen, vlen);
 	return 0;

@@ -280,6 +280,14 @@ int statefs_ckpt_maybe(struct statefs *fs, int why);
 #define STATEFS_EPOCH_LIMIT (UINT64_MAX / 2) /* superblock epochs stay below this */
 int statefs_start_session(struct statefs *fs);
 int statefs_fail(struct statefs *fs, int err);
+/* statefs_may_write: 0, or why a write is refused: CAIRN_EROFS for a read-only
+ * or refused mount, CAIRN_EIO once the store failed. */
+static inline int statefs_may_write(const struct statefs *fs)
+{
+	if (fs->read_only || fs->refused)
+		return CAIRN_EROFS;
+	return fs->broken ? CAIRN_EIO : 0;
+}
 
 /* compaction (statefs_compact.c): rewrite the live set with ops applied into the
  * other region and switch to it with one superblock write. */

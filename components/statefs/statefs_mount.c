@@ -339,12 +339,10 @@ int statefs_truncate_tail(struct statefs *fs)
 {
 	if (!fs)
 		return CAIRN_EINVAL;
-	if (fs->read_only || fs->refused)
-		return CAIRN_EROFS;
-	if (fs->broken)
-		return CAIRN_EIO;
 	struct statefs_writer *w = &fs->w;
-	int err = statefs_start_session(fs);
+	int err = statefs_may_write(fs);
+	if (!err)
+		err = statefs_start_session(fs);
 	if (!err)
 		err = statefs_writer_commit(fs, w); /* records still buffered, if any */
 	if (err)

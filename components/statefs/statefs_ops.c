@@ -161,10 +161,9 @@ static int do_ops(struct statefs *fs, const struct statefs_op *ops, size_t n)
 	int err = plan_ops(fs, ops, n, &pl);
 	if (err)
 		return err;
-	if (fs->read_only || fs->refused)
-		return CAIRN_EROFS;
-	if (fs->broken)
-		return CAIRN_EIO;
+	err = statefs_may_write(fs);
+	if (err)
+		return err;
 	if (fs->ix.n + pl.new_keys > fs->max_keys || !fits(fs, &pl))
 		return CAIRN_ENOSPC;
 	err = statefs_start_session(fs);
@@ -181,11 +180,9 @@ int statefs_compact_now(struct statefs *fs)
 {
 	if (!fs)
 		return CAIRN_EINVAL;
-	if (fs->read_only || fs->refused)
-		return CAIRN_EROFS;
-	if (fs->broken)
-		return CAIRN_EIO;
-	int err = statefs_start_session(fs);
+	int err = statefs_may_write(fs);
+	if (!err)
+		err = statefs_start_session(fs);
 	return err ? err : statefs_compact(fs, NULL, 0);
 }
 
